@@ -1,0 +1,88 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "swift-lovasz",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Lovasz", targets: ["Lovasz"]),
+        .executable(name: "lovasz", targets: ["LovaszCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // The only code that touches the OpenCL C API; loads libOpenCL.so.1 with dlopen.
+        .target(
+            name: "CLovaszOpenCL",
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
+        ),
+        // The OpenCL C kernels, embedded into the binary at build time.
+        .target(
+            name: "LovaszKernels",
+            path: "Kernels",
+            resources: [
+                .embedInCode("lovasz_common.cl"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "Lovasz",
+            dependencies: [
+                "CLovaszOpenCL",
+                "LovaszKernels",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The paper's experiments and the training demo behind `lovasz demo`.
+        .target(
+            name: "LovaszDemo",
+            dependencies: ["Lovasz"],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "LovaszCLI",
+            dependencies: [
+                "Lovasz",
+                "LovaszDemo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // Independent naive reference implementations and random problems shared by the tests.
+        .target(
+            name: "LovaszTestSupport",
+            dependencies: ["Lovasz"],
+            path: "Tests/LovaszTestSupport",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "LovaszTests",
+            dependencies: ["Lovasz", "LovaszTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "LovaszOpenCLTests",
+            dependencies: ["Lovasz", "LovaszTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        // Runs the built `lovasz` binary as a subprocess (exit codes, files, environment).
+        .testTarget(
+            name: "LovaszCLITests",
+            dependencies: ["LovaszCLI", "LovaszTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "LovaszDemoTests",
+            dependencies: ["LovaszDemo", "LovaszTestSupport"],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

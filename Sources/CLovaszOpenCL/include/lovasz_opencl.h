@@ -1,0 +1,1 @@
+int lovasz_cl_placeholder(void);

@@ -1,0 +1,2 @@
+#include "lovasz_opencl.h"
+int lovasz_cl_placeholder(void) { return 0; }

@@ -1,0 +1,103 @@
+/// Computes Lovász losses and their gradients on the CPU or through OpenCL.
+///
+/// An engine is created once and reused: the OpenCL backend keeps its compiled program and
+/// device buffers between calls. Every method may be called from many threads at once.
+///
+/// ```swift
+/// let engine = try LovaszEngine()                       // auto: a GPU if usable, else the CPU
+/// let (result, gradient) = try engine.lossAndGradient(
+///     scores: logits, shape: [8, 21, 321, 321], labels: labels,
+///     options: .softmax(ignoreIndex: 255))
+/// ```
+public final class LovaszEngine: Sendable {
+    /// The backend this engine computes with.
+    public let backend: Backend
+    /// The device it computes on, in words.
+    public let device: String
+    /// Why OpenCL is not used, when `auto` chose the CPU; `nil` when OpenCL is used or when
+    /// the CPU was asked for.
+    public let fallbackReason: String?
+
+    let cpu: CPUBackend
+
+    /// Creates an engine.
+    ///
+    /// - Parameters:
+    ///   - choice: `auto` (default) uses a GPU through OpenCL when there is one and falls back
+    ///     to the CPU with the reason in ``fallbackReason``; `cpu` never touches OpenCL;
+    ///     `opencl` uses any OpenCL device (PoCL's CPU device included).
+    ///   - threads: CPU threads per call; by default every online processor.
+    /// - Throws: ``LovaszError/openCLUnavailable(_:)`` when `opencl` was asked for and no
+    ///   device can be used.
+    public init(backend choice: BackendChoice = .auto, threads: Int? = nil) throws(LovaszError) {
+        self.cpu = CPUBackend(workers: threads)
+        switch choice {
+        case .cpu, .auto, .opencl:
+            if choice == .opencl { throw .openCLUnavailable("the OpenCL backend is not built yet") }
+            self.backend = .cpu
+            self.device = cpu.deviceName
+            self.fallbackReason = choice == .auto ? "the OpenCL backend is not built yet" : nil
+        }
+    }
+
+    /// Computes a loss, and `∂loss/∂scores` into `gradient`, without copying the inputs.
+    ///
+    /// - Parameters:
+    ///   - scores: float32 scores in C order, `shape.reduce(1, *)` of them, all finite.
+    ///   - shape: `[B, C, ...]` for softmax; `[B, ...]` or `[B, 1, ...]` for hinge and sigmoid.
+    ///   - labels: one label per pixel (`B · Π spatial`), in `0..<C` (binary: 0 or 1) or
+    ///     equal to `options.ignoreIndex`. Any integer type.
+    ///   - options: the loss and its options.
+    ///   - gradient: when given, receives `∂loss/∂scores` (as many floats as `scores`); with
+    ///     respect to the logits when `options.scoresAre == .logits`.
+    /// - Returns: the loss, the classes counted and the backend that computed it.
+    /// - Throws: ``LovaszError`` naming the first bad position for non-finite scores or
+    ///   out-of-range labels, and the problem for bad shapes or options.
+    public func compute<Label: FixedWidthInteger>(
+        scores: UnsafeBufferPointer<Float>,
+        shape: [Int],
+        labels: UnsafeBufferPointer<Label>,
+        options: LossOptions,
+        gradient: UnsafeMutableBufferPointer<Float>? = nil
+    ) throws(LovaszError) -> LossResult {
+        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
+        if let gradient, gradient.count != scores.count {
+            throw .invalidShape("the gradient buffer holds \(gradient.count) floats for \(scores.count) scores")
+        }
+        let loss = try cpu.compute(problem, gradient: gradient)
+        return LossResult(
+            loss: loss, classesCounted: problem.plan.classesCounted,
+            segments: problem.plan.segments.count, backend: .cpu, device: cpu.deviceName)
+    }
+
+    /// Computes a loss from arrays.
+    ///
+    /// - Throws: as ``compute(scores:shape:labels:options:gradient:)``.
+    public func loss<Label: FixedWidthInteger>(
+        scores: [Float], shape: [Int], labels: [Label], options: LossOptions
+    ) throws(LovaszError) -> LossResult {
+        try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
+            try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
+                try compute(scores: scores, shape: shape, labels: labels, options: options)
+            }
+        }
+    }
+
+    /// Computes a loss and its gradient with respect to the scores, from arrays.
+    ///
+    /// - Returns: the result and `∂loss/∂scores`, shaped like `scores`.
+    /// - Throws: as ``compute(scores:shape:labels:options:gradient:)``.
+    public func lossAndGradient<Label: FixedWidthInteger>(
+        scores: [Float], shape: [Int], labels: [Label], options: LossOptions
+    ) throws(LovaszError) -> (result: LossResult, gradient: [Float]) {
+        var gradient = [Float](repeating: 0, count: scores.count)
+        let result = try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
+            try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
+                try gradient.withUnsafeMutableBufferPointer { (gradient) throws(LovaszError) in
+                    try compute(scores: scores, shape: shape, labels: labels, options: options, gradient: gradient)
+                }
+            }
+        }
+        return (result, gradient)
+    }
+}

@@ -1,0 +1,71 @@
+/// Labels validated and mapped to class indices, with per-image class counts.
+struct LabelMap: Sendable {
+    /// One entry per pixel (`b·S + s`): the class index, or -1 for an ignored pixel.
+    let classOf: [Int32]
+    /// `counts[b * labelClasses + c]`: pixels of image `b` labelled `c`.
+    let counts: [Int]
+    /// The number of label values (`C` for softmax, 2 for the binary losses).
+    let labelClasses: Int
+    /// Whether any pixel is ignored.
+    let hasIgnored: Bool
+
+    /// Non-ignored pixels of image `b`.
+    func validCount(image b: Int) -> Int {
+        counts[b * labelClasses ..< (b + 1) * labelClasses].reduce(0, +)
+    }
+
+    /// Validates `labels` (one per pixel of `shape`) and maps them.
+    ///
+    /// - Throws: ``LovaszError/invalidShape(_:)`` when the count is wrong,
+    ///   ``LovaszError/labelOutOfRange(position:label:classes:)`` for the first label (in
+    ///   C order) outside `0..<labelClasses` that is not `ignoreIndex`.
+    init<Label: FixedWidthInteger>(
+        labels: UnsafeBufferPointer<Label>,
+        shape: ProblemShape,
+        ignoreIndex: Int?
+    ) throws(LovaszError) {
+        guard labels.count == shape.pixelCount else {
+            throw .invalidShape(
+                "\(labels.count) labels for \(shape.pixelCount) pixels (labels must be \(LovaszError.format(shape.labelShape)))")
+        }
+        let labelClasses = shape.isSoftmax ? shape.channels : 2
+        let ignore: Label? = ignoreIndex.flatMap { Label(exactly: $0) }
+        let limit: Label? = Label(exactly: labelClasses)
+        var classOf = [Int32](repeating: -1, count: labels.count)
+        var counts = [Int](repeating: 0, count: shape.batch * labelClasses)
+        var hasIgnored = false
+        var firstBad: Int?
+        classOf.withUnsafeMutableBufferPointer { out in
+            counts.withUnsafeMutableBufferPointer { counts in
+                for b in 0..<shape.batch {
+                    let base = b * shape.spatial
+                    let countBase = b * labelClasses
+                    for s in 0..<shape.spatial {
+                        let value = labels[base + s]
+                        if let ignore, value == ignore {
+                            hasIgnored = true
+                            continue
+                        }
+                        guard value >= 0, limit.map({ value < $0 }) ?? true else {
+                            firstBad = base + s
+                            return
+                        }
+                        let c = Int(truncatingIfNeeded: value)
+                        out[base + s] = Int32(truncatingIfNeeded: c)
+                        counts[countBase + c] += 1
+                    }
+                }
+            }
+        }
+        if let firstBad {
+            let value = labels[firstBad]
+            let asInt64 = Int64(exactly: value) ?? Int64.max
+            throw .labelOutOfRange(
+                position: shape.labelPosition(firstBad), label: asInt64, classes: labelClasses)
+        }
+        self.classOf = classOf
+        self.counts = counts
+        self.labelClasses = labelClasses
+        self.hasIgnored = hasIgnored
+    }
+}
