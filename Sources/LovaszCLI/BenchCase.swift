@@ -1,0 +1,86 @@
+import Lovasz
+import LovaszWorkloads
+
+/// One problem `lovasz bench` times: scores, labels of any integer type, options, and the
+/// segment-element count that measures its size.
+struct BenchCase {
+    /// The workload's name (a standard workload, or the scores file's name).
+    let workload: String
+    /// The data model (`random`, `trained`), or `file` for inputs read from `.npy` files.
+    let data: String
+    /// The shape of the scores.
+    let shape: [Int]
+    /// The loss options.
+    let options: LossOptions
+    /// The number of scores, and of gradient entries.
+    let scoreCount: Int
+    /// `Σ` over segments of the group's valid pixels (see ``SegmentElements``).
+    let segmentElements: Int
+    private let body: (LovaszEngine, UnsafeMutableBufferPointer<Float>) throws(LovaszError) -> LossResult
+
+    /// A case whose labels keep their own integer type, so that the engine sees them as stored.
+    ///
+    /// - Parameter classes: `C` for softmax (the shape's axis 1); ignored for binary losses.
+    init<Label: FixedWidthInteger>(
+        workload: String, data: String, shape: [Int], options: LossOptions, scores: [Float], labels: [Label]
+    ) {
+        self.workload = workload
+        self.data = data
+        self.shape = shape
+        self.options = options
+        self.scoreCount = scores.count
+        let batch = shape.first ?? 1
+        let classes = options.loss == .softmax && shape.count >= 2 ? shape[1] : 2
+        self.segmentElements = labels.withUnsafeBufferPointer { buffer in
+            batch >= 1 && buffer.count % batch == 0
+                ? SegmentElements.count(labels: buffer, batch: batch, classes: classes, options: options) : 0
+        }
+        self.body = { (engine, gradient) throws(LovaszError) in
+            try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
+                try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
+                    try engine.compute(scores: scores, shape: shape, labels: labels, options: options, gradient: gradient)
+                }
+            }
+        }
+    }
+
+    /// A standard workload's generated inputs (labels `UInt8`).
+    init(_ inputs: BenchInputs) {
+        self.init(
+            workload: inputs.workload.name, data: inputs.data.rawValue, shape: inputs.shape,
+            options: inputs.workload.options, scores: inputs.scores, labels: inputs.labels)
+    }
+
+    /// Computes the loss, and its gradient into `gradient` (`scoreCount` floats), without
+    /// copying the inputs.
+    func compute(engine: LovaszEngine, gradient: UnsafeMutableBufferPointer<Float>) throws(LovaszError) -> LossResult {
+        try body(engine, gradient)
+    }
+
+    /// The bytes of the float32 scores, and equally of the gradient.
+    var scoreBytes: Int { scoreCount * MemoryLayout<Float>.stride }
+}
+
+/// Where a case's inputs come from; they are made only when the case is about to run, so
+/// that one case's inputs are released before the next one's exist.
+enum BenchCaseSource {
+    /// A standard workload filled with seeded data.
+    case generated(BenchWorkload, BenchDataModel, seed: UInt64)
+    /// `.npy` files with the loss options given on the command line.
+    case files(scores: String, labels: String, loss: BenchLossArguments)
+
+    /// Generates or reads the inputs.
+    ///
+    /// - Throws: ``BenchFailure`` (status 2) for files that cannot be used.
+    func prepare() throws(BenchFailure) -> BenchCase {
+        switch self {
+        case .generated(let workload, let model, let seed):
+            BenchProgress.line("lovasz bench: generating \(workload.name) \(model.rawValue) \(BenchFileInputs.format(workload.shape))")
+            return BenchCase(BenchInputs(workload: workload, data: model, seed: seed))
+        case .files(let scores, let labels, let loss):
+            BenchProgress.line("lovasz bench: reading \(scores) and \(labels)")
+            return try BenchFileInputs.load(
+                scoresPath: scores, labelsPath: labels, classWeightsPath: loss.classWeights, options: loss.options)
+        }
+    }
+}
