@@ -16,7 +16,8 @@ public enum SegmentElements {
     ///   - options: the loss options; `classes`, `perImage` and `ignoreIndex` are used.
     /// - Returns: `Σ` over groups with at least one valid pixel of (counted classes × valid
     ///   pixels). Present classes are the labels in `0..<classes` seen among the group's valid
-    ///   pixels; an explicit list counts its distinct entries.
+    ///   pixels; an explicit list counts its distinct entries; with class weights, only
+    ///   classes of positive weight are sorted and counted.
     public static func count<Label: FixedWidthInteger>(
         labels: UnsafeBufferPointer<Label>, batch: Int, classes: Int, options: LossOptions
     ) -> Int {
@@ -37,17 +38,21 @@ public enum SegmentElements {
                 if let value, value >= 0, value < seen.count { seen[value] = true }
             }
             guard valid > 0 else { continue }
-            let counted: Int
-            if options.loss != .softmax {
-                counted = 1
-            } else {
-                switch options.classes {
-                case .present: counted = seen.count { $0 }
-                case .all: counted = classes
-                case .explicit(let list): counted = Set(list).count
-                }
+            guard options.loss == .softmax else {
+                total += valid
+                continue
             }
-            total += counted * valid
+            let chosen: [Int]
+            switch options.classes {
+            case .present: chosen = seen.indices.filter { seen[$0] }
+            case .all: chosen = Array(0..<classes)
+            case .explicit(let list): chosen = Array(Set(list))
+            }
+            let weighted = chosen.count { c in
+                guard let weights = options.classWeights else { return true }
+                return weights.indices.contains(c) && weights[c] > 0
+            }
+            total += weighted * valid
         }
         return total
     }
