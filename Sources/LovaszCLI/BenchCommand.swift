@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
             resident memory (VmHWM, reset before each measurement). Progress goes to stderr.
 
             Workloads (--workload, default: all of them):
-            \(BenchWorkload.standard.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
+            \(BenchWorkload.standard.map(BenchCommand.helpLine).joined(separator: "\n"))
 
             Data (--data): random = \(BenchDataModel.random.summary); trained = \
             \(BenchDataModel.trained.summary) (a confident network).
@@ -58,7 +58,7 @@ struct BenchCommand: ParsableCommand {
 
     @Option(
         name: .customLong("workload"), parsing: .upToNextOption,
-        help: ArgumentHelp("Standard workloads to time (see below). (default: all; voc with --memory)", valueName: "name"))
+        help: ArgumentHelp("Standard workloads to time (listed above). (default: all; voc with --memory)", valueName: "name"))
     var workloads: [String] = []
 
     @Option(help: "The data model: random, trained or both. (default: both)")
@@ -191,6 +191,17 @@ struct BenchCommand: ParsableCommand {
         return names.compactMap { BenchWorkload.named($0)?.scaled(size) }.flatMap { workload in
             (data ?? .both).models.map { BenchCaseSource.generated(workload, $0, seed: seed) }
         }
+    }
+
+    /// `  voc-per-image         softmax 8x21x321x321, present classes, per image`.
+    static func helpLine(_ workload: BenchWorkload) -> String {
+        let name = workload.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+        var classes = ""
+        if workload.options.loss == .softmax {
+            classes = workload.options.classes == .all ? ", all classes" : ", present classes"
+        }
+        let shape = workload.shape.map(String.init).joined(separator: "x")
+        return "  \(name)\(workload.options.loss.rawValue) \(shape)\(classes), per \(workload.options.perImage ? "image" : "batch")"
     }
 
     /// The 1, 5 and 15 minute load averages, or none where the system does not say.
