@@ -18,9 +18,9 @@ struct DevicesCommand: ParsableCommand {
             Exits with status 0 even when there is no OpenCL at all, and says why.
 
             Environment:
-              LOVASZ_OPENCL_LIBRARY  the OpenCL library to load (default libOpenCL.so.1, then libOpenCL.so)
-              LOVASZ_OPENCL_DEVICE   the index of the device to use, as listed here
-              OCL_ICD_VENDORS        where the ICD loader looks for drivers (default /etc/OpenCL/vendors)
+              LOVASZ_OPENCL_LIBRARY  OpenCL library to load (default libOpenCL.so.1)
+              LOVASZ_OPENCL_DEVICE   index of the device to use, as listed here
+              OCL_ICD_VENDORS        ICD driver folder (default /etc/OpenCL/vendors)
             """)
 
     @Flag(help: "Print one JSON object instead of text.")
