@@ -40,16 +40,17 @@ __kernel void sigmoid_probabilities(__global const float *logits, __global float
 }
 
 // keys[k * padded + rank]: the packed key of the pixel at `rank` of segment k, or the
-// sentinel past the segment's pixels. Dimension 0: rank; dimension 1: segment of the chunk.
+// sentinel past the segment's pixels. Dimension 0: rank; dimension 1: segment of the chunk
+// (segment_base + k in the segment table).
 // `values` are probabilities (softmax, sigmoid) or logits (hinge).
 __kernel void fill_keys(__global const float *values, __global const int *class_of,
                         __global const uint *valid_pixels, __global const uint *segments,
                         __global ulong *keys, uint padded, uint classes, uint spatial,
-                        uint hinge) {
+                        uint hinge, uint segment_base) {
     uint rank = get_global_id(0);
     uint k = get_global_id(1);
     if (rank >= padded) return;
-    __global const uint *segment = segments + (size_t)k * SEGMENT_FIELDS;
+    __global const uint *segment = segments + (size_t)(segment_base + k) * SEGMENT_FIELDS;
     size_t at = (size_t)k * padded + rank;
     if (rank >= segment[SEG_COUNT]) {
         keys[at] = SENTINEL_KEY;
