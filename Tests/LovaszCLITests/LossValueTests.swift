@@ -152,6 +152,25 @@ struct LossValueTests {
                 labelValues: [0, 1], dtype: .uint16, seed: 8, probabilities: true, arguments: ["--no-per-image"]) {
             $0.perImage = false
         },
+        .random("hinge per image with an image all ignored", loss: .hinge, shape: [3, 5], labelShape: [3, 5],
+                labelValues: [0, 1], dtype: .int32, seed: 10, arguments: ["--ignore-index", "7"]) {
+            $0.ignoreIndex = 7
+            for s in 5..<10 { $0.labels[s] = 7 }
+        },
+        LossCase(
+            description: "hinge with tied errors, broken by pixel index",
+            problem: .init(loss: .hinge, scores: [0.5, -0.5, -0.5, 0.5, 0.25], shape: [1, 5], labels: [1, 0, 0, 1, 0]),
+            scoresFile: NumPyFixtures.float32([0.5, -0.5, -0.5, 0.5, 0.25], shape: [1, 5]),
+            labelsFile: NumPyFixtures.integers([1, 0, 0, 1, 0] as [Int64], shape: [1, 5]),
+            arguments: ["--loss", "hinge"]),
+        LossCase(
+            description: "softmax with tied probabilities",
+            problem: .init(
+                loss: .softmax, scores: [0.5, 0.5, 0.25, 0.5, 0.5, 0.75], shape: [1, 2, 3], labels: [0, 1, 1],
+                probabilities: true),
+            scoresFile: NumPyFixtures.float32([0.5, 0.5, 0.25, 0.5, 0.5, 0.75], shape: [1, 2, 3]),
+            labelsFile: NumPyFixtures.integers([0, 1, 1] as [UInt8], shape: [1, 3]),
+            arguments: ["--scores-are", "probabilities"]),
         .random("softmax with class weights", loss: .softmax, shape: [2, 3, 6], labelShape: [2, 6],
                 labelValues: [0, 1, 2], dtype: .uint32, seed: 9, arguments: ["--classes", "all"]) {
             $0.classes = .all
