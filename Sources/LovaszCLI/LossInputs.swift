@@ -61,7 +61,8 @@ struct LossInputs {
 
     /// Computes the loss, and the gradient when asked, with the labels in their own type.
     ///
-    /// - Throws: ``LovaszError`` from the engine (bad labels, NaN scores, bad options).
+    /// - Throws: ``LovaszError`` from the engine (bad labels, NaN scores, bad options), or a
+    ///   ``CommandFailure`` for a non-finite value that appeared converting float16/float64.
     func compute(with engine: LovaszEngine, options: LossOptions, gradient wantsGradient: Bool) throws -> Outcome {
         var gradient = wantsGradient ? [Float](repeating: 0, count: scores.count) : nil
         let clock = ContinuousClock()
