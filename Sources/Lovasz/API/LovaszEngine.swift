@@ -59,6 +59,16 @@ public final class LovaszEngine: Sendable {
         self.reason = Mutex(fallback)
     }
 
+    /// An engine on a given OpenCL backend (tests use it to run a backend with other limits).
+    init(openCL backend: OpenCLBackend, threads: Int? = nil) throws(LovaszError) {
+        self.choice = .opencl
+        self.cpu = CPUBackend(workers: threads)
+        self.openCL = backend
+        self.backend = .opencl
+        self.device = backend.device.description
+        self.reason = Mutex(nil)
+    }
+
     /// Computes a loss, and `∂loss/∂scores` into `gradient`, without copying the inputs.
     ///
     /// - Parameters:

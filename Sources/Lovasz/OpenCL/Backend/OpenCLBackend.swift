@@ -15,8 +15,12 @@ final class OpenCLBackend: Sendable {
 
     /// Creates the context and queue for `device` and builds the kernels.
     ///
+    /// - Parameter chunkKeyLimit: at most this many keys sorted per chunk (tests use it to
+    ///   force several chunks); by default what the device's memory allows.
     /// - Throws: ``OpenCLError`` from any OpenCL call, with the build log for a build failure.
-    init(device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs) throws(OpenCLError) {
+    init(
+        device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil
+    ) throws(OpenCLError) {
         let context = try CLContext(device: device)
         var configuration = KernelConfiguration(device: device)
         var program = try programs.program(
@@ -32,7 +36,8 @@ final class OpenCLBackend: Sendable {
         }
         self.device = device
         self.configuration = configuration
-        self.session = Mutex(try OpenCLSession(context: context, kernels: kernels, configuration: configuration))
+        self.session = Mutex(try OpenCLSession(
+            context: context, kernels: kernels, configuration: configuration, chunkKeyLimit: chunkKeyLimit))
     }
 
     /// Programs built in this process, shared by every backend.
@@ -66,6 +71,18 @@ final class OpenCLBackend: Sendable {
                 return .failure(error)
             }
         }
+        return try result(of: outcome, for: problem)
+    }
+
+    /// Runs `body` with the session, under the lock (tests drive single kernels through it).
+    func withSession<R: Sendable>(_ body: (OpenCLSession) throws(OpenCLError) -> R) throws(OpenCLError) -> R {
+        let result: Result<R, OpenCLError> = session.withLock { session in
+            do throws(OpenCLError) { return .success(try body(session)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    private func result(of outcome: Result<OpenCLOutcome, OpenCLError>, for problem: LossProblem) throws(LovaszError) -> Double {
         switch outcome {
         case .failure(let error):
             throw .openCL(error)

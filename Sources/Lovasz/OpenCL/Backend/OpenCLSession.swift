@@ -7,8 +7,13 @@ final class OpenCLSession: @unchecked Sendable {
     let kernels: LovaszKernelSet
     let configuration: KernelConfiguration
     let buffers: DeviceBuffers
+    /// At most this many keys per chunk, when set.
+    let chunkKeyLimit: Int?
 
-    init(context: CLContext, kernels: LovaszKernelSet, configuration: KernelConfiguration) throws(OpenCLError) {
+    init(
+        context: CLContext, kernels: LovaszKernelSet, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil
+    ) throws(OpenCLError) {
+        self.chunkKeyLimit = chunkKeyLimit
         self.context = context
         self.queue = try CLCommandQueue(context: context)
         self.kernels = kernels
@@ -151,13 +156,7 @@ final class OpenCLSession: @unchecked Sendable {
             ])
             try queue.enqueue(kernels.fillKeys, globalSize: [padded, count])
             try sort(keys: keys, total: total, padded: padded)
-
-            try kernels.scanForeground.setArguments([.buffer(keys), .buffer(counts), .buffer(tileTotals), .count(padded)])
-            try queue.enqueue(kernels.scanForeground, globalSize: [total / tile * localSize], localSize: [localSize])
-            if padded > tile {
-                try kernels.scanTileCarries.setArguments([.buffer(tileTotals), .buffer(tileCarries), .count(padded / tile)])
-                try queue.enqueue(kernels.scanTileCarries, globalSize: [count * localSize], localSize: [localSize])
-            }
+            try scanForeground(keys: keys, counts: counts, tileTotals: tileTotals, tileCarries: tileCarries, total: total, padded: padded)
             try kernels.lovaszGradient.setArguments([
                 .buffer(keys), .buffer(counts), .buffer(tileCarries), .buffer(segments), .buffer(validPixels),
                 .buffer(weights), .buffer(terms), .buffer(upstream), .count(padded.trailingZeroBitCount),
@@ -170,8 +169,25 @@ final class OpenCLSession: @unchecked Sendable {
         }
     }
 
-    /// The segmented bitonic sort of `total` keys in segments of `padded`.
-    private func sort(keys: CLBuffer, total: Int, padded: Int) throws(OpenCLError) {
+    /// The segmented inclusive scan of the foreground bits of `total` sorted keys in segments
+    /// of `padded`: after it, `counts[i]` plus, when `padded` exceeds a scan tile,
+    /// `tileCarries[i / tile]` is the number of foreground keys at or before `i` in its segment.
+    func scanForeground(
+        keys: CLBuffer, counts: CLBuffer, tileTotals: CLBuffer, tileCarries: CLBuffer, total: Int, padded: Int
+    ) throws(OpenCLError) {
+        let localSize = configuration.localSize
+        let tile = configuration.scanTile
+        try kernels.scanForeground.setArguments([.buffer(keys), .buffer(counts), .buffer(tileTotals), .count(padded)])
+        try queue.enqueue(kernels.scanForeground, globalSize: [total / tile * localSize], localSize: [localSize])
+        if padded > tile {
+            try kernels.scanTileCarries.setArguments([.buffer(tileTotals), .buffer(tileCarries), .count(padded / tile)])
+            try queue.enqueue(kernels.scanTileCarries, globalSize: [total / padded * localSize], localSize: [localSize])
+        }
+    }
+
+    /// The segmented bitonic sort of `total` keys (a multiple of the local block) in segments
+    /// of `padded` (a power of two); every segment ends ascending.
+    func sort(keys: CLBuffer, total: Int, padded: Int) throws(OpenCLError) {
         let localSize = configuration.localSize
         let localKeys = configuration.localKeys
         let groups = total / localKeys
@@ -196,7 +212,8 @@ final class OpenCLSession: @unchecked Sendable {
     private func segmentsPerChunk(padded: Int, alignment: Int, total: Int) throws(OpenCLError) -> Int {
         let device = context.device
         let bytesPerKey = 8 + 4 + accumulatorBytes
-        let budget = min(Int(device.maxAllocationBytes) / 8, Int(device.globalMemoryBytes / 3) / bytesPerKey)
+        var budget = min(Int(device.maxAllocationBytes) / 8, Int(device.globalMemoryBytes / 3) / bytesPerKey)
+        if let chunkKeyLimit { budget = min(budget, max(chunkKeyLimit, padded)) }
         let fitting = budget / padded
         guard fitting >= 1 else {
             throw OpenCLError(
