@@ -175,22 +175,17 @@ extension ConfusionMatrix {
         for (p, l) in zip(predictions, labels) {
             defer { index += 1 }
             guard let label = Int(exactly: l) else {
-                throw .labelOutOfRange(index: index, label: Self.clamped(l), classes: classes)
+                throw .labelOutOfRange(index: index, label: String(l), classes: classes)
             }
             if label == ignoreIndex { continue }
             guard label >= 0, label < classes else {
-                throw .labelOutOfRange(index: index, label: Int64(label), classes: classes)
+                throw .labelOutOfRange(index: index, label: String(l), classes: classes)
             }
             guard let prediction = Int(exactly: p), prediction >= 0, prediction < classes else {
-                throw .predictionOutOfRange(index: index, prediction: Self.clamped(p), classes: classes)
+                throw .predictionOutOfRange(index: index, prediction: String(p), classes: classes)
             }
             tallies[index / pixelsPerImage][label * classes + prediction] += 1
         }
         return tallies
-    }
-
-    /// An integer as Int64, saturating.
-    static func clamped(_ value: some FixedWidthInteger) -> Int64 {
-        Int64(exactly: value) ?? (value < 0 ? .min : .max)
     }
 }

@@ -7,11 +7,11 @@ public enum MetricsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The predictions and the labels differ in length.
     case countMismatch(predictions: Int, labels: Int)
     /// A label is outside `0..<classes` and is not the ignore index; `index` is its flat
-    /// position in the labels.
-    case labelOutOfRange(index: Int, label: Int64, classes: Int)
+    /// position in the labels, `label` its value in decimal (any integer type, in full).
+    case labelOutOfRange(index: Int, label: String, classes: Int)
     /// A prediction (at a pixel that is not ignored) is outside `0..<classes`; `index` is its
-    /// flat position in the predictions.
-    case predictionOutOfRange(index: Int, prediction: Int64, classes: Int)
+    /// flat position in the predictions, `prediction` its value in decimal.
+    case predictionOutOfRange(index: Int, prediction: String, classes: Int)
     /// Two accumulators that count different things cannot be merged; the difference is given.
     case incompatible(String)
     /// A shape or an image count that the arrays do not fit.
