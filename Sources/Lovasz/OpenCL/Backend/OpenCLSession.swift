@@ -24,7 +24,15 @@ final class OpenCLSession: @unchecked Sendable {
     private var accumulatorBytes: Int { configuration.doubleAccumulation ? 8 : 4 }
 
     /// Runs the whole launch sequence for `problem` and reads back the loss and gradient.
-    func run(_ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?) throws(OpenCLError) -> OpenCLOutcome {
+    ///
+    /// - Parameters:
+    ///   - gradient: receives `∂loss/∂scores` when given.
+    ///   - resident: the inputs of `problem` are already on the device from the previous
+    ///     call, and the gradient (computed when `gradient` is nil and this is true) stays
+    ///     there: the launch sequence alone, for benchmarks.
+    func run(
+        _ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?, resident: Bool = false
+    ) throws(OpenCLError) -> OpenCLOutcome {
         let shape = problem.shape
         let loss = problem.options.loss
         let logits = problem.options.scoresAre == .logits
@@ -38,20 +46,22 @@ final class OpenCLSession: @unchecked Sendable {
 
         // Inputs.
         let scores = try buffers.buffer(.scores, bytes: scoreCount * 4)
-        try scores.write(from: UnsafeRawBufferPointer(problem.scores), on: queue, blocking: false)
         let classOf = try buffers.buffer(.classOf, bytes: pixelCount * 4)
-        try classOf.write(problem.labels.classOf, on: queue)
         let placeholder = try buffers.buffer(.placeholder, bytes: 16)
         var validPixels = placeholder
         if let list = problem.plan.validPixels, !list.isEmpty {
             validPixels = try buffers.buffer(.validPixels, bytes: list.count * 4)
-            try validPixels.write(list, on: queue)
+            if !resident { try validPixels.write(list, on: queue) }
         }
         let segments = try buffers.buffer(.segments, bytes: table.entries.count * 4)
         let weights = try buffers.buffer(.weights, bytes: table.weights.count * 4)
-        if segmentCount > 0 {
-            try segments.write(table.entries, on: queue)
-            try weights.write(table.weights, on: queue)
+        if !resident {
+            try scores.write(from: UnsafeRawBufferPointer(problem.scores), on: queue, blocking: false)
+            try classOf.write(problem.labels.classOf, on: queue)
+            if segmentCount > 0 {
+                try segments.write(table.entries, on: queue)
+                try weights.write(table.weights, on: queue)
+            }
         }
         let status = try buffers.buffer(.status, bytes: 4)
         try status.fill(with: UInt32.max, byteCount: 4, on: queue)
@@ -76,7 +86,8 @@ final class OpenCLSession: @unchecked Sendable {
         // ∂loss/∂(probability or hinge logit), class-major [C][B·S], zero where not written.
         var gradientBuffer: CLBuffer?
         var upstream = placeholder
-        if gradient != nil {
+        let computeGradient = gradient != nil || resident
+        if computeGradient {
             let output = try buffers.buffer(.gradient, bytes: scoreCount * 4)
             gradientBuffer = output
             let direct = loss == .hinge || (loss == .sigmoid && !logits)
@@ -88,11 +99,11 @@ final class OpenCLSession: @unchecked Sendable {
         if segmentCount > 0 {
             try runSegments(
                 problem: problem, table: table, values: values, classOf: classOf, validPixels: validPixels,
-                segments: segments, weights: weights, upstream: upstream, writeGradient: gradient != nil,
+                segments: segments, weights: weights, upstream: upstream, writeGradient: computeGradient,
                 losses: segmentLosses)
         }
 
-        if let gradient, let output = gradientBuffer {
+        if let output = gradientBuffer {
             switch (loss, logits) {
             case (.softmax, _):
                 try kernels.backpropSoftmax.setArguments([
@@ -106,7 +117,9 @@ final class OpenCLSession: @unchecked Sendable {
             case (.hinge, _), (.sigmoid, false):
                 break
             }
-            try output.read(into: UnsafeMutableRawBufferPointer(gradient), on: queue, blocking: true)
+            if let gradient {
+                try output.read(into: UnsafeMutableRawBufferPointer(gradient), on: queue, blocking: true)
+            }
         }
 
         // The one read back of results: validation status and the segment loss sums.
