@@ -13,6 +13,7 @@ final class LovaszKernelSet {
     let compactKeys: CLKernel
     let bitonicSortLocal: CLKernel
     let bitonicMergeGlobal: CLKernel
+    let bitonicMergeGlobalX8: CLKernel
     let bitonicMergeLocal: CLKernel
     let scanForeground: CLKernel
     let scanTileCarries: CLKernel
@@ -33,6 +34,7 @@ final class LovaszKernelSet {
         compactKeys = try program.makeKernel("compact_keys")
         bitonicSortLocal = try program.makeKernel("bitonic_sort_local")
         bitonicMergeGlobal = try program.makeKernel("bitonic_merge_global")
+        bitonicMergeGlobalX8 = try program.makeKernel("bitonic_merge_global_x8")
         bitonicMergeLocal = try program.makeKernel("bitonic_merge_local")
         scanForeground = try program.makeKernel("scan_foreground")
         scanTileCarries = try program.makeKernel("scan_tile_carries")

@@ -231,6 +231,12 @@ final class OpenCLSession: @unchecked Sendable {
         var stage = 2 * localKeys
         while stage <= padded {
             var stride = stage / 2
+            // Three global strides per pass while three remain, then one at a time.
+            while stride / 4 >= localKeys {
+                try kernels.bitonicMergeGlobalX8.setArguments([.buffer(keys), .count(stage), .count(stride / 4), .count(padded)])
+                try queue.enqueue(kernels.bitonicMergeGlobalX8, globalSize: [total / 8])
+                stride /= 8
+            }
             while stride >= localKeys {
                 try kernels.bitonicMergeGlobal.setArguments([.buffer(keys), .count(stage), .count(stride), .count(padded)])
                 try queue.enqueue(kernels.bitonicMergeGlobal, globalSize: [total / 2])
