@@ -1,17 +1,22 @@
 // The Lovász gradient (Algorithm 1) at every sorted position from the exact integer counts,
-// the per-position loss terms, and the scatter of the weighted gradient to its pixel.
+// the per-position loss terms, and the scatter of the weighted gradient to its pixel. Only the
+// kept keys of a segment (up to its last foreground pixel) are visited; the gradient of the
+// others stays at the zero the buffer was filled with.
 
-// Dimension 0 runs over segments * padded sorted positions of the chunk.
+// Dimension 0 runs over the chunk's segments * padded sorted positions; segment k of the chunk
+// is segment_base + k of the table.
 __kernel void lovasz_gradient(__global const ulong *keys, __global const uint *counts,
                               __global const uint *tile_carries, __global const uint *segments,
                               __global const uint *valid_pixels, __global const float *weights,
+                              __global const uint *kept,
                               __global acc_t *terms, __global float *upstream,
-                              uint padded_log2, uint pixel_count, uint hinge, uint write_gradient) {
+                              uint padded_log2, uint pixel_count, uint hinge, uint write_gradient,
+                              uint segment_base) {
     size_t i = get_global_id(0);
     uint k = (uint)(i >> padded_log2);
     uint position = (uint)(i & (((size_t)1 << padded_log2) - 1));
-    __global const uint *segment = segments + (size_t)k * SEGMENT_FIELDS;
-    if (position >= segment[SEG_COUNT]) {
+    __global const uint *segment = segments + (size_t)(segment_base + k) * SEGMENT_FIELDS;
+    if (position >= kept[segment_base + k]) {
         terms[i] = 0;
         return;
     }
@@ -38,14 +43,15 @@ __kernel void lovasz_gradient(__global const ulong *keys, __global const uint *c
     if (write_gradient) {
         uint rank = (uint)((key & 0xFFFFFFFFUL) >> 1);
         uint pixel = lovasz_pixel_of_rank(segment, valid_pixels, rank);
-        acc_t w = (acc_t)weights[k];
+        acc_t w = (acc_t)weights[segment_base + k];
         float value = active ? (float)(foreground ? -w * g : w * g) : 0.0f;
         upstream[(size_t)segment[SEG_CHANNEL] * pixel_count + pixel] = value;
     }
 }
 
-// losses[k] = the sum of segment k's terms, in a fixed order (deterministic).
-__kernel void reduce_segment_losses(__global const acc_t *terms, __global acc_t *losses, uint padded) {
+// losses[segment_base + k] = the sum of the chunk's segment k terms, in a fixed order.
+__kernel void reduce_segment_losses(__global const acc_t *terms, __global acc_t *losses, uint padded,
+                                    uint segment_base) {
     __local acc_t partial[LOCAL_SIZE];
     uint lid = get_local_id(0);
     size_t base = get_group_id(0) * (size_t)padded;
@@ -57,5 +63,5 @@ __kernel void reduce_segment_losses(__global const acc_t *terms, __global acc_t 
         if (lid < width) partial[lid] += partial[lid + width];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    if (lid == 0) losses[get_group_id(0)] = partial[0];
+    if (lid == 0) losses[segment_base + get_group_id(0)] = partial[0];
 }

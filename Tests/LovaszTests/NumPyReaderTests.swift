@@ -4,7 +4,7 @@ import LovaszTestSupport
 import Testing
 
 /// The name of a ``NumPyError`` case, for comparing errors whose payload is prose.
-func caseName(_ error: NumPyError) -> String {
+func numPyErrorCase(_ error: NumPyError) -> String {
     switch error {
     case .cannotRead: return "cannotRead"
     case .cannotWrite: return "cannotWrite"
@@ -21,7 +21,7 @@ func caseName(_ error: NumPyError) -> String {
 }
 
 /// The elements as NumPy would print them: integers in decimal, bools as 0/1, floats as bits.
-func decimalStrings(_ elements: NumPyElements) -> [String] {
+func numPyDecimalStrings(_ elements: NumPyElements) -> [String] {
     switch elements {
     case .float(let v): return v.map { "0x" + String($0.bitPattern, radix: 16) }
     case .bool(let v): return v.map { $0 ? "1" : "0" }
@@ -37,14 +37,14 @@ func decimalStrings(_ elements: NumPyElements) -> [String] {
 }
 
 /// Decodes `bytes` expecting a failure, and returns the error's case name.
-func failureCase(_ bytes: [UInt8]) -> String? {
+func numPyDecodingFailure(_ bytes: [UInt8]) -> String? {
     do {
         _ = try NumPyArray(npyBytes: bytes)
         return nil
     } catch {
         #expect(!error.description.contains("\n"), "the description is one line")
         #expect(!error.description.isEmpty)
-        return caseName(error)
+        return numPyErrorCase(error)
     }
 }
 
@@ -59,7 +59,7 @@ struct NumPyReaderTests {
         #expect(array.count == file.shape.reduce(1, *))
         switch file.values {
         case .integers(let expected):
-            #expect(decimalStrings(array.elements) == expected)
+            #expect(numPyDecimalStrings(array.elements) == expected)
         case .float32Bits(let expected):
             let floats = try #require(array.floats)
             #expect(floats.map(\.bitPattern) == expected)
@@ -68,7 +68,7 @@ struct NumPyReaderTests {
 
     @Test("files NumPy writes for unsupported arrays are refused", arguments: NumPyRealFiles.rejected)
     func realNumPyRejected(_ file: NumPyRealFiles.Rejected) {
-        #expect(failureCase(file.bytes) == file.expectedError)
+        #expect(numPyDecodingFailure(file.bytes) == file.expectedError)
     }
 
     @Test("integer and bool files keep their type")
@@ -143,14 +143,14 @@ struct NumPyReaderTests {
     @Test("malformed headers are refused with a typed error", arguments: malformedHeaders)
     func malformedHeader(_ header: String, error: String) {
         let bytes = NumPyFixtures.file(header: header, data: [0, 0, 0, 0], pad: false)
-        #expect(failureCase(bytes) == error)
+        #expect(numPyDecodingFailure(bytes) == error)
     }
 
     @Test("nesting a thousand levels deep is refused without exhausting the stack")
     func deepNesting() {
         let shape = String(repeating: "(", count: 5000) + String(repeating: ")", count: 5000)
         let header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape)}"
-        #expect(failureCase(NumPyFixtures.file(header: header, data: [])) == "malformedHeader")
+        #expect(numPyDecodingFailure(NumPyFixtures.file(header: header, data: [])) == "malformedHeader")
     }
 
     @Test("preamble errors: magic, version, header length")
@@ -158,26 +158,26 @@ struct NumPyReaderTests {
         let good = NumPyFixtures.float32([1, 2], shape: [2])
         var badMagic = good
         badMagic[1] = UInt8(ascii: "n")
-        #expect(failureCase(badMagic) == "notNumPy")
-        #expect(failureCase(Array("PK\u{3}\u{4} a zip file, not npy".utf8)) == "notNumPy")
-        #expect(failureCase([]) == "truncated")
+        #expect(numPyDecodingFailure(badMagic) == "notNumPy")
+        #expect(numPyDecodingFailure(Array("PK\u{3}\u{4} a zip file, not npy".utf8)) == "notNumPy")
+        #expect(numPyDecodingFailure([]) == "truncated")
         for (major, minor) in [(UInt8(0), UInt8(0)), (1, 1), (4, 0), (255, 255)] {
             var bytes = good
             bytes[6] = major
             bytes[7] = minor
-            #expect(failureCase(bytes) == "unsupportedVersion")
+            #expect(numPyDecodingFailure(bytes) == "unsupportedVersion")
         }
         // Version 2.0 with a 4 GiB header length, and one just over the limit.
         var huge = NumPyFixtures.file(header: NumPyFixtures.header(descr: "<f4", shape: [0]), data: [], version: 2)
         huge.replaceSubrange(8..<12, with: [0xFF, 0xFF, 0xFF, 0xFF])
-        #expect(failureCase(huge) == "headerTooLong")
+        #expect(numPyDecodingFailure(huge) == "headerTooLong")
         let limit = NumPyArray.maximumHeaderLength + 1
         huge.replaceSubrange(8..<12, with: NumPyFixtures.bytes([UInt32(limit)]))
-        #expect(failureCase(huge) == "headerTooLong")
+        #expect(numPyDecodingFailure(huge) == "headerTooLong")
         // A header length pointing past the end of the file.
         var long = good
         long.replaceSubrange(8..<10, with: [0xF0, 0x00])
-        #expect(failureCase(long) == "truncated")
+        #expect(numPyDecodingFailure(long) == "truncated")
     }
 
     @Test("the data must hold exactly the shape's elements")
@@ -185,11 +185,11 @@ struct NumPyReaderTests {
         let header = NumPyFixtures.header(descr: "<f4", shape: [2, 3])
         let data = NumPyFixtures.bytes([UInt32](repeating: 0x3F80_0000, count: 6))
         #expect(try NumPyArray(npyBytes: NumPyFixtures.file(header: header, data: data)).count == 6)
-        #expect(failureCase(NumPyFixtures.file(header: header, data: Array(data.dropLast()))) == "dataSizeMismatch")
-        #expect(failureCase(NumPyFixtures.file(header: header, data: data + [0])) == "dataSizeMismatch")
-        #expect(failureCase(NumPyFixtures.file(header: header, data: data + data)) == "dataSizeMismatch")
+        #expect(numPyDecodingFailure(NumPyFixtures.file(header: header, data: Array(data.dropLast()))) == "dataSizeMismatch")
+        #expect(numPyDecodingFailure(NumPyFixtures.file(header: header, data: data + [0])) == "dataSizeMismatch")
+        #expect(numPyDecodingFailure(NumPyFixtures.file(header: header, data: data + data)) == "dataSizeMismatch")
         let zeroD = NumPyFixtures.header(descr: "<f8", shape: [])
-        #expect(failureCase(NumPyFixtures.file(header: zeroD, data: [])) == "dataSizeMismatch")
+        #expect(numPyDecodingFailure(NumPyFixtures.file(header: zeroD, data: [])) == "dataSizeMismatch")
         do {
             _ = try NumPyArray(npyBytes: NumPyFixtures.file(header: header, data: Array(data.prefix(20))))
             Issue.record("a short file was accepted")

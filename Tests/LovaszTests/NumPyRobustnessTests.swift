@@ -18,7 +18,7 @@ struct NumPyRobustnessTests {
         for file in Self.validFiles {
             _ = try NumPyArray(npyBytes: file)
             for length in 0..<file.count {
-                #expect(failureCase(Array(file.prefix(length))) != nil, "prefix of \(length) bytes")
+                #expect(numPyDecodingFailure(Array(file.prefix(length))) != nil, "prefix of \(length) bytes")
                 checked += 1
             }
         }

@@ -67,7 +67,7 @@ struct NumPyWriterTests {
             try NumPyWriter.writeFloat32([1], shape: [1], toFile: blocked.path)
             Issue.record("writing over a non-empty directory succeeded")
         } catch {
-            #expect(caseName(error) == "cannotWrite")
+            #expect(numPyErrorCase(error) == "cannotWrite")
             #expect(error.description.contains(blocked.path))
         }
         #expect(throws: NumPyError.self) { try NumPyWriter.writeFloat32([1], shape: [1], toFile: directory.path + "/") }

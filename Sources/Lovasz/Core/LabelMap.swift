@@ -79,10 +79,8 @@ struct LabelMap: Sendable {
             }
         }
         if let firstBad {
-            let value = labels[firstBad]
-            let asInt64 = Int64(exactly: value) ?? Int64.max
             throw .labelOutOfRange(
-                position: shape.labelPosition(firstBad), label: asInt64, classes: labelClasses)
+                position: shape.labelPosition(firstBad), label: String(labels[firstBad]), classes: labelClasses)
         }
         self.classOf = classOf
         self.counts = counts
