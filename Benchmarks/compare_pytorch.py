@@ -335,7 +335,8 @@ def main():
                     "minMilliseconds": torch_min * 1000, "loss": torch_loss},
         "lovasz": {"backend": swift["backend"], "device": swift["device"],
                    "medianMilliseconds": swift["medianMilliseconds"], "minMilliseconds": swift["minMilliseconds"],
-                   "loss": swift["loss"], "peakRSSMiB": swift.get("peakRSSMiB")},
+                   "loss": swift["loss"], "peakRSSMiB": swift.get("peakRSSMiB"),
+                   "residentMedianMilliseconds": swift.get("residentMedianMilliseconds")},
         "lossRelativeDifference": relative, "lossesAgree": agree, "speedup": ratio,
         "warmup": args.warmup, "repeat": args.repeat,
     }
@@ -352,6 +353,9 @@ def main():
         print(f"lovasz {swift['backend']} ({swift['device']}): median {swift['medianMilliseconds']:10.1f} ms, "
               f"min {swift['minMilliseconds']:10.1f} ms, loss {swift['loss']:.8f}, "
               f"peak RSS {swift.get('peakRSSMiB') or 0:.0f} MiB")
+        if swift.get("residentMedianMilliseconds") is not None:
+            print(f"lovasz {swift['backend']} with inputs and gradient resident on the device: "
+                  f"median {swift['residentMedianMilliseconds']:10.1f} ms")
         print(f"loss relative difference {relative:.2e} (limit {RELATIVE_TOLERANCE:.0e}): "
               f"{'agree' if agree else 'DISAGREE'}")
         print(f"speed-up (PyTorch median / lovasz median): {ratio:.1f}x")

@@ -20,9 +20,9 @@ struct BenchBackendPlan {
 
     /// Probes OpenCL as needed and plans the measurements.
     ///
-    /// - Throws: ``BenchFailure/openCLUnavailable(_:)`` (status 3) when `opencl` was asked for
-    ///   and cannot be used; with `all` an unusable OpenCL is skipped instead.
-    init(_ selection: BenchBackendSelection, threads: Int?) throws(BenchFailure) {
+    /// - Throws: ``CommandFailure`` with status 3 when `opencl` was asked for and cannot be
+    ///   used; with `all` an unusable OpenCL is skipped instead.
+    init(_ selection: BenchBackendSelection, threads: Int?) throws(CommandFailure) {
         switch selection {
         case .cpu:
             choices = [.cpu]
@@ -30,13 +30,13 @@ struct BenchBackendPlan {
             do {
                 _ = try LovaszEngine(backend: .opencl, threads: threads)
             } catch {
-                throw .openCLUnavailable(error.description)
+                throw CommandFailure(status: ExitStatus.openCLUnavailable, message: error.description)
             }
             choices = [.opencl]
         case .auto:
             choices = [.auto]
             if let engine = try? LovaszEngine(backend: .auto, threads: threads), let reason = engine.fallbackReason {
-                BenchProgress.line("lovasz bench: auto uses the CPU: \(reason)")
+                ExitStatus.printError("lovasz bench: auto uses the CPU: \(reason)")
             }
         case .all:
             choices = [.cpu]

@@ -17,6 +17,7 @@ struct BenchCase {
     /// `Σ` over segments of the group's valid pixels (see ``SegmentElements``).
     let segmentElements: Int
     private let body: (LovaszEngine, UnsafeMutableBufferPointer<Float>) throws(LovaszError) -> LossResult
+    private let residentBody: (LovaszEngine, Int) throws(LovaszError) -> [Double]
 
     /// A case whose labels keep their own integer type, so that the engine sees them as stored.
     ///
@@ -42,6 +43,34 @@ struct BenchCase {
                 }
             }
         }
+        self.residentBody = { (engine, repetitions) throws(LovaszError) in
+            try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
+                try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
+                    try engine.deviceResidentTimes(
+                        scores: scores, shape: shape, labels: labels, options: options, repetitions: repetitions
+                    ).seconds
+                }
+            }
+        }
+    }
+
+    /// Inputs read from `.npy` files, the labels in their stored integer type.
+    init(workload: String, inputs: LossInputs, options: LossOptions) {
+        func make<Label: FixedWidthInteger>(_ labels: [Label]) -> BenchCase {
+            BenchCase(workload: workload, data: "file", shape: inputs.scoreShape, options: options, scores: inputs.scores, labels: labels)
+        }
+        switch inputs.labels {
+        case .int8(let v): self = make(v)
+        case .int16(let v): self = make(v)
+        case .int32(let v): self = make(v)
+        case .int64(let v): self = make(v)
+        case .uint8(let v): self = make(v)
+        case .uint16(let v): self = make(v)
+        case .uint32(let v): self = make(v)
+        case .uint64(let v): self = make(v)
+        case .bool(let v): self = make(v.map { $0 ? UInt8(1) : 0 })
+        case .float(let v): self = make(v.map { Int64($0) })  // excluded by LossInputs
+        }
     }
 
     /// A standard workload's generated inputs (labels `UInt8`).
@@ -55,6 +84,14 @@ struct BenchCase {
     /// copying the inputs.
     func compute(engine: LovaszEngine, gradient: UnsafeMutableBufferPointer<Float>) throws(LovaszError) -> LossResult {
         try body(engine, gradient)
+    }
+
+    /// Seconds of `repetitions` runs of the OpenCL launch sequence with the inputs and the
+    /// gradient left on the device (no transfers but the loss).
+    ///
+    /// - Throws: ``LovaszError/openCLUnavailable(_:)`` when the engine computes on the CPU.
+    func deviceResidentSeconds(engine: LovaszEngine, repetitions: Int) throws(LovaszError) -> [Double] {
+        try residentBody(engine, repetitions)
     }
 
     /// The bytes of the float32 scores, and equally of the gradient.
@@ -71,16 +108,20 @@ enum BenchCaseSource {
 
     /// Generates or reads the inputs.
     ///
-    /// - Throws: ``BenchFailure`` (status 2) for files that cannot be used.
-    func prepare() throws(BenchFailure) -> BenchCase {
+    /// - Throws: ``CommandFailure`` (status 2) for files that cannot be used.
+    func prepare() throws(CommandFailure) -> BenchCase {
         switch self {
         case .generated(let workload, let model, let seed):
-            BenchProgress.line("lovasz bench: generating \(workload.name) \(model.rawValue) \(BenchFileInputs.format(workload.shape))")
+            ExitStatus.printError("lovasz bench: generating \(workload.name) \(model.rawValue) \(LossInputs.format(workload.shape))")
             return BenchCase(BenchInputs(workload: workload, data: model, seed: seed))
         case .files(let scores, let labels, let loss):
-            BenchProgress.line("lovasz bench: reading \(scores) and \(labels)")
-            return try BenchFileInputs.load(
-                scoresPath: scores, labelsPath: labels, classWeightsPath: loss.classWeights, options: loss.options)
+            ExitStatus.printError("lovasz bench: reading \(scores) and \(labels)")
+            var options = loss.options
+            let inputs = try LossInputs(
+                scoresPath: scores, labelsPath: labels, classWeightsPath: loss.classWeights, loss: options.loss)
+            options.classWeights = inputs.classWeights
+            let name = String(scores.split(separator: "/").last ?? Substring(scores))
+            return BenchCase(workload: name, inputs: inputs, options: options)
         }
     }
 }

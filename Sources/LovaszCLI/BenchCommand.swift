@@ -13,7 +13,10 @@ struct BenchCommand: ParsableCommand {
             zero-copy compute into one preallocated gradient buffer, and reports the median and \
             minimum milliseconds per call, segment-elements per second (segment-elements = the \
             sum over (group, counted class) segments of the group's valid pixels) and the peak \
-            resident memory (VmHWM, reset before each measurement). Progress goes to stderr.
+            resident memory (VmHWM, reset before each measurement; once OpenCL has been \
+            probed, as --backend all, auto and opencl do, it includes the OpenCL runtime's own \
+            memory). On OpenCL, "resident ms" times the launch sequence with the inputs and the \
+            gradient left on the device. Progress goes to stderr.
 
             Workloads (--workload, default: all of them):
             \(BenchWorkload.standard.map(BenchCommand.helpLine).joined(separator: "\n"))
@@ -24,7 +27,8 @@ struct BenchCommand: ParsableCommand {
             With --scores S.npy --labels Y.npy the files are timed instead, with the loss \
             options below. --memory reports the peak resident memory against the budget of \
             \(Int(BenchReport.memoryBudgetFactor))x (scores + gradient) bytes, by default on \
-            the voc workload, and exits with status 1 if a measurement exceeds it.
+            the voc workload and the CPU backend, and exits with status 1 if a measurement \
+            exceeds it.
 
             Exit status: 0 on success (a backend that cannot run is skipped with the reason); \
             2 for bad input; 3 when --backend opencl was asked for and OpenCL cannot be used.
@@ -53,8 +57,8 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    @Option(help: "cpu, opencl (any OpenCL device; status 3 if unusable), auto (what the engine picks), or all (the CPU, and OpenCL when auto would use a GPU).")
-    var backend: BenchBackendSelection = .all
+    @Option(help: "cpu, opencl (any OpenCL device; status 3 if unusable), auto (what the engine picks), or all (the CPU, and OpenCL when auto would use a GPU). (default: all; cpu with --memory)")
+    var backend: BenchBackendSelection?
 
     @Option(
         name: .customLong("workload"), parsing: .upToNextOption,
@@ -124,27 +128,25 @@ struct BenchCommand: ParsableCommand {
             for workload in BenchWorkload.standard { print("\(workload.name): \(workload.summary)") }
             return
         }
-        do {
-            let report = try measureAll()
-            print(json ? try report.json() : report.table(memory: memory))
-            if memory, let over = report.results.first(where: { $0.withinMemoryBudget == false }) {
-                throw BenchFailure.overBudget(String(
-                    format: "%@ (%@, %@): peak resident memory %.1f MiB exceeds the budget of %.1f MiB (3x scores + gradient)",
-                    over.workload, over.data, over.backend, over.peakRSSMiB ?? 0, over.memoryBudgetMiB))
-            }
-        } catch let failure as BenchFailure {
-            throw failure.report()
+        let report = try measureAll()
+        print(json ? try report.json() : report.table(memory: memory))
+        if memory, let over = report.results.first(where: { $0.withinMemoryBudget == false }) {
+            let peak = String(format: "%.1f", over.peakRSSMiB ?? 0), budget = String(format: "%.1f", over.memoryBudgetMiB)
+            throw CommandFailure(
+                status: ExitStatus.failure,
+                message: "\(over.workload) (\(over.data), \(over.backend)): peak resident memory \(peak) MiB "
+                    + "exceeds the budget of \(budget) MiB (3x scores + gradient)")
         }
     }
 
     /// Plans the backends, then prepares each case and measures it on each backend.
-    private func measureAll() throws(BenchFailure) -> BenchReport {
-        let plan = try BenchBackendPlan(backend, threads: threads)
+    private func measureAll() throws(CommandFailure) -> BenchReport {
+        let plan = try BenchBackendPlan(backend ?? (memory ? .cpu : .all), threads: threads)
         var report = BenchReport(
             machine: .init(processors: ProcessInfo.processInfo.activeProcessorCount, loadAverage: Self.loadAverage()),
             settings: .init(size: (size ?? .standard).rawValue, seed: seed, warmup: warmup, repeat: `repeat`, threads: threads))
         report.skipped = plan.skipped
-        for skip in plan.skipped { BenchProgress.line("lovasz bench: \(skip.backend): skipped: \(skip.reason)") }
+        for skip in plan.skipped { ExitStatus.printError("lovasz bench: \(skip.backend): skipped: \(skip.reason)") }
 
         let sources = caseSources()
         let total = sources.count * plan.choices.count
@@ -156,22 +158,24 @@ struct BenchCommand: ParsableCommand {
                 index += 1
                 let label = "[\(index)/\(total)] \(benchCase.workload) \(benchCase.data) \(choice.rawValue)"
                 if unavailable.contains(choice.rawValue) { continue }
-                BenchProgress.line(
-                    "lovasz bench \(label): \(BenchFileInputs.format(benchCase.shape)), "
+                ExitStatus.printError(
+                    "lovasz bench \(label): \(LossInputs.format(benchCase.shape)), "
                         + "\(warmup) warm-up + \(`repeat`) timed calls")
                 do {
                     let measurement = try BenchRunner.measure(
                         benchCase, backend: choice, threads: threads, warmup: warmup, repeat: `repeat`)
                     let record = BenchRecord(benchCase, measurement, warmup: warmup, repeat: `repeat`)
-                    BenchProgress.line(String(format: "lovasz bench %@: median %.2f ms", label, record.medianMilliseconds))
+                    ExitStatus.printError(String(format: "lovasz bench %@: median %.2f ms", label, record.medianMilliseconds))
                     report.results.append(record)
                 } catch {
                     switch error {
                     case .openCLUnavailable, .openCL:
-                        guard plan.choices.count > 1 else { throw .openCLUnavailable(error.description) }
+                        guard plan.choices.count > 1 else {
+                            throw CommandFailure(status: ExitStatus.openCLUnavailable, message: error.description)
+                        }
                         unavailable.insert(choice.rawValue)
                         report.skipped.append(BenchSkip(backend: choice.rawValue, reason: error.description))
-                        BenchProgress.line("lovasz bench \(label): skipped: \(error)")
+                        ExitStatus.printError("lovasz bench \(label): skipped: \(error)")
                     default:
                         throw .badInput("\(benchCase.workload): \(error)")
                     }

@@ -3,27 +3,17 @@ import Lovasz
 
 /// The loss options of `lovasz bench --scores S.npy --labels Y.npy`, spelled as in `lovasz loss`.
 struct BenchLossArguments: ParsableArguments {
-    /// The losses, as spelled on the command line.
-    enum LossName: String, ExpressibleByArgument, CaseIterable {
-        case softmax, hinge, sigmoid
-    }
-
-    /// How the scores are read, as spelled on the command line.
-    enum ScoresName: String, ExpressibleByArgument, CaseIterable {
-        case logits, probabilities
-    }
-
     @Option(help: "With --scores: the loss. (default: softmax)")
-    var loss: LossName?
+    var loss: LossCommand.LossArgument?
 
     @Option(help: "With --scores: whether the scores are logits or probabilities. (default: logits)")
-    var scoresAre: ScoresName?
+    var scoresAre: LossCommand.ScoresArgument?
 
     @Option(
         help: ArgumentHelp(
             "With --scores: the classes counted by softmax: present, all, or a list such as 0,3,7. (default: present)",
             valueName: "present|all|0,3,7"),
-        transform: BenchLossArguments.parseClasses)
+        transform: LossCommand.parseClasses)
     var classes: ClassSelection?
 
     @Flag(
@@ -46,30 +36,8 @@ struct BenchLossArguments: ParsableArguments {
 
     /// The options given, with the loss's defaults for the rest (class weights are read later).
     var options: LossOptions {
-        let lossKind: LovaszLoss
-        switch loss ?? .softmax {
-        case .softmax: lossKind = .softmax
-        case .hinge: lossKind = .hinge
-        case .sigmoid: lossKind = .sigmoid
-        }
-        return LossOptions(
-            loss: lossKind, scoresAre: scoresAre == .probabilities ? .probabilities : .logits,
+        LossOptions(
+            loss: (loss ?? .softmax).loss, scoresAre: (scoresAre ?? .logits).interpretation,
             classes: classes ?? .present, perImage: perImage, ignoreIndex: ignoreIndex)
-    }
-
-    /// Parses `--classes`: `present`, `all`, or class indices separated by commas.
-    static func parseClasses(_ text: String) throws -> ClassSelection {
-        let trimmed = text.filter { !$0.isWhitespace }
-        switch trimmed.lowercased() {
-        case "present": return .present
-        case "all": return .all
-        default: break
-        }
-        let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false)
-        let classes = parts.compactMap { Int($0) }
-        guard !trimmed.isEmpty, classes.count == parts.count, classes.allSatisfy({ $0 >= 0 }) else {
-            throw ValidationError("expected present, all, or class indices separated by commas such as 0,3,7")
-        }
-        return .explicit(classes)
     }
 }

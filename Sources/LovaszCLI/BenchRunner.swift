@@ -10,6 +10,8 @@ struct BenchMeasurement {
     let result: LossResult
     /// Seconds per timed call, in the order they ran.
     let samples: [Double]
+    /// OpenCL only: seconds per run with the inputs and gradient resident on the device.
+    let residentSamples: [Double]?
     /// The peak resident memory during the measurement, in bytes (`nil` if unreadable).
     let peakResidentBytes: Int?
     /// Whether the peak covers only this measurement (`true` where the peak can be reset)
@@ -17,20 +19,28 @@ struct BenchMeasurement {
     let peakIsPerMeasurement: Bool
 
     /// The median of ``samples`` (the mean of the middle two for an even count).
-    var medianSeconds: Double {
-        let sorted = samples.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-    }
+    var medianSeconds: Double { Self.median(samples) }
 
     /// The fastest call.
     var minimumSeconds: Double { samples.min() ?? 0 }
+
+    /// The median of `values` (the mean of the middle two for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
 }
 
 /// Times loss + gradient calls of a case: warm-up calls, then timed calls, with one
 /// preallocated gradient buffer and the engine's zero-copy entry point.
 enum BenchRunner {
     /// Measures `benchCase` on a fresh engine for `choice`.
+    ///
+    /// On OpenCL, the launch sequence is then also timed with its inputs and the gradient
+    /// resident on the device (``LovaszEngine/deviceResidentTimes(scores:shape:labels:options:repetitions:)``),
+    /// what a training step whose tensors live on the GPU pays.
     ///
     /// The peak resident memory is reset (where the system allows) before the engine and the
     /// gradient buffer are created, so it covers the inputs, the gradient and the engine's
@@ -62,8 +72,10 @@ enum BenchRunner {
                 samples.append(seconds(start.duration(to: clock.now)))
             }
         }
+        let resident = engine.backend == .opencl
+            ? try benchCase.deviceResidentSeconds(engine: engine, repetitions: `repeat`) : nil
         return BenchMeasurement(
-            backend: engine.backend, device: engine.device, result: last, samples: samples,
+            backend: engine.backend, device: engine.device, result: last, samples: samples, residentSamples: resident,
             peakResidentBytes: ResidentMemory.peakBytes(), peakIsPerMeasurement: peakIsPerMeasurement)
     }
 

@@ -98,6 +98,24 @@ import Testing
         #expect(try Self.results(report).map { $0["backend"] as? String } == ["cpu"])
     }
 
+    @Test(.enabled(if: hostHasOpenCLDevice, "no OpenCL device on this host"))
+    func openCLMeasuresTheSameLossesWithDeviceResidentTimes() throws {
+        let common = ["--size", "tiny", "--workload", "voc-per-image", "hinge", "--data", "trained", "--repeat", "2", "--json"]
+        let openCL = try Self.bench(common + ["--backend", "opencl"])
+        let cpu = try Self.bench(common + ["--backend", "cpu"])
+        #expect(openCL.status == 0 && cpu.status == 0, "\(openCL.standardError)")
+        let openCLRows = try Self.results(Self.json(openCL)), cpuRows = try Self.results(Self.json(cpu))
+        #expect(openCLRows.count == 2 && cpuRows.count == 2)
+        for (gpu, host) in zip(openCLRows, cpuRows) {
+            #expect(gpu["backend"] as? String == "opencl")
+            #expect(gpu["segmentElements"] as? Int == host["segmentElements"] as? Int)
+            let a = try #require(gpu["loss"] as? Double), b = try #require(host["loss"] as? Double)
+            #expect(abs(a - b) <= 1e-5 * abs(b), "\(gpu["workload"] ?? "") \(a) vs \(b)")
+            #expect((gpu["residentMedianMilliseconds"] as? Double ?? 0) > 0)
+            #expect(host["residentMedianMilliseconds"] == nil)
+        }
+    }
+
     @Test func memoryModeReportsTheBudgetAndFailsWhenExceeded() throws {
         // A tiny batch is far smaller than the process itself, so it exceeds 3x (scores + gradient).
         let outcome = try Self.bench(["--memory", "--size", "tiny", "--backend", "cpu", "--repeat", "1", "--data", "random"])
