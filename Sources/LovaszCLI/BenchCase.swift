@@ -69,7 +69,7 @@ struct BenchCase {
         case .uint32(let v): self = make(v)
         case .uint64(let v): self = make(v)
         case .bool(let v): self = make(v.map { $0 ? UInt8(1) : 0 })
-        case .float(let v): self = make(v.map { Int64($0) })  // excluded by LossInputs
+        case .float(let v): self = make(v.map { Int64(exactly: $0) ?? .min })  // excluded by LossInputs
         }
     }
 
