@@ -165,7 +165,7 @@ struct BenchCommand: ParsableCommand {
                     let measurement = try BenchRunner.measure(
                         benchCase, backend: choice, threads: threads, warmup: warmup, repeat: `repeat`)
                     let record = BenchRecord(benchCase, measurement, warmup: warmup, repeat: `repeat`)
-                    ExitStatus.printError(String(format: "lovasz bench %@: median %.2f ms", label, record.medianMilliseconds))
+                    ExitStatus.printError("lovasz bench \(label): median \(String(format: "%.2f", record.medianMilliseconds)) ms")
                     report.results.append(record)
                 } catch {
                     switch error {
