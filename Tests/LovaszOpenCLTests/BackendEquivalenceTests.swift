@@ -106,10 +106,10 @@ struct BackendEquivalenceTests {
         try expectEquivalent(testCase, engine: try #require(openCLEngine))
     }
 
-    @Test("segments sorted in several chunks")
+    @Test("segments sorted in several chunks, transfers staged through pinned memory")
     func chunks() throws {
         let device = try #require(OpenCLDiscovery.system.selectDevice(for: .opencl).device)
-        let backend = try OpenCLBackend(device: device, chunkKeyLimit: 1)
+        let backend = try OpenCLBackend(device: device, chunkKeyLimit: 1, stagedTransfers: true)
         let engine = try LovaszEngine(openCL: backend)
         try expectEquivalent(equivalenceCases[1], engine: engine)
         try expectEquivalent(equivalenceCases[2], engine: engine)

@@ -15,11 +15,15 @@ final class OpenCLBackend: Sendable {
 
     /// Creates the context and queue for `device` and builds the kernels.
     ///
-    /// - Parameter chunkKeyLimit: at most this many keys sorted per chunk (tests use it to
-    ///   force several chunks); by default what the device's memory allows.
+    /// - Parameters:
+    ///   - chunkKeyLimit: at most this many keys sorted per chunk (tests use it to force
+    ///     several chunks); by default what the device's memory allows.
+    ///   - stagedTransfers: transfer through pinned host memory; by default on devices that do
+    ///     not share the host's memory (tests force it on PoCL).
     /// - Throws: ``OpenCLError`` from any OpenCL call, with the build log for a build failure.
     init(
-        device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil
+        device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil,
+        stagedTransfers: Bool? = nil
     ) throws(OpenCLError) {
         let context = try CLContext(device: device)
         var configuration = KernelConfiguration(device: device)
@@ -37,7 +41,8 @@ final class OpenCLBackend: Sendable {
         self.device = device
         self.configuration = configuration
         self.session = Mutex(try OpenCLSession(
-            context: context, kernels: kernels, configuration: configuration, chunkKeyLimit: chunkKeyLimit))
+            context: context, kernels: kernels, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
+            stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory))
     }
 
     /// Programs built in this process, shared by every backend.

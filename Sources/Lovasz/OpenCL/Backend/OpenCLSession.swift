@@ -9,11 +9,19 @@ final class OpenCLSession: @unchecked Sendable {
     let buffers: DeviceBuffers
     /// At most this many keys per chunk, when set.
     let chunkKeyLimit: Int?
+    /// Pinned host memory for the scores and the gradient on a discrete device (nil on a
+    /// device that shares the host's memory, where staging would only add a copy).
+    private var uploadStaging: CLPinnedStaging?
+    private var downloadStaging: CLPinnedStaging?
+    private let stagesTransfers: Bool
+    private let trace = OpenCLTrace()
 
     init(
-        context: CLContext, kernels: LovaszKernelSet, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil
+        context: CLContext, kernels: LovaszKernelSet, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil,
+        stagedTransfers: Bool
     ) throws(OpenCLError) {
         self.chunkKeyLimit = chunkKeyLimit
+        self.stagesTransfers = stagedTransfers
         self.context = context
         self.queue = try CLCommandQueue(context: context)
         self.kernels = kernels
@@ -55,8 +63,9 @@ final class OpenCLSession: @unchecked Sendable {
         }
         let segments = try buffers.buffer(.segments, bytes: table.entries.count * 4)
         let weights = try buffers.buffer(.weights, bytes: table.weights.count * 4)
+        trace.start()
         if !resident {
-            try scores.write(from: UnsafeRawBufferPointer(problem.scores), on: queue, blocking: false)
+            try upload(problem.scores, to: scores)
             try classOf.write(problem.labels.classOf, on: queue)
             if segmentCount > 0 {
                 try segments.write(table.entries, on: queue)
@@ -66,6 +75,7 @@ final class OpenCLSession: @unchecked Sendable {
         let status = try buffers.buffer(.status, bytes: 4)
         try status.fill(with: UInt32.max, byteCount: 4, on: queue)
 
+        trace.mark("uploads enqueued")
         // Validation and probabilities.
         try kernels.findNonFinite.setArguments([.buffer(scores), .count(scoreCount), .buffer(status)])
         try queue.enqueue(kernels.findNonFinite, globalSize: [scoreCount])
@@ -118,10 +128,11 @@ final class OpenCLSession: @unchecked Sendable {
                 break
             }
             if let gradient {
-                try output.read(into: UnsafeMutableRawBufferPointer(gradient), on: queue, blocking: true)
+                try download(output, into: gradient)
             }
         }
 
+        trace.mark("launch sequence and gradient read back")
         // The one read back of results: validation status and the segment loss sums.
         let firstBad = try status.read(UInt32.self, count: 1, on: queue)[0]
         var total = 0.0
@@ -131,7 +142,47 @@ final class OpenCLSession: @unchecked Sendable {
                 : try segmentLosses.read(Float.self, count: segmentCount, on: queue).map(Double.init)
             for (segment, sum) in zip(problem.plan.segments, sums) { total += segment.weight * sum }
         }
+        trace.mark("status and losses read back")
         return OpenCLOutcome(loss: total, firstNonFinite: firstBad == UInt32.max ? nil : Int(firstBad))
+    }
+
+    /// Enqueues the transfer of `values` to `buffer`; through pinned memory on a discrete device.
+    private func upload(_ values: UnsafeBufferPointer<Float>, to buffer: CLBuffer) throws(OpenCLError) {
+        let bytes = values.count * 4
+        guard stagesTransfers else {
+            try buffer.write(from: UnsafeRawBufferPointer(values), on: queue, blocking: false)
+            return
+        }
+        if (uploadStaging?.byteCount ?? 0) < bytes {
+            uploadStaging = nil
+            uploadStaging = try CLPinnedStaging(context: context, queue: queue, byteCount: bytes)
+        }
+        let staging = uploadStaging!
+        Self.parallelCopy(from: UnsafeRawPointer(values.baseAddress!), to: staging.pointer, bytes: bytes)
+        try buffer.write(from: UnsafeRawBufferPointer(start: staging.pointer, count: bytes), on: queue, blocking: false)
+    }
+
+    /// Reads `buffer` into `gradient` (blocking); through pinned memory on a discrete device.
+    private func download(_ buffer: CLBuffer, into gradient: UnsafeMutableBufferPointer<Float>) throws(OpenCLError) {
+        let bytes = gradient.count * 4
+        guard stagesTransfers else {
+            try buffer.read(into: UnsafeMutableRawBufferPointer(gradient), on: queue, blocking: true)
+            return
+        }
+        if (downloadStaging?.byteCount ?? 0) < bytes {
+            downloadStaging = nil
+            downloadStaging = try CLPinnedStaging(context: context, queue: queue, byteCount: bytes)
+        }
+        let staging = downloadStaging!
+        try buffer.read(into: UnsafeMutableRawBufferPointer(start: staging.pointer, count: bytes), on: queue, blocking: true)
+        Self.parallelCopy(from: UnsafeRawPointer(staging.pointer), to: UnsafeMutableRawPointer(gradient.baseAddress!), bytes: bytes)
+    }
+
+    /// `memcpy` split over the host's processors (one thread copies well below memory speed).
+    private static func parallelCopy(from source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer, bytes: Int) {
+        parallelChunks(count: bytes, chunk: 1 << 22, workers: CPUBackend.onlineProcessors) { range in
+            (destination + range.lowerBound).copyMemory(from: source + range.lowerBound, byteCount: range.count)
+        }
     }
 
     /// Keys, sort, scan, gradient and loss sums for every segment, in chunks that fit the device.
@@ -167,6 +218,7 @@ final class OpenCLSession: @unchecked Sendable {
         try kernels.scanKept.setArguments([.buffer(blockCounts), .buffer(blockOffsets), .buffer(kept), .count(blocks)])
         try queue.enqueue(kernels.scanKept, globalSize: [segmentCount * localSize], localSize: [localSize])
         let keptCounts = try kept.read(UInt32.self, count: segmentCount, on: queue)
+        trace.mark("cuts and kept counts")
 
         // The sort of the kept keys, in chunks of segments of `padded` keys.
         let padded = KernelConfiguration.powerOfTwo(atMost: 2 * Int(keptCounts.max() ?? 1) - 1)
