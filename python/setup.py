@@ -1,0 +1,86 @@
+"""Builds the lovasz wheel with libLovaszC inside the package, where the loader finds it.
+
+The library comes from ``$LOVASZ_LIBRARY`` when set; otherwise, inside the swift-lovasz
+repository, ``swift build -c release --product LovaszC`` builds it (skipped when
+``LOVASZ_SKIP_SWIFT_BUILD=1``, or when no ``swift`` is on the PATH, then an existing
+``.build/release`` library is used). Editable installs bundle nothing: the loader finds the
+repository's ``.build/release`` or ``.build/debug`` library itself.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+try:
+    from setuptools.command.bdist_wheel import bdist_wheel
+except ImportError:  # setuptools < 70.1
+    try:
+        from wheel.bdist_wheel import bdist_wheel
+    except ImportError:
+        bdist_wheel = None
+
+HERE = Path(__file__).resolve().parent
+REPOSITORY = HERE.parent
+LIBRARY_FILE = "libLovaszC.dylib" if sys.platform == "darwin" else "libLovaszC.so"
+
+
+def library_to_bundle():
+    """The libLovaszC to put into the wheel, or None."""
+    explicit = os.environ.get("LOVASZ_LIBRARY")
+    if explicit:
+        path = Path(explicit).expanduser()
+        path = path / LIBRARY_FILE if path.is_dir() else path
+        if not path.is_file():
+            sys.exit(f"LOVASZ_LIBRARY names {path}, which is not a file")
+        return path
+    if not (REPOSITORY / "Package.swift").is_file():
+        return None
+    if os.environ.get("LOVASZ_SKIP_SWIFT_BUILD") != "1" and shutil.which("swift"):
+        command = ["swift", "build", "-c", "release", "--product", "LovaszC", "--package-path", str(REPOSITORY)]
+        print("building libLovaszC:", " ".join(command), flush=True)
+        subprocess.run(command, check=True)
+    built = REPOSITORY / ".build" / "release" / LIBRARY_FILE
+    return built if built.is_file() else None
+
+
+class BuildWithLibrary(build_py):
+    def run(self):
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return
+        library = library_to_bundle()
+        if library is None:
+            print(
+                f"warning: no {LIBRARY_FILE} bundled; set LOVASZ_LIBRARY at run time",
+                file=sys.stderr,
+            )
+            return
+        target = Path(self.build_lib) / "lovasz" / LIBRARY_FILE
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(library, target)
+        print(f"bundled {library} as {target}", flush=True)
+
+
+commands = {"build_py": BuildWithLibrary}
+
+if bdist_wheel is not None:
+
+    class PlatformWheel(bdist_wheel):
+        """The wheel holds a native library: tag it for this platform, any Python 3."""
+
+        def finalize_options(self):
+            super().finalize_options()
+            self.root_is_pure = False
+
+        def get_tag(self):
+            _, _, platform = super().get_tag()
+            return "py3", "none", platform
+
+    commands["bdist_wheel"] = PlatformWheel
+
+setup(cmdclass=commands)
