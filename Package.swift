@@ -32,6 +32,7 @@ let package = Package(
             resources: [
                 .embedInCode("lovasz_common.cl"),
                 .embedInCode("lovasz_scores.cl"),
+                .embedInCode("lovasz_keys.cl"),
                 .embedInCode("bitonic_sort.cl"),
                 .embedInCode("segmented_scan.cl"),
                 .embedInCode("lovasz_gradient.cl"),

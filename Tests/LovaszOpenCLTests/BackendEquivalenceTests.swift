@@ -124,6 +124,30 @@ struct BackendEquivalenceTests {
         #expect(abs(gpu.loss - cpu.loss) <= 1e-5 * cpu.loss)
     }
 
+    @Test("the device-resident timing computes the same loss")
+    func residentTiming() throws {
+        let engine = try #require(openCLEngine)
+        let testCase = equivalenceCases[1]
+        let (scores, labels) = testCase.makeInputs()
+        let expected = try engine.loss(scores: scores, shape: testCase.shape, labels: labels, options: testCase.options)
+        let (seconds, loss) = try scores.withUnsafeBufferPointer { scores in
+            try labels.withUnsafeBufferPointer { labels in
+                try engine.deviceResidentTimes(
+                    scores: scores, shape: testCase.shape, labels: labels, options: testCase.options, repetitions: 3)
+            }
+        }
+        #expect(seconds.count == 3 && seconds.allSatisfy { $0 > 0 })
+        #expect(abs(loss - expected.loss) <= 1e-12 * max(expected.loss, 1))
+        #expect(throws: LovaszError.self) {
+            try scores.withUnsafeBufferPointer { scores in
+                try labels.withUnsafeBufferPointer { labels in
+                    _ = try cpuEngine.deviceResidentTimes(
+                        scores: scores, shape: testCase.shape, labels: labels, options: testCase.options, repetitions: 1)
+                }
+            }
+        }
+    }
+
     @Test("a NaN or infinite score is found by the kernels and named")
     func nonFinite() throws {
         let engine = try #require(openCLEngine)

@@ -74,6 +74,37 @@ final class OpenCLBackend: Sendable {
         return try result(of: outcome, for: problem)
     }
 
+    /// Uploads `problem`'s inputs once, then times `repetitions` launch sequences that
+    /// compute the loss and gradient with the inputs and the gradient left on the device.
+    ///
+    /// - Returns: the seconds of each repetition (wall clock, from the first enqueue to the
+    ///   loss read back), and the loss.
+    func residentTimes(_ problem: LossProblem, repetitions: Int) throws(LovaszError) -> (seconds: [Double], loss: Double) {
+        let clock = ContinuousClock()
+        let outcome: Result<([Double], OpenCLOutcome), OpenCLError> = session.withLock { session in
+            do throws(OpenCLError) {
+                var last = try session.run(problem, gradient: nil, resident: false)
+                var seconds: [Double] = []
+                for _ in 0..<repetitions {
+                    let start = clock.now
+                    last = try session.run(problem, gradient: nil, resident: true)
+                    let elapsed = clock.now - start
+                    seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                }
+                return .success((seconds, last))
+            } catch {
+                session.buffers.removeAll()
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .failure(let error): throw .openCL(error)
+        case .success(let (seconds, last)):
+            let loss = try result(of: .success(last), for: problem)
+            return (seconds, loss)
+        }
+    }
+
     /// Runs `body` with the session, under the lock (tests drive single kernels through it).
     func withSession<R: Sendable>(_ body: (OpenCLSession) throws(OpenCLError) -> R) throws(OpenCLError) -> R {
         let result: Result<R, OpenCLError> = session.withLock { session in
