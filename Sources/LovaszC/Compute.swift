@@ -1,8 +1,8 @@
-import CLovaszAPI
+public import CLovaszAPI
 import Lovasz
 
 @_cdecl("lovasz_compute")
-func lovaszCompute(
+public func lovaszCompute(
     _ handle: OpaquePointer?,
     _ loss: Int32,
     _ scores: UnsafePointer<Float>?,

@@ -10,10 +10,10 @@ func engine(from handle: OpaquePointer?) -> LovaszEngine? {
 }
 
 @_cdecl("lovasz_api_version")
-func lovaszAPIVersion() -> Int32 { LOVASZ_API_VERSION }
+public func lovaszAPIVersion() -> Int32 { LOVASZ_API_VERSION }
 
 @_cdecl("lovasz_engine_create")
-func lovaszEngineCreate(
+public func lovaszEngineCreate(
     _ backend: Int32,
     _ out: UnsafeMutablePointer<OpaquePointer?>?,
     _ message: UnsafeMutablePointer<CChar>?,
@@ -36,13 +36,13 @@ func lovaszEngineCreate(
 }
 
 @_cdecl("lovasz_engine_destroy")
-func lovaszEngineDestroy(_ handle: OpaquePointer?) {
+public func lovaszEngineDestroy(_ handle: OpaquePointer?) {
     guard let handle else { return }
     Unmanaged<LovaszEngine>.fromOpaque(UnsafeRawPointer(handle)).release()
 }
 
 @_cdecl("lovasz_engine_backend")
-func lovaszEngineBackend(_ handle: OpaquePointer?) -> Int32 {
+public func lovaszEngineBackend(_ handle: OpaquePointer?) -> Int32 {
     guard let engine = engine(from: handle) else { return -1 }
     switch engine.backend {
     case .cpu: return LOVASZ_BACKEND_CPU
@@ -51,12 +51,12 @@ func lovaszEngineBackend(_ handle: OpaquePointer?) -> Int32 {
 }
 
 @_cdecl("lovasz_engine_device")
-func lovaszEngineDevice(_ handle: OpaquePointer?, _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int) -> Int {
+public func lovaszEngineDevice(_ handle: OpaquePointer?, _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int) -> Int {
     copyCString(engine(from: handle)?.device ?? "", into: buffer, size: size)
 }
 
 @_cdecl("lovasz_engine_fallback_reason")
-func lovaszEngineFallbackReason(
+public func lovaszEngineFallbackReason(
     _ handle: OpaquePointer?, _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int
 ) -> Int {
     copyCString(engine(from: handle)?.fallbackReason ?? "", into: buffer, size: size)

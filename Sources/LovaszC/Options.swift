@@ -1,8 +1,8 @@
-import CLovaszAPI
+public import CLovaszAPI
 import Lovasz
 
 @_cdecl("lovasz_options_init")
-func lovaszOptionsInit(_ options: UnsafeMutablePointer<lovasz_options>?) {
+public func lovaszOptionsInit(_ options: UnsafeMutablePointer<lovasz_options>?) {
     options?.pointee = .defaults
 }
 
