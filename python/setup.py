@@ -1,10 +1,11 @@
 """Builds the lovasz wheel with libLovaszC inside the package, where the loader finds it.
 
-The library comes from ``$LOVASZ_LIBRARY`` when set; otherwise, inside the swift-lovasz
-repository, ``swift build -c release --product LovaszC`` builds it (skipped when
-``LOVASZ_SKIP_SWIFT_BUILD=1``, or when no ``swift`` is on the PATH, then an existing
-``.build/release`` library is used). Editable installs bundle nothing: the loader finds the
-repository's ``.build/release`` or ``.build/debug`` library itself.
+The library comes from ``$LOVASZ_LIBRARY`` when set. Otherwise, inside the swift-lovasz
+repository, ``swift build -c release --product LovaszC`` builds it into ``.build-python`` (on
+Linux with the Swift runtime linked statically, so that the installed package does not depend on
+where the toolchain is). With ``LOVASZ_SKIP_SWIFT_BUILD=1``, or no ``swift`` on the PATH, an
+existing ``.build-python/release`` or ``.build/release`` library is used. Editable installs
+bundle nothing: the loader finds the repository's ``.build/release`` or ``.build/debug`` library.
 """
 
 import os
@@ -26,6 +27,7 @@ except ImportError:  # setuptools < 70.1
 
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
+SCRATCH = REPOSITORY / ".build-python"
 LIBRARY_FILE = "libLovaszC.dylib" if sys.platform == "darwin" else "libLovaszC.so"
 
 
@@ -41,11 +43,18 @@ def library_to_bundle():
     if not (REPOSITORY / "Package.swift").is_file():
         return None
     if os.environ.get("LOVASZ_SKIP_SWIFT_BUILD") != "1" and shutil.which("swift"):
-        command = ["swift", "build", "-c", "release", "--product", "LovaszC", "--package-path", str(REPOSITORY)]
+        command = [
+            "swift", "build", "-c", "release", "--product", "LovaszC",
+            "--package-path", str(REPOSITORY), "--scratch-path", str(SCRATCH),
+        ]
+        if sys.platform.startswith("linux"):
+            command += ["-Xswiftc", "-static-stdlib"]
         print("building libLovaszC:", " ".join(command), flush=True)
         subprocess.run(command, check=True)
-    built = REPOSITORY / ".build" / "release" / LIBRARY_FILE
-    return built if built.is_file() else None
+    for built in (SCRATCH / "release" / LIBRARY_FILE, REPOSITORY / ".build" / "release" / LIBRARY_FILE):
+        if built.is_file():
+            return built
+    return None
 
 
 class BuildWithLibrary(build_py):

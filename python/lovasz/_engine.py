@@ -97,7 +97,10 @@ class Engine:
 
     def __del__(self) -> None:
         if getattr(self, "_handle", None) is not None and getattr(self, "_lib", None) is not None:
-            self.close()
+            try:
+                self.close()
+            except Exception:  # the interpreter is shutting down: the process frees it anyway
+                pass
 
     def _live_handle(self) -> int:
         handle = self._handle
