@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 try:
@@ -75,16 +75,19 @@ class BuildWithLibrary(build_py):
         print(f"bundled {library} as {target}", flush=True)
 
 
+class NativeDistribution(Distribution):
+    """The package holds a native library: install it as platform-specific."""
+
+    def has_ext_modules(self):
+        return True
+
+
 commands = {"build_py": BuildWithLibrary}
 
 if bdist_wheel is not None:
 
     class PlatformWheel(bdist_wheel):
-        """The wheel holds a native library: tag it for this platform, any Python 3."""
-
-        def finalize_options(self):
-            super().finalize_options()
-            self.root_is_pure = False
+        """Tag the wheel for this platform and any Python 3: the library is called with ctypes."""
 
         def get_tag(self):
             _, _, platform = super().get_tag()
@@ -92,4 +95,4 @@ if bdist_wheel is not None:
 
     commands["bdist_wheel"] = PlatformWheel
 
-setup(cmdclass=commands)
+setup(cmdclass=commands, distclass=NativeDistribution)
