@@ -14,6 +14,8 @@ let package = Package(
         .executable(name: "lovasz", targets: ["LovaszCLI"]),
         // The C interface (include/lovasz.h) for training code in C, C++ and Python.
         .library(name: "LovaszC", type: .dynamic, targets: ["LovaszC"]),
+        // The standard benchmark workloads, shared by `lovasz bench` and the Benchmarks/ package.
+        .library(name: "LovaszWorkloads", targets: ["LovaszWorkloads"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -63,11 +65,18 @@ let package = Package(
             dependencies: ["Lovasz"],
             swiftSettings: strictSwift
         ),
+        // The standard benchmark workloads: shapes, options, seeded data, segment-element counts.
+        .target(
+            name: "LovaszWorkloads",
+            dependencies: ["Lovasz"],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "LovaszCLI",
             dependencies: [
                 "Lovasz",
                 "LovaszDemo",
+                "LovaszWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -92,7 +101,7 @@ let package = Package(
         // Runs the built `lovasz` binary as a subprocess (exit codes, files, environment).
         .testTarget(
             name: "LovaszCLITests",
-            dependencies: ["LovaszCLI", "LovaszTestSupport"],
+            dependencies: ["LovaszCLI", "LovaszTestSupport", "LovaszWorkloads"],
             swiftSettings: strictSwift
         ),
         .testTarget(
