@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .library(name: "Lovasz", targets: ["Lovasz"]),
         .executable(name: "lovasz", targets: ["LovaszCLI"]),
+        // The C interface (include/lovasz.h) for training code in C, C++ and Python.
+        .library(name: "LovaszC", type: .dynamic, targets: ["LovaszC"]),
         // The standard benchmark workloads, shared by `lovasz bench` and the Benchmarks/ package.
         .library(name: "LovaszWorkloads", targets: ["LovaszWorkloads"]),
     ],
@@ -47,6 +49,14 @@ let package = Package(
                 "LovaszKernels",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSwift
+        ),
+        // The declarations of include/lovasz.h, seen from Swift (a module map only).
+        .systemLibrary(name: "CLovaszAPI", path: "include"),
+        // The C interface: `@_cdecl` functions over `LovaszEngine`, declared in include/lovasz.h.
+        .target(
+            name: "LovaszC",
+            dependencies: ["Lovasz", "CLovaszAPI"],
             swiftSettings: strictSwift
         ),
         // The paper's experiments and the training demo behind `lovasz demo`.
