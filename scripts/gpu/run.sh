@@ -24,11 +24,13 @@ $lovasz devices | tee -a "$out/device.txt"
 steps=${STEPS:-check bench pytorch}
 for step in $steps; do
   case $step in
+    trace)
+      LOVASZ_TRACE=1 $lovasz bench --backend opencl --workload voc --data trained --repeat 2 --warmup 1 2>&1 | grep -E "trace|median" | tail -12 | tee "$out/trace.txt" ;;
     check) python3 scripts/gpu/check_backends.py $lovasz --size full 2>&1 | tee "$out/check.txt" ;;
-    bench) $lovasz bench --backend opencl --data both --repeat 7 --warmup 2 2>&1 | tee "$out/bench-opencl.txt" ;;
+    bench) $lovasz bench --backend opencl --data both --repeat 7 --warmup 2 ${WORKLOADS:-} 2>&1 | tee "$out/bench-opencl.txt" ;;
     cpu) $lovasz bench --backend cpu --data both --repeat 5 --warmup 1 2>&1 | tee "$out/bench-cpu.txt" ;;
     pytorch)
-      for workload in voc ade20k; do
+      for workload in ${PYTORCH_WORKLOADS:-voc ade20k}; do
         for data in random trained; do
           python3 Benchmarks/compare_pytorch.py --lovasz $lovasz --device cuda --backend opencl \
             --workload $workload --data $data --repeat 7 --warmup 2 2>&1 | tee -a "$out/pytorch-cuda.txt"
