@@ -34,7 +34,7 @@ public struct BiasSweep: Sendable {
     public static let defaultBiases: [Double] = (-30...30).map { Double($0) / 10 }
 
     /// The spacing of the sweep.
-    public var step: Double { biases.count > 1 ? biases[1] - biases[0] : 0 }
+    public var step: Double { (biases.last! - biases.first!) / Double(biases.count - 1) }
 
     /// Sweeps the bias and computes the four losses.
     ///
