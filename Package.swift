@@ -29,6 +29,11 @@ let package = Package(
             path: "Kernels",
             resources: [
                 .embedInCode("lovasz_common.cl"),
+                .embedInCode("lovasz_scores.cl"),
+                .embedInCode("bitonic_sort.cl"),
+                .embedInCode("segmented_scan.cl"),
+                .embedInCode("lovasz_gradient.cl"),
+                .embedInCode("backprop.cl"),
             ],
             swiftSettings: strictSwift
         ),

@@ -1,7 +1,17 @@
-/// The OpenCL C source of the Lovász kernels, embedded at build time.
+/// The OpenCL C sources of the Lovász kernels, embedded into the binary at build time.
 public enum KernelSource {
+    /// The kernel files in the order they are concatenated into one program.
+    public static let files: [(name: String, bytes: [UInt8])] = [
+        ("lovasz_common.cl", PackageResources.lovasz_common_cl),
+        ("lovasz_scores.cl", PackageResources.lovasz_scores_cl),
+        ("bitonic_sort.cl", PackageResources.bitonic_sort_cl),
+        ("segmented_scan.cl", PackageResources.segmented_scan_cl),
+        ("lovasz_gradient.cl", PackageResources.lovasz_gradient_cl),
+        ("backprop.cl", PackageResources.backprop_cl),
+    ]
+
     /// All kernels as one program source.
     public static var program: String {
-        String(decoding: PackageResources.lovasz_common_cl, as: UTF8.self)
+        files.map { "// ---- \($0.name)\n" + String(decoding: $0.bytes, as: UTF8.self) }.joined(separator: "\n")
     }
 }

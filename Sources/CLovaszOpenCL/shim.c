@@ -1,2 +1,303 @@
+/*
+ * Loads the OpenCL library with dlopen and forwards the lovasz_cl* wrappers to it.
+ * See include/lovasz_opencl.h. Nothing here references an OpenCL symbol at link time:
+ * the pointer types come from the prototypes in <CL/cl.h> through __typeof__.
+ */
 #include "lovasz_opencl.h"
-int lovasz_cl_placeholder(void) { return 0; }
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every OpenCL function the host code calls. */
+#define LOVASZ_CL_FUNCTIONS(X)      \
+    X(clGetPlatformIDs)             \
+    X(clGetPlatformInfo)            \
+    X(clGetDeviceIDs)               \
+    X(clGetDeviceInfo)              \
+    X(clCreateContext)              \
+    X(clReleaseContext)             \
+    X(clCreateCommandQueue)         \
+    X(clReleaseCommandQueue)        \
+    X(clFinish)                     \
+    X(clFlush)                      \
+    X(clCreateProgramWithSource)    \
+    X(clBuildProgram)               \
+    X(clGetProgramBuildInfo)        \
+    X(clReleaseProgram)             \
+    X(clCreateKernel)               \
+    X(clReleaseKernel)              \
+    X(clSetKernelArg)               \
+    X(clGetKernelWorkGroupInfo)     \
+    X(clCreateBuffer)               \
+    X(clReleaseMemObject)           \
+    X(clEnqueueWriteBuffer)         \
+    X(clEnqueueReadBuffer)          \
+    X(clEnqueueCopyBuffer)          \
+    X(clEnqueueFillBuffer)          \
+    X(clEnqueueNDRangeKernel)       \
+    X(clWaitForEvents)              \
+    X(clReleaseEvent)               \
+    X(clGetEventInfo)               \
+    X(clGetEventProfilingInfo)
+
+/* One pointer per function, NULL until loaded. Written once inside pthread_once, read after
+ * pthread_once returns: pthread_once orders the writes before every later read. */
+#define LOVASZ_CL_DECLARE_POINTER(name) static __typeof__(name) *p_##name;
+LOVASZ_CL_FUNCTIONS(LOVASZ_CL_DECLARE_POINTER)
+#undef LOVASZ_CL_DECLARE_POINTER
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int loaded;
+static char load_error[2048];
+static char library_name[1024];
+
+static void append_error(const char *text) {
+    size_t used = strlen(load_error);
+    if (used > 0 && used + 2 < sizeof load_error) {
+        strcat(load_error, "; ");
+        used += 2;
+    }
+    if (used + 1 < sizeof load_error) {
+        strncat(load_error, text ? text : "unknown dlopen error", sizeof load_error - used - 1);
+    }
+}
+
+static void *open_library(void) {
+    const char *requested = getenv("LOVASZ_OPENCL_LIBRARY");
+    if (requested && requested[0] != '\0') {
+        void *handle = dlopen(requested, RTLD_NOW | RTLD_LOCAL);
+        if (handle) {
+            snprintf(library_name, sizeof library_name, "%s", requested);
+        } else {
+            append_error(dlerror());
+        }
+        return handle;
+    }
+#if defined(__APPLE__)
+    static const char *const candidates[] = {"/System/Library/Frameworks/OpenCL.framework/OpenCL"};
+#else
+    static const char *const candidates[] = {"libOpenCL.so.1", "libOpenCL.so"};
+#endif
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        void *handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
+        if (handle) {
+            snprintf(library_name, sizeof library_name, "%s", candidates[i]);
+            return handle;
+        }
+        append_error(dlerror());
+    }
+    return NULL;
+}
+
+static void load_library(void) {
+    void *handle = open_library();
+    if (!handle) return;
+    int missing = 0;
+#define LOVASZ_CL_RESOLVE(name)                                                              \
+    p_##name = (__typeof__(name) *)dlsym(handle, #name);                                     \
+    if (!p_##name && !missing) {                                                             \
+        missing = 1;                                                                         \
+        char text[1280];                                                                     \
+        snprintf(text, sizeof text, "%s has no function %s (OpenCL 1.2 is required)",       \
+                 library_name, #name);                                                       \
+        append_error(text);                                                                  \
+    }
+    LOVASZ_CL_FUNCTIONS(LOVASZ_CL_RESOLVE)
+#undef LOVASZ_CL_RESOLVE
+    if (missing) {
+#define LOVASZ_CL_CLEAR(name) p_##name = NULL;
+        LOVASZ_CL_FUNCTIONS(LOVASZ_CL_CLEAR)
+#undef LOVASZ_CL_CLEAR
+        library_name[0] = '\0';
+        dlclose(handle);
+        return;
+    }
+    loaded = 1;
+}
+
+int lovasz_cl_load(void) {
+    pthread_once(&load_once, load_library);
+    return loaded;
+}
+
+const char *lovasz_cl_load_error(void) {
+    return lovasz_cl_load() ? NULL : load_error;
+}
+
+const char *lovasz_cl_library_name(void) {
+    return lovasz_cl_load() ? library_name : NULL;
+}
+
+/* Wrappers: load on first use, then call through the pointer. */
+#define LOVASZ_CL_STATUS_CALL(name, ...)                                                     \
+    if (!lovasz_cl_load()) return LOVASZ_CL_LIBRARY_NOT_LOADED;                              \
+    return p_##name(__VA_ARGS__)
+
+#define LOVASZ_CL_OBJECT_CALL(name, errcode_ret, ...)                                        \
+    if (!lovasz_cl_load()) {                                                                 \
+        if (errcode_ret) *(errcode_ret) = LOVASZ_CL_LIBRARY_NOT_LOADED;                      \
+        return NULL;                                                                         \
+    }                                                                                        \
+    return p_##name(__VA_ARGS__)
+
+cl_int lovasz_clGetPlatformIDs(cl_uint num_entries, cl_platform_id *platforms, cl_uint *num_platforms) {
+    LOVASZ_CL_STATUS_CALL(clGetPlatformIDs, num_entries, platforms, num_platforms);
+}
+
+cl_int lovasz_clGetPlatformInfo(cl_platform_id platform, cl_platform_info param_name,
+                                size_t param_value_size, void *param_value, size_t *param_value_size_ret) {
+    LOVASZ_CL_STATUS_CALL(clGetPlatformInfo, platform, param_name, param_value_size, param_value,
+                          param_value_size_ret);
+}
+
+cl_int lovasz_clGetDeviceIDs(cl_platform_id platform, cl_device_type device_type, cl_uint num_entries,
+                             cl_device_id *devices, cl_uint *num_devices) {
+    LOVASZ_CL_STATUS_CALL(clGetDeviceIDs, platform, device_type, num_entries, devices, num_devices);
+}
+
+cl_int lovasz_clGetDeviceInfo(cl_device_id device, cl_device_info param_name, size_t param_value_size,
+                              void *param_value, size_t *param_value_size_ret) {
+    LOVASZ_CL_STATUS_CALL(clGetDeviceInfo, device, param_name, param_value_size, param_value,
+                          param_value_size_ret);
+}
+
+cl_context lovasz_clCreateContext(const cl_context_properties *properties, cl_uint num_devices,
+                                  const cl_device_id *devices,
+                                  void (CL_CALLBACK *pfn_notify)(const char *, const void *, size_t, void *),
+                                  void *user_data, cl_int *errcode_ret) {
+    LOVASZ_CL_OBJECT_CALL(clCreateContext, errcode_ret, properties, num_devices, devices, pfn_notify,
+                          user_data, errcode_ret);
+}
+
+cl_int lovasz_clReleaseContext(cl_context context) {
+    LOVASZ_CL_STATUS_CALL(clReleaseContext, context);
+}
+
+cl_command_queue lovasz_clCreateCommandQueue(cl_context context, cl_device_id device,
+                                             cl_command_queue_properties properties, cl_int *errcode_ret) {
+    LOVASZ_CL_OBJECT_CALL(clCreateCommandQueue, errcode_ret, context, device, properties, errcode_ret);
+}
+
+cl_int lovasz_clReleaseCommandQueue(cl_command_queue command_queue) {
+    LOVASZ_CL_STATUS_CALL(clReleaseCommandQueue, command_queue);
+}
+
+cl_int lovasz_clFinish(cl_command_queue command_queue) {
+    LOVASZ_CL_STATUS_CALL(clFinish, command_queue);
+}
+
+cl_int lovasz_clFlush(cl_command_queue command_queue) {
+    LOVASZ_CL_STATUS_CALL(clFlush, command_queue);
+}
+
+cl_program lovasz_clCreateProgramWithSource(cl_context context, cl_uint count, const char **strings,
+                                            const size_t *lengths, cl_int *errcode_ret) {
+    LOVASZ_CL_OBJECT_CALL(clCreateProgramWithSource, errcode_ret, context, count, strings, lengths,
+                          errcode_ret);
+}
+
+cl_int lovasz_clBuildProgram(cl_program program, cl_uint num_devices, const cl_device_id *device_list,
+                             const char *options,
+                             void (CL_CALLBACK *pfn_notify)(cl_program, void *), void *user_data) {
+    LOVASZ_CL_STATUS_CALL(clBuildProgram, program, num_devices, device_list, options, pfn_notify,
+                          user_data);
+}
+
+cl_int lovasz_clGetProgramBuildInfo(cl_program program, cl_device_id device, cl_program_build_info param_name,
+                                    size_t param_value_size, void *param_value, size_t *param_value_size_ret) {
+    LOVASZ_CL_STATUS_CALL(clGetProgramBuildInfo, program, device, param_name, param_value_size,
+                          param_value, param_value_size_ret);
+}
+
+cl_int lovasz_clReleaseProgram(cl_program program) {
+    LOVASZ_CL_STATUS_CALL(clReleaseProgram, program);
+}
+
+cl_kernel lovasz_clCreateKernel(cl_program program, const char *kernel_name, cl_int *errcode_ret) {
+    LOVASZ_CL_OBJECT_CALL(clCreateKernel, errcode_ret, program, kernel_name, errcode_ret);
+}
+
+cl_int lovasz_clReleaseKernel(cl_kernel kernel) {
+    LOVASZ_CL_STATUS_CALL(clReleaseKernel, kernel);
+}
+
+cl_int lovasz_clSetKernelArg(cl_kernel kernel, cl_uint arg_index, size_t arg_size, const void *arg_value) {
+    LOVASZ_CL_STATUS_CALL(clSetKernelArg, kernel, arg_index, arg_size, arg_value);
+}
+
+cl_int lovasz_clGetKernelWorkGroupInfo(cl_kernel kernel, cl_device_id device, cl_kernel_work_group_info param_name,
+                                       size_t param_value_size, void *param_value, size_t *param_value_size_ret) {
+    LOVASZ_CL_STATUS_CALL(clGetKernelWorkGroupInfo, kernel, device, param_name, param_value_size,
+                          param_value, param_value_size_ret);
+}
+
+cl_mem lovasz_clCreateBuffer(cl_context context, cl_mem_flags flags, size_t size, void *host_ptr,
+                             cl_int *errcode_ret) {
+    LOVASZ_CL_OBJECT_CALL(clCreateBuffer, errcode_ret, context, flags, size, host_ptr, errcode_ret);
+}
+
+cl_int lovasz_clReleaseMemObject(cl_mem memobj) {
+    LOVASZ_CL_STATUS_CALL(clReleaseMemObject, memobj);
+}
+
+cl_int lovasz_clEnqueueWriteBuffer(cl_command_queue command_queue, cl_mem buffer, cl_bool blocking_write,
+                                   size_t offset, size_t size, const void *ptr, cl_uint num_events_in_wait_list,
+                                   const cl_event *event_wait_list, cl_event *event) {
+    LOVASZ_CL_STATUS_CALL(clEnqueueWriteBuffer, command_queue, buffer, blocking_write, offset, size, ptr,
+                          num_events_in_wait_list, event_wait_list, event);
+}
+
+cl_int lovasz_clEnqueueReadBuffer(cl_command_queue command_queue, cl_mem buffer, cl_bool blocking_read,
+                                  size_t offset, size_t size, void *ptr, cl_uint num_events_in_wait_list,
+                                  const cl_event *event_wait_list, cl_event *event) {
+    LOVASZ_CL_STATUS_CALL(clEnqueueReadBuffer, command_queue, buffer, blocking_read, offset, size, ptr,
+                          num_events_in_wait_list, event_wait_list, event);
+}
+
+cl_int lovasz_clEnqueueCopyBuffer(cl_command_queue command_queue, cl_mem src_buffer, cl_mem dst_buffer,
+                                  size_t src_offset, size_t dst_offset, size_t size,
+                                  cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                                  cl_event *event) {
+    LOVASZ_CL_STATUS_CALL(clEnqueueCopyBuffer, command_queue, src_buffer, dst_buffer, src_offset,
+                          dst_offset, size, num_events_in_wait_list, event_wait_list, event);
+}
+
+cl_int lovasz_clEnqueueFillBuffer(cl_command_queue command_queue, cl_mem buffer, const void *pattern,
+                                  size_t pattern_size, size_t offset, size_t size,
+                                  cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                                  cl_event *event) {
+    LOVASZ_CL_STATUS_CALL(clEnqueueFillBuffer, command_queue, buffer, pattern, pattern_size, offset, size,
+                          num_events_in_wait_list, event_wait_list, event);
+}
+
+cl_int lovasz_clEnqueueNDRangeKernel(cl_command_queue command_queue, cl_kernel kernel, cl_uint work_dim,
+                                     const size_t *global_work_offset, const size_t *global_work_size,
+                                     const size_t *local_work_size, cl_uint num_events_in_wait_list,
+                                     const cl_event *event_wait_list, cl_event *event) {
+    LOVASZ_CL_STATUS_CALL(clEnqueueNDRangeKernel, command_queue, kernel, work_dim, global_work_offset,
+                          global_work_size, local_work_size, num_events_in_wait_list, event_wait_list,
+                          event);
+}
+
+cl_int lovasz_clWaitForEvents(cl_uint num_events, const cl_event *event_list) {
+    LOVASZ_CL_STATUS_CALL(clWaitForEvents, num_events, event_list);
+}
+
+cl_int lovasz_clReleaseEvent(cl_event event) {
+    LOVASZ_CL_STATUS_CALL(clReleaseEvent, event);
+}
+
+cl_int lovasz_clGetEventInfo(cl_event event, cl_event_info param_name, size_t param_value_size,
+                             void *param_value, size_t *param_value_size_ret) {
+    LOVASZ_CL_STATUS_CALL(clGetEventInfo, event, param_name, param_value_size, param_value,
+                          param_value_size_ret);
+}
+
+cl_int lovasz_clGetEventProfilingInfo(cl_event event, cl_profiling_info param_name, size_t param_value_size,
+                                      void *param_value, size_t *param_value_size_ret) {
+    LOVASZ_CL_STATUS_CALL(clGetEventProfilingInfo, event, param_name, param_value_size, param_value,
+                          param_value_size_ret);
+}

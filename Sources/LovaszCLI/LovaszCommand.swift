@@ -1,11 +1,42 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The `lovasz` command: Lovász losses on the CPU or through OpenCL.
+///
+/// Exit statuses (DESIGN §4): 0 on success, 2 for bad input or a bad command line (one line
+/// `lovasz: <message>` on stderr), 3 when OpenCL was asked for and cannot be used, 1 for any
+/// other failure. The root is asynchronous so that any subcommand may be.
 @main
-struct LovaszCommand: ParsableCommand {
+struct LovaszCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lovasz",
         abstract: "Lovász-Softmax, Lovász hinge and Lovász-Sigmoid losses and gradients, on OpenCL or the CPU.",
+        discussion: """
+            Exit status: 0 on success, 2 for bad input or a bad command line, 3 when \
+            `--backend opencl` cannot use OpenCL, 1 for any other failure.
+            """,
         subcommands: [LossCommand.self, DevicesCommand.self, BenchCommand.self, DemoCommand.self]
     )
+
+    /// Parses the command line, runs the chosen subcommand and exits with the status its
+    /// outcome maps to (``ExitStatus``), never with ArgumentParser's usage status 64.
+    static func main() async {
+        // A closed stdout (`lovasz … | head -0`) must not kill the process with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            ExitStatus.exit(for: error)
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Computes Lovász losses and their gradients on the CPU or through OpenCL.
 ///
 /// An engine is created once and reused: the OpenCL backend keeps its compiled program and
@@ -10,15 +12,19 @@
 ///     options: .softmax(ignoreIndex: 255))
 /// ```
 public final class LovaszEngine: Sendable {
+    /// The backend that was asked for.
+    public let choice: BackendChoice
     /// The backend this engine computes with.
     public let backend: Backend
     /// The device it computes on, in words.
     public let device: String
-    /// Why OpenCL is not used, when `auto` chose the CPU; `nil` when OpenCL is used or when
-    /// the CPU was asked for.
-    public let fallbackReason: String?
+    /// Why OpenCL is not used, when `auto` chose the CPU, or why the last call fell back to
+    /// the CPU after an OpenCL failure; `nil` when OpenCL is used or the CPU was asked for.
+    public var fallbackReason: String? { reason.withLock { $0 } }
 
     let cpu: CPUBackend
+    let openCL: OpenCLBackend?
+    private let reason: Mutex<String?>
 
     /// Creates an engine.
     ///
@@ -30,14 +36,37 @@ public final class LovaszEngine: Sendable {
     /// - Throws: ``LovaszError/openCLUnavailable(_:)`` when `opencl` was asked for and no
     ///   device can be used.
     public init(backend choice: BackendChoice = .auto, threads: Int? = nil) throws(LovaszError) {
+        self.choice = choice
         self.cpu = CPUBackend(workers: threads)
-        switch choice {
-        case .cpu, .auto, .opencl:
-            if choice == .opencl { throw .openCLUnavailable("the OpenCL backend is not built yet") }
-            self.backend = .cpu
-            self.device = cpu.deviceName
-            self.fallbackReason = choice == .auto ? "the OpenCL backend is not built yet" : nil
+        var fallback: String?
+        var openCL: OpenCLBackend?
+        if choice != .cpu {
+            let selection = OpenCLDiscovery.system.selectDevice(for: choice)
+            if let device = selection.device {
+                do {
+                    openCL = try OpenCLBackend.shared(for: device)
+                } catch {
+                    fallback = "OpenCL on \(device) failed: \(error)"
+                }
+            } else {
+                fallback = selection.reason
+            }
+            if choice == .opencl, let fallback { throw .openCLUnavailable(fallback) }
         }
+        self.openCL = openCL
+        self.backend = openCL == nil ? .cpu : .opencl
+        self.device = openCL?.device.description ?? cpu.deviceName
+        self.reason = Mutex(fallback)
+    }
+
+    /// An engine on a given OpenCL backend (tests use it to run a backend with other limits).
+    init(openCL backend: OpenCLBackend, threads: Int? = nil) throws(LovaszError) {
+        self.choice = .opencl
+        self.cpu = CPUBackend(workers: threads)
+        self.openCL = backend
+        self.backend = .opencl
+        self.device = backend.device.description
+        self.reason = Mutex(nil)
     }
 
     /// Computes a loss, and `∂loss/∂scores` into `gradient`, without copying the inputs.
@@ -63,6 +92,16 @@ public final class LovaszEngine: Sendable {
         let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
         if let gradient, gradient.count != scores.count {
             throw .invalidShape("the gradient buffer holds \(gradient.count) floats for \(scores.count) scores")
+        }
+        if let openCL {
+            do throws(LovaszError) {
+                let loss = try openCL.compute(problem, gradient: gradient)
+                return LossResult(
+                    loss: loss, classesCounted: problem.plan.classesCounted,
+                    segments: problem.plan.segments.count, backend: .opencl, device: device)
+            } catch .openCL(let failure) where choice == .auto {
+                reason.withLock { $0 = "OpenCL failed (\(failure)); this call ran on the CPU" }
+            }
         }
         let loss = try cpu.compute(problem, gradient: gradient)
         return LossResult(

@@ -9,8 +9,9 @@ public enum LovaszError: Error, Sendable, Equatable, CustomStringConvertible {
     case emptyInput(String)
     /// A score is NaN or infinite; `position` is its multi-index in the scores.
     case nonFiniteScore(position: [Int], value: Float)
-    /// A label is outside `0..<classes` and is not the ignore index.
-    case labelOutOfRange(position: [Int], label: Int64, classes: Int)
+    /// A label is outside `0..<classes` and is not the ignore index; `label` is its value in
+    /// decimal (any integer type's full range).
+    case labelOutOfRange(position: [Int], label: String, classes: Int)
     /// An option is not valid for this loss or these scores.
     case invalidOption(String)
     /// OpenCL was asked for explicitly and cannot be used; the reason is given.

@@ -5,10 +5,11 @@ import Darwin
 #endif
 
 /// The multi-threaded CPU path: radix sort per segment, exact integer counts, parallel over
-/// segments and over pixels.
+/// segments and over pixels. Buffers are reused across calls.
 struct CPUBackend: Sendable {
     /// Threads used for one call (at least 1).
     let workers: Int
+    let scratch = CPUScratch()
 
     init(workers: Int? = nil) {
         self.workers = max(1, workers ?? Self.onlineProcessors)
@@ -31,39 +32,37 @@ struct CPUBackend: Sendable {
         let shape = problem.shape
         let loss = problem.options.loss
         let logits = problem.options.scoresAre == .logits
+        var borrowed: [UnsafeMutableBufferPointer<Float>] = []
+        defer { borrowed.forEach(scratch.returnFloats) }
+        func temporary() -> UnsafeMutableBufferPointer<Float> {
+            let buffer = scratch.floats(capacity: shape.scoreCount)
+            borrowed.append(buffer)
+            return UnsafeMutableBufferPointer(rebasing: buffer[0..<shape.scoreCount])
+        }
 
         // Probabilities [B, C, S]: in the gradient buffer when there is one, else temporary.
-        var ownedProbabilities: UnsafeMutableBufferPointer<Float>?
-        defer { ownedProbabilities?.deallocate() }
-        var probabilities = problem.scores
+        var values = problem.scores
         if loss != .hinge && logits {
-            let target = gradient ?? {
-                let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: shape.scoreCount)
-                ownedProbabilities = buffer
-                return buffer
-            }()
+            let target = gradient ?? temporary()
             if loss == .softmax {
                 Probabilities.softmax(logits: problem.scores, into: target, shape: shape, workers: workers)
             } else {
                 Probabilities.sigmoid(logits: problem.scores, into: target, workers: workers)
             }
-            probabilities = UnsafeBufferPointer(target)
+            values = UnsafeBufferPointer(target)
         }
 
-        // ∂loss/∂(probability or hinge logit), class-major [C][B·S], zero where not counted.
-        var ownedUpstream: UnsafeMutableBufferPointer<Float>?
-        defer { ownedUpstream?.deallocate() }
+        // ∂loss/∂(probability or hinge logit), class-major [C][B·S].
         var upstream: UnsafeMutableBufferPointer<Float>?
         if let gradient {
             let direct = loss == .hinge || (loss == .sigmoid && !logits)
-            let buffer = direct ? gradient : UnsafeMutableBufferPointer<Float>.allocate(capacity: shape.scoreCount)
-            if !direct { ownedUpstream = buffer }
-            buffer.initialize(repeating: 0)
+            let buffer = direct ? gradient : temporary()
+            zeroUncovered(problem, upstream: buffer)
             upstream = buffer
         }
 
         let segmentLosses = SegmentSorter.run(
-            problem, probabilities: probabilities, upstream: upstream, workers: workers)
+            problem, values: values, upstream: upstream, scratch: scratch, workers: workers)
         var total = 0.0
         for (segment, value) in zip(problem.plan.segments, segmentLosses) { total += segment.weight * value }
 
@@ -73,5 +72,24 @@ struct CPUBackend: Sendable {
                 gradient: gradient, workers: workers)
         }
         return total
+    }
+
+    /// Zeroes the upstream ranges of every (group, channel) without a segment; the segments
+    /// write (and zero) their own ranges.
+    private func zeroUncovered(_ problem: LossProblem, upstream: UnsafeMutableBufferPointer<Float>) {
+        let shape = problem.shape
+        var covered = Set<Int>()
+        for segment in problem.plan.segments {
+            covered.insert(segment.group * shape.channels + segment.channel)
+        }
+        let ranges = problem.plan.groups.indices.flatMap { g in
+            (0..<shape.channels).filter { !covered.contains(g * shape.channels + $0) }.map { (g, $0) }
+        }
+        parallelForEach(count: ranges.count, workers: workers) { _, index in
+            let (g, channel) = ranges[index]
+            let group = problem.plan.groups[g]
+            let start = channel * shape.pixelCount + group.firstImage * shape.spatial
+            (upstream.baseAddress! + start).update(repeating: 0, count: group.imageCount * shape.spatial)
+        }
     }
 }

@@ -2,49 +2,53 @@
 ///
 /// The low 32 bits are carried along as payload. Because the sort is stable and the keys are
 /// created in increasing order of their low word, the result is in ascending order of the
-/// whole 64-bit key, the total order of ``SortKey``. Three passes of 11, 11 and 10 bits;
-/// a pass whose digit is the same for every key is skipped.
+/// whole 64-bit key, the total order of ``SortKey``. Four passes of 8 bits (256 buckets keep
+/// every scatter stream in L1); a pass whose digit is the same for every key is skipped.
+/// The digit counts are gathered while the keys are created (``count(_:into:)``), so sorting
+/// starts with the first scatter.
 enum RadixSort {
-    static let digitBits = 11
-    static let buckets = 1 << digitBits
-    static let shifts: [UInt64] = [32, 43, 54]
+    static let passes = 4
+    static let buckets = 256
+    /// Integers of histogram space one sort needs.
+    static let histogramSize = passes * buckets
 
-    /// Sorts `keys[0..<count]`, using `scratch[0..<count]` as the other buffer.
+    /// Adds the four digits of `key`'s high word to `histogram`.
+    @inline(__always)
+    static func count(_ key: UInt64, into histogram: UnsafeMutablePointer<Int>) {
+        histogram[Int(truncatingIfNeeded: (key &>> 32) & 0xFF)] &+= 1
+        histogram[256 + Int(truncatingIfNeeded: (key &>> 40) & 0xFF)] &+= 1
+        histogram[512 + Int(truncatingIfNeeded: (key &>> 48) & 0xFF)] &+= 1
+        histogram[768 + Int(truncatingIfNeeded: key &>> 56)] &+= 1
+    }
+
+    /// Sorts `keys[0..<count]` whose digits were counted into `histogram`, using
+    /// `scratch[0..<count]` as the other buffer. `histogram` is consumed.
     ///
     /// - Returns: the buffer that holds the sorted keys (`keys` or `scratch`).
-    static func sortByHighWord(
+    static func sort(
         _ keys: UnsafeMutablePointer<UInt64>,
         scratch: UnsafeMutablePointer<UInt64>,
         count: Int,
-        histogram: UnsafeMutablePointer<Int>
+        countedHistogram histogram: UnsafeMutablePointer<Int>
     ) -> UnsafeMutablePointer<UInt64> {
-        let passes = shifts.count
-        histogram.initialize(repeating: 0, count: passes * buckets)
-        let mask = UInt64(buckets - 1)
-        let h0 = histogram, h1 = histogram + buckets, h2 = histogram + 2 * buckets
-        for i in 0..<count {
-            let k = keys[i]
-            h0[Int(truncatingIfNeeded: (k >> 32) & mask)] += 1
-            h1[Int(truncatingIfNeeded: (k >> 43) & mask)] += 1
-            h2[Int(truncatingIfNeeded: k >> 54)] += 1
-        }
         var source = keys
         var destination = scratch
+        guard count > 1 else { return source }
         for pass in 0..<passes {
-            let h = histogram + pass * buckets
-            let shift = shifts[pass]
-            if count == 0 || h[Int(truncatingIfNeeded: (source[0] >> shift) & mask)] == count { continue }
+            let offsets = histogram + pass * buckets
+            let shift = UInt64(32 + 8 * pass)
+            if offsets[Int(truncatingIfNeeded: (source[0] &>> shift) & 0xFF)] == count { continue }
             var sum = 0
             for b in 0..<buckets {
-                let c = h[b]
-                h[b] = sum
-                sum += c
+                let c = offsets[b]
+                offsets[b] = sum
+                sum &+= c
             }
             for i in 0..<count {
-                let k = source[i]
-                let d = Int(truncatingIfNeeded: (k >> shift) & mask)
-                destination[h[d]] = k
-                h[d] += 1
+                let key = source[i]
+                let digit = Int(truncatingIfNeeded: (key &>> shift) & 0xFF)
+                destination[offsets[digit]] = key
+                offsets[digit] &+= 1
             }
             swap(&source, &destination)
         }

@@ -1,105 +1,169 @@
 /// Sorts every segment of a plan and evaluates its Lovász loss and gradient on the CPU.
+///
+/// Only the pixels up to the last foreground pixel in sorted order are sorted: every pixel
+/// after it is background with nothing left to intersect (`intersection = 0`), so its
+/// gradient entry is exactly zero and it adds nothing to the loss. The result is the same as
+/// sorting everything; the work shrinks to the pixels that matter.
 enum SegmentSorter {
     /// The unweighted Lovász loss of each segment of `problem.plan`, in plan order.
     ///
     /// - Parameters:
-    ///   - probabilities: `[B, C, S]` probabilities (softmax, sigmoid) or the logits (hinge).
+    ///   - values: `[B, C, S]` probabilities (softmax, sigmoid) or the logits (hinge).
     ///   - upstream: when given, receives `weight · ∂lovasz/∂m · ∂m/∂x` at `[c][b·S + s]`, where
-    ///     `x` is the probability (softmax, sigmoid) or the logit (hinge).
+    ///     `x` is the probability (softmax, sigmoid) or the logit (hinge), for every pixel of
+    ///     every segment's group (zero where the gradient is zero, ignored pixels included).
     static func run(
         _ problem: LossProblem,
-        probabilities: UnsafeBufferPointer<Float>,
+        values: UnsafeBufferPointer<Float>,
         upstream: UnsafeMutableBufferPointer<Float>?,
+        scratch: CPUScratch,
         workers: Int
     ) -> [Double] {
         let plan = problem.plan
         let capacity = max(plan.largestGroup, 1)
         let threads = max(1, min(workers, plan.segments.count))
-        let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * capacity * threads)
-        let histograms = UnsafeMutablePointer<Int>.allocate(capacity: 3 * RadixSort.buckets * threads)
+        let keys = scratch.keys(capacity: 2 * capacity * threads)
+        let histograms = UnsafeMutablePointer<Int>.allocate(capacity: RadixSort.histogramSize * threads)
         defer {
-            keys.deallocate()
+            scratch.returnKeys(keys)
             histograms.deallocate()
         }
         var losses = [Double](repeating: 0, count: plan.segments.count)
-        losses.withUnsafeMutableBufferPointer { losses in
-            parallelForEach(count: plan.segments.count, workers: threads) { worker, index in
-                let own = keys + 2 * capacity * worker
-                losses[index] = sortSegment(
-                    problem, segment: plan.segments[index], probabilities: probabilities,
-                    upstream: upstream, keys: own, scratch: own + capacity,
-                    histogram: histograms + 3 * RadixSort.buckets * worker)
+        problem.labels.classOf.withUnsafeBufferPointer { classOf in
+            problem.plan.validPixels.withOptionalBuffer { validPixels in
+                losses.withUnsafeMutableBufferPointer { losses in
+                    parallelForEach(count: plan.segments.count, workers: threads) { worker, index in
+                        let own = keys.baseAddress! + 2 * capacity * worker
+                        var segment = SegmentWork(
+                            problem: problem, segment: plan.segments[index], values: values,
+                            classOf: classOf, validPixels: validPixels, upstream: upstream)
+                        losses[index] = segment.run(
+                            keys: own, scratch: own + capacity,
+                            histogram: histograms + RadixSort.histogramSize * worker)
+                    }
+                }
             }
         }
         return losses
     }
+}
 
-    private static func sortSegment(
-        _ problem: LossProblem,
-        segment: SegmentPlan.Segment,
-        probabilities: UnsafeBufferPointer<Float>,
-        upstream: UnsafeMutableBufferPointer<Float>?,
-        keys: UnsafeMutablePointer<UInt64>,
-        scratch: UnsafeMutablePointer<UInt64>,
-        histogram: UnsafeMutablePointer<Int>
-    ) -> Double {
-        let shape = problem.shape
-        let group = problem.plan.groups[segment.group]
-        let S = shape.spatial, C = shape.channels
-        let hinge = problem.options.loss == .hinge
-        let classOf = problem.labels.classOf
+/// The work on one segment: errors, cut, sort and the walk of Algorithm 1.
+private struct SegmentWork {
+    let segment: SegmentPlan.Segment
+    let group: SegmentPlan.Group
+    let values: UnsafeBufferPointer<Float>
+    let classOf: UnsafeBufferPointer<Int32>
+    let validPixels: UnsafeBufferPointer<UInt32>?
+    /// The segment's class plane of the upstream buffer, `[b·S + s]`.
+    let plane: UnsafeMutablePointer<Float>?
+    let spatial: Int
+    let channels: Int
+    let hinge: Bool
+
+    init(
+        problem: LossProblem, segment: SegmentPlan.Segment, values: UnsafeBufferPointer<Float>,
+        classOf: UnsafeBufferPointer<Int32>, validPixels: UnsafeBufferPointer<UInt32>?,
+        upstream: UnsafeMutableBufferPointer<Float>?
+    ) {
+        self.segment = segment
+        self.group = problem.plan.groups[segment.group]
+        self.values = values
+        self.classOf = classOf
+        self.validPixels = validPixels
+        self.plane = upstream.map { $0.baseAddress! + segment.channel * problem.shape.pixelCount }
+        self.spatial = problem.shape.spatial
+        self.channels = problem.shape.channels
+        self.hinge = problem.options.loss == .hinge
+    }
+
+    /// Calls `body(rank, pixel, key)` for every valid pixel of the group in rank order.
+    @inline(__always)
+    func forEachKey(_ body: (Int, Int, UInt64) -> Void) {
+        var rank = 0
         let foreground = segment.foregroundLabel
-
-        // Errors of the group's valid pixels, packed with their rank and foreground bit.
-        var count = 0
-        classOf.withUnsafeBufferPointer { classOf in
-            for b in group.firstImage ..< group.firstImage + group.imageCount {
-                let labelBase = b * S
-                let valueBase = (b * C + segment.channel) * S
-                for s in 0..<S {
-                    let label = classOf[labelBase + s]
-                    if label < 0 { continue }
-                    let isForeground = label == foreground
-                    let x = probabilities[valueBase + s]
-                    let error: Float = hinge ? (isForeground ? 1 - x : 1 + x) : (isForeground ? 1 - x : x)
-                    keys[count] = SortKey.pack(error: error, rank: count, foreground: isForeground)
-                    count += 1
-                }
+        for b in group.firstImage ..< group.firstImage + group.imageCount {
+            let labelBase = b * spatial
+            let valueBase = (b * channels + segment.channel) * spatial
+            for s in 0..<spatial {
+                let label = classOf[labelBase + s]
+                if label < 0 { continue }
+                let isForeground = label == foreground
+                let x = values[valueBase + s]
+                let error: Float = hinge ? (isForeground ? 1 - x : 1 + x) : (isForeground ? 1 - x : x)
+                body(rank, labelBase + s, SortKey.pack(error: error, rank: rank, foreground: isForeground))
+                rank += 1
             }
         }
-        let sorted = RadixSort.sortByHighWord(keys, scratch: scratch, count: count, histogram: histogram)
+    }
 
+    @inline(__always)
+    func pixel(ofRank rank: Int) -> Int {
+        if let validPixels { return Int(validPixels[group.validOffset + rank]) }
+        return group.firstImage * spatial + rank
+    }
+
+    mutating func run(
+        keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
+        histogram: UnsafeMutablePointer<Int>
+    ) -> Double {
+        if let plane {
+            let first = group.firstImage * spatial
+            (plane + first).update(repeating: 0, count: group.imageCount * spatial)
+        }
+        if segment.foregroundCount == 0 { return runWithoutForeground() }
+
+        // The last foreground pixel in sorted order has the largest foreground key.
+        var cut: UInt64 = 0
+        forEachKey { _, _, key in
+            if SortKey.isForeground(key) && key > cut { cut = key }
+        }
+        histogram.initialize(repeating: 0, count: RadixSort.histogramSize)
+        var count = 0
+        forEachKey { _, _, key in
+            if key <= cut {
+                keys[count] = key
+                RadixSort.count(key, into: histogram)
+                count += 1
+            }
+        }
+        let sorted = RadixSort.sort(keys, scratch: scratch, count: count, countedHistogram: histogram)
+        return walk(sorted: sorted, count: count)
+    }
+
+    /// Algorithm 1 over the sorted keys with exact integer counts.
+    private func walk(sorted: UnsafeMutablePointer<UInt64>, count: Int) -> Double {
         var intersection = segment.foregroundCount
         var union = intersection
         var loss = 0.0
-        guard let upstream else {
-            for r in 0..<count {
-                let key = sorted[r]
-                let g = lovaszStep(isForeground: SortKey.isForeground(key), intersection: &intersection, union: &union)
-                let error = SortKey.error(of: key)
-                loss += Double(hinge ? max(error, 0) : error) * g
-            }
-            return loss
-        }
-        let plane = upstream.baseAddress! + segment.channel * shape.pixelCount
-        let firstPixel = group.firstImage * S
         let weight = segment.weight
-        problem.plan.validPixels.withOptionalBuffer { validPixels in
-            for r in 0..<count {
-                let key = sorted[r]
-                let isForeground = SortKey.isForeground(key)
-                let g = lovaszStep(isForeground: isForeground, intersection: &intersection, union: &union)
-                let error = SortKey.error(of: key)
-                let active = !hinge || error > 0
-                loss += active ? Double(error) * g : 0
-                let rank = SortKey.rank(of: key)
-                let pixel = validPixels.map { Int($0[group.validOffset + rank]) } ?? firstPixel + rank
+        for r in 0..<count {
+            let key = sorted[r]
+            let isForeground = SortKey.isForeground(key)
+            let g = lovaszStep(isForeground: isForeground, intersection: &intersection, union: &union)
+            let error = SortKey.error(of: key)
+            let active = !hinge || error > 0
+            if active { loss += Double(error) * g }
+            if let plane {
                 // ∂m/∂x is -1 for foreground, +1 for background (softmax, sigmoid and hinge alike).
                 let derivative = active ? (isForeground ? -weight * g : weight * g) : 0
-                plane[pixel] = Float(derivative)
+                plane[pixel(ofRank: SortKey.rank(of: key))] = Float(derivative)
             }
         }
         return loss
+    }
+
+    /// A segment with no foreground: only its largest error counts, with gradient 1.
+    private func runWithoutForeground() -> Double {
+        var first = UInt64.max
+        forEachKey { _, _, key in
+            if key < first { first = key }
+        }
+        guard first != .max else { return 0 }
+        let error = SortKey.error(of: first)
+        guard !hinge || error > 0 else { return 0 }
+        if let plane { plane[pixel(ofRank: SortKey.rank(of: first))] = Float(segment.weight) }
+        return Double(error)
     }
 }
 

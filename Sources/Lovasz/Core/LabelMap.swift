@@ -24,6 +24,27 @@ struct LabelMap: Sendable {
         shape: ProblemShape,
         ignoreIndex: Int?
     ) throws(LovaszError) {
+        // Callers in other modules reach here unspecialized; dispatch the common label types
+        // to specialized copies of the per-pixel loop.
+        switch labels {
+        case let l as UnsafeBufferPointer<UInt8>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
+        case let l as UnsafeBufferPointer<Int32>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
+        case let l as UnsafeBufferPointer<Int64>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
+        case let l as UnsafeBufferPointer<Int>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
+        case let l as UnsafeBufferPointer<UInt16>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
+        case let l as UnsafeBufferPointer<Int16>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
+        case let l as UnsafeBufferPointer<Int8>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
+        case let l as UnsafeBufferPointer<UInt32>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
+        case let l as UnsafeBufferPointer<UInt64>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
+        default: try self.init(mapping: labels, shape: shape, ignoreIndex: ignoreIndex)
+        }
+    }
+
+    private init<Label: FixedWidthInteger>(
+        mapping labels: UnsafeBufferPointer<Label>,
+        shape: ProblemShape,
+        ignoreIndex: Int?
+    ) throws(LovaszError) {
         guard labels.count == shape.pixelCount else {
             throw .invalidShape(
                 "\(labels.count) labels for \(shape.pixelCount) pixels (labels must be \(LovaszError.format(shape.labelShape)))")
@@ -58,10 +79,8 @@ struct LabelMap: Sendable {
             }
         }
         if let firstBad {
-            let value = labels[firstBad]
-            let asInt64 = Int64(exactly: value) ?? Int64.max
             throw .labelOutOfRange(
-                position: shape.labelPosition(firstBad), label: asInt64, classes: labelClasses)
+                position: shape.labelPosition(firstBad), label: String(labels[firstBad]), classes: labelClasses)
         }
         self.classOf = classOf
         self.counts = counts

@@ -11,12 +11,16 @@ enum PortableMath {
     static let smallestNormal: Float = .leastNormalMagnitude
 
     /// `e^x` for `x ≤ 0`, within 2 ulp of the true value; 0 below -87 (and for subnormal results).
+    ///
+    /// Written without branches (selects only) so that loops over it vectorize; the values
+    /// are those of the straightforward form `x < -87 ? 0 : flush(y · 2^n)`.
     @inline(__always)
     static func expNonPositive(_ x: Float) -> Float {
-        if !(x >= -87) { return 0 }
+        let inRange = x >= -87
+        let clamped: Float = inRange ? x : -87
         let shifter: Float = 12582912  // 1.5 · 2^23: adding it rounds to an integer, ties to even
-        let n = (x * 1.44269504) + shifter - shifter
-        let r = (x - n * 0.693359375) - n * -2.12194440e-4
+        let n = (clamped * 1.44269504) + shifter - shifter
+        let r = (clamped - n * 0.693359375) - n * -2.12194440e-4
         var p: Float = 1.9875691500e-4
         p = p * r + 1.3981999507e-3
         p = p * r + 8.3334519073e-3
@@ -24,14 +28,17 @@ enum PortableMath {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         let y = p * r * r + r + 1
-        let scale = Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) + 127) << 23)
-        return flushSubnormal(y * scale)
+        // n + 127 is an integer in 1...127; adding 2^23 puts it in the low mantissa bits.
+        let biased = (n + 8388735).bitPattern &- 0x4B00_0000
+        let scale = Float(bitPattern: biased << 23)
+        let value = flushSubnormal(y * scale)
+        return inRange ? value : 0
     }
 
     /// `x`, or zero when `|x|` is below the smallest normal float.
     @inline(__always)
     static func flushSubnormal(_ x: Float) -> Float {
-        abs(x) < smallestNormal ? 0 : x
+        Float(bitPattern: x.bitPattern & 0x7FFF_FFFF) < smallestNormal ? 0 : x
     }
 
     /// The logistic sigmoid `1 / (1 + e^-x)`, evaluated without overflow for any finite `x`.

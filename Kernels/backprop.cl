@@ -1,0 +1,35 @@
+// From the derivatives with respect to the probabilities (class-major [C][B*S]) to the
+// derivatives with respect to the scores ([B, C, S]).
+
+// Softmax, one work-item per pixel: f(k) * (G(k) - sum_c f(c) G(c)) from logits (the sum in
+// class order, as the CPU path), G(k) from probabilities.
+__kernel void backprop_softmax(__global const float *probabilities, __global const float *upstream,
+                               __global float *gradient, uint batch, uint classes, uint spatial,
+                               uint from_logits) {
+    uint pixel = get_global_id(0);
+    uint pixel_count = batch * spatial;
+    if (pixel >= pixel_count) return;
+    uint b = pixel / spatial, s = pixel - b * spatial;
+    size_t base = (size_t)b * classes * spatial + s;
+    if (!from_logits) {
+        for (uint c = 0; c < classes; ++c)
+            gradient[base + (size_t)c * spatial] = upstream[(size_t)c * pixel_count + pixel];
+        return;
+    }
+    float dot = 0.0f;
+    for (uint c = 0; c < classes; ++c)
+        dot = dot + probabilities[base + (size_t)c * spatial] * upstream[(size_t)c * pixel_count + pixel];
+    for (uint c = 0; c < classes; ++c) {
+        float f = probabilities[base + (size_t)c * spatial];
+        gradient[base + (size_t)c * spatial] = f * (upstream[(size_t)c * pixel_count + pixel] - dot);
+    }
+}
+
+// Sigmoid from logits: G * (p * (1 - p)).
+__kernel void backprop_sigmoid(__global const float *probabilities, __global const float *upstream,
+                               __global float *gradient, uint count) {
+    uint i = get_global_id(0);
+    if (i >= count) return;
+    float p = probabilities[i];
+    gradient[i] = upstream[i] * (p * (1.0f - p));
+}

@@ -1,0 +1,64 @@
+// The Lovász gradient (Algorithm 1) at every sorted position from the exact integer counts,
+// the per-position loss terms, and the scatter of the weighted gradient to its pixel.
+
+// Dimension 0 runs over the chunk's segments * padded sorted positions; segment k of the chunk
+// is segment_base + k of the table.
+__kernel void lovasz_gradient(__global const ulong *keys, __global const uint *counts,
+                              __global const uint *tile_carries, __global const uint *segments,
+                              __global const uint *valid_pixels, __global const float *weights,
+                              __global acc_t *terms, __global float *upstream,
+                              uint padded_log2, uint pixel_count, uint hinge, uint write_gradient,
+                              uint segment_base) {
+    size_t i = get_global_id(0);
+    uint k = (uint)(i >> padded_log2);
+    uint position = (uint)(i & (((size_t)1 << padded_log2) - 1));
+    __global const uint *segment = segments + (size_t)(segment_base + k) * SEGMENT_FIELDS;
+    if (position >= segment[SEG_COUNT]) {
+        terms[i] = 0;
+        return;
+    }
+    ulong key = keys[i];
+    uint foreground = (uint)(key & 1UL);
+    uint inclusive = counts[i];
+    if (((size_t)1 << padded_log2) > (size_t)SCAN_TILE) inclusive += tile_carries[i / SCAN_TILE];
+    uint foreground_before = inclusive - foreground;
+    uint background_before = position - foreground_before;
+    uint total = segment[SEG_FG_COUNT];
+    acc_t intersection = (acc_t)(total - foreground_before);
+    acc_t union_ = (acc_t)total + (acc_t)background_before;
+    acc_t g;
+    if (foreground) {
+        g = (acc_t)1 / union_;
+    } else if (union_ == (acc_t)0) {
+        g = (acc_t)1;
+    } else {
+        g = intersection / (union_ * (union_ + (acc_t)1));
+    }
+    float error = lovasz_error_of_key(key);
+    bool active = !hinge || error > 0.0f;
+    terms[i] = active ? (acc_t)error * g : (acc_t)0;
+    if (write_gradient) {
+        uint rank = (uint)((key & 0xFFFFFFFFUL) >> 1);
+        uint pixel = lovasz_pixel_of_rank(segment, valid_pixels, rank);
+        acc_t w = (acc_t)weights[segment_base + k];
+        float value = active ? (float)(foreground ? -w * g : w * g) : 0.0f;
+        upstream[(size_t)segment[SEG_CHANNEL] * pixel_count + pixel] = value;
+    }
+}
+
+// losses[segment_base + k] = the sum of the chunk's segment k terms, in a fixed order.
+__kernel void reduce_segment_losses(__global const acc_t *terms, __global acc_t *losses, uint padded,
+                                    uint segment_base) {
+    __local acc_t partial[LOCAL_SIZE];
+    uint lid = get_local_id(0);
+    size_t base = get_group_id(0) * (size_t)padded;
+    acc_t sum = 0;
+    for (uint t = lid; t < padded; t += LOCAL_SIZE) sum += terms[base + t];
+    partial[lid] = sum;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint width = LOCAL_SIZE / 2; width > 0; width >>= 1) {
+        if (lid < width) partial[lid] += partial[lid + width];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) losses[segment_base + get_group_id(0)] = partial[0];
+}

@@ -1,0 +1,65 @@
+// First pass over the scores: validation, probabilities, and the error of every pixel of
+// every (group, class) segment packed into a sort key.
+
+// status[0] receives the smallest flat index of a NaN or infinite score (tested on the bits).
+__kernel void find_nonfinite(__global const uint *score_bits, uint count, __global volatile uint *status) {
+    uint i = get_global_id(0);
+    if (i >= count) return;
+    if ((score_bits[i] & 0x7F800000u) == 0x7F800000u) atomic_min(&status[0], i);
+}
+
+// Softmax over the class axis of [B, C, S], one work-item per pixel: the max, the portable
+// exp of the difference, the sum in class order, and a correctly rounded division.
+__kernel void softmax_probabilities(__global const float *logits, __global float *probabilities,
+                                    uint batch, uint classes, uint spatial) {
+    uint pixel = get_global_id(0);
+    if (pixel >= batch * spatial) return;
+    uint b = pixel / spatial, s = pixel - b * spatial;
+    size_t base = (size_t)b * classes * spatial + s;
+    float maximum = logits[base];
+    for (uint c = 1; c < classes; ++c) {
+        float v = logits[base + (size_t)c * spatial];
+        maximum = v > maximum ? v : maximum;
+    }
+    float sum = 0.0f;
+    for (uint c = 0; c < classes; ++c) {
+        size_t at = base + (size_t)c * spatial;
+        float e = lovasz_exp(logits[at] - maximum);
+        probabilities[at] = e;
+        sum = sum + e;
+    }
+    for (uint c = 0; c < classes; ++c) {
+        size_t at = base + (size_t)c * spatial;
+        probabilities[at] = lovasz_flush(lovasz_divide(probabilities[at], sum));
+    }
+}
+
+__kernel void sigmoid_probabilities(__global const float *logits, __global float *probabilities, uint count) {
+    uint i = get_global_id(0);
+    if (i < count) probabilities[i] = lovasz_sigmoid(logits[i]);
+}
+
+// keys[k * padded + rank]: the packed key of the pixel at `rank` of segment k, or the
+// sentinel past the segment's pixels. Dimension 0: rank; dimension 1: segment of the chunk
+// (segment_base + k in the segment table).
+// `values` are probabilities (softmax, sigmoid) or logits (hinge).
+__kernel void fill_keys(__global const float *values, __global const int *class_of,
+                        __global const uint *valid_pixels, __global const uint *segments,
+                        __global ulong *keys, uint padded, uint classes, uint spatial,
+                        uint hinge, uint segment_base) {
+    uint rank = get_global_id(0);
+    uint k = get_global_id(1);
+    if (rank >= padded) return;
+    __global const uint *segment = segments + (size_t)(segment_base + k) * SEGMENT_FIELDS;
+    size_t at = (size_t)k * padded + rank;
+    if (rank >= segment[SEG_COUNT]) {
+        keys[at] = SENTINEL_KEY;
+        return;
+    }
+    uint pixel = lovasz_pixel_of_rank(segment, valid_pixels, rank);
+    uint b = pixel / spatial, s = pixel - b * spatial;
+    uint foreground = class_of[pixel] == (int)segment[SEG_FOREGROUND] ? 1u : 0u;
+    float x = values[((size_t)b * classes + segment[SEG_CHANNEL]) * spatial + s];
+    float error = hinge ? (foreground ? 1.0f - x : 1.0f + x) : (foreground ? 1.0f - x : x);
+    keys[at] = lovasz_pack(error, rank, foreground);
+}

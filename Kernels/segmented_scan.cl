@@ -1,0 +1,78 @@
+// Segmented inclusive scan of the foreground bits (bit 0 of each sorted key): counts[i] is
+// the number of foreground pixels at sorted positions <= i of i's segment, within i's tile of
+// LOCAL_SIZE * SCAN_ITEMS keys; scan_tile_carries adds what earlier tiles of the same segment
+// held when a segment spans several tiles. Integer counts: exact for any segment length.
+
+#define SCAN_TILE (LOCAL_SIZE * SCAN_ITEMS)
+
+__kernel void scan_foreground(__global const ulong *keys, __global uint *counts,
+                              __global uint *tile_totals, uint padded) {
+    __local uint values[LOCAL_SIZE];
+    __local uint flags[LOCAL_SIZE];
+    uint lid = get_local_id(0);
+    size_t tile_base = get_group_id(0) * (size_t)SCAN_TILE;
+    size_t first = tile_base + (size_t)lid * SCAN_ITEMS;
+
+    // Sequential scan of this work-item's items, restarting at segment starts.
+    uint running = 0, restarted = 0;
+    for (uint t = 0; t < SCAN_ITEMS; ++t) {
+        size_t i = first + t;
+        if ((i & (padded - 1)) == 0) { running = 0; restarted = 1; }
+        running += (uint)(keys[i] & 1UL);
+    }
+    values[lid] = running;
+    flags[lid] = restarted;
+    barrier(CLK_LOCAL_MEM_FENCE);
+
+    // Hillis-Steele segmented inclusive scan of the per-item totals.
+    for (uint offset = 1; offset < LOCAL_SIZE; offset <<= 1) {
+        uint v = values[lid], f = flags[lid];
+        uint pv = 0, pf = 0;
+        if (lid >= offset) { pv = values[lid - offset]; pf = flags[lid - offset]; }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (lid >= offset) {
+            if (!f) v = pv + v;
+            f = f | pf;
+        }
+        values[lid] = v;
+        flags[lid] = f;
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    uint carry = lid > 0 ? values[lid - 1] : 0u;
+
+    running = carry;
+    for (uint t = 0; t < SCAN_ITEMS; ++t) {
+        size_t i = first + t;
+        if ((i & (padded - 1)) == 0) running = 0;
+        running += (uint)(keys[i] & 1UL);
+        counts[i] = running;
+    }
+    if (lid == LOCAL_SIZE - 1) tile_totals[get_group_id(0)] = running;
+}
+
+// For segments longer than a tile: tile_carries[t] = foreground bits in the earlier tiles of
+// t's segment. One work-group per segment of `tiles_per_segment` tiles.
+__kernel void scan_tile_carries(__global const uint *tile_totals, __global uint *tile_carries,
+                                uint tiles_per_segment) {
+    __local uint values[LOCAL_SIZE];
+    uint lid = get_local_id(0);
+    size_t base = get_group_id(0) * (size_t)tiles_per_segment;
+    uint running = 0;
+    for (uint chunk = 0; chunk < tiles_per_segment; chunk += LOCAL_SIZE) {
+        uint t = chunk + lid;
+        uint own = t < tiles_per_segment ? tile_totals[base + t] : 0u;
+        values[lid] = own;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (uint offset = 1; offset < LOCAL_SIZE; offset <<= 1) {
+            uint v = values[lid];
+            uint pv = lid >= offset ? values[lid - offset] : 0u;
+            barrier(CLK_LOCAL_MEM_FENCE);
+            values[lid] = v + pv;
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        if (t < tiles_per_segment) tile_carries[base + t] = running + values[lid] - own;
+        uint chunk_total = values[LOCAL_SIZE - 1];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        running += chunk_total;
+    }
+}

@@ -1,0 +1,50 @@
+/// Writes arrays as NumPy `.npy` files: float32, little-endian, C order, format version 1.0,
+/// byte for byte as `numpy.save` writes them.
+public enum NumPyWriter {
+    /// The bytes of a `.npy` file holding `values` with `shape`.
+    ///
+    /// - Parameters:
+    ///   - values: the elements in C order, `shape.reduce(1, *)` of them.
+    ///   - shape: the dimensions, each `≥ 0`; `[]` for a scalar.
+    /// - Throws: ``NumPyError/invalidShape(_:)`` when a dimension is negative, the element
+    ///   count overflows or differs from `values.count`.
+    public static func float32Bytes(_ values: [Float], shape: [Int]) throws(NumPyError) -> [UInt8] {
+        try validate(count: values.count, shape: shape)
+        var bytes = try NumPyHeader.float32Preamble(shape: shape)
+        let dataStart = bytes.count
+        bytes += [UInt8](repeating: 0, count: values.count * 4)
+        bytes.withUnsafeMutableBytes { buffer in
+            for (i, value) in values.enumerated() {
+                buffer.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: dataStart + 4 * i, as: UInt32.self)
+            }
+        }
+        return bytes
+    }
+
+    /// Writes `values` with `shape` to a float32 `.npy` file, atomically: the file at `path`
+    /// is replaced only once the new one is complete, and no partial file is ever left.
+    ///
+    /// - Parameters:
+    ///   - values: the elements in C order, `shape.reduce(1, *)` of them.
+    ///   - shape: the dimensions, each `≥ 0`; `[]` for a scalar.
+    ///   - path: the file to create or replace; its directory must exist and be writable.
+    /// - Throws: ``NumPyError/invalidShape(_:)`` as ``float32Bytes(_:shape:)``, and
+    ///   ``NumPyError/cannotWrite(path:reason:)`` when the file cannot be written.
+    public static func writeFloat32(_ values: [Float], shape: [Int], toFile path: String) throws(NumPyError) {
+        try FileIO.writeAtomically(try float32Bytes(values, shape: shape), to: path)
+    }
+
+    private static func validate(count: Int, shape: [Int]) throws(NumPyError) {
+        var product = 1
+        for size in shape {
+            guard size >= 0 else { throw .invalidShape("negative dimension \(size)") }
+            let (next, overflow) = product.multipliedReportingOverflow(by: size)
+            guard !overflow else { throw .invalidShape("the shape holds more elements than can be addressed") }
+            product = next
+        }
+        guard product == count else {
+            let text = "[" + shape.map(String.init).joined(separator: ", ") + "]"
+            throw .invalidShape("\(count) values for the shape \(text), which holds \(product)")
+        }
+    }
+}

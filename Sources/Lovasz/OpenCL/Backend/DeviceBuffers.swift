@@ -1,0 +1,34 @@
+/// Device buffers kept between calls, one per role, grown when a call needs more.
+///
+/// In steady state (the same shapes call after call) no buffer is created. Not thread-safe:
+/// used under the backend's lock.
+final class DeviceBuffers {
+    enum Role: Hashable, CaseIterable {
+        case scores, probabilities, classOf, validPixels, segments, weights
+        case keys, counts, tileTotals, tileCarries, terms, segmentLosses
+        case upstream, gradient, status, placeholder
+    }
+
+    let context: CLContext
+    private var buffers: [Role: CLBuffer] = [:]
+
+    init(context: CLContext) {
+        self.context = context
+    }
+
+    /// The buffer for `role`, holding at least `bytes` bytes (at least 16).
+    func buffer(_ role: Role, bytes: Int) throws(OpenCLError) -> CLBuffer {
+        let needed = max(bytes, 16)
+        if let existing = buffers[role], existing.byteCount >= needed { return existing }
+        buffers[role] = nil  // release the smaller buffer before asking for the larger one
+        let created = try CLBuffer(context: context, byteCount: needed)
+        buffers[role] = created
+        return created
+    }
+
+    /// Bytes held on the device.
+    var heldBytes: Int { buffers.values.reduce(0) { $0 + $1.byteCount } }
+
+    /// Releases every buffer (after an out-of-resources failure, say).
+    func removeAll() { buffers.removeAll() }
+}

@@ -1,0 +1,62 @@
+/// The kernels of the Lovász pipeline, created once from one built program.
+///
+/// Not thread-safe (kernel arguments are per kernel object): used under the backend's lock.
+final class LovaszKernelSet {
+    let program: CLProgram
+    let findNonFinite: CLKernel
+    let softmaxProbabilities: CLKernel
+    let sigmoidProbabilities: CLKernel
+    let fillKeys: CLKernel
+    let bitonicSortLocal: CLKernel
+    let bitonicMergeGlobal: CLKernel
+    let bitonicMergeLocal: CLKernel
+    let scanForeground: CLKernel
+    let scanTileCarries: CLKernel
+    let lovaszGradient: CLKernel
+    let reduceSegmentLosses: CLKernel
+    let backpropSoftmax: CLKernel
+    let backpropSigmoid: CLKernel
+
+    init(program: CLProgram) throws(OpenCLError) {
+        self.program = program
+        findNonFinite = try program.makeKernel("find_nonfinite")
+        softmaxProbabilities = try program.makeKernel("softmax_probabilities")
+        sigmoidProbabilities = try program.makeKernel("sigmoid_probabilities")
+        fillKeys = try program.makeKernel("fill_keys")
+        bitonicSortLocal = try program.makeKernel("bitonic_sort_local")
+        bitonicMergeGlobal = try program.makeKernel("bitonic_merge_global")
+        bitonicMergeLocal = try program.makeKernel("bitonic_merge_local")
+        scanForeground = try program.makeKernel("scan_foreground")
+        scanTileCarries = try program.makeKernel("scan_tile_carries")
+        lovaszGradient = try program.makeKernel("lovasz_gradient")
+        reduceSegmentLosses = try program.makeKernel("reduce_segment_losses")
+        backpropSoftmax = try program.makeKernel("backprop_softmax")
+        backpropSigmoid = try program.makeKernel("backprop_sigmoid")
+    }
+
+    /// The kernels that run with a fixed work-group size of `localSize`.
+    var groupedKernels: [CLKernel] {
+        [bitonicSortLocal, bitonicMergeLocal, scanForeground, scanTileCarries, reduceSegmentLosses]
+    }
+}
+
+extension CLKernel {
+    /// Sets every argument in order: buffers, and scalars as `UInt32`.
+    func setArguments(_ arguments: [KernelArgument]) throws(OpenCLError) {
+        for (index, argument) in arguments.enumerated() {
+            switch argument {
+            case .buffer(let buffer): try setArgument(index, buffer: buffer)
+            case .uint(let value): try setArgument(index, value: value)
+            }
+        }
+    }
+}
+
+/// One kernel argument.
+enum KernelArgument {
+    case buffer(CLBuffer)
+    case uint(UInt32)
+
+    /// A `uint` argument from an `Int` known to fit.
+    static func count(_ value: Int) -> KernelArgument { .uint(UInt32(truncatingIfNeeded: value)) }
+}

@@ -1,0 +1,229 @@
+/// The mutable state of an OpenCL backend (queue, kernels, buffers) and one call's launch
+/// sequence. Not thread-safe: owned by ``OpenCLBackend``'s lock.
+// @unchecked Sendable: every access happens inside OpenCLBackend's Mutex, one thread at a time.
+final class OpenCLSession: @unchecked Sendable {
+    let context: CLContext
+    let queue: CLCommandQueue
+    let kernels: LovaszKernelSet
+    let configuration: KernelConfiguration
+    let buffers: DeviceBuffers
+    /// At most this many keys per chunk, when set.
+    let chunkKeyLimit: Int?
+
+    init(
+        context: CLContext, kernels: LovaszKernelSet, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil
+    ) throws(OpenCLError) {
+        self.chunkKeyLimit = chunkKeyLimit
+        self.context = context
+        self.queue = try CLCommandQueue(context: context)
+        self.kernels = kernels
+        self.configuration = configuration
+        self.buffers = DeviceBuffers(context: context)
+    }
+
+    private var accumulatorBytes: Int { configuration.doubleAccumulation ? 8 : 4 }
+
+    /// Runs the whole launch sequence for `problem` and reads back the loss and gradient.
+    func run(_ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?) throws(OpenCLError) -> OpenCLOutcome {
+        let shape = problem.shape
+        let loss = problem.options.loss
+        let logits = problem.options.scoresAre == .logits
+        let scoreCount = shape.scoreCount
+        let pixelCount = shape.pixelCount
+        guard scoreCount < Int(UInt32.max) else {
+            throw OpenCLError(status: -61, call: "plan", detail: "\(scoreCount) scores exceed the 32-bit indices of the kernels")
+        }
+        let table = SegmentTable(problem: problem)
+        let segmentCount = problem.plan.segments.count
+
+        // Inputs.
+        let scores = try buffers.buffer(.scores, bytes: scoreCount * 4)
+        try scores.write(from: UnsafeRawBufferPointer(problem.scores), on: queue, blocking: false)
+        let classOf = try buffers.buffer(.classOf, bytes: pixelCount * 4)
+        try classOf.write(problem.labels.classOf, on: queue)
+        let placeholder = try buffers.buffer(.placeholder, bytes: 16)
+        var validPixels = placeholder
+        if let list = problem.plan.validPixels, !list.isEmpty {
+            validPixels = try buffers.buffer(.validPixels, bytes: list.count * 4)
+            try validPixels.write(list, on: queue)
+        }
+        let segments = try buffers.buffer(.segments, bytes: table.entries.count * 4)
+        let weights = try buffers.buffer(.weights, bytes: table.weights.count * 4)
+        if segmentCount > 0 {
+            try segments.write(table.entries, on: queue)
+            try weights.write(table.weights, on: queue)
+        }
+        let status = try buffers.buffer(.status, bytes: 4)
+        try status.fill(with: UInt32.max, byteCount: 4, on: queue)
+
+        // Validation and probabilities.
+        try kernels.findNonFinite.setArguments([.buffer(scores), .count(scoreCount), .buffer(status)])
+        try queue.enqueue(kernels.findNonFinite, globalSize: [scoreCount])
+        var values = scores
+        if loss != .hinge && logits {
+            values = try buffers.buffer(.probabilities, bytes: scoreCount * 4)
+            if loss == .softmax {
+                try kernels.softmaxProbabilities.setArguments([
+                    .buffer(scores), .buffer(values), .count(shape.batch), .count(shape.channels), .count(shape.spatial),
+                ])
+                try queue.enqueue(kernels.softmaxProbabilities, globalSize: [pixelCount])
+            } else {
+                try kernels.sigmoidProbabilities.setArguments([.buffer(scores), .buffer(values), .count(scoreCount)])
+                try queue.enqueue(kernels.sigmoidProbabilities, globalSize: [scoreCount])
+            }
+        }
+
+        // ∂loss/∂(probability or hinge logit), class-major [C][B·S], zero where not written.
+        var gradientBuffer: CLBuffer?
+        var upstream = placeholder
+        if gradient != nil {
+            let output = try buffers.buffer(.gradient, bytes: scoreCount * 4)
+            gradientBuffer = output
+            let direct = loss == .hinge || (loss == .sigmoid && !logits)
+            upstream = direct ? output : try buffers.buffer(.upstream, bytes: scoreCount * 4)
+            try upstream.fill(with: Float(0), byteCount: scoreCount * 4, on: queue)
+        }
+
+        let segmentLosses = try buffers.buffer(.segmentLosses, bytes: max(segmentCount, 1) * accumulatorBytes)
+        if segmentCount > 0 {
+            try runSegments(
+                problem: problem, table: table, values: values, classOf: classOf, validPixels: validPixels,
+                segments: segments, weights: weights, upstream: upstream, writeGradient: gradient != nil,
+                losses: segmentLosses)
+        }
+
+        if let gradient, let output = gradientBuffer {
+            switch (loss, logits) {
+            case (.softmax, _):
+                try kernels.backpropSoftmax.setArguments([
+                    .buffer(logits ? values : scores), .buffer(upstream), .buffer(output),
+                    .count(shape.batch), .count(shape.channels), .count(shape.spatial), .uint(logits ? 1 : 0),
+                ])
+                try queue.enqueue(kernels.backpropSoftmax, globalSize: [pixelCount])
+            case (.sigmoid, true):
+                try kernels.backpropSigmoid.setArguments([.buffer(values), .buffer(upstream), .buffer(output), .count(scoreCount)])
+                try queue.enqueue(kernels.backpropSigmoid, globalSize: [scoreCount])
+            case (.hinge, _), (.sigmoid, false):
+                break
+            }
+            try output.read(into: UnsafeMutableRawBufferPointer(gradient), on: queue, blocking: true)
+        }
+
+        // The one read back of results: validation status and the segment loss sums.
+        let firstBad = try status.read(UInt32.self, count: 1, on: queue)[0]
+        var total = 0.0
+        if segmentCount > 0 {
+            let sums: [Double] = configuration.doubleAccumulation
+                ? try segmentLosses.read(Double.self, count: segmentCount, on: queue)
+                : try segmentLosses.read(Float.self, count: segmentCount, on: queue).map(Double.init)
+            for (segment, sum) in zip(problem.plan.segments, sums) { total += segment.weight * sum }
+        }
+        return OpenCLOutcome(loss: total, firstNonFinite: firstBad == UInt32.max ? nil : Int(firstBad))
+    }
+
+    /// Keys, sort, scan, gradient and loss sums for every segment, in chunks that fit the device.
+    private func runSegments(
+        problem: LossProblem, table: SegmentTable, values: CLBuffer, classOf: CLBuffer, validPixels: CLBuffer,
+        segments: CLBuffer, weights: CLBuffer, upstream: CLBuffer, writeGradient: Bool, losses: CLBuffer
+    ) throws(OpenCLError) {
+        let shape = problem.shape
+        let padded = table.padded
+        let localSize = configuration.localSize
+        let localKeys = configuration.localKeys
+        let tile = configuration.scanTile
+        let alignment = max(localKeys, tile)
+        let segmentCount = problem.plan.segments.count
+        let perChunk = try segmentsPerChunk(padded: padded, alignment: alignment, total: segmentCount)
+        let capacity = Self.roundUp(perChunk * padded, to: alignment)
+        let keys = try buffers.buffer(.keys, bytes: capacity * 8)
+        let counts = try buffers.buffer(.counts, bytes: capacity * 4)
+        let tileTotals = try buffers.buffer(.tileTotals, bytes: capacity / tile * 4)
+        let tileCarries = try buffers.buffer(.tileCarries, bytes: capacity / tile * 4)
+        let terms = try buffers.buffer(.terms, bytes: capacity * accumulatorBytes)
+        let hinge: UInt32 = problem.options.loss == .hinge ? 1 : 0
+
+        var base = 0
+        while base < segmentCount {
+            let count = min(perChunk, segmentCount - base)
+            let used = count * padded
+            let total = Self.roundUp(used, to: alignment)
+            if total > used {
+                try keys.fill(with: UInt64.max, atByteOffset: used * 8, byteCount: (total - used) * 8, on: queue)
+            }
+            try kernels.fillKeys.setArguments([
+                .buffer(values), .buffer(classOf), .buffer(validPixels), .buffer(segments), .buffer(keys),
+                .count(padded), .count(shape.channels), .count(shape.spatial), .uint(hinge), .count(base),
+            ])
+            try queue.enqueue(kernels.fillKeys, globalSize: [padded, count])
+            try sort(keys: keys, total: total, padded: padded)
+            try scanForeground(keys: keys, counts: counts, tileTotals: tileTotals, tileCarries: tileCarries, total: total, padded: padded)
+            try kernels.lovaszGradient.setArguments([
+                .buffer(keys), .buffer(counts), .buffer(tileCarries), .buffer(segments), .buffer(validPixels),
+                .buffer(weights), .buffer(terms), .buffer(upstream), .count(padded.trailingZeroBitCount),
+                .count(shape.pixelCount), .uint(hinge), .uint(writeGradient ? 1 : 0), .count(base),
+            ])
+            try queue.enqueue(kernels.lovaszGradient, globalSize: [used])
+            try kernels.reduceSegmentLosses.setArguments([.buffer(terms), .buffer(losses), .count(padded), .count(base)])
+            try queue.enqueue(kernels.reduceSegmentLosses, globalSize: [count * localSize], localSize: [localSize])
+            base += count
+        }
+    }
+
+    /// The segmented inclusive scan of the foreground bits of `total` sorted keys in segments
+    /// of `padded`: after it, `counts[i]` plus, when `padded` exceeds a scan tile,
+    /// `tileCarries[i / tile]` is the number of foreground keys at or before `i` in its segment.
+    func scanForeground(
+        keys: CLBuffer, counts: CLBuffer, tileTotals: CLBuffer, tileCarries: CLBuffer, total: Int, padded: Int
+    ) throws(OpenCLError) {
+        let localSize = configuration.localSize
+        let tile = configuration.scanTile
+        try kernels.scanForeground.setArguments([.buffer(keys), .buffer(counts), .buffer(tileTotals), .count(padded)])
+        try queue.enqueue(kernels.scanForeground, globalSize: [total / tile * localSize], localSize: [localSize])
+        if padded > tile {
+            try kernels.scanTileCarries.setArguments([.buffer(tileTotals), .buffer(tileCarries), .count(padded / tile)])
+            try queue.enqueue(kernels.scanTileCarries, globalSize: [total / padded * localSize], localSize: [localSize])
+        }
+    }
+
+    /// The segmented bitonic sort of `total` keys (a multiple of the local block) in segments
+    /// of `padded` (a power of two); every segment ends ascending.
+    func sort(keys: CLBuffer, total: Int, padded: Int) throws(OpenCLError) {
+        let localSize = configuration.localSize
+        let localKeys = configuration.localKeys
+        let groups = total / localKeys
+        try kernels.bitonicSortLocal.setArguments([.buffer(keys), .count(padded)])
+        try queue.enqueue(kernels.bitonicSortLocal, globalSize: [groups * localSize], localSize: [localSize])
+        var stage = 2 * localKeys
+        while stage <= padded {
+            var stride = stage / 2
+            while stride >= localKeys {
+                try kernels.bitonicMergeGlobal.setArguments([.buffer(keys), .count(stage), .count(stride), .count(padded)])
+                try queue.enqueue(kernels.bitonicMergeGlobal, globalSize: [total / 2])
+                stride /= 2
+            }
+            try kernels.bitonicMergeLocal.setArguments([.buffer(keys), .count(stage), .count(padded)])
+            try queue.enqueue(kernels.bitonicMergeLocal, globalSize: [groups * localSize], localSize: [localSize])
+            stage *= 2
+        }
+    }
+
+    /// How many segments one chunk sorts: as many as fit the device's largest allocation and
+    /// a third of its memory.
+    private func segmentsPerChunk(padded: Int, alignment: Int, total: Int) throws(OpenCLError) -> Int {
+        let device = context.device
+        let bytesPerKey = 8 + 4 + accumulatorBytes
+        var budget = min(Int(device.maxAllocationBytes) / 8, Int(device.globalMemoryBytes / 3) / bytesPerKey)
+        if let chunkKeyLimit { budget = min(budget, max(chunkKeyLimit, padded)) }
+        let fitting = budget / padded
+        guard fitting >= 1 else {
+            throw OpenCLError(
+                status: -4, call: "plan",
+                detail: "a segment of \(padded) keys does not fit the device's memory (\(device.maxAllocationBytes) bytes per allocation)")
+        }
+        return min(fitting, total)
+    }
+
+    static func roundUp(_ value: Int, to multiple: Int) -> Int {
+        (value + multiple - 1) / multiple * multiple
+    }
+}

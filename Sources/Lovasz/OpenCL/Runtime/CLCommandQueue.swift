@@ -1,0 +1,92 @@
+internal import CLovaszOpenCL
+
+/// An in-order OpenCL command queue; released when the last reference goes.
+///
+/// Not thread-safe: enqueue from one thread at a time (the OpenCL backend serializes its calls).
+final class CLCommandQueue {
+    /// The context the queue belongs to (kept alive by the queue).
+    let context: CLContext
+    let handle: cl_command_queue
+    /// Whether events from this queue carry profiling times.
+    let profiling: Bool
+
+    /// Creates an in-order queue on the context's device.
+    ///
+    /// - Parameter profiling: record queued/start/end times in every event (``CLEvent/elapsedNanoseconds``).
+    /// - Throws: ``OpenCLError`` from `clCreateCommandQueue`.
+    init(context: CLContext, profiling: Bool = false) throws(OpenCLError) {
+        var status: cl_int = CL_SUCCESS
+        let properties = profiling ? cl_command_queue_properties(CL_QUEUE_PROFILING_ENABLE) : 0
+        let queue = lovasz_clCreateCommandQueue(context.handle, context.deviceID, properties, &status)
+        guard status == CL_SUCCESS, let queue else {
+            throw OpenCLError(clStatus: status == CL_SUCCESS ? CL_INVALID_COMMAND_QUEUE : status, call: "clCreateCommandQueue")
+        }
+        self.context = context
+        self.handle = queue
+        self.profiling = profiling
+    }
+
+    deinit { _ = lovasz_clReleaseCommandQueue(handle) }
+
+    /// Waits until every command enqueued so far has completed.
+    ///
+    /// - Throws: ``OpenCLError`` from `clFinish` (for example when a kernel ran out of resources).
+    func finish() throws(OpenCLError) {
+        try checkCL(lovasz_clFinish(handle), "clFinish")
+    }
+
+    /// Submits every command enqueued so far to the device without waiting.
+    ///
+    /// - Throws: ``OpenCLError`` from `clFlush`.
+    func flush() throws(OpenCLError) {
+        try checkCL(lovasz_clFlush(handle), "clFlush")
+    }
+
+    /// Enqueues `kernel` over an ND-range, with the arguments set on it now.
+    ///
+    /// - Parameters:
+    ///   - kernel: a kernel of a program in this queue's context, all arguments set.
+    ///   - globalSize: work-items per dimension, 1 to 3 dimensions, each ≥ 1.
+    ///   - localSize: work-group size per dimension (same count as `globalSize`, each
+    ///     dividing the global size, product at most the kernel's ``CLKernel/maxWorkGroupSize``),
+    ///     or `nil` to let the implementation choose.
+    /// - Returns: the launch's event (discardable).
+    /// - Throws: ``OpenCLError`` from `clEnqueueNDRangeKernel`; `CL_INVALID_WORK_DIMENSION`,
+    ///   `CL_INVALID_GLOBAL_WORK_SIZE` or `CL_INVALID_WORK_GROUP_SIZE` for sizes that do not fit
+    ///   the rules above, before calling OpenCL.
+    @discardableResult
+    func enqueue(_ kernel: CLKernel, globalSize: [Int], localSize: [Int]? = nil) throws(OpenCLError) -> CLEvent {
+        let call = "clEnqueueNDRangeKernel(\(kernel.name))"
+        guard (1...3).contains(globalSize.count) else {
+            throw OpenCLError(
+                status: CL_INVALID_WORK_DIMENSION, call: call,
+                detail: "\(globalSize.count) dimensions; 1 to 3 are supported")
+        }
+        guard globalSize.allSatisfy({ $0 >= 1 }) else {
+            throw OpenCLError(
+                status: CL_INVALID_GLOBAL_WORK_SIZE, call: call, detail: "global size \(globalSize) has an empty dimension")
+        }
+        if let localSize {
+            guard localSize.count == globalSize.count,
+                  zip(globalSize, localSize).allSatisfy({ $1 >= 1 && $0 % $1 == 0 })
+            else {
+                throw OpenCLError(
+                    status: CL_INVALID_WORK_GROUP_SIZE, call: call,
+                    detail: "local size \(localSize) does not divide global size \(globalSize)")
+            }
+        }
+        var event: cl_event?
+        let status = globalSize.withUnsafeBufferPointer { global in
+            if let localSize {
+                return localSize.withUnsafeBufferPointer { local in
+                    lovasz_clEnqueueNDRangeKernel(
+                        handle, kernel.handle, cl_uint(global.count), nil, global.baseAddress, local.baseAddress,
+                        0, nil, &event)
+                }
+            }
+            return lovasz_clEnqueueNDRangeKernel(
+                handle, kernel.handle, cl_uint(global.count), nil, global.baseAddress, nil, 0, nil, &event)
+        }
+        return try CLEvent(status: status, event: event, call: call)
+    }
+}

@@ -1,0 +1,89 @@
+internal import CLovaszOpenCL
+
+/// The event of one enqueued command; released when the last reference goes.
+///
+/// Not thread-safe: use from one thread at a time.
+final class CLEvent {
+    let handle: cl_event
+
+    /// Wraps the event an enqueue call returned, or throws its failure.
+    init(status: cl_int, event: cl_event?, call: @autoclosure () -> String) throws(OpenCLError) {
+        try checkCL(status, call())
+        guard let event else { throw OpenCLError(status: CL_INVALID_EVENT, call: call(), detail: "no event returned") }
+        self.handle = event
+    }
+
+    deinit { _ = lovasz_clReleaseEvent(handle) }
+
+    /// Waits until the command has completed.
+    ///
+    /// - Throws: ``OpenCLError`` from `clWaitForEvents`; `CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST`
+    ///   when the command failed.
+    func wait() throws(OpenCLError) {
+        try Self.wait(for: [self])
+    }
+
+    /// Waits until every one of `events` has completed (nothing to do for none).
+    ///
+    /// - Throws: ``OpenCLError`` from `clWaitForEvents`.
+    static func wait(for events: [CLEvent]) throws(OpenCLError) {
+        guard !events.isEmpty else { return }
+        let handles: [cl_event?] = events.map(\.handle)
+        try checkCL(lovasz_clWaitForEvents(cl_uint(handles.count), handles), "clWaitForEvents")
+    }
+
+    /// Whether the command has completed (`CL_COMPLETE`).
+    ///
+    /// - Throws: ``OpenCLError`` from `clGetEventInfo`, or the command's own error status
+    ///   when it terminated abnormally.
+    var isComplete: Bool {
+        get throws(OpenCLError) {
+            let status = try queryInfoValue(cl_int.self, "clGetEventInfo(CL_EVENT_COMMAND_EXECUTION_STATUS)") {
+                lovasz_clGetEventInfo(handle, cl_event_info(CL_EVENT_COMMAND_EXECUTION_STATUS), $0, $1, $2)
+            }
+            if status < 0 { throw OpenCLError(clStatus: status, call: "command execution") }
+            return status == CL_COMPLETE
+        }
+    }
+
+    /// Device time from the start to the end of the command, in nanoseconds.
+    ///
+    /// Only for events of a queue created with `profiling: true`, once the command completed.
+    /// - Throws: ``OpenCLError`` from `clGetEventProfilingInfo`
+    ///   (`CL_PROFILING_INFO_NOT_AVAILABLE` without profiling or before completion).
+    var elapsedNanoseconds: UInt64 {
+        get throws(OpenCLError) {
+            let start = try profilingTime(.started)
+            let end = try profilingTime(.ended)
+            return end >= start ? end - start : 0
+        }
+    }
+
+    /// A moment in the life of a command, as profiling records it.
+    enum ProfilingPoint {
+        /// Enqueued on the host (`CL_PROFILING_COMMAND_QUEUED`).
+        case queued
+        /// Submitted to the device (`CL_PROFILING_COMMAND_SUBMIT`).
+        case submitted
+        /// Started on the device (`CL_PROFILING_COMMAND_START`).
+        case started
+        /// Finished on the device (`CL_PROFILING_COMMAND_END`).
+        case ended
+    }
+
+    /// The device clock, in nanoseconds, at `point` of the command.
+    ///
+    /// - Throws: as ``elapsedNanoseconds``.
+    func profilingTime(_ point: ProfilingPoint) throws(OpenCLError) -> UInt64 {
+        let (parameter, name): (Int32, String) =
+            switch point {
+            case .queued: (CL_PROFILING_COMMAND_QUEUED, "CL_PROFILING_COMMAND_QUEUED")
+            case .submitted: (CL_PROFILING_COMMAND_SUBMIT, "CL_PROFILING_COMMAND_SUBMIT")
+            case .started: (CL_PROFILING_COMMAND_START, "CL_PROFILING_COMMAND_START")
+            case .ended: (CL_PROFILING_COMMAND_END, "CL_PROFILING_COMMAND_END")
+            }
+        return try queryInfoValue(cl_ulong.self, "clGetEventProfilingInfo(\(name))") {
+            lovasz_clGetEventProfilingInfo(handle, cl_profiling_info(parameter), $0, $1, $2)
+        }
+    }
+}
