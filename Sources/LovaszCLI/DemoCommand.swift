@@ -84,14 +84,15 @@ struct DemoCommand: ParsableCommand {
                 configuration,
                 emit: { text in
                     progress.clear()
-                    // Unbuffered, so that the report and the progress on stderr interleave in order.
-                    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+                    // Unbuffered, so that the report and the progress on stderr interleave in order;
+                    // a closed stdout (`lovasz demo | head`) does not stop the pictures being written.
+                    try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
                 },
                 progress: { progress.show($0) })
             progress.clear()
         } catch {
             progress.clear()
-            FileHandle.standardError.write(Data("lovasz: \(error.description)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("lovasz: \(error.description)\n".utf8))
             switch error {
             case .lovasz(.openCLUnavailable), .lovasz(.openCL): throw ExitCode(3)
             case .output: throw ExitCode(2)
@@ -133,6 +134,6 @@ final class ProgressLine {
     }
 
     private func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
     }
 }

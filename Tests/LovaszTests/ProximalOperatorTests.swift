@@ -184,7 +184,7 @@ struct ProximalOperatorTests {
         #expect(throws: LovaszError.nonFiniteScore(position: [1], value: .infinity)) {
             try lovaszHingeProximal(margins: [1, .infinity], foreground: [true, false], lambda: 1)
         }
-        #expect(throws: LovaszError.labelOutOfRange(position: [0], label: 2, classes: 2)) {
+        #expect(throws: LovaszError.labelOutOfRange(position: [0], label: "2", classes: 2)) {
             try lovaszHingeProximal(logits: [1], labels: [2], lambda: 1)
         }
         #expect((try? lovaszHingeProximal(margins: [], foreground: [], lambda: 1)) == [])

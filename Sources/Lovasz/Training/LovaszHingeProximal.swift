@@ -68,7 +68,7 @@ public func lovaszHingeProximal<Label: FixedWidthInteger>(
         throw .invalidShape("\(logits.count) logits for \(labels.count) labels")
     }
     if let bad = labels.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-        throw .labelOutOfRange(position: [bad], label: Int64(truncatingIfNeeded: labels[bad]), classes: 2)
+        throw .labelOutOfRange(position: [bad], label: String(labels[bad]), classes: 2)
     }
     let signs = labels.map { $0 == 1 ? 1.0 : -1.0 }
     let margins = zip(logits, signs).map { 1 - $0 * $1 }
