@@ -23,8 +23,9 @@ struct DemoCommand: ParsableCommand {
             Writes to the output directory: fig3-losses.svg (and .png when rsvg-convert, inkscape \
             or ImageMagick is installed), fig3-losses.csv, training-loss.svg, training-miou.svg, \
             training-curves.csv, masks.png and masks.ppm (Pascal VOC colours). Every draw is \
-            seeded: two runs print the same numbers. Takes about a minute on 2 cores in a release \
-            build; --quick runs a tiny version in seconds.
+            seeded: two runs print the same numbers, on every backend. Takes under a minute on 2 \
+            cores in a release build (swift run -c release lovasz demo); --quick runs a tiny \
+            version in seconds.
 
             Exit status: 0 on success; 2 when the output directory cannot be written or an option \
             is invalid; 3 when --backend opencl cannot use OpenCL.

@@ -64,7 +64,7 @@ public struct DemoResult: Sendable {
 public enum DemoRunner {
     /// - Parameters:
     ///   - configuration: sizes, seeds, backend and output directory.
-    ///   - emit: receives the report, line by line groups (for standard output).
+    ///   - emit: receives the report, a few lines at a time (for standard output).
     ///   - progress: called after every training step (for a progress display).
     /// - Throws: ``DemoError``.
     public static func run(

@@ -21,7 +21,7 @@
 ///
 /// ```swift
 /// var sampler = try Equibatch(presence: [[0, 1], [0], [0, 2]], classCount: 3, seed: 7)
-/// let batch = sampler.nextBatch(size: 2)   // e.g. [2, 0]: classes 0, 1, 2 all present
+/// let batch = sampler.nextBatch(size: 3)   // holds samples 0 and 2: classes 0, 1 and 2
 /// ```
 public struct Equibatch: Sendable, Sequence, IteratorProtocol {
     /// The number of samples in the training set.

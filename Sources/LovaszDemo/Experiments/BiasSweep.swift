@@ -27,8 +27,6 @@ public struct BiasSweep: Sendable {
     /// Whether the Jaccard loss and the Lovász hinge are taken per image (and averaged) or
     /// over the whole data set as one group.
     public let perImage: Bool
-    /// The backend that computed the Lovász hinge.
-    public let backend: String
 
     /// −3 to 3 by 0.1 (61 biases).
     public static let defaultBiases: [Double] = (-30...30).map { Double($0) / 10 }
@@ -57,11 +55,9 @@ public struct BiasSweep: Sendable {
         var values = [SweepLoss: [Double]]()
         for loss in SweepLoss.allCases { values[loss] = [] }
         var scores = [Float](repeating: 0, count: data.features.count)
-        var backend = engine.device
         for b in biases {
             for i in scores.indices { scores[i] = data.features[i] + Float(b) }
             let lovasz = try engine.loss(scores: scores, shape: shape, labels: data.labels, options: .hinge(perImage: perImage))
-            backend = "\(lovasz.backend.rawValue) — \(lovasz.device)"
             values[.lovaszHinge]!.append(lovasz.loss)
             values[.jaccard]!.append(Self.jaccardLoss(scores: scores, data: data, perImage: perImage))
             var hinge = 0.0, crossEntropy = 0.0
@@ -76,7 +72,6 @@ public struct BiasSweep: Sendable {
         self.biases = biases
         self.values = values
         self.perImage = perImage
-        self.backend = backend
     }
 
     /// `1 − IoU` of the foreground predicted by `score > 0`, per image (mean) or over all.
