@@ -80,6 +80,13 @@ struct DemoCommand: ParsableCommand {
         if let noise { configuration.noise = noise }
 
         let progress = ProgressLine(enabled: !noProgress)
+        #if DEBUG
+        if !quick && (configuration.imageSize >= 100 || configuration.training.steps >= 100) {
+            progress.note(
+                "note: this lovasz is a debug build: the full demo takes tens of minutes here, "
+                    + "under a minute with `swift run -c release lovasz demo` (or try --quick)")
+        }
+        #endif
         do {
             _ = try DemoRunner.run(
                 configuration,
@@ -125,6 +132,12 @@ final class ProgressLine {
         } else if progress.step == progress.steps || progress.step % max(1, progress.steps / 10) == 0 {
             write(text + "\n")
         }
+    }
+
+    /// Prints a line on stderr whether or not progress is shown.
+    func note(_ line: String) {
+        clear()
+        write(line + "\n")
     }
 
     func clear() {
