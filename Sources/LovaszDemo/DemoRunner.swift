@@ -41,6 +41,7 @@ public enum DemoError: Error, Sendable, CustomStringConvertible {
     /// A file or directory could not be written.
     case output(path: String, reason: String)
 
+    /// One line naming the problem.
     public var description: String {
         switch self {
         case .lovasz(let error): return error.description
@@ -51,7 +52,9 @@ public enum DemoError: Error, Sendable, CustomStringConvertible {
 
 /// What the demo computed and wrote.
 public struct DemoResult: Sendable {
+    /// The Fig. 3 experiment.
     public var sweep: BiasSweep
+    /// The two training runs.
     public var training: TrainingReport
     /// The files written, as absolute paths.
     public var files: [String]

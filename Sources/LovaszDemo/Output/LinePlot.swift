@@ -5,13 +5,18 @@ import Foundation
 public struct LinePlot: Sendable {
     /// One curve.
     public struct Series: Sendable {
+        /// The legend entry.
         public var name: String
+        /// The stroke colour.
         public var colour: RGB
+        /// The points, joined in order.
         public var points: [(x: Double, y: Double)]
         /// Indices into `points` drawn as dots (for example the minimum).
         public var marked: [Int]
+        /// Whether the line is dashed.
         public var dashed: Bool
 
+        /// A curve; see the properties.
         public init(name: String, colour: RGB, points: [(x: Double, y: Double)], marked: [Int] = [], dashed: Bool = false) {
             self.name = name
             self.colour = colour
@@ -21,15 +26,20 @@ public struct LinePlot: Sendable {
         }
     }
 
+    /// The title above the plot.
     public var title: String
+    /// The labels of the axes.
     public var xLabel: String
     public var yLabel: String
+    /// The curves, in legend order.
     public var series: [Series]
     /// Fixed y range; by default the range of the data.
     public var yRange: ClosedRange<Double>?
+    /// The size of the document in pixels.
     public var width = 720.0
     public var height = 460.0
 
+    /// A plot; see the properties.
     public init(title: String, xLabel: String, yLabel: String, series: [Series], yRange: ClosedRange<Double>? = nil) {
         self.title = title
         self.xLabel = xLabel

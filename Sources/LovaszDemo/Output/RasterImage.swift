@@ -8,8 +8,10 @@ public struct RasterImage: Sendable, Equatable {
         case rgb([UInt8])
     }
 
+    /// The size in pixels, both at least 1.
     public let width: Int
     public let height: Int
+    /// The pixels, row by row from the top.
     public let pixels: Pixels
 
     /// An image of palette indices. Every index must name a colour of `palette`.
@@ -96,7 +98,9 @@ public struct RasterImage: Sendable, Equatable {
 
 /// An 8-bit RGB colour.
 public struct RGB: Sendable, Hashable {
+    /// The channels, 0 to 255.
     public var red: UInt8, green: UInt8, blue: UInt8
+    /// A colour from its channels.
     public init(_ red: UInt8, _ green: UInt8, _ blue: UInt8) {
         self.red = red
         self.green = green

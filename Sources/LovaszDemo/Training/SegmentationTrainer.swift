@@ -25,6 +25,7 @@ public struct TrainingSettings: Sendable, Hashable {
     /// The seed of the initial weights and of the batch sampler.
     public var seed: UInt64
 
+    /// Settings; the defaults are those of `lovasz demo`.
     public init(steps: Int = 300, batchSize: Int = 2, hidden: Int = 8, learningRate: Float = 0.02, evaluateEvery: Int = 10, seed: UInt64 = 7) {
         self.steps = steps
         self.batchSize = batchSize
@@ -37,14 +38,19 @@ public struct TrainingSettings: Sendable, Hashable {
 
 /// One point of a training curve.
 public struct CurvePoint: Sendable, Hashable {
+    /// The Adam step (0: before training).
     public var step: Int
+    /// The value at that step.
     public var value: Double
 }
 
 /// Where a run is, reported after every step.
 public struct TrainingProgress: Sendable {
+    /// The loss being trained.
     public var loss: TrainingLoss
+    /// The step just taken, `1...steps`.
     public var step: Int
+    /// The steps of the run.
     public var steps: Int
     /// The loss of the batch of this step.
     public var batchLoss: Double
@@ -54,6 +60,7 @@ public struct TrainingProgress: Sendable {
 
 /// What a training run produced.
 public struct TrainingRun: Sendable {
+    /// The loss that was minimised.
     public var loss: TrainingLoss
     /// The batch loss at every step.
     public var lossCurve: [CurvePoint]
@@ -72,10 +79,15 @@ public struct TrainingRun: Sendable {
 
 /// Trains the demo's residual convolutional network on ``TriangleScenes`` with Adam.
 public struct SegmentationTrainer {
+    /// The training data.
     public let scenes: TriangleScenes
+    /// Steps, batch size, network width, learning rate, seed.
     public let settings: TrainingSettings
+    /// Computes the Lovász-Softmax loss and its gradient.
     public let engine: LovaszEngine
 
+    /// A trainer of a network of `settings.hidden` channels on `scenes`.
+    ///
     /// - Throws: ``Lovasz/LovaszError/invalidOption(_:)`` for settings out of range.
     public init(scenes: TriangleScenes, settings: TrainingSettings, engine: LovaszEngine) throws(LovaszError) {
         guard settings.steps >= 1, settings.batchSize >= 1, settings.hidden >= 1, settings.evaluateEvery >= 1,

@@ -2,9 +2,12 @@ import Foundation
 
 /// The table, curves and masks of the two training runs.
 public struct TrainingReport: Sendable {
+    /// The training data.
     public var scenes: TriangleScenes
+    /// The runs, one per loss, from the same initial weights.
     public var runs: [TrainingRun]
 
+    /// A report of `runs` on `scenes`.
     public init(scenes: TriangleScenes, runs: [TrainingRun]) {
         self.scenes = scenes
         self.runs = runs
