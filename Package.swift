@@ -12,6 +12,10 @@ let package = Package(
     products: [
         .library(name: "Lovasz", targets: ["Lovasz"]),
         .executable(name: "lovasz", targets: ["LovaszCLI"]),
+        // The C interface (include/lovasz.h) for training code in C, C++ and Python.
+        .library(name: "LovaszC", type: .dynamic, targets: ["LovaszC"]),
+        // The standard benchmark workloads, shared by `lovasz bench` and the Benchmarks/ package.
+        .library(name: "LovaszWorkloads", targets: ["LovaszWorkloads"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -30,6 +34,7 @@ let package = Package(
             resources: [
                 .embedInCode("lovasz_common.cl"),
                 .embedInCode("lovasz_scores.cl"),
+                .embedInCode("lovasz_keys.cl"),
                 .embedInCode("bitonic_sort.cl"),
                 .embedInCode("segmented_scan.cl"),
                 .embedInCode("lovasz_gradient.cl"),
@@ -46,9 +51,23 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // The declarations of include/lovasz.h, seen from Swift (a module map only).
+        .systemLibrary(name: "CLovaszAPI", path: "include"),
+        // The C interface: `@_cdecl` functions over `LovaszEngine`, declared in include/lovasz.h.
+        .target(
+            name: "LovaszC",
+            dependencies: ["Lovasz", "CLovaszAPI"],
+            swiftSettings: strictSwift
+        ),
         // The paper's experiments and the training demo behind `lovasz demo`.
         .target(
             name: "LovaszDemo",
+            dependencies: ["Lovasz"],
+            swiftSettings: strictSwift
+        ),
+        // The standard benchmark workloads: shapes, options, seeded data, segment-element counts.
+        .target(
+            name: "LovaszWorkloads",
             dependencies: ["Lovasz"],
             swiftSettings: strictSwift
         ),
@@ -57,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Lovasz",
                 "LovaszDemo",
+                "LovaszWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -81,7 +101,7 @@ let package = Package(
         // Runs the built `lovasz` binary as a subprocess (exit codes, files, environment).
         .testTarget(
             name: "LovaszCLITests",
-            dependencies: ["LovaszCLI", "LovaszTestSupport"],
+            dependencies: ["LovaszCLI", "LovaszTestSupport", "LovaszWorkloads"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -4,6 +4,7 @@ public enum KernelSource {
     public static let files: [(name: String, bytes: [UInt8])] = [
         ("lovasz_common.cl", PackageResources.lovasz_common_cl),
         ("lovasz_scores.cl", PackageResources.lovasz_scores_cl),
+        ("lovasz_keys.cl", PackageResources.lovasz_keys_cl),
         ("bitonic_sort.cl", PackageResources.bitonic_sort_cl),
         ("segmented_scan.cl", PackageResources.segmented_scan_cl),
         ("lovasz_gradient.cl", PackageResources.lovasz_gradient_cl),

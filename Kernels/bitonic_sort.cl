@@ -60,3 +60,25 @@ __kernel void bitonic_merge_local(__global ulong *keys, uint k, uint padded) {
     }
     for (uint t = get_local_id(0); t < LOCAL_KEYS; t += LOCAL_SIZE) keys[base + t] = tile[t];
 }
+
+// Three merge steps of stage k at the strides 4q, 2q and q (q = quarter >= LOCAL_KEYS) in
+// one pass: each work-item holds the 8 keys i0 + m*q (m = 0..7) in registers, which the three
+// steps only exchange among themselves. The same compare-exchanges as three single passes.
+__kernel void bitonic_merge_global_x8(__global ulong *keys, uint k, uint quarter, uint padded) {
+    size_t t = get_global_id(0);
+    uint shift = 31 - clz(quarter);
+    size_t low = t & (size_t)(quarter - 1);
+    size_t i0 = low | ((t >> shift) << (shift + 3));
+    bool ascending = (k == padded) || ((i0 & k) == 0);
+    ulong v[8];
+    for (uint m = 0; m < 8; ++m) v[m] = keys[i0 + (size_t)m * quarter];
+    for (uint width = 4; width > 0; width >>= 1) {
+        for (uint m = 0; m < 8; ++m) {
+            if ((m & width) == 0) {
+                ulong a = v[m], b = v[m + width];
+                if ((a > b) == ascending) { v[m] = b; v[m + width] = a; }
+            }
+        }
+    }
+    for (uint m = 0; m < 8; ++m) keys[i0 + (size_t)m * quarter] = v[m];
+}

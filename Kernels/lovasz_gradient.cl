@@ -1,11 +1,14 @@
 // The Lovász gradient (Algorithm 1) at every sorted position from the exact integer counts,
-// the per-position loss terms, and the scatter of the weighted gradient to its pixel.
+// the per-position loss terms, and the scatter of the weighted gradient to its pixel. Only the
+// kept keys of a segment (up to its last foreground pixel) are visited; the gradient of the
+// others stays at the zero the buffer was filled with.
 
 // Dimension 0 runs over the chunk's segments * padded sorted positions; segment k of the chunk
 // is segment_base + k of the table.
 __kernel void lovasz_gradient(__global const ulong *keys, __global const uint *counts,
                               __global const uint *tile_carries, __global const uint *segments,
                               __global const uint *valid_pixels, __global const float *weights,
+                              __global const uint *kept,
                               __global acc_t *terms, __global float *upstream,
                               uint padded_log2, uint pixel_count, uint hinge, uint write_gradient,
                               uint segment_base) {
@@ -13,7 +16,7 @@ __kernel void lovasz_gradient(__global const ulong *keys, __global const uint *c
     uint k = (uint)(i >> padded_log2);
     uint position = (uint)(i & (((size_t)1 << padded_log2) - 1));
     __global const uint *segment = segments + (size_t)(segment_base + k) * SEGMENT_FIELDS;
-    if (position >= segment[SEG_COUNT]) {
+    if (position >= kept[segment_base + k]) {
         terms[i] = 0;
         return;
     }

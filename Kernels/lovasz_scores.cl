@@ -39,27 +39,3 @@ __kernel void sigmoid_probabilities(__global const float *logits, __global float
     if (i < count) probabilities[i] = lovasz_sigmoid(logits[i]);
 }
 
-// keys[k * padded + rank]: the packed key of the pixel at `rank` of segment k, or the
-// sentinel past the segment's pixels. Dimension 0: rank; dimension 1: segment of the chunk
-// (segment_base + k in the segment table).
-// `values` are probabilities (softmax, sigmoid) or logits (hinge).
-__kernel void fill_keys(__global const float *values, __global const int *class_of,
-                        __global const uint *valid_pixels, __global const uint *segments,
-                        __global ulong *keys, uint padded, uint classes, uint spatial,
-                        uint hinge, uint segment_base) {
-    uint rank = get_global_id(0);
-    uint k = get_global_id(1);
-    if (rank >= padded) return;
-    __global const uint *segment = segments + (size_t)(segment_base + k) * SEGMENT_FIELDS;
-    size_t at = (size_t)k * padded + rank;
-    if (rank >= segment[SEG_COUNT]) {
-        keys[at] = SENTINEL_KEY;
-        return;
-    }
-    uint pixel = lovasz_pixel_of_rank(segment, valid_pixels, rank);
-    uint b = pixel / spatial, s = pixel - b * spatial;
-    uint foreground = class_of[pixel] == (int)segment[SEG_FOREGROUND] ? 1u : 0u;
-    float x = values[((size_t)b * classes + segment[SEG_CHANNEL]) * spatial + s];
-    float error = hinge ? (foreground ? 1.0f - x : 1.0f + x) : (foreground ? 1.0f - x : x);
-    keys[at] = lovasz_pack(error, rank, foreground);
-}

@@ -38,6 +38,8 @@
     X(clEnqueueCopyBuffer)          \
     X(clEnqueueFillBuffer)          \
     X(clEnqueueNDRangeKernel)       \
+    X(clEnqueueMapBuffer)           \
+    X(clEnqueueUnmapMemObject)      \
     X(clWaitForEvents)              \
     X(clReleaseEvent)               \
     X(clGetEventInfo)               \
@@ -280,6 +282,21 @@ cl_int lovasz_clEnqueueNDRangeKernel(cl_command_queue command_queue, cl_kernel k
     LOVASZ_CL_STATUS_CALL(clEnqueueNDRangeKernel, command_queue, kernel, work_dim, global_work_offset,
                           global_work_size, local_work_size, num_events_in_wait_list, event_wait_list,
                           event);
+}
+
+void *lovasz_clEnqueueMapBuffer(cl_command_queue command_queue, cl_mem buffer, cl_bool blocking_map,
+                                 cl_map_flags map_flags, size_t offset, size_t size,
+                                 cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                                 cl_event *event, cl_int *errcode_ret) {
+    LOVASZ_CL_OBJECT_CALL(clEnqueueMapBuffer, errcode_ret, command_queue, buffer, blocking_map, map_flags, offset,
+                          size, num_events_in_wait_list, event_wait_list, event, errcode_ret);
+}
+
+cl_int lovasz_clEnqueueUnmapMemObject(cl_command_queue command_queue, cl_mem memobj, void *mapped_ptr,
+                                      cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                                      cl_event *event) {
+    LOVASZ_CL_STATUS_CALL(clEnqueueUnmapMemObject, command_queue, memobj, mapped_ptr, num_events_in_wait_list,
+                          event_wait_list, event);
 }
 
 cl_int lovasz_clWaitForEvents(cl_uint num_events, const cl_event *event_list) {

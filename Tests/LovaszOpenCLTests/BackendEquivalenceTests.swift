@@ -106,10 +106,10 @@ struct BackendEquivalenceTests {
         try expectEquivalent(testCase, engine: try #require(openCLEngine))
     }
 
-    @Test("segments sorted in several chunks")
+    @Test("segments sorted in several chunks, transfers staged through pinned memory")
     func chunks() throws {
         let device = try #require(OpenCLDiscovery.system.selectDevice(for: .opencl).device)
-        let backend = try OpenCLBackend(device: device, chunkKeyLimit: 1)
+        let backend = try OpenCLBackend(device: device, chunkKeyLimit: 1, stagedTransfers: true)
         let engine = try LovaszEngine(openCL: backend)
         try expectEquivalent(equivalenceCases[1], engine: engine)
         try expectEquivalent(equivalenceCases[2], engine: engine)
@@ -122,6 +122,30 @@ struct BackendEquivalenceTests {
         let gpu = try engine.loss(scores: scores, shape: equivalenceCases[0].shape, labels: labels, options: equivalenceCases[0].options)
         let cpu = try cpuEngine.loss(scores: scores, shape: equivalenceCases[0].shape, labels: labels, options: equivalenceCases[0].options)
         #expect(abs(gpu.loss - cpu.loss) <= 1e-5 * cpu.loss)
+    }
+
+    @Test("the device-resident timing computes the same loss")
+    func residentTiming() throws {
+        let engine = try #require(openCLEngine)
+        let testCase = equivalenceCases[1]
+        let (scores, labels) = testCase.makeInputs()
+        let expected = try engine.loss(scores: scores, shape: testCase.shape, labels: labels, options: testCase.options)
+        let (seconds, loss) = try scores.withUnsafeBufferPointer { scores in
+            try labels.withUnsafeBufferPointer { labels in
+                try engine.deviceResidentTimes(
+                    scores: scores, shape: testCase.shape, labels: labels, options: testCase.options, repetitions: 3)
+            }
+        }
+        #expect(seconds.count == 3 && seconds.allSatisfy { $0 > 0 })
+        #expect(abs(loss - expected.loss) <= 1e-12 * max(expected.loss, 1))
+        #expect(throws: LovaszError.self) {
+            try scores.withUnsafeBufferPointer { scores in
+                try labels.withUnsafeBufferPointer { labels in
+                    _ = try cpuEngine.deviceResidentTimes(
+                        scores: scores, shape: testCase.shape, labels: labels, options: testCase.options, repetitions: 1)
+                }
+            }
+        }
     }
 
     @Test("a NaN or infinite score is found by the kernels and named")

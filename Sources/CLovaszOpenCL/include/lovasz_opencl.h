@@ -109,6 +109,13 @@ cl_int lovasz_clEnqueueNDRangeKernel(cl_command_queue command_queue, cl_kernel k
 /* Events. */
 cl_int lovasz_clWaitForEvents(cl_uint num_events, const cl_event *event_list);
 cl_int lovasz_clReleaseEvent(cl_event event);
+void *lovasz_clEnqueueMapBuffer(cl_command_queue command_queue, cl_mem buffer, cl_bool blocking_map,
+                                 cl_map_flags map_flags, size_t offset, size_t size,
+                                 cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                                 cl_event *event, cl_int *errcode_ret);
+cl_int lovasz_clEnqueueUnmapMemObject(cl_command_queue command_queue, cl_mem memobj, void *mapped_ptr,
+                                      cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                                      cl_event *event);
 cl_int lovasz_clGetEventInfo(cl_event event, cl_event_info param_name, size_t param_value_size,
                              void *param_value, size_t *param_value_size_ret);
 cl_int lovasz_clGetEventProfilingInfo(cl_event event, cl_profiling_info param_name, size_t param_value_size,

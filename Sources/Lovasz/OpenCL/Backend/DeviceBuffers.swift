@@ -7,6 +7,7 @@ final class DeviceBuffers {
         case scores, probabilities, classOf, validPixels, segments, weights
         case keys, counts, tileTotals, tileCarries, terms, segmentLosses
         case upstream, gradient, status, placeholder
+        case boundPartials, cuts, blockCounts, blockOffsets, kept
     }
 
     let context: CLContext

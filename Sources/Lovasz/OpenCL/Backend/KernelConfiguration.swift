@@ -26,6 +26,9 @@ struct KernelConfiguration: Sendable, Hashable {
     /// Keys scanned by one work-group.
     var scanTile: Int { localSize * scanItems }
 
+    /// Ranks one work-group of the cut and compaction kernels covers (`BOUND_BLOCK`).
+    var boundBlock: Int { localSize * 8 }
+
     /// The sizes for `device`, within its work-group and local-memory limits.
     init(device: OpenCLDevice, localSizeLimit: Int? = nil) {
         let groupLimit = min(256, device.maxWorkGroupSize, localSizeLimit ?? .max)

@@ -6,9 +6,14 @@ final class LovaszKernelSet {
     let findNonFinite: CLKernel
     let softmaxProbabilities: CLKernel
     let sigmoidProbabilities: CLKernel
-    let fillKeys: CLKernel
+    let segmentBounds: CLKernel
+    let segmentCuts: CLKernel
+    let countKept: CLKernel
+    let scanKept: CLKernel
+    let compactKeys: CLKernel
     let bitonicSortLocal: CLKernel
     let bitonicMergeGlobal: CLKernel
+    let bitonicMergeGlobalX8: CLKernel
     let bitonicMergeLocal: CLKernel
     let scanForeground: CLKernel
     let scanTileCarries: CLKernel
@@ -22,9 +27,14 @@ final class LovaszKernelSet {
         findNonFinite = try program.makeKernel("find_nonfinite")
         softmaxProbabilities = try program.makeKernel("softmax_probabilities")
         sigmoidProbabilities = try program.makeKernel("sigmoid_probabilities")
-        fillKeys = try program.makeKernel("fill_keys")
+        segmentBounds = try program.makeKernel("segment_bounds")
+        segmentCuts = try program.makeKernel("segment_cuts")
+        countKept = try program.makeKernel("count_kept")
+        scanKept = try program.makeKernel("scan_kept")
+        compactKeys = try program.makeKernel("compact_keys")
         bitonicSortLocal = try program.makeKernel("bitonic_sort_local")
         bitonicMergeGlobal = try program.makeKernel("bitonic_merge_global")
+        bitonicMergeGlobalX8 = try program.makeKernel("bitonic_merge_global_x8")
         bitonicMergeLocal = try program.makeKernel("bitonic_merge_local")
         scanForeground = try program.makeKernel("scan_foreground")
         scanTileCarries = try program.makeKernel("scan_tile_carries")
@@ -36,7 +46,8 @@ final class LovaszKernelSet {
 
     /// The kernels that run with a fixed work-group size of `localSize`.
     var groupedKernels: [CLKernel] {
-        [bitonicSortLocal, bitonicMergeLocal, scanForeground, scanTileCarries, reduceSegmentLosses]
+        [bitonicSortLocal, bitonicMergeLocal, scanForeground, scanTileCarries, reduceSegmentLosses,
+         segmentBounds, segmentCuts, countKept, scanKept, compactKeys]
     }
 }
 

@@ -15,11 +15,15 @@ final class OpenCLBackend: Sendable {
 
     /// Creates the context and queue for `device` and builds the kernels.
     ///
-    /// - Parameter chunkKeyLimit: at most this many keys sorted per chunk (tests use it to
-    ///   force several chunks); by default what the device's memory allows.
+    /// - Parameters:
+    ///   - chunkKeyLimit: at most this many keys sorted per chunk (tests use it to force
+    ///     several chunks); by default what the device's memory allows.
+    ///   - stagedTransfers: transfer through pinned host memory; by default on devices that do
+    ///     not share the host's memory (tests force it on PoCL).
     /// - Throws: ``OpenCLError`` from any OpenCL call, with the build log for a build failure.
     init(
-        device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil
+        device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil,
+        stagedTransfers: Bool? = nil
     ) throws(OpenCLError) {
         let context = try CLContext(device: device)
         var configuration = KernelConfiguration(device: device)
@@ -37,7 +41,8 @@ final class OpenCLBackend: Sendable {
         self.device = device
         self.configuration = configuration
         self.session = Mutex(try OpenCLSession(
-            context: context, kernels: kernels, configuration: configuration, chunkKeyLimit: chunkKeyLimit))
+            context: context, kernels: kernels, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
+            stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory))
     }
 
     /// Programs built in this process, shared by every backend.
@@ -72,6 +77,37 @@ final class OpenCLBackend: Sendable {
             }
         }
         return try result(of: outcome, for: problem)
+    }
+
+    /// Uploads `problem`'s inputs once, then times `repetitions` launch sequences that
+    /// compute the loss and gradient with the inputs and the gradient left on the device.
+    ///
+    /// - Returns: the seconds of each repetition (wall clock, from the first enqueue to the
+    ///   loss read back), and the loss.
+    func residentTimes(_ problem: LossProblem, repetitions: Int) throws(LovaszError) -> (seconds: [Double], loss: Double) {
+        let clock = ContinuousClock()
+        let outcome: Result<([Double], OpenCLOutcome), OpenCLError> = session.withLock { session in
+            do throws(OpenCLError) {
+                var last = try session.run(problem, gradient: nil, resident: false)
+                var seconds: [Double] = []
+                for _ in 0..<repetitions {
+                    let start = clock.now
+                    last = try session.run(problem, gradient: nil, resident: true)
+                    let elapsed = clock.now - start
+                    seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                }
+                return .success((seconds, last))
+            } catch {
+                session.buffers.removeAll()
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .failure(let error): throw .openCL(error)
+        case .success(let (seconds, last)):
+            let loss = try result(of: .success(last), for: problem)
+            return (seconds, loss)
+        }
     }
 
     /// Runs `body` with the session, under the lock (tests drive single kernels through it).

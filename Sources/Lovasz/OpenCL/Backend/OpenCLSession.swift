@@ -9,11 +9,19 @@ final class OpenCLSession: @unchecked Sendable {
     let buffers: DeviceBuffers
     /// At most this many keys per chunk, when set.
     let chunkKeyLimit: Int?
+    /// Pinned host memory for the scores and the gradient on a discrete device (nil on a
+    /// device that shares the host's memory, where staging would only add a copy).
+    private var uploadStaging: CLPinnedStaging?
+    private var downloadStaging: CLPinnedStaging?
+    private let stagesTransfers: Bool
+    private let trace = OpenCLTrace()
 
     init(
-        context: CLContext, kernels: LovaszKernelSet, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil
+        context: CLContext, kernels: LovaszKernelSet, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil,
+        stagedTransfers: Bool
     ) throws(OpenCLError) {
         self.chunkKeyLimit = chunkKeyLimit
+        self.stagesTransfers = stagedTransfers
         self.context = context
         self.queue = try CLCommandQueue(context: context)
         self.kernels = kernels
@@ -24,7 +32,15 @@ final class OpenCLSession: @unchecked Sendable {
     private var accumulatorBytes: Int { configuration.doubleAccumulation ? 8 : 4 }
 
     /// Runs the whole launch sequence for `problem` and reads back the loss and gradient.
-    func run(_ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?) throws(OpenCLError) -> OpenCLOutcome {
+    ///
+    /// - Parameters:
+    ///   - gradient: receives `∂loss/∂scores` when given.
+    ///   - resident: the inputs of `problem` are already on the device from the previous
+    ///     call, and the gradient (computed when `gradient` is nil and this is true) stays
+    ///     there: the launch sequence alone, for benchmarks.
+    func run(
+        _ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?, resident: Bool = false
+    ) throws(OpenCLError) -> OpenCLOutcome {
         let shape = problem.shape
         let loss = problem.options.loss
         let logits = problem.options.scoresAre == .logits
@@ -38,24 +54,28 @@ final class OpenCLSession: @unchecked Sendable {
 
         // Inputs.
         let scores = try buffers.buffer(.scores, bytes: scoreCount * 4)
-        try scores.write(from: UnsafeRawBufferPointer(problem.scores), on: queue, blocking: false)
         let classOf = try buffers.buffer(.classOf, bytes: pixelCount * 4)
-        try classOf.write(problem.labels.classOf, on: queue)
         let placeholder = try buffers.buffer(.placeholder, bytes: 16)
         var validPixels = placeholder
         if let list = problem.plan.validPixels, !list.isEmpty {
             validPixels = try buffers.buffer(.validPixels, bytes: list.count * 4)
-            try validPixels.write(list, on: queue)
+            if !resident { try validPixels.write(list, on: queue) }
         }
         let segments = try buffers.buffer(.segments, bytes: table.entries.count * 4)
         let weights = try buffers.buffer(.weights, bytes: table.weights.count * 4)
-        if segmentCount > 0 {
-            try segments.write(table.entries, on: queue)
-            try weights.write(table.weights, on: queue)
+        trace.start()
+        if !resident {
+            try upload(problem.scores, to: scores)
+            try classOf.write(problem.labels.classOf, on: queue)
+            if segmentCount > 0 {
+                try segments.write(table.entries, on: queue)
+                try weights.write(table.weights, on: queue)
+            }
         }
         let status = try buffers.buffer(.status, bytes: 4)
         try status.fill(with: UInt32.max, byteCount: 4, on: queue)
 
+        trace.mark("uploads enqueued")
         // Validation and probabilities.
         try kernels.findNonFinite.setArguments([.buffer(scores), .count(scoreCount), .buffer(status)])
         try queue.enqueue(kernels.findNonFinite, globalSize: [scoreCount])
@@ -76,7 +96,8 @@ final class OpenCLSession: @unchecked Sendable {
         // ∂loss/∂(probability or hinge logit), class-major [C][B·S], zero where not written.
         var gradientBuffer: CLBuffer?
         var upstream = placeholder
-        if gradient != nil {
+        let computeGradient = gradient != nil || resident
+        if computeGradient {
             let output = try buffers.buffer(.gradient, bytes: scoreCount * 4)
             gradientBuffer = output
             let direct = loss == .hinge || (loss == .sigmoid && !logits)
@@ -88,11 +109,11 @@ final class OpenCLSession: @unchecked Sendable {
         if segmentCount > 0 {
             try runSegments(
                 problem: problem, table: table, values: values, classOf: classOf, validPixels: validPixels,
-                segments: segments, weights: weights, upstream: upstream, writeGradient: gradient != nil,
+                segments: segments, weights: weights, upstream: upstream, writeGradient: computeGradient,
                 losses: segmentLosses)
         }
 
-        if let gradient, let output = gradientBuffer {
+        if let output = gradientBuffer {
             switch (loss, logits) {
             case (.softmax, _):
                 try kernels.backpropSoftmax.setArguments([
@@ -106,9 +127,12 @@ final class OpenCLSession: @unchecked Sendable {
             case (.hinge, _), (.sigmoid, false):
                 break
             }
-            try output.read(into: UnsafeMutableRawBufferPointer(gradient), on: queue, blocking: true)
+            if let gradient {
+                try download(output, into: gradient)
+            }
         }
 
+        trace.mark("launch sequence and gradient read back")
         // The one read back of results: validation status and the segment loss sums.
         let firstBad = try status.read(UInt32.self, count: 1, on: queue)[0]
         var total = 0.0
@@ -118,21 +142,88 @@ final class OpenCLSession: @unchecked Sendable {
                 : try segmentLosses.read(Float.self, count: segmentCount, on: queue).map(Double.init)
             for (segment, sum) in zip(problem.plan.segments, sums) { total += segment.weight * sum }
         }
+        trace.mark("status and losses read back")
         return OpenCLOutcome(loss: total, firstNonFinite: firstBad == UInt32.max ? nil : Int(firstBad))
     }
 
+    /// Enqueues the transfer of `values` to `buffer`; through pinned memory on a discrete device.
+    private func upload(_ values: UnsafeBufferPointer<Float>, to buffer: CLBuffer) throws(OpenCLError) {
+        let bytes = values.count * 4
+        guard stagesTransfers else {
+            try buffer.write(from: UnsafeRawBufferPointer(values), on: queue, blocking: false)
+            return
+        }
+        if (uploadStaging?.byteCount ?? 0) < bytes {
+            uploadStaging = nil
+            uploadStaging = try CLPinnedStaging(context: context, queue: queue, byteCount: bytes)
+        }
+        let staging = uploadStaging!
+        Self.parallelCopy(from: UnsafeRawPointer(values.baseAddress!), to: staging.pointer, bytes: bytes)
+        try buffer.write(from: UnsafeRawBufferPointer(start: staging.pointer, count: bytes), on: queue, blocking: false)
+    }
+
+    /// Reads `buffer` into `gradient` (blocking); through pinned memory on a discrete device.
+    private func download(_ buffer: CLBuffer, into gradient: UnsafeMutableBufferPointer<Float>) throws(OpenCLError) {
+        let bytes = gradient.count * 4
+        guard stagesTransfers else {
+            try buffer.read(into: UnsafeMutableRawBufferPointer(gradient), on: queue, blocking: true)
+            return
+        }
+        if (downloadStaging?.byteCount ?? 0) < bytes {
+            downloadStaging = nil
+            downloadStaging = try CLPinnedStaging(context: context, queue: queue, byteCount: bytes)
+        }
+        let staging = downloadStaging!
+        try buffer.read(into: UnsafeMutableRawBufferPointer(start: staging.pointer, count: bytes), on: queue, blocking: true)
+        Self.parallelCopy(from: UnsafeRawPointer(staging.pointer), to: UnsafeMutableRawPointer(gradient.baseAddress!), bytes: bytes)
+    }
+
+    /// `memcpy` split over the host's processors (one thread copies well below memory speed).
+    private static func parallelCopy(from source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer, bytes: Int) {
+        parallelChunks(count: bytes, chunk: 1 << 22, workers: CPUBackend.onlineProcessors) { range in
+            (destination + range.lowerBound).copyMemory(from: source + range.lowerBound, byteCount: range.count)
+        }
+    }
+
     /// Keys, sort, scan, gradient and loss sums for every segment, in chunks that fit the device.
+    ///
+    /// First the cut of every segment (its last foreground key) and the number of keys up to
+    /// it are found on the device; those counts are read back (a few bytes: they set the size
+    /// of the sort), then only the kept keys are compacted, sorted and walked.
     private func runSegments(
         problem: LossProblem, table: SegmentTable, values: CLBuffer, classOf: CLBuffer, validPixels: CLBuffer,
         segments: CLBuffer, weights: CLBuffer, upstream: CLBuffer, writeGradient: Bool, losses: CLBuffer
     ) throws(OpenCLError) {
         let shape = problem.shape
-        let padded = table.padded
         let localSize = configuration.localSize
-        let localKeys = configuration.localKeys
-        let tile = configuration.scanTile
-        let alignment = max(localKeys, tile)
         let segmentCount = problem.plan.segments.count
+        let hinge: UInt32 = problem.options.loss == .hinge ? 1 : 0
+        let common: [KernelArgument] = [.buffer(values), .buffer(classOf), .buffer(validPixels), .buffer(segments)]
+        let shapeArguments: [KernelArgument] = [.count(shape.channels), .count(shape.spatial), .uint(hinge)]
+
+        // The cut and the kept count of every segment.
+        let blocks = (table.largestGroup + configuration.boundBlock - 1) / configuration.boundBlock
+        let partials = try buffers.buffer(.boundPartials, bytes: 16 * segmentCount * blocks)
+        let cuts = try buffers.buffer(.cuts, bytes: 8 * segmentCount)
+        let blockCounts = try buffers.buffer(.blockCounts, bytes: 4 * segmentCount * blocks)
+        let blockOffsets = try buffers.buffer(.blockOffsets, bytes: 4 * segmentCount * blocks)
+        let kept = try buffers.buffer(.kept, bytes: 4 * segmentCount)
+        let perBlock = [blocks * localSize, segmentCount], groupShape = [localSize, 1]
+        try kernels.segmentBounds.setArguments(common + [.buffer(partials)] + shapeArguments + [.count(blocks)])
+        try queue.enqueue(kernels.segmentBounds, globalSize: perBlock, localSize: groupShape)
+        try kernels.segmentCuts.setArguments([.buffer(partials), .buffer(segments), .buffer(cuts), .count(blocks)])
+        try queue.enqueue(kernels.segmentCuts, globalSize: [segmentCount * localSize], localSize: [localSize])
+        try kernels.countKept.setArguments(common + [.buffer(cuts), .buffer(blockCounts)] + shapeArguments + [.count(blocks)])
+        try queue.enqueue(kernels.countKept, globalSize: perBlock, localSize: groupShape)
+        try kernels.scanKept.setArguments([.buffer(blockCounts), .buffer(blockOffsets), .buffer(kept), .count(blocks)])
+        try queue.enqueue(kernels.scanKept, globalSize: [segmentCount * localSize], localSize: [localSize])
+        let keptCounts = try kept.read(UInt32.self, count: segmentCount, on: queue)
+        trace.mark("cuts and kept counts")
+
+        // The sort of the kept keys, in chunks of segments of `padded` keys.
+        let padded = KernelConfiguration.powerOfTwo(atMost: 2 * Int(keptCounts.max() ?? 1) - 1)
+        let tile = configuration.scanTile
+        let alignment = max(configuration.localKeys, tile)
         let perChunk = try segmentsPerChunk(padded: padded, alignment: alignment, total: segmentCount)
         let capacity = Self.roundUp(perChunk * padded, to: alignment)
         let keys = try buffers.buffer(.keys, bytes: capacity * 8)
@@ -140,26 +231,22 @@ final class OpenCLSession: @unchecked Sendable {
         let tileTotals = try buffers.buffer(.tileTotals, bytes: capacity / tile * 4)
         let tileCarries = try buffers.buffer(.tileCarries, bytes: capacity / tile * 4)
         let terms = try buffers.buffer(.terms, bytes: capacity * accumulatorBytes)
-        let hinge: UInt32 = problem.options.loss == .hinge ? 1 : 0
 
         var base = 0
         while base < segmentCount {
             let count = min(perChunk, segmentCount - base)
             let used = count * padded
             let total = Self.roundUp(used, to: alignment)
-            if total > used {
-                try keys.fill(with: UInt64.max, atByteOffset: used * 8, byteCount: (total - used) * 8, on: queue)
-            }
-            try kernels.fillKeys.setArguments([
-                .buffer(values), .buffer(classOf), .buffer(validPixels), .buffer(segments), .buffer(keys),
-                .count(padded), .count(shape.channels), .count(shape.spatial), .uint(hinge), .count(base),
-            ])
-            try queue.enqueue(kernels.fillKeys, globalSize: [padded, count])
+            try keys.fill(with: UInt64.max, byteCount: total * 8, on: queue)
+            try kernels.compactKeys.setArguments(
+                common + [.buffer(cuts), .buffer(blockOffsets), .buffer(keys)] + shapeArguments
+                    + [.count(blocks), .count(padded), .count(base)])
+            try queue.enqueue(kernels.compactKeys, globalSize: [blocks * localSize, count], localSize: groupShape)
             try sort(keys: keys, total: total, padded: padded)
             try scanForeground(keys: keys, counts: counts, tileTotals: tileTotals, tileCarries: tileCarries, total: total, padded: padded)
             try kernels.lovaszGradient.setArguments([
                 .buffer(keys), .buffer(counts), .buffer(tileCarries), .buffer(segments), .buffer(validPixels),
-                .buffer(weights), .buffer(terms), .buffer(upstream), .count(padded.trailingZeroBitCount),
+                .buffer(weights), .buffer(kept), .buffer(terms), .buffer(upstream), .count(padded.trailingZeroBitCount),
                 .count(shape.pixelCount), .uint(hinge), .uint(writeGradient ? 1 : 0), .count(base),
             ])
             try queue.enqueue(kernels.lovaszGradient, globalSize: [used])
@@ -196,6 +283,12 @@ final class OpenCLSession: @unchecked Sendable {
         var stage = 2 * localKeys
         while stage <= padded {
             var stride = stage / 2
+            // Three global strides per pass while three remain, then one at a time.
+            while stride / 4 >= localKeys {
+                try kernels.bitonicMergeGlobalX8.setArguments([.buffer(keys), .count(stage), .count(stride / 4), .count(padded)])
+                try queue.enqueue(kernels.bitonicMergeGlobalX8, globalSize: [total / 8])
+                stride /= 8
+            }
             while stride >= localKeys {
                 try kernels.bitonicMergeGlobal.setArguments([.buffer(keys), .count(stage), .count(stride), .count(padded)])
                 try queue.enqueue(kernels.bitonicMergeGlobal, globalSize: [total / 2])

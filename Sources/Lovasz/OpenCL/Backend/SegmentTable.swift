@@ -1,5 +1,5 @@
 /// The segment table the kernels read (`SEGMENT_FIELDS` uints per segment, see
-/// `Kernels/lovasz_common.cl`) and the chunks the sort runs in.
+/// `Kernels/lovasz_common.cl`).
 struct SegmentTable {
     static let fields = 8
 
@@ -7,8 +7,8 @@ struct SegmentTable {
     let entries: [UInt32]
     /// The weight of each segment, as float.
     let weights: [Float]
-    /// Keys per segment in the sort: the largest group's pixel count rounded up to a power of two.
-    let padded: Int
+    /// The largest group's valid pixel count (at least 1).
+    let largestGroup: Int
 
     init(problem: LossProblem) {
         let plan = problem.plan
@@ -28,6 +28,6 @@ struct SegmentTable {
         }
         self.entries = entries
         self.weights = plan.segments.map { Float($0.weight) }
-        self.padded = KernelConfiguration.powerOfTwo(atMost: 2 * largest - 1)
+        self.largestGroup = largest
     }
 }

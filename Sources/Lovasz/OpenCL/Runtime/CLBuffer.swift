@@ -36,7 +36,9 @@ final class CLBuffer {
     ///   - access: how kernels use it (default read-write).
     /// - Throws: ``OpenCLError`` from `clCreateBuffer` (`CL_INVALID_BUFFER_SIZE` for 0 or too
     ///   many bytes, checked before calling OpenCL; `CL_MEM_OBJECT_ALLOCATION_FAILURE`).
-    init(context: CLContext, byteCount: Int, access: Access = .readWrite) throws(OpenCLError) {
+    init(
+        context: CLContext, byteCount: Int, access: Access = .readWrite, allocateHostPointer: Bool = false
+    ) throws(OpenCLError) {
         let limit = context.device.maxAllocationBytes
         guard byteCount >= 1, limit == 0 || UInt64(byteCount) <= limit else {
             throw OpenCLError(
@@ -44,7 +46,8 @@ final class CLBuffer {
                 detail: "\(byteCount) bytes; the device allocates 1 to \(limit) bytes in one buffer")
         }
         var status: cl_int = CL_SUCCESS
-        let memory = lovasz_clCreateBuffer(context.handle, access.flags, byteCount, nil, &status)
+        let flags = access.flags | (allocateHostPointer ? cl_mem_flags(CL_MEM_ALLOC_HOST_PTR) : 0)
+        let memory = lovasz_clCreateBuffer(context.handle, flags, byteCount, nil, &status)
         guard status == CL_SUCCESS, let memory else {
             throw OpenCLError(
                 clStatus: status == CL_SUCCESS ? CL_MEM_OBJECT_ALLOCATION_FAILURE : status, call: "clCreateBuffer",

@@ -1,0 +1,300 @@
+/*
+ * A C program that links libLovaszC through include/lovasz.h and checks known values, the
+ * option plumbing, the error statuses and messages, and concurrent calls on one engine.
+ * Built and run by scripts/test-bindings; prints "capi: N passed, M failed" and exits 1 on
+ * any failure.
+ */
+#include "lovasz.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+static int passed = 0;
+static int failed = 0;
+
+static void check(int condition, const char *what) {
+    if (condition) {
+        passed += 1;
+    } else {
+        failed += 1;
+        fprintf(stderr, "FAILED: %s\n", what);
+    }
+}
+
+static int close_to(double a, double b, double tolerance) { return fabs(a - b) <= tolerance; }
+
+static lovasz_engine *engine;
+
+/* Hinge, worked by hand: F = [2, -1, 0.5, 0.2], y = [1, 0, 1, 0], one image.
+   Errors m = 1 - F(2y - 1) = [-1, 0, 0.5, 1.2]; in decreasing order 1.2, 0.5, 0, -1 with
+   foreground 0, 1, 0, 1: Jaccard losses 1/3, 2/3, 3/4, 1, so g = 1/3, 1/3, 1/12, 1/4 and
+   loss = 1.2/3 + 0.5/3 = 0.5666667; d loss / d F = [0, 0, -1/3, 1/3]. */
+static const float hinge_scores[4] = {2.0f, -1.0f, 0.5f, 0.2f};
+static const int64_t hinge_shape[2] = {1, 4};
+
+static void test_hinge_known_value(void) {
+    const int32_t labels32[4] = {1, 0, 1, 0};
+    const int64_t labels64[4] = {1, 0, 1, 0};
+    const uint8_t labels8[4] = {1, 0, 1, 0};
+    const void *labels[3] = {labels32, labels64, labels8};
+    const int32_t types[3] = {LOVASZ_LABELS_INT32, LOVASZ_LABELS_INT64, LOVASZ_LABELS_UINT8};
+    const float expected[4] = {0.0f, 0.0f, -1.0f / 3.0f, 1.0f / 3.0f};
+    for (int t = 0; t < 3; t++) {
+        float gradient[4] = {9, 9, 9, 9};
+        double loss = -1;
+        char message[128] = "unchanged";
+        int32_t status = lovasz_compute(engine, LOVASZ_LOSS_HINGE, hinge_scores, hinge_shape, 2,
+                                        labels[t], types[t], NULL, gradient, &loss,
+                                        message, sizeof message);
+        check(status == LOVASZ_OK, "hinge: status OK for every label type");
+        check(message[0] == '\0', "hinge: the message is empty on success");
+        check(close_to(loss, 0.5666667, 1e-6), "hinge: loss 0.5666667");
+        int same = 1;
+        for (int i = 0; i < 4; i++) same &= close_to(gradient[i], expected[i], 1e-6);
+        check(same, "hinge: gradient [0, 0, -1/3, 1/3]");
+    }
+}
+
+/* Softmax on probabilities, worked by hand: 2 classes, 2 pixels, both labelled 0.
+   Class 0 errors 1 - f = [0.2, 0.7]: in decreasing order both foreground, Jaccard losses
+   1/2, 1, so g = 1/2, 1/2 and its loss is 0.45. Class 1 (absent) errors f = [0.2, 0.7]: with no
+   foreground every Jaccard loss is 1, g = 1, 0, its loss is 0.7 (the largest error).
+   present: 0.45, gradient -1/2 on class 0; all: (0.45 + 0.7) / 2 = 0.575; weights (1, 3):
+   (0.45 + 3 * 0.7) / 4 = 0.6375; list {1}: 0.7. */
+static const float softmax_probabilities[4] = {0.8f, 0.3f, 0.2f, 0.7f}; /* [1, 2, 1, 2] */
+static const int64_t softmax_shape[4] = {1, 2, 1, 2};
+static const int64_t softmax_labels[2] = {0, 0};
+
+static double softmax_loss(const lovasz_options *options, float *gradient) {
+    double loss = -1;
+    char message[256];
+    int32_t status = lovasz_compute(engine, LOVASZ_LOSS_SOFTMAX, softmax_probabilities,
+                                    softmax_shape, 4, softmax_labels, LOVASZ_LABELS_INT64,
+                                    options, gradient, &loss, message, sizeof message);
+    if (status != LOVASZ_OK) fprintf(stderr, "softmax: %s\n", message);
+    return status == LOVASZ_OK ? loss : NAN;
+}
+
+static void test_softmax_known_values(void) {
+    lovasz_options options;
+    lovasz_options_init(&options);
+    options.scores_are = LOVASZ_SCORES_PROBABILITIES;
+    float gradient[4];
+    check(close_to(softmax_loss(&options, gradient), 0.45, 1e-6), "softmax present: 0.45");
+    check(close_to(gradient[0], -0.5, 1e-6) && close_to(gradient[1], -0.5, 1e-6) &&
+              gradient[2] == 0.0f && gradient[3] == 0.0f,
+          "softmax present: gradient -1/2 on class 0, 0 on class 1");
+
+    options.classes = LOVASZ_CLASSES_ALL;
+    check(close_to(softmax_loss(&options, NULL), 0.575, 1e-6), "softmax all: 0.575");
+
+    const float weights[2] = {1.0f, 3.0f};
+    options.class_weights = weights;
+    options.class_weight_count = 2;
+    check(close_to(softmax_loss(&options, NULL), 0.6375, 1e-6), "softmax all, weights 1, 3: 0.6375");
+
+    const int32_t list[1] = {1};
+    lovasz_options_init(&options);
+    options.scores_are = LOVASZ_SCORES_PROBABILITIES;
+    options.classes = LOVASZ_CLASSES_LIST;
+    options.class_list = list;
+    options.class_count = 1;
+    check(close_to(softmax_loss(&options, NULL), 0.7, 1e-6), "softmax list {1}: 0.7");
+
+    /* Ignoring label 0 leaves no valid pixel: loss 0. */
+    lovasz_options_init(&options);
+    options.scores_are = LOVASZ_SCORES_PROBABILITIES;
+    options.has_ignore_index = 1;
+    options.ignore_index = 0;
+    check(softmax_loss(&options, NULL) == 0.0, "softmax, every pixel ignored: 0");
+}
+
+/* Per image vs per batch on the hinge, worked by hand: F = [[2, -2], [0, 0]], y = [[1, 0], [1, 0]].
+   Image 1: m = [-1, -1], loss 0. Image 2: m = [1, 1], tied, so by index: foreground first,
+   Jaccard losses 1, 1, g = 1, 0, loss 1. Per image (the hinge's default): (0 + 1) / 2 = 0.5.
+   Per batch: m = [-1, -1, 1, 1] in the order pixels 2 (fg), 3, 0 (fg), 1: Jaccard losses
+   1/2, 2/3, 1, 1, g = 1/2, 1/6, 1/3, 0, loss 1/2 + 1/6 = 2/3. */
+static void test_per_image(void) {
+    const float scores[4] = {2.0f, -2.0f, 0.0f, 0.0f};
+    const int64_t shape[2] = {2, 2};
+    const uint8_t labels[4] = {1, 0, 1, 0};
+    lovasz_options options;
+    lovasz_options_init(&options);
+    double loss = -1;
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, scores, shape, 2, labels, LOVASZ_LABELS_UINT8,
+                         &options, NULL, &loss, NULL, 0) == LOVASZ_OK && close_to(loss, 0.5, 1e-6),
+          "hinge per image (the default): 0.5");
+    options.per_image = 0;
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, scores, shape, 2, labels, LOVASZ_LABELS_UINT8,
+                         &options, NULL, &loss, NULL, 0) == LOVASZ_OK && close_to(loss, 2.0 / 3.0, 1e-6),
+          "hinge per batch: 2/3");
+}
+
+static void test_errors(void) {
+    char message[256];
+    double loss;
+    const int32_t labels[4] = {1, 0, 1, 0};
+    float nan_scores[4] = {2.0f, -1.0f, NAN, 0.2f};
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, nan_scores, hinge_shape, 2, labels,
+                         LOVASZ_LABELS_INT32, NULL, NULL, &loss, message, sizeof message) ==
+                  LOVASZ_ERROR_BAD_INPUT &&
+              strstr(message, "non-finite score") && strstr(message, "[0, 2]"),
+          "NaN score: status 2 naming the position [0, 2]");
+
+    const int32_t bad_labels[4] = {1, 0, 7, 0};
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, hinge_scores, hinge_shape, 2, bad_labels,
+                         LOVASZ_LABELS_INT32, NULL, NULL, &loss, message, sizeof message) ==
+                  LOVASZ_ERROR_BAD_INPUT &&
+              strstr(message, "label 7"),
+          "label out of range: status 2 naming the label");
+
+    check(lovasz_compute(NULL, LOVASZ_LOSS_HINGE, hinge_scores, hinge_shape, 2, labels,
+                         LOVASZ_LABELS_INT32, NULL, NULL, &loss, message, sizeof message) ==
+                  LOVASZ_ERROR_BAD_INPUT && strstr(message, "engine is NULL"),
+          "NULL engine: status 2");
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, NULL, hinge_shape, 2, labels,
+                         LOVASZ_LABELS_INT32, NULL, NULL, &loss, message, sizeof message) ==
+                  LOVASZ_ERROR_BAD_INPUT && strstr(message, "scores pointer is NULL"),
+          "NULL scores: status 2");
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, hinge_scores, hinge_shape, 2, NULL,
+                         LOVASZ_LABELS_INT32, NULL, NULL, &loss, message, sizeof message) ==
+                  LOVASZ_ERROR_BAD_INPUT && strstr(message, "labels pointer is NULL"),
+          "NULL labels: status 2");
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, hinge_scores, NULL, 2, labels,
+                         LOVASZ_LABELS_INT32, NULL, NULL, &loss, message, sizeof message) ==
+                  LOVASZ_ERROR_BAD_INPUT && strstr(message, "shape pointer is NULL"),
+          "NULL shape: status 2");
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, hinge_scores, hinge_shape, 0, labels,
+                         LOVASZ_LABELS_INT32, NULL, NULL, &loss, message, sizeof message) ==
+                  LOVASZ_ERROR_BAD_INPUT && strstr(message, "rank 0"),
+          "rank 0: status 2");
+    const int64_t negative[2] = {1, -4};
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, hinge_scores, negative, 2, labels,
+                         LOVASZ_LABELS_INT32, NULL, NULL, &loss, message, sizeof message) ==
+                  LOVASZ_ERROR_BAD_INPUT && strstr(message, "negative"),
+          "negative dimension: status 2");
+    check(lovasz_compute(engine, 7, hinge_scores, hinge_shape, 2, labels, LOVASZ_LABELS_INT32,
+                         NULL, NULL, &loss, message, sizeof message) == LOVASZ_ERROR_BAD_INPUT &&
+              strstr(message, "unknown loss 7"),
+          "unknown loss: status 2");
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, hinge_scores, hinge_shape, 2, labels, 9,
+                         NULL, NULL, &loss, message, sizeof message) == LOVASZ_ERROR_BAD_INPUT &&
+              strstr(message, "unknown label_type 9"),
+          "unknown label type: status 2");
+    lovasz_options options;
+    lovasz_options_init(&options);
+    options.scores_are = LOVASZ_SCORES_PROBABILITIES;
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, hinge_scores, hinge_shape, 2, labels,
+                         LOVASZ_LABELS_INT32, &options, NULL, &loss, message, sizeof message) ==
+                  LOVASZ_ERROR_BAD_INPUT && strstr(message, "takes logits"),
+          "hinge on probabilities: status 2");
+    lovasz_options_init(&options);
+    options.classes = LOVASZ_CLASSES_LIST;
+    options.class_count = 2;
+    check(lovasz_compute(engine, LOVASZ_LOSS_SOFTMAX, softmax_probabilities, softmax_shape, 4,
+                         softmax_labels, LOVASZ_LABELS_INT64, &options, NULL, &loss, message,
+                         sizeof message) == LOVASZ_ERROR_BAD_INPUT &&
+              strstr(message, "class_list is NULL"),
+          "NULL class list with a count: status 2");
+    /* A message buffer too small is truncated and NUL-terminated. */
+    char small[8];
+    memset(small, 'x', sizeof small);
+    lovasz_compute(engine, LOVASZ_LOSS_HINGE, nan_scores, hinge_shape, 2, labels,
+                   LOVASZ_LABELS_INT32, NULL, NULL, &loss, small, sizeof small);
+    check(strlen(small) == 7 && strncmp(small, "non-fin", 7) == 0,
+          "a short message buffer holds a truncated, NUL-terminated message");
+}
+
+static void test_engines(void) {
+    char message[256];
+    check(lovasz_api_version() == LOVASZ_API_VERSION, "the library implements this header's version");
+    check(lovasz_engine_backend(engine) == LOVASZ_BACKEND_CPU, "a CPU engine computes on the CPU");
+    char device[64];
+    size_t length = lovasz_engine_device(engine, device, sizeof device);
+    check(length > 0 && strncmp(device, "CPU", 3) == 0, "a CPU engine names its device");
+    check(lovasz_engine_fallback_reason(engine, message, sizeof message) == 0 && message[0] == '\0',
+          "a CPU engine has no fallback reason");
+
+    lovasz_engine *bad = (lovasz_engine *)1;
+    check(lovasz_engine_create(5, &bad, message, sizeof message) == LOVASZ_ERROR_BAD_INPUT &&
+              bad == NULL && strstr(message, "unknown backend 5"),
+          "unknown backend: status 2, no engine");
+    check(lovasz_engine_create(LOVASZ_BACKEND_CPU, NULL, message, sizeof message) ==
+              LOVASZ_ERROR_BAD_INPUT,
+          "NULL engine out-pointer: status 2");
+
+    /* OpenCL: an engine, or status 3 with the reason (no loader, no platform, no device). */
+    lovasz_engine *opencl = NULL;
+    int32_t status = lovasz_engine_create(LOVASZ_BACKEND_OPENCL, &opencl, message, sizeof message);
+    check((status == LOVASZ_OK && opencl != NULL &&
+           lovasz_engine_backend(opencl) == LOVASZ_BACKEND_OPENCL) ||
+              (status == LOVASZ_ERROR_OPENCL && opencl == NULL && strstr(message, "OpenCL")),
+          "an OpenCL engine, or status 3 naming OpenCL");
+    lovasz_engine_destroy(opencl);
+
+    /* auto: whichever backend it chose, the same hinge value. */
+    lovasz_engine *automatic = NULL;
+    check(lovasz_engine_create(LOVASZ_BACKEND_AUTO, &automatic, message, sizeof message) == LOVASZ_OK,
+          "an auto engine is always created");
+    const int32_t labels[4] = {1, 0, 1, 0};
+    double loss = -1;
+    check(lovasz_compute(automatic, LOVASZ_LOSS_HINGE, hinge_scores, hinge_shape, 2, labels,
+                         LOVASZ_LABELS_INT32, NULL, NULL, &loss, NULL, 0) == LOVASZ_OK &&
+              close_to(loss, 0.5666667, 1e-6),
+          "an auto engine computes the hinge value");
+    if (lovasz_engine_backend(automatic) == LOVASZ_BACKEND_CPU) {
+        char reason[512];
+        size_t full = lovasz_engine_fallback_reason(automatic, reason, sizeof reason);
+        check(full > 0 && reason[0] != '\0', "an auto engine on the CPU says why");
+    }
+    lovasz_engine_destroy(automatic);
+    lovasz_engine_destroy(NULL);
+}
+
+/* Eight threads computing the hinge on one engine at once. */
+static void *hinge_worker(void *argument) {
+    int *ok = argument;
+    const int32_t labels[4] = {1, 0, 1, 0};
+    *ok = 1;
+    for (int i = 0; i < 50; i++) {
+        float gradient[4];
+        double loss = -1;
+        int32_t status = lovasz_compute(engine, LOVASZ_LOSS_HINGE, hinge_scores, hinge_shape, 2,
+                                        labels, LOVASZ_LABELS_INT32, NULL, gradient, &loss, NULL, 0);
+        *ok &= status == LOVASZ_OK && close_to(loss, 0.5666667, 1e-6) &&
+               close_to(gradient[3], 1.0 / 3.0, 1e-6);
+    }
+    return NULL;
+}
+
+static void test_threads(void) {
+    enum { threads = 8 };
+    pthread_t ids[threads];
+    int ok[threads];
+    for (int t = 0; t < threads; t++) pthread_create(&ids[t], NULL, hinge_worker, &ok[t]);
+    int all = 1;
+    for (int t = 0; t < threads; t++) {
+        pthread_join(ids[t], NULL);
+        all &= ok[t];
+    }
+    check(all, "eight threads on one engine get the same loss and gradient");
+}
+
+int main(void) {
+    char message[256];
+    if (lovasz_engine_create(LOVASZ_BACKEND_CPU, &engine, message, sizeof message) != LOVASZ_OK) {
+        fprintf(stderr, "cannot create a CPU engine: %s\n", message);
+        return 1;
+    }
+    test_hinge_known_value();
+    test_softmax_known_values();
+    test_per_image();
+    test_errors();
+    test_engines();
+    test_threads();
+    lovasz_engine_destroy(engine);
+    printf("capi: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

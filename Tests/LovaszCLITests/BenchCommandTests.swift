@@ -1,0 +1,199 @@
+import Foundation
+import LovaszTestSupport
+import Testing
+
+/// `lovasz bench`, run as a subprocess on tiny workloads and hand-made files.
+@Suite struct BenchCommandTests {
+    static let noOpenCL: [String: String?] = ["LOVASZ_OPENCL_LIBRARY": "/nonexistent/libOpenCL.so.1"]
+
+    static func bench(_ arguments: [String], environment: [String: String?] = [:]) throws -> CommandRunner.Outcome {
+        let outcome = try CommandRunner().run(["bench"] + arguments, environment: environment)
+        #expect(!outcome.killedBySignal, "lovasz bench \(arguments) crashed: \(outcome.standardError)")
+        return outcome
+    }
+
+    static func json(_ outcome: CommandRunner.Outcome) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8))
+        return try #require(object as? [String: Any], "not a JSON object: \(outcome.standardOutput)")
+    }
+
+    static func results(_ report: [String: Any]) throws -> [[String: Any]] {
+        try #require(report["results"] as? [[String: Any]])
+    }
+
+    @Test func tinyWorkloadsReportEveryField() throws {
+        let outcome = try Self.bench([
+            "--size", "tiny", "--backend", "cpu", "--workload", "voc", "hinge", "--data", "both",
+            "--repeat", "3", "--warmup", "1", "--json",
+        ])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let report = try Self.json(outcome)
+        let machine = try #require(report["machine"] as? [String: Any])
+        #expect((machine["processors"] as? Int ?? 0) >= 1)
+        let settings = try #require(report["settings"] as? [String: Any])
+        #expect(settings["repeat"] as? Int == 3 && settings["warmup"] as? Int == 1 && settings["size"] as? String == "tiny")
+        let results = try Self.results(report)
+        #expect(results.map { "\($0["workload"]!)/\($0["data"]!)" } == ["voc/random", "voc/trained", "hinge/random", "hinge/trained"])
+        for row in results {
+            #expect(row["backend"] as? String == "cpu")
+            #expect((row["device"] as? String)?.hasPrefix("CPU") == true)
+            let median = try #require(row["medianMilliseconds"] as? Double)
+            let minimum = try #require(row["minMilliseconds"] as? Double)
+            let samples = try #require(row["samplesMilliseconds"] as? [Double])
+            #expect(samples.count == 3)
+            #expect(minimum > 0 && minimum <= median && median <= samples.max()!)
+            #expect(minimum == samples.min()!)
+            #expect(samples.sorted()[1] == median)
+            let elements = try #require(row["segmentElements"] as? Int)
+            let rate = try #require(row["segmentElementsPerSecond"] as? Double)
+            #expect(abs(rate - Double(elements) / (median / 1000)) <= 1e-6 * rate)
+            let loss = try #require(row["loss"] as? Double)
+            #expect(loss.isFinite && loss >= 0)
+            #expect(row["peakRSSMiB"] as? Double ?? 0 > 0)
+            #expect(row["scoresMiB"] as? Double ?? 0 > 0)
+            #expect(row["memoryBudgetMiB"] as? Double == 3 * 2 * (row["scoresMiB"] as? Double ?? 0))
+            #expect(row["withinMemoryBudget"] is Bool)
+        }
+        // voc tiny: one group of 2 × 11 × 11 pixels; every present class sorts all of them.
+        let voc = results[0]
+        #expect(voc["shape"] as? [Int] == [2, 21, 11, 11])
+        #expect(voc["segmentElements"] as? Int == (voc["classesCounted"] as? Int ?? -1) * 242)
+        #expect(voc["segments"] as? Int == voc["classesCounted"] as? Int)
+        // hinge tiny, per image: one segment of 121 pixels per image.
+        #expect(results[2]["shape"] as? [Int] == [2, 11, 11])
+        #expect(results[2]["segmentElements"] as? Int == 242)
+        #expect(results[2]["segments"] as? Int == 2)
+    }
+
+    @Test func defaultRunPrintsATableOfEveryWorkload() throws {
+        let outcome = try Self.bench(["--size", "tiny", "--repeat", "1", "--warmup", "0"], environment: Self.noOpenCL)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
+        let header = try #require(lines.first { $0.hasPrefix("workload") })
+        for column in ["data", "backend", "device", "median ms", "min ms", "seg-elem/s", "peak MiB"] {
+            #expect(header.contains(column))
+        }
+        for name in ["voc", "voc-per-image", "cityscapes", "cityscapes-per-image", "ade20k", "ade20k-per-image", "hinge", "hinge-per-batch"] {
+            #expect(lines.filter { $0.hasPrefix(name + " ") }.count == 2, "\(name): random and trained")
+        }
+        #expect(lines.contains { $0.hasPrefix("opencl: skipped") })
+        #expect(outcome.standardError.contains("[16/16]"), "progress on stderr")
+    }
+
+    @Test func openCLAloneUnavailableExitsWithStatus3() throws {
+        let outcome = try Self.bench(["--backend", "opencl", "--size", "tiny", "--workload", "voc"], environment: Self.noOpenCL)
+        #expect(outcome.status == 3)
+        #expect(outcome.standardError.contains("OpenCL"))
+        #expect(outcome.standardOutput.isEmpty)
+    }
+
+    @Test func unavailableOpenCLIsSkippedAmongOthers() throws {
+        let outcome = try Self.bench(
+            ["--backend", "all", "--size", "tiny", "--workload", "hinge", "--data", "random", "--json"],
+            environment: Self.noOpenCL)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let report = try Self.json(outcome)
+        let skipped = try #require(report["skipped"] as? [[String: Any]])
+        #expect(skipped.map { $0["backend"] as? String } == ["opencl"])
+        #expect(try Self.results(report).map { $0["backend"] as? String } == ["cpu"])
+    }
+
+    @Test(.enabled(if: hostHasOpenCLDevice, "no OpenCL device on this host"))
+    func openCLMeasuresTheSameLossesWithDeviceResidentTimes() throws {
+        let common = ["--size", "tiny", "--workload", "voc-per-image", "hinge", "--data", "trained", "--repeat", "2", "--json"]
+        let openCL = try Self.bench(common + ["--backend", "opencl"])
+        let cpu = try Self.bench(common + ["--backend", "cpu"])
+        #expect(openCL.status == 0 && cpu.status == 0, "\(openCL.standardError)")
+        let openCLRows = try Self.results(Self.json(openCL)), cpuRows = try Self.results(Self.json(cpu))
+        #expect(openCLRows.count == 2 && cpuRows.count == 2)
+        for (gpu, host) in zip(openCLRows, cpuRows) {
+            #expect(gpu["backend"] as? String == "opencl")
+            #expect(gpu["segmentElements"] as? Int == host["segmentElements"] as? Int)
+            let a = try #require(gpu["loss"] as? Double), b = try #require(host["loss"] as? Double)
+            #expect(abs(a - b) <= 1e-5 * abs(b), "\(gpu["workload"] ?? "") \(a) vs \(b)")
+            #expect((gpu["residentMedianMilliseconds"] as? Double ?? 0) > 0)
+            #expect(host["residentMedianMilliseconds"] == nil)
+        }
+    }
+
+    @Test func memoryModeReportsTheBudgetAndFailsWhenExceeded() throws {
+        // A tiny batch is far smaller than the process itself, so it exceeds 3x (scores + gradient).
+        let outcome = try Self.bench(["--memory", "--size", "tiny", "--backend", "cpu", "--repeat", "1", "--data", "random"])
+        #expect(outcome.status == 1)
+        #expect(outcome.standardOutput.contains("OVER 3x"))
+        #expect(outcome.standardOutput.split(separator: "\n").filter { $0.hasPrefix("voc ") }.count == 1)
+        #expect(outcome.standardError.contains("exceeds the budget"))
+    }
+
+    @Test func listNamesTheWorkloads() throws {
+        let outcome = try Self.bench(["--list"])
+        #expect(outcome.status == 0)
+        #expect(outcome.standardOutput.split(separator: "\n").count == 8)
+        #expect(outcome.standardOutput.contains("voc: Pascal VOC batch"))
+    }
+
+    // MARK: .npy inputs
+
+    /// Two images of 2 × 2 pixels, three classes, label 255 ignored: image 0 = [0, 0, 1, 255],
+    /// image 1 = [2, 2, 2, 2] (see ``BenchWorkloadTests/handLabels``).
+    static func writeHandCase() throws -> (directory: URL, scores: String, labels: String) {
+        let directory = try NumPyFixtures.temporaryDirectory()
+        let scores = (0..<24).map { Float($0 % 7) * 0.25 - 0.5 }
+        let labels: [UInt8] = [0, 0, 1, 255, 2, 2, 2, 2]
+        return (
+            directory,
+            try NumPyFixtures.write(NumPyFixtures.float32(scores, shape: [2, 3, 2, 2]), named: "s.npy", in: directory),
+            try NumPyFixtures.write(NumPyFixtures.integers(labels, shape: [2, 2, 2]), named: "y.npy", in: directory)
+        )
+    }
+
+    @Test(arguments: [
+        ([String](), 3 * 7),
+        (["--per-image"], 2 * 3 + 1 * 4),
+        (["--per-image", "--classes", "all"], 3 * 3 + 3 * 4),
+        (["--classes", "0,1"], 2 * 7),
+    ])
+    func segmentElementsOfHandMadeFiles(options: [String], expected: Int) throws {
+        let files = try Self.writeHandCase()
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        let outcome = try Self.bench(
+            ["--scores", files.scores, "--labels", files.labels, "--ignore-index", "255", "--backend", "cpu",
+             "--repeat", "1", "--json"] + options)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let row = try #require(try Self.results(Self.json(outcome)).first)
+        #expect(row["segmentElements"] as? Int == expected)
+        #expect(row["workload"] as? String == "s.npy" && row["data"] as? String == "file")
+        #expect(row["shape"] as? [Int] == [2, 3, 2, 2])
+    }
+
+    @Test func badFilesExitWithStatus2() throws {
+        let files = try Self.writeHandCase()
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        let missing = try Self.bench(["--scores", files.directory.path + "/none.npy", "--labels", files.labels])
+        #expect(missing.status == 2)
+        #expect(missing.standardError.contains("none.npy"))
+        // Labels 255 without --ignore-index are out of range.
+        let badLabel = try Self.bench(["--scores", files.scores, "--labels", files.labels, "--backend", "cpu"])
+        #expect(badLabel.status == 2)
+        #expect(badLabel.standardError.contains("label 255"))
+        // Labels of the wrong shape.
+        let wrong = try NumPyFixtures.write(NumPyFixtures.integers([UInt8](repeating: 0, count: 8), shape: [2, 4]), named: "w.npy", in: files.directory)
+        let shape = try Self.bench(["--scores", files.scores, "--labels", wrong, "--ignore-index", "255"])
+        #expect(shape.status == 2)
+        #expect(shape.standardError.contains("[2, 4]"))
+    }
+
+    @Test(arguments: [
+        (["--workload", "imagenet"], "imagenet"),
+        (["--repeat", "0"], "--repeat"),
+        (["--scores", "s.npy"], "--labels"),
+        (["--per-image"], "--scores"),
+        (["--scores", "s.npy", "--labels", "y.npy", "--workload", "voc"], "--workload"),
+    ])
+    func badCommandLinesFailWithAMessage(arguments: [String], mention: String) throws {
+        let outcome = try Self.bench(arguments)
+        #expect(outcome.status != 0)
+        #expect(outcome.standardError.contains(mention), "\(outcome.standardError)")
+        #expect(outcome.standardOutput.isEmpty)
+    }
+}

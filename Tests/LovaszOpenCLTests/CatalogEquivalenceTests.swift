@@ -1,0 +1,26 @@
+import LovaszTestSupport
+import Testing
+@testable import Lovasz
+
+/// OpenCL against the CPU path on the shared catalog of random problems (ignored pixels,
+/// absent classes, one-pixel groups, all-ignored images, ties, 1 to 37 classes, 3-D volumes)
+/// with every option variant: loss to 1e-5 relative, gradients to 1e-6 absolute, element by
+/// element (DESIGN §6).
+@Suite("OpenCL equals the CPU path on the random catalog", .enabled(if: openCLEngine != nil, "no OpenCL device on this host"))
+struct CatalogEquivalenceTests {
+    @Test(arguments: RandomProblems.all)
+    func everyOptionVariant(_ recipe: RandomRecipe) throws {
+        let engine = try #require(openCLEngine)
+        let problem = recipe.make()
+        for options in problem.optionVariants {
+            let (gpu, gpuGradient) = try engine.lossAndGradient(
+                scores: problem.scores, shape: problem.shape, labels: problem.labels, options: options)
+            let (cpu, cpuGradient) = try cpuEngine.lossAndGradient(
+                scores: problem.scores, shape: problem.shape, labels: problem.labels, options: options)
+            #expect(gpu.backend == .opencl)
+            #expect(abs(gpu.loss - cpu.loss) <= 1e-5 * max(abs(cpu.loss), 1e-3), "\(options)")
+            let worst = zip(gpuGradient, cpuGradient).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-6, "\(options)")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// SplitMix64 (Steele, Lea, Flood 2014): a small, fast, seeded generator whose sequence is
+/// fixed by its seed on every platform and toolchain, so random test problems are reproducible.
+///
+/// The helpers below derive numbers from `next()` with explicit arithmetic rather than the
+/// standard library's `random(in:using:)`, whose algorithm is not part of its contract.
+public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
+    /// The generator's state; the next output is a function of it alone.
+    public private(set) var state: UInt64
+
+    /// A generator whose sequence is determined by `seed`.
+    public init(seed: UInt64) {
+        self.state = seed
+    }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A Double uniform in `[0, 1)`, with 53 random bits.
+    public mutating func unit() -> Double {
+        Double(next() >> 11) * 0x1p-53
+    }
+
+    /// A Float uniform in `[lower, upper)` (rounded to the nearest float).
+    public mutating func uniform(_ lower: Float, _ upper: Float) -> Float {
+        let value = Float(Double(lower) + (Double(upper) - Double(lower)) * unit())
+        return value < upper ? value : lower
+    }
+
+    /// An integer uniform in `0..<bound` (Lemire's multiply-shift; bias below 2^-40 for
+    /// the small bounds of the tests).
+    /// - Precondition: `bound > 0`.
+    public mutating func below(_ bound: Int) -> Int {
+        precondition(bound > 0, "empty range")
+        return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+
+    /// `true` with probability `p`.
+    public mutating func chance(_ p: Double) -> Bool {
+        unit() < p
+    }
+
+    /// A uniformly chosen element.
+    /// - Precondition: `elements` is not empty.
+    public mutating func element<T>(of elements: [T]) -> T {
+        elements[below(elements.count)]
+    }
+}

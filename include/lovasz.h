@@ -1,0 +1,179 @@
+/*
+ * lovasz.h - the C interface of swift-lovasz (library: libLovaszC).
+ *
+ * The Lovasz-Softmax loss, the Lovasz hinge and the Lovasz-Sigmoid loss (Berman, Rannen Triki,
+ * Blaschko, CVPR 2018) and their gradients, computed through OpenCL on a GPU when one is usable
+ * and on the CPU otherwise, with the same numbers.
+ *
+ *     lovasz_engine *engine;
+ *     char message[256];
+ *     if (lovasz_engine_create(LOVASZ_BACKEND_AUTO, &engine, message, sizeof message) != LOVASZ_OK) {
+ *         fprintf(stderr, "%s\n", message);
+ *         return 1;
+ *     }
+ *     int64_t shape[4] = {8, 21, 64, 64};          // scores [B, C, H, W], labels [B, H, W]
+ *     lovasz_options options;
+ *     lovasz_options_init(&options);
+ *     options.has_ignore_index = 1;
+ *     options.ignore_index = 255;
+ *     double loss;
+ *     int status = lovasz_compute(engine, LOVASZ_LOSS_SOFTMAX, scores, shape, 4,
+ *                                 labels, LOVASZ_LABELS_UINT8, &options,
+ *                                 gradient, &loss, message, sizeof message);
+ *     ...
+ *     lovasz_engine_destroy(engine);
+ *
+ * Every function may be called from many threads at once, on one engine or several. No function
+ * keeps a pointer it was given after it returns. Memory passed in is owned by the caller.
+ */
+#ifndef LOVASZ_H
+#define LOVASZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The version of this interface; lovasz_api_version() returns the library's. */
+#define LOVASZ_API_VERSION 1
+
+/* Status codes returned by lovasz_engine_create and lovasz_compute. */
+#define LOVASZ_OK 0
+/* An unexpected failure inside the library (the message says what). */
+#define LOVASZ_ERROR_INTERNAL 1
+/* Bad input: a null pointer, a bad shape, a non-finite score, a label out of range, a bad option.
+   The message names the problem and, for scores and labels, the first bad position. */
+#define LOVASZ_ERROR_BAD_INPUT 2
+/* OpenCL was asked for and cannot be used, or failed while computing on an OpenCL-only engine. */
+#define LOVASZ_ERROR_OPENCL 3
+
+/* Backends (lovasz_engine_create, lovasz_engine_backend). */
+/* A GPU through OpenCL when one is usable, otherwise the CPU (see lovasz_engine_fallback_reason). */
+#define LOVASZ_BACKEND_AUTO 0
+/* Always the CPU. */
+#define LOVASZ_BACKEND_CPU 1
+/* Always OpenCL, on any device (a CPU OpenCL device included); LOVASZ_ERROR_OPENCL otherwise. */
+#define LOVASZ_BACKEND_OPENCL 2
+
+/* Losses (lovasz_compute). */
+/* Multi-class Lovasz-Softmax: scores [B, C, ...], labels [B, ...] in 0..C-1. */
+#define LOVASZ_LOSS_SOFTMAX 0
+/* Binary Lovasz hinge: logits [B, ...] (or [B, 1, ...]), labels 0 or 1. */
+#define LOVASZ_LOSS_HINGE 1
+/* Binary Lovasz-Sigmoid: scores [B, ...] (or [B, 1, ...]), labels 0 or 1. */
+#define LOVASZ_LOSS_SIGMOID 2
+
+/* Label element types (lovasz_compute). */
+#define LOVASZ_LABELS_INT32 0
+#define LOVASZ_LABELS_INT64 1
+#define LOVASZ_LABELS_UINT8 2
+
+/* lovasz_options.scores_are */
+/* Unnormalised scores: the loss applies the softmax (or sigmoid); the gradient is with respect
+   to them. The hinge always takes logits. */
+#define LOVASZ_SCORES_LOGITS 0
+/* Probabilities: the gradient is with respect to the probabilities. */
+#define LOVASZ_SCORES_PROBABILITIES 1
+
+/* lovasz_options.classes (Lovasz-Softmax only; the binary losses take PRESENT). */
+/* Classes with at least one non-ignored pixel in the group. */
+#define LOVASZ_CLASSES_PRESENT 0
+/* Every class 0..C-1; an absent class contributes its largest error. */
+#define LOVASZ_CLASSES_ALL 1
+/* The classes in class_list, always counted, even when absent. */
+#define LOVASZ_CLASSES_LIST 2
+
+/* lovasz_options.per_image */
+/* The loss's default: per batch for softmax, per image for hinge and sigmoid. */
+#define LOVASZ_PER_IMAGE_DEFAULT (-1)
+
+/* An engine: created once, used from any number of threads, destroyed once. Opaque. */
+typedef struct lovasz_engine lovasz_engine;
+
+/* The options of one loss computation (DESIGN section 3). Start from lovasz_options_init:
+   a zeroed struct means per batch (per_image = 0) for every loss. */
+typedef struct lovasz_options {
+    /* LOVASZ_SCORES_LOGITS (default) or LOVASZ_SCORES_PROBABILITIES. */
+    int32_t scores_are;
+    /* LOVASZ_CLASSES_PRESENT (default), LOVASZ_CLASSES_ALL or LOVASZ_CLASSES_LIST. */
+    int32_t classes;
+    /* LOVASZ_CLASSES_LIST: class_count distinct class indices in 0..C-1. Ignored otherwise. */
+    const int32_t *class_list;
+    int32_t class_count;
+    /* 0 (no weights, the default) or C: the number of floats at class_weights. */
+    int32_t class_weight_count;
+    /* NULL, or one finite non-negative weight per class: the loss is then the weighted mean
+       of the counted class losses. Softmax only. */
+    const float *class_weights;
+    /* LOVASZ_PER_IMAGE_DEFAULT (-1), 0 (one group per batch) or 1 (one group per image; the
+       loss is the mean over images, an image whose pixels are all ignored counting as 0). */
+    int32_t per_image;
+    /* Nonzero: pixels labelled ignore_index are removed (no loss, zero gradient). */
+    int32_t has_ignore_index;
+    int64_t ignore_index;
+} lovasz_options;
+
+/* The interface version the library implements (LOVASZ_API_VERSION of its header). */
+int32_t lovasz_api_version(void);
+
+/* Sets every option to its default: logits, present classes, no weights, the loss's per-image
+   default, no ignore index. Does nothing when options is NULL. */
+void lovasz_options_init(lovasz_options *options);
+
+/* Creates an engine for backend LOVASZ_BACKEND_AUTO, _CPU or _OPENCL into *engine.
+   Returns LOVASZ_OK, LOVASZ_ERROR_OPENCL (OPENCL asked for and unusable; the reason is in
+   message) or LOVASZ_ERROR_BAD_INPUT (unknown backend, engine NULL). On failure *engine is NULL.
+   message may be NULL; otherwise it receives a NUL-terminated line, truncated to message_size. */
+int32_t lovasz_engine_create(int32_t backend, lovasz_engine **engine,
+                             char *message, size_t message_size);
+
+/* Destroys an engine. NULL is allowed. No other call may be using the engine. */
+void lovasz_engine_destroy(lovasz_engine *engine);
+
+/* The backend the engine computes with: LOVASZ_BACKEND_CPU or LOVASZ_BACKEND_OPENCL
+   (-1 for NULL). */
+int32_t lovasz_engine_backend(const lovasz_engine *engine);
+
+/* Copies the device the engine computes on, in words, into buffer (NUL-terminated, truncated
+   to size; buffer may be NULL when size is 0). Returns the length of the full text in bytes,
+   without the NUL, like snprintf. */
+size_t lovasz_engine_device(const lovasz_engine *engine, char *buffer, size_t size);
+
+/* Copies why OpenCL is not used (auto chose the CPU, or a call fell back to the CPU after an
+   OpenCL failure) into buffer, as lovasz_engine_device. Returns 0 and writes "" when OpenCL is
+   used or the CPU was asked for. */
+size_t lovasz_engine_fallback_reason(const lovasz_engine *engine, char *buffer, size_t size);
+
+/* Computes a loss and, when gradient is not NULL, d loss / d scores.
+ *
+ *   loss        LOVASZ_LOSS_SOFTMAX, _HINGE or _SIGMOID.
+ *   scores      float32 scores in C order: the product of shape[0..rank-1] of them, all finite.
+ *   shape       rank dimensions (rank >= 1; >= 2 for softmax), none negative:
+ *               [B, C, ...] for softmax, [B, ...] or [B, 1, ...] for hinge and sigmoid.
+ *   labels      one label per pixel (B times the spatial dimensions: the scores' shape without
+ *               the class axis for softmax, the scores' shape for the binary losses), of
+ *               label_type LOVASZ_LABELS_INT32, _INT64 or _UINT8, in 0..C-1 (binary: 0 or 1)
+ *               or equal to the ignore index.
+ *   options     NULL for the loss's defaults.
+ *   gradient    NULL, or room for as many floats as scores: receives d loss / d scores (with
+ *               respect to the logits when scores_are is LOVASZ_SCORES_LOGITS).
+ *   loss_out    NULL, or receives the loss.
+ *   message     NULL, or receives a NUL-terminated one-line error (truncated to message_size);
+ *               "" on success.
+ *
+ * Returns LOVASZ_OK, LOVASZ_ERROR_BAD_INPUT, LOVASZ_ERROR_OPENCL or LOVASZ_ERROR_INTERNAL.
+ * On failure *loss_out and the gradient are unspecified. */
+int32_t lovasz_compute(lovasz_engine *engine, int32_t loss,
+                       const float *scores, const int64_t *shape, int32_t rank,
+                       const void *labels, int32_t label_type,
+                       const lovasz_options *options,
+                       float *gradient, double *loss_out,
+                       char *message, size_t message_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOVASZ_H */

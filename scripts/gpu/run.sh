@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs on a lent GPU machine (see ../../README.md, "Performance"): registers the NVIDIA OpenCL
+# driver with a carried ICD loader, checks OpenCL against the CPU path at full size, times
+# `lovasz bench` on OpenCL, and times the PyTorch loop on CUDA against `lovasz` on OpenCL.
+#
+# Expects, carried in .gpu/: lovasz.gz (the stripped static binary, gzipped) and
+# ocl-icd-libopencl1_*.deb (the ICD loader). Writes its logs to $OUT (or /tmp/gpu-out).
+set -u
+out=${OUT:-/tmp/gpu-out}
+mkdir -p "$out"
+dpkg -x .gpu/ocl-icd-libopencl1_*.deb /tmp/ocl
+export LD_LIBRARY_PATH=/tmp/ocl/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+mkdir -p /tmp/vendors
+driver=$(ldconfig -p | awk '/libnvidia-opencl.so.1/ {print $NF; exit}')
+[ -n "$driver" ] || driver=$(find / -name 'libnvidia-opencl.so.1*' -not -path '*/proc/*' 2>/dev/null | head -n 1)
+echo "${driver:-libnvidia-opencl.so.1}" > /tmp/vendors/nvidia.icd
+export OCL_ICD_VENDORS=/tmp/vendors
+gunzip -c .gpu/lovasz.gz > /tmp/lovasz && chmod +x /tmp/lovasz
+lovasz=/tmp/lovasz
+export PYTHONUNBUFFERED=1
+
+nvidia-smi -L | tee "$out/device.txt"
+$lovasz devices | tee -a "$out/device.txt"
+steps=${STEPS:-check bench pytorch}
+for step in $steps; do
+  case $step in
+    trace)
+      LOVASZ_TRACE=1 $lovasz bench --backend opencl --workload voc --data trained --repeat 2 --warmup 1 2>&1 | grep -E "trace|median" | tail -12 | tee "$out/trace.txt" ;;
+    check) python3 scripts/gpu/check_backends.py $lovasz --size full 2>&1 | tee "$out/check.txt" ;;
+    bench) $lovasz bench --backend opencl --data both --repeat 7 --warmup 2 ${WORKLOADS:-} 2>&1 | tee "$out/bench-opencl.txt" ;;
+    cpu) $lovasz bench --backend cpu --data both --repeat 5 --warmup 1 2>&1 | tee "$out/bench-cpu.txt" ;;
+    pytorch)
+      for workload in ${PYTORCH_WORKLOADS:-voc ade20k}; do
+        for data in random trained; do
+          python3 Benchmarks/compare_pytorch.py --lovasz $lovasz --device cuda --backend opencl \
+            --workload $workload --data $data --repeat 7 --warmup 2 2>&1 | tee -a "$out/pytorch-cuda.txt"
+        done
+      done ;;
+  esac
+done
