@@ -143,9 +143,9 @@ public enum DemoRunner {
 
         \(report.table())
 
-        (IoU metrics: a temporary helper in LovaszDemo until the library's metrics land. Data-set mIoU pools every
-        pixel; image mIoU averages per-image scores; batch mIoU averages, over batches of \(settings.batchSize), the classes
-        present in each batch's ground truth — what a batch Lovász-Softmax loss optimises.)
+        (Lovasz's ConfusionMatrix and ImageMeanIoU. Data-set mIoU pools every pixel; image mIoU averages per-image
+        scores; batch mIoU averages, over batches of \(settings.batchSize), the IoU of the classes present in each batch's
+        ground truth — what a batch Lovász-Softmax loss optimises; Sec. 3.1 explains why they differ.)
         """)
         try write("training-loss.svg", Array(report.lossPlot().svg().utf8))
         try write("training-miou.svg", Array(report.miouPlot().svg().utf8))
