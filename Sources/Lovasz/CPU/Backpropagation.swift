@@ -40,26 +40,26 @@ enum Backpropagation {
             let b = item / chunksPerImage
             let start = (item % chunksPerImage) * chunk
             let length = min(chunk, S - start)
-            let base = b * C * S + start
-            let upstreamBase = b * S + start
+            let output = gradient.baseAddress! + (b * C * S + start)
+            let incoming = upstream.baseAddress! + (b * S + start)
             guard logits else {
                 for c in 0..<C {
-                    for i in 0..<length { gradient[base + c * S + i] = upstream[c * pixels + upstreamBase + i] }
+                    let target = output + c * S, source = incoming + c * pixels
+                    for i in 0..<length { target[i] = source[i] }
                 }
                 return
             }
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { dot in
+            // Plane pointers keep index arithmetic out of the inner loops so they vectorize.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { scratch in
+                let dot = scratch.baseAddress!
                 for i in 0..<length { dot[i] = 0 }
                 for c in 0..<C {
-                    for i in 0..<length {
-                        dot[i] += gradient[base + c * S + i] * upstream[c * pixels + upstreamBase + i]
-                    }
+                    let probability = output + c * S, source = incoming + c * pixels
+                    for i in 0..<length { dot[i] += probability[i] * source[i] }
                 }
                 for c in 0..<C {
-                    for i in 0..<length {
-                        let f = gradient[base + c * S + i]
-                        gradient[base + c * S + i] = f * (upstream[c * pixels + upstreamBase + i] - dot[i])
-                    }
+                    let target = output + c * S, source = incoming + c * pixels
+                    for i in 0..<length { target[i] = target[i] * (source[i] - dot[i]) }
                 }
             }
         }

@@ -26,12 +26,14 @@ struct CPUBackend: Sendable {
     func compute(
         _ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?
     ) throws(LovaszError) -> Double {
-        if let bad = firstNonFinite(problem.scores, workers: workers) {
-            throw problem.nonFiniteError(at: bad)
-        }
         let shape = problem.shape
         let loss = problem.options.loss
         let logits = problem.options.scoresAre == .logits
+        // The softmax pass tests the logits itself; every other case scans them first.
+        let validatedBySoftmax = loss == .softmax && logits
+        if !validatedBySoftmax, let bad = firstNonFinite(problem.scores, workers: workers) {
+            throw problem.nonFiniteError(at: bad)
+        }
         var borrowed: [UnsafeMutableBufferPointer<Float>] = []
         defer { borrowed.forEach(scratch.returnFloats) }
         func temporary() -> UnsafeMutableBufferPointer<Float> {
@@ -45,7 +47,11 @@ struct CPUBackend: Sendable {
         if loss != .hinge && logits {
             let target = gradient ?? temporary()
             if loss == .softmax {
-                Probabilities.softmax(logits: problem.scores, into: target, shape: shape, workers: workers)
+                if Probabilities.softmax(logits: problem.scores, into: target, shape: shape, workers: workers),
+                    let bad = firstNonFinite(problem.scores, workers: workers)
+                {
+                    throw problem.nonFiniteError(at: bad)
+                }
             } else {
                 Probabilities.sigmoid(logits: problem.scores, into: target, workers: workers)
             }

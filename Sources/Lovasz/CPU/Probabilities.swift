@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The forward transforms of the CPU path: softmax over classes and the logistic sigmoid.
 ///
 /// Both use ``PortableMath`` so that the probabilities are bit-identical to the OpenCL
@@ -10,10 +12,14 @@ enum Probabilities {
     ///
     /// Per pixel: `m = max_c F(c)`, `e(c) = exp(F(c) - m)` in the portable exp, the sum taken
     /// in class order, and `e(c) / sum` correctly rounded, flushed below the smallest normal.
+    ///
+    /// - Returns: whether a logit was NaN or infinite (tested on its bits while the maximum is
+    ///   taken, so validation costs no pass of its own); `out` is then meaningless.
     static func softmax(
         logits: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>,
         shape: ProblemShape, workers: Int
-    ) {
+    ) -> Bool {
+        let sawNonFinite = Atomic<Bool>(false)
         let C = shape.channels, S = shape.spatial
         let chunksPerImage = (S + pixelChunk - 1) / pixelChunk
         parallelForEach(count: shape.batch * chunksPerImage, workers: workers) { _, item in
@@ -21,34 +27,44 @@ enum Probabilities {
             let start = (item % chunksPerImage) * pixelChunk
             let length = min(pixelChunk, S - start)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * pixelChunk) { scratch in
+                // Plane pointers keep index arithmetic out of the inner loops so they vectorize.
                 let maximum = scratch.baseAddress!
                 let sum = maximum + pixelChunk
-                let base = b * C * S + start
-                for i in 0..<length { maximum[i] = logits[base + i] }
+                let input = logits.baseAddress! + (b * C * S + start)
+                let output = out.baseAddress! + (b * C * S + start)
+                var exponents: UInt32 = 0
+                for i in 0..<length {
+                    maximum[i] = input[i]
+                    exponents |= (input[i].bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
+                }
                 for c in 1..<max(C, 1) {
-                    let plane = base + c * S
+                    let plane = input + c * S
                     for i in 0..<length {
-                        let v = logits[plane + i]
+                        let v = plane[i]
                         maximum[i] = v > maximum[i] ? v : maximum[i]
+                        exponents |= (v.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
                     }
                 }
+                if exponents != 0 { sawNonFinite.store(true, ordering: .relaxed) }
                 for i in 0..<length { sum[i] = 0 }
                 for c in 0..<C {
-                    let plane = base + c * S
+                    let plane = input + c * S
+                    let target = output + c * S
                     for i in 0..<length {
-                        let e = PortableMath.expNonPositive(logits[plane + i] - maximum[i])
-                        out[plane + i] = e
+                        let e = PortableMath.expNonPositive(plane[i] - maximum[i])
+                        target[i] = e
                         sum[i] += e
                     }
                 }
                 for c in 0..<C {
-                    let plane = base + c * S
+                    let target = output + c * S
                     for i in 0..<length {
-                        out[plane + i] = PortableMath.flushSubnormal(out[plane + i] / sum[i])
+                        target[i] = PortableMath.flushSubnormal(target[i] / sum[i])
                     }
                 }
             }
         }
+        return sawNonFinite.load(ordering: .relaxed)
     }
 
     /// Writes `sigmoid(logits)` into `out`, element by element.

@@ -30,6 +30,7 @@ enum SegmentSorter {
         }
         var losses = [Double](repeating: 0, count: plan.segments.count)
         problem.labels.classOf.withUnsafeBufferPointer { classOf in
+            let cuts = foregroundCuts(problem, values: values, classOf: classOf, workers: workers)
             problem.plan.validPixels.withOptionalBuffer { validPixels in
                 losses.withUnsafeMutableBufferPointer { losses in
                     parallelForEach(count: plan.segments.count, workers: threads) { worker, index in
@@ -38,13 +39,62 @@ enum SegmentSorter {
                             problem: problem, segment: plan.segments[index], values: values,
                             classOf: classOf, validPixels: validPixels, upstream: upstream)
                         losses[index] = segment.run(
-                            keys: own, scratch: own + capacity,
+                            cut: cuts[index], keys: own, scratch: own + capacity,
                             histogram: histograms + RadixSort.histogramSize * worker)
                     }
                 }
             }
         }
         return losses
+    }
+
+    /// The largest foreground key of every segment (0 without foreground): where its sort
+    /// can stop. One pass over each group's pixels finds the cuts of all its classes.
+    private static func foregroundCuts(
+        _ problem: LossProblem, values: UnsafeBufferPointer<Float>, classOf: UnsafeBufferPointer<Int32>,
+        workers: Int
+    ) -> [UInt64] {
+        let plan = problem.plan
+        let labelClasses = problem.labels.labelClasses
+        let S = problem.shape.spatial, C = problem.shape.channels
+        var segmentsOfGroup = [[Int]](repeating: [], count: plan.groups.count)
+        for (index, segment) in plan.segments.enumerated() { segmentsOfGroup[segment.group].append(index) }
+        var cuts = [UInt64](repeating: 0, count: plan.segments.count)
+        cuts.withUnsafeMutableBufferPointer { cuts in
+            parallelForEach(count: plan.groups.count, workers: workers) { _, g in
+                guard !segmentsOfGroup[g].isEmpty else { return }
+                let group = plan.groups[g]
+                // label → (segment, channel); the binary losses read channel 0 for label 1.
+                var segmentOfLabel = [Int](repeating: -1, count: labelClasses)
+                var channelOfLabel = [Int](repeating: 0, count: labelClasses)
+                for index in segmentsOfGroup[g] {
+                    let segment = plan.segments[index]
+                    segmentOfLabel[Int(segment.foregroundLabel)] = index
+                    channelOfLabel[Int(segment.foregroundLabel)] = segment.channel
+                }
+                var largest = [UInt64](repeating: 0, count: labelClasses)
+                var rank = 0
+                for b in group.firstImage ..< group.firstImage + group.imageCount {
+                    let labels = classOf.baseAddress! + b * S
+                    let image = values.baseAddress! + b * C * S
+                    for s in 0..<S {
+                        let label = Int(labels[s])
+                        if label < 0 { continue }
+                        if segmentOfLabel[label] >= 0 {
+                            // The foreground error is 1 - x for every loss (x: probability or logit).
+                            let error = 1 - image[channelOfLabel[label] * S + s]
+                            let key = SortKey.pack(error: error, rank: rank, foreground: true)
+                            if key > largest[label] { largest[label] = key }
+                        }
+                        rank += 1
+                    }
+                }
+                for label in 0..<labelClasses where segmentOfLabel[label] >= 0 {
+                    cuts[segmentOfLabel[label]] = largest[label]
+                }
+            }
+        }
+        return cuts
     }
 }
 
@@ -103,8 +153,9 @@ private struct SegmentWork {
         return group.firstImage * spatial + rank
     }
 
+    /// - Parameter cut: the segment's largest foreground key (from `foregroundCuts`).
     mutating func run(
-        keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
+        cut: UInt64, keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
         histogram: UnsafeMutablePointer<Int>
     ) -> Double {
         if let plane {
@@ -114,10 +165,6 @@ private struct SegmentWork {
         if segment.foregroundCount == 0 { return runWithoutForeground() }
 
         // The last foreground pixel in sorted order has the largest foreground key.
-        var cut: UInt64 = 0
-        forEachKey { _, _, key in
-            if SortKey.isForeground(key) && key > cut { cut = key }
-        }
         histogram.initialize(repeating: 0, count: RadixSort.histogramSize)
         var count = 0
         forEachKey { _, _, key in
