@@ -7,17 +7,6 @@ import Testing
 let openCLEngine: LovaszEngine? = try? LovaszEngine(backend: .opencl)
 let cpuEngine: LovaszEngine = try! LovaszEngine(backend: .cpu)
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// One random problem: shape, options, and how labels and scores are drawn.
 struct EquivalenceCase: CustomTestStringConvertible, Sendable {
     var name: String
@@ -36,7 +25,7 @@ struct EquivalenceCase: CustomTestStringConvertible, Sendable {
     var testDescription: String { name }
 
     func makeInputs() -> (scores: [Float], labels: [Int32]) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         let batch = shape[0]
         let classes = options.loss == .softmax ? shape[1] : 2
         let pixels = shape.reduce(1, *) / batch / (options.loss == .softmax ? shape[1] : 1)

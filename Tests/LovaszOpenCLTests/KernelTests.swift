@@ -13,7 +13,7 @@ struct KernelTests {
     /// Random packed keys in segments of `padded`, the first `valid` of each real, the rest
     /// sentinels, with many equal high words (ties) and distinct low words.
     static func keys(segments: Int, padded: Int, valid: Int, total: Int, seed: UInt64) -> [UInt64] {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         var keys = [UInt64](repeating: .max, count: total)
         for segment in 0..<segments {
             for rank in 0..<valid {
@@ -51,7 +51,7 @@ struct KernelTests {
         let configuration = backend.configuration
         let tile = configuration.scanTile
         let total = OpenCLSession.roundUp(segments * padded, to: max(configuration.localKeys, tile))
-        var rng = SplitMix(state: UInt64(segments * padded))
+        var rng = SplitMix64(seed: UInt64(segments * padded))
         let keys = (0..<total).map { _ in UInt64.random(in: 0...UInt64.max, using: &rng) }
         let (counts, carries) = try backend.withSession { (session) throws(OpenCLError) -> ([UInt32], [UInt32]) in
             let keyBuffer = try CLBuffer(context: session.context, byteCount: total * 8)
@@ -81,7 +81,7 @@ struct KernelTests {
         // Softmax over two classes with logit 0 for class 1: p0 = e^x / (e^x + 1) exercises
         // exp, the sum and the division on both paths; compare the gradients' errors through
         // a loss whose ordering depends on every bit.
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         let pixels = 4000
         var scores = [Float](repeating: 0, count: 2 * pixels)
         for i in 0..<pixels { scores[i] = Float.random(in: -90...30, using: &rng) }

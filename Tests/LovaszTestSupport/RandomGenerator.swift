@@ -1,26 +1,11 @@
-/// SplitMix64 (Steele, Lea, Flood 2014): a small, fast, seeded generator whose sequence is
-/// fixed by its seed on every platform and toolchain, so random test problems are reproducible.
+public import Lovasz
+
+/// Draws for the random test problems from the library's ``SplitMix64``, whose sequence is
+/// fixed by its seed on every platform and toolchain, so the problems are reproducible.
 ///
 /// The helpers below derive numbers from `next()` with explicit arithmetic rather than the
 /// standard library's `random(in:using:)`, whose algorithm is not part of its contract.
-public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
-    /// The generator's state; the next output is a function of it alone.
-    public private(set) var state: UInt64
-
-    /// A generator whose sequence is determined by `seed`.
-    public init(seed: UInt64) {
-        self.state = seed
-    }
-
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// A Double uniform in `[0, 1)`, with 53 random bits.
     public mutating func unit() -> Double {
         Double(next() >> 11) * 0x1p-53

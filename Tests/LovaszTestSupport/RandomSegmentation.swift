@@ -1,3 +1,4 @@
+import Lovasz
 /// Random labels and predictions for the IoU metrics, drawn from ``SplitMix64``.
 public struct RandomSegmentation: Sendable {
     public let classes: Int
