@@ -4,8 +4,8 @@
 // nothing left to intersect, so its gradient entry is exactly zero and it adds nothing to the
 // loss (the CPU path skips it too). The cut key is the largest foreground key (or, with no
 // foreground, the smallest key: only the first pixel counts). Only keys <= cut are sorted:
-// segment_bounds and segment_cuts find the cut, count_kept and scan_kept count the kept keys
-// per block of ranks, and compact_keys writes them, in rank order, to the sort's key array.
+// segment_bounds and segment_cuts find the cut, count_kept and exclusive_scan_per_segment count
+// the kept keys per block of ranks, and compact_keys writes them, in rank order, to the sort's key array.
 
 #define BOUND_ITEMS 8
 #define BOUND_BLOCK (LOCAL_SIZE * BOUND_ITEMS)
@@ -21,6 +21,18 @@ inline ulong lovasz_key_at(__global const float *values, __global const int *cla
     float x = values[((size_t)b * classes + segment[SEG_CHANNEL]) * spatial + s];
     float error = hinge ? (foreground ? 1.0f - x : 1.0f + x) : (foreground ? 1.0f - x : x);
     return lovasz_pack(error, rank, foreground);
+}
+
+// Reduces largest[] by max and smallest[] by min into element 0 (every work-item calls it).
+inline void lovasz_reduce_bounds(__local ulong *largest, __local ulong *smallest, uint lid) {
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint width = LOCAL_SIZE / 2; width > 0; width >>= 1) {
+        if (lid < width) {
+            largest[lid] = max(largest[lid], largest[lid + width]);
+            smallest[lid] = min(smallest[lid], smallest[lid + width]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
 }
 
 // partials[2 * (k * blocks + block)] = the largest foreground key of the block (0 if none),
@@ -47,14 +59,7 @@ __kernel void segment_bounds(__global const float *values, __global const int *c
     }
     largest[lid] = high;
     smallest[lid] = low;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint width = LOCAL_SIZE / 2; width > 0; width >>= 1) {
-        if (lid < width) {
-            largest[lid] = max(largest[lid], largest[lid + width]);
-            smallest[lid] = min(smallest[lid], smallest[lid + width]);
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    lovasz_reduce_bounds(largest, smallest, lid);
     if (lid == 0) {
         size_t at = 2 * ((size_t)k * blocks + block);
         partials[at] = largest[0];
@@ -77,14 +82,7 @@ __kernel void segment_cuts(__global const ulong *partials, __global const uint *
     }
     largest[lid] = high;
     smallest[lid] = low;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint width = LOCAL_SIZE / 2; width > 0; width >>= 1) {
-        if (lid < width) {
-            largest[lid] = max(largest[lid], largest[lid + width]);
-            smallest[lid] = min(smallest[lid], smallest[lid + width]);
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    lovasz_reduce_bounds(largest, smallest, lid);
     if (lid == 0) cuts[k] = segments[(size_t)k * SEGMENT_FIELDS + SEG_FG_COUNT] > 0 ? largest[0] : smallest[0];
 }
 
@@ -115,34 +113,6 @@ __kernel void count_kept(__global const float *values, __global const int *class
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (lid == 0) block_counts[(size_t)k * blocks + block] = partial[0];
-}
-
-// block_offsets: exclusive prefix of block_counts within each segment; kept[k]: the total.
-// One work-group per segment.
-__kernel void scan_kept(__global const uint *block_counts, __global uint *block_offsets,
-                        __global uint *kept, uint blocks) {
-    __local uint values[LOCAL_SIZE];
-    uint lid = get_local_id(0);
-    size_t base = get_group_id(0) * (size_t)blocks;
-    uint running = 0;
-    for (uint chunk = 0; chunk < blocks; chunk += LOCAL_SIZE) {
-        uint t = chunk + lid;
-        uint own = t < blocks ? block_counts[base + t] : 0u;
-        values[lid] = own;
-        barrier(CLK_LOCAL_MEM_FENCE);
-        for (uint offset = 1; offset < LOCAL_SIZE; offset <<= 1) {
-            uint v = values[lid];
-            uint pv = lid >= offset ? values[lid - offset] : 0u;
-            barrier(CLK_LOCAL_MEM_FENCE);
-            values[lid] = v + pv;
-            barrier(CLK_LOCAL_MEM_FENCE);
-        }
-        if (t < blocks) block_offsets[base + t] = running + values[lid] - own;
-        uint chunk_total = values[LOCAL_SIZE - 1];
-        barrier(CLK_LOCAL_MEM_FENCE);
-        running += chunk_total;
-    }
-    if (lid == 0) kept[get_group_id(0)] = running;
 }
 
 // keys[(k - segment_base) * padded + position]: the kept keys of segment k in rank order.

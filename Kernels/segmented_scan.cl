@@ -1,6 +1,6 @@
 // Segmented inclusive scan of the foreground bits (bit 0 of each sorted key): counts[i] is
 // the number of foreground pixels at sorted positions <= i of i's segment, within i's tile of
-// LOCAL_SIZE * SCAN_ITEMS keys; scan_tile_carries adds what earlier tiles of the same segment
+// LOCAL_SIZE * SCAN_ITEMS keys; exclusive_scan_per_segment over the tile totals gives what earlier tiles of the same segment
 // held when a segment spans several tiles. Integer counts: exact for any segment length.
 
 #define SCAN_TILE (LOCAL_SIZE * SCAN_ITEMS)
@@ -50,17 +50,18 @@ __kernel void scan_foreground(__global const ulong *keys, __global uint *counts,
     if (lid == LOCAL_SIZE - 1) tile_totals[get_group_id(0)] = running;
 }
 
-// For segments longer than a tile: tile_carries[t] = foreground bits in the earlier tiles of
-// t's segment. One work-group per segment of `tiles_per_segment` tiles.
-__kernel void scan_tile_carries(__global const uint *tile_totals, __global uint *tile_carries,
-                                uint tiles_per_segment) {
+// offsets: the exclusive prefix sums of `counts` within each segment of `per_segment` counts;
+// totals[k]: segment k's sum. One work-group per segment. Used for the carries between scan
+// tiles (counts: the tiles' foreground totals) and for the kept keys (counts: per block).
+__kernel void exclusive_scan_per_segment(__global const uint *counts, __global uint *offsets,
+                                         __global uint *totals, uint per_segment) {
     __local uint values[LOCAL_SIZE];
     uint lid = get_local_id(0);
-    size_t base = get_group_id(0) * (size_t)tiles_per_segment;
+    size_t base = get_group_id(0) * (size_t)per_segment;
     uint running = 0;
-    for (uint chunk = 0; chunk < tiles_per_segment; chunk += LOCAL_SIZE) {
+    for (uint chunk = 0; chunk < per_segment; chunk += LOCAL_SIZE) {
         uint t = chunk + lid;
-        uint own = t < tiles_per_segment ? tile_totals[base + t] : 0u;
+        uint own = t < per_segment ? counts[base + t] : 0u;
         values[lid] = own;
         barrier(CLK_LOCAL_MEM_FENCE);
         for (uint offset = 1; offset < LOCAL_SIZE; offset <<= 1) {
@@ -70,9 +71,10 @@ __kernel void scan_tile_carries(__global const uint *tile_totals, __global uint 
             values[lid] = v + pv;
             barrier(CLK_LOCAL_MEM_FENCE);
         }
-        if (t < tiles_per_segment) tile_carries[base + t] = running + values[lid] - own;
+        if (t < per_segment) offsets[base + t] = running + values[lid] - own;
         uint chunk_total = values[LOCAL_SIZE - 1];
         barrier(CLK_LOCAL_MEM_FENCE);
         running += chunk_total;
     }
+    if (lid == 0) totals[get_group_id(0)] = running;
 }

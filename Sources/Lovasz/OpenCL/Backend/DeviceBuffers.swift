@@ -7,7 +7,7 @@ final class DeviceBuffers {
         case scores, probabilities, classOf, validPixels, segments, weights
         case keys, counts, tileTotals, tileCarries, terms, segmentLosses
         case upstream, gradient, status, placeholder
-        case boundPartials, cuts, blockCounts, blockOffsets, kept
+        case boundPartials, cuts, blockCounts, blockOffsets, kept, segmentForegroundTotals
     }
 
     let context: CLContext

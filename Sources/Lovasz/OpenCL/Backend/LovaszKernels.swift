@@ -9,14 +9,13 @@ final class LovaszKernelSet {
     let segmentBounds: CLKernel
     let segmentCuts: CLKernel
     let countKept: CLKernel
-    let scanKept: CLKernel
     let compactKeys: CLKernel
     let bitonicSortLocal: CLKernel
     let bitonicMergeGlobal: CLKernel
     let bitonicMergeGlobalX8: CLKernel
     let bitonicMergeLocal: CLKernel
     let scanForeground: CLKernel
-    let scanTileCarries: CLKernel
+    let exclusiveScanPerSegment: CLKernel
     let lovaszGradient: CLKernel
     let reduceSegmentLosses: CLKernel
     let backpropSoftmax: CLKernel
@@ -30,14 +29,13 @@ final class LovaszKernelSet {
         segmentBounds = try program.makeKernel("segment_bounds")
         segmentCuts = try program.makeKernel("segment_cuts")
         countKept = try program.makeKernel("count_kept")
-        scanKept = try program.makeKernel("scan_kept")
         compactKeys = try program.makeKernel("compact_keys")
         bitonicSortLocal = try program.makeKernel("bitonic_sort_local")
         bitonicMergeGlobal = try program.makeKernel("bitonic_merge_global")
         bitonicMergeGlobalX8 = try program.makeKernel("bitonic_merge_global_x8")
         bitonicMergeLocal = try program.makeKernel("bitonic_merge_local")
         scanForeground = try program.makeKernel("scan_foreground")
-        scanTileCarries = try program.makeKernel("scan_tile_carries")
+        exclusiveScanPerSegment = try program.makeKernel("exclusive_scan_per_segment")
         lovaszGradient = try program.makeKernel("lovasz_gradient")
         reduceSegmentLosses = try program.makeKernel("reduce_segment_losses")
         backpropSoftmax = try program.makeKernel("backprop_softmax")
@@ -46,8 +44,8 @@ final class LovaszKernelSet {
 
     /// The kernels that run with a fixed work-group size of `localSize`.
     var groupedKernels: [CLKernel] {
-        [bitonicSortLocal, bitonicMergeLocal, scanForeground, scanTileCarries, reduceSegmentLosses,
-         segmentBounds, segmentCuts, countKept, scanKept, compactKeys]
+        [bitonicSortLocal, bitonicMergeLocal, scanForeground, exclusiveScanPerSegment, reduceSegmentLosses,
+         segmentBounds, segmentCuts, countKept, compactKeys]
     }
 }
 

@@ -215,8 +215,8 @@ final class OpenCLSession: @unchecked Sendable {
         try queue.enqueue(kernels.segmentCuts, globalSize: [segmentCount * localSize], localSize: [localSize])
         try kernels.countKept.setArguments(common + [.buffer(cuts), .buffer(blockCounts)] + shapeArguments + [.count(blocks)])
         try queue.enqueue(kernels.countKept, globalSize: perBlock, localSize: groupShape)
-        try kernels.scanKept.setArguments([.buffer(blockCounts), .buffer(blockOffsets), .buffer(kept), .count(blocks)])
-        try queue.enqueue(kernels.scanKept, globalSize: [segmentCount * localSize], localSize: [localSize])
+        try kernels.exclusiveScanPerSegment.setArguments([.buffer(blockCounts), .buffer(blockOffsets), .buffer(kept), .count(blocks)])
+        try queue.enqueue(kernels.exclusiveScanPerSegment, globalSize: [segmentCount * localSize], localSize: [localSize])
         let keptCounts = try kept.read(UInt32.self, count: segmentCount, on: queue)
         trace.mark("cuts and kept counts")
 
@@ -267,8 +267,10 @@ final class OpenCLSession: @unchecked Sendable {
         try kernels.scanForeground.setArguments([.buffer(keys), .buffer(counts), .buffer(tileTotals), .count(padded)])
         try queue.enqueue(kernels.scanForeground, globalSize: [total / tile * localSize], localSize: [localSize])
         if padded > tile {
-            try kernels.scanTileCarries.setArguments([.buffer(tileTotals), .buffer(tileCarries), .count(padded / tile)])
-            try queue.enqueue(kernels.scanTileCarries, globalSize: [total / padded * localSize], localSize: [localSize])
+            let segments = total / padded
+            let sums = try buffers.buffer(.segmentForegroundTotals, bytes: segments * 4)
+            try kernels.exclusiveScanPerSegment.setArguments([.buffer(tileTotals), .buffer(tileCarries), .buffer(sums), .count(padded / tile)])
+            try queue.enqueue(kernels.exclusiveScanPerSegment, globalSize: [segments * localSize], localSize: [localSize])
         }
     }
 
