@@ -32,18 +32,6 @@ struct DemoCommand: ParsableCommand {
             """
     )
 
-    /// The backends, as spelled on the command line.
-    enum BackendArgument: String, ExpressibleByArgument, CaseIterable {
-        case auto, cpu, opencl
-        var choice: BackendChoice {
-            switch self {
-            case .auto: return .auto
-            case .cpu: return .cpu
-            case .opencl: return .opencl
-            }
-        }
-    }
-
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the pictures (created if missing).", valueName: "DIR"))
     var output: String = "lovasz-demo"
 
@@ -60,7 +48,7 @@ struct DemoCommand: ParsableCommand {
     var noise: Double?
 
     @Option(help: "The backend of the Lovász losses.")
-    var backend: BackendArgument = .auto
+    var backend: BackendChoice = .auto
 
     @Flag(name: .customLong("no-progress"), help: "Do not show training progress on stderr.")
     var noProgress = false
@@ -73,8 +61,8 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         var configuration = quick
-            ? DemoConfiguration.quick(outputDirectory: output, backend: backend.choice)
-            : DemoConfiguration(outputDirectory: output, backend: backend.choice)
+            ? DemoConfiguration.quick(outputDirectory: output, backend: backend)
+            : DemoConfiguration(outputDirectory: output, backend: backend)
         if let steps { configuration.training.steps = steps }
         if let size { configuration.imageSize = size }
         if let noise { configuration.noise = noise }

@@ -43,18 +43,6 @@ struct LossCommand: ParsableCommand {
         var interpretation: ScoreInterpretation { self == .logits ? .logits : .probabilities }
     }
 
-    /// The backends, as spelled on the command line.
-    enum BackendArgument: String, ExpressibleByArgument, CaseIterable {
-        case auto, cpu, opencl
-        var choice: BackendChoice {
-            switch self {
-            case .auto: return .auto
-            case .cpu: return .cpu
-            case .opencl: return .opencl
-            }
-        }
-    }
-
     @Option(help: ArgumentHelp("The scores: float32 .npy (float16/float64 are converted).", valueName: "S.npy"))
     var scores: String
 
@@ -88,7 +76,7 @@ struct LossCommand: ParsableCommand {
     var classWeights: String?
 
     @Option(help: "auto (a GPU through OpenCL if usable, else the CPU), cpu, or opencl (fails with status 3 if unusable).")
-    var backend: BackendArgument = .auto
+    var backend: BackendChoice = .auto
 
     @Option(help: ArgumentHelp(
         "Write d loss / d scores as float32 .npy with the scores' shape (replaced atomically).",
@@ -124,7 +112,7 @@ struct LossCommand: ParsableCommand {
 
         let engine: LovaszEngine
         do {
-            engine = try LovaszEngine(backend: backend.choice)
+            engine = try LovaszEngine(backend: backend)
         } catch {
             throw CommandFailure(status: ExitStatus.openCLUnavailable, message: error.description)
         }
