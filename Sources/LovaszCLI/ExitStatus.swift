@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Lovasz
+import LovaszNumPy
 
 /// A failure a subcommand reports with its own exit status and a one-line message.
 struct CommandFailure: Error, CustomStringConvertible {

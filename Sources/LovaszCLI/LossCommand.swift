@@ -1,5 +1,6 @@
 import ArgumentParser
 import Lovasz
+import LovaszNumPy
 
 /// `lovasz loss`: one Lovász loss (and optionally its gradient) from `.npy` files (DESIGN §4).
 struct LossCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import Lovasz
+import LovaszNumPy
 
 /// The `.npy` inputs of `lovasz loss`, read and checked against each other.
 struct LossInputs {
