@@ -9,7 +9,7 @@ import torch
 from ._engine import Classes
 from ._errors import LovaszError
 from ._op import apply_loss
-from .torch import EngineLike, _checked, _EngineHolder, _flipped, _weights
+from .torch import EngineLike, _checked, _EngineHolder, _weights
 
 MODES = ("binary", "multiclass", "multilabel")
 REDUCTIONS = ("mean", "sum", "none")
@@ -134,16 +134,9 @@ class LovaszLoss(_EngineHolder):
         return value
 
     def _hinge(self, scores, labels, vector):
-        value = apply_loss(
+        return apply_loss(
             scores, labels, loss="hinge", per_image=self.per_image or vector, per_image_values=vector,
-            ignore_index=self.ignore_index, engine=self.engine_spec)
-        if self.symmetric:
-            flipped_scores, flipped_labels = _flipped(scores, labels, self.ignore_index)
-            other = apply_loss(
-                flipped_scores, flipped_labels, loss="hinge", per_image=self.per_image or vector,
-                per_image_values=vector, ignore_index=self.ignore_index, engine=self.engine_spec)
-            value = (value + other) / 2
-        return value
+            ignore_index=self.ignore_index, symmetric=self.symmetric, engine=self.engine_spec)
 
     def _multilabel(self, scores, labels):
         if not isinstance(labels, torch.Tensor):
@@ -179,16 +172,9 @@ class LovaszLoss(_EngineHolder):
 
     def _vector_hinge(self, scores, labels):
         """One hinge loss per row of ``[G, N]`` scores."""
-        value = apply_loss(
+        return apply_loss(
             scores, labels, loss="hinge", per_image=True, per_image_values=True,
-            ignore_index=self.ignore_index, engine=self.engine_spec)
-        if self.symmetric:
-            flipped_scores, flipped_labels = _flipped(scores, labels, self.ignore_index)
-            other = apply_loss(
-                flipped_scores, flipped_labels, loss="hinge", per_image=True, per_image_values=True,
-                ignore_index=self.ignore_index, engine=self.engine_spec)
-            value = (value + other) / 2
-        return value
+            ignore_index=self.ignore_index, symmetric=self.symmetric, engine=self.engine_spec)
 
     def extra_repr(self) -> str:
         return (f"mode={self.mode!r}, per_image={self.per_image}, ignore_index={self.ignore_index}, "

@@ -38,6 +38,7 @@ def loss_op(
     per_image: bool,
     per_image_values: bool,
     ignore_index: Optional[int],
+    symmetric: bool,
     scores_are: str,
     engine: str,
     gradient: bool,
@@ -47,14 +48,16 @@ def loss_op(
 
     ``weighting``: ``"weighted"`` (the class weights give the weighted mean of the class losses,
     the C interface's definition) or ``"mmseg"`` (``mean(w_c * L_c)`` over the counted classes,
-    mmsegmentation's ``class_weight``). ``engine``: an engine spec (``""`` is the default).
+    mmsegmentation's ``class_weight``). ``symmetric`` (hinge): ``(L(x, y) + L(-x, 1 - y)) / 2``
+    in one call, so that its gradient, too, is rounded once. ``engine``: an engine spec (``""``
+    is the default).
     """
     host_scores = scores.detach().to(device="cpu", dtype=torch.float32).contiguous().numpy()
     host_labels = host_label_array(labels)
     weights = None if class_weights is None else class_weights.detach().to("cpu", torch.float32).numpy().ravel()
     compute = _Computation(
         engine_for_spec(engine), loss, classes if class_list is None else list(class_list), weights, weighting,
-        ignore_index, scores_are, gradient)
+        ignore_index, symmetric, scores_are, gradient)
     if per_image_values or (per_image and weighting == "mmseg" and weights is not None):
         values, grad = compute.each_image(host_scores, host_labels)
         if not per_image_values:
@@ -73,7 +76,7 @@ def loss_op(
 
 @loss_op.register_fake
 def _(scores, labels, class_weights, loss, classes, class_list, weighting, per_image, per_image_values,
-      ignore_index, scores_are, engine, gradient):
+      ignore_index, symmetric, scores_are, engine, gradient):
     value_shape = (scores.shape[0],) if per_image_values else ()
     value = scores.new_empty(value_shape, dtype=torch.float32)
     grad = scores.new_empty(scores.shape if gradient else (0,), dtype=torch.float32)
@@ -99,13 +102,26 @@ def host_label_array(labels: Tensor) -> np.ndarray:
 class _Computation:
     """One loss computation on the host, whole or image by image."""
 
-    def __init__(self, engine, loss, classes, weights, weighting, ignore_index, scores_are, gradient):
+    def __init__(self, engine, loss, classes, weights, weighting, ignore_index, symmetric, scores_are, gradient):
         self.engine, self.loss, self.classes = engine, loss, classes
         self.weights, self.weighting, self.ignore_index = weights, weighting, ignore_index
-        self.scores_are, self.gradient = scores_are, gradient
+        self.symmetric, self.scores_are, self.gradient = symmetric, scores_are, gradient
 
     def group(self, scores: np.ndarray, labels: np.ndarray, per_image: bool):
         """The loss of the batch (per image: their mean) and its gradient."""
+        if self.symmetric and self.loss == "hinge":
+            value, grad = self._one(scores, labels, per_image)
+            labels = np.asarray(labels).astype(np.int64)
+            flipped = 1 - labels
+            if self.ignore_index is not None:
+                flipped = np.where(labels == self.ignore_index, labels, flipped)
+            other, other_grad = self._one(-scores, flipped, per_image)
+            if grad is not None:
+                grad = (grad - other_grad) * np.float32(0.5)  # d L(-x) / dx = -L'(-x)
+            return (value + other) / 2, grad
+        return self._one(scores, labels, per_image)
+
+    def _one(self, scores: np.ndarray, labels: np.ndarray, per_image: bool):
         options = dict(per_image=per_image, ignore_index=self.ignore_index, gradient=self.gradient)
         if self.loss == "softmax":
             options.update(classes=self.classes, class_weights=self.weights, scores_are=self.scores_are)
@@ -169,11 +185,11 @@ def _backward(ctx, grad_value, _grad_of_grad):
     """``grad_output * d loss / d scores`` in float32, cast once to the scores' dtype."""
     (grad,) = ctx.saved_tensors
     if grad_value is None or grad.numel() == 0:
-        return (None,) * 13
+        return (None,) * 14
     factor = grad_value.to(torch.float32)
     if factor.dim() == 1:  # one loss per image
         factor = factor.reshape(factor.shape + (1,) * (grad.dim() - 1))
-    return ((factor * grad).to(ctx.scores_dtype),) + (None,) * 12
+    return ((factor * grad).to(ctx.scores_dtype),) + (None,) * 13
 
 
 loss_op.register_autograd(_backward, setup_context=_setup_context)
@@ -216,6 +232,7 @@ def apply_loss(
     per_image: bool = False,
     per_image_values: bool = False,
     ignore_index: Optional[int] = None,
+    symmetric: bool = False,
     scores_are: str = "logits",
     engine: str = "",
 ) -> Tensor:
@@ -227,6 +244,6 @@ def apply_loss(
     gradient = torch.is_grad_enabled() and scores.requires_grad
     arguments = (
         loss, class_name, class_list, weighting, bool(per_image), bool(per_image_values),
-        None if ignore_index is None else int(ignore_index), scores_are, engine, gradient)
+        None if ignore_index is None else int(ignore_index), bool(symmetric), scores_are, engine, gradient)
     value, _ = _LossFunction.apply(scores, labels, class_weights, arguments)
     return value

@@ -110,28 +110,9 @@ def lovasz_hinge(
     float32 0-d tensor with a gradient. ``symmetric``: ``(L(x, y) + L(-x, 1 - y)) / 2``, the
     hinge of the foreground and of the background averaged. Options as :func:`lovasz.hinge`."""
     scores, labels = _checked(scores, labels, "hinge")
-    spec = _engine_spec(engine)
-    value = apply_loss(scores, labels, loss="hinge", per_image=per_image, ignore_index=ignore_index, engine=spec)
-    if not symmetric:
-        return value
-    flipped_scores, flipped_labels = _flipped(scores, labels, ignore_index)
-    other = apply_loss(
-        flipped_scores, flipped_labels, loss="hinge", per_image=per_image, ignore_index=ignore_index, engine=spec)
-    return (value + other) / 2
-
-
-def _flipped(scores: torch.Tensor, labels: torch.Tensor, ignore_index: Optional[int]):
-    """``(-x, 1 - y)``, the ignored labels kept."""
-    if labels.dtype == torch.bool:
-        labels = labels.to(torch.uint8)
-    elif labels.dtype.is_floating_point:
-        labels = labels.to(torch.float32)
-    elif labels.dtype == torch.uint8 and ignore_index is not None and not 0 <= ignore_index <= 255:
-        labels = labels.to(torch.int64)
-    flipped = 1 - labels
-    if ignore_index is not None:
-        flipped = torch.where(labels == ignore_index, labels, flipped)
-    return -scores, flipped
+    return apply_loss(
+        scores, labels, loss="hinge", per_image=per_image, ignore_index=ignore_index, symmetric=symmetric,
+        engine=_engine_spec(engine))
 
 
 def lovasz_sigmoid(
