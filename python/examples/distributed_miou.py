@@ -39,22 +39,30 @@ def image(index):
     return features, labels
 
 
+def make_model():
+    torch.manual_seed(0)  # the same initial model everywhere
+    return torch.nn.Conv2d(CLASSES, CLASSES, 3, padding=1)
+
+
+def step(model, images, engine):
+    """Loss and backward over `images` (indices), and their confusion matrix."""
+    criterion = LovaszLoss("multiclass", per_image=True, ignore_index=IGNORE, engine=engine)
+    features = torch.stack([image(i)[0] for i in images])
+    labels = torch.stack([image(i)[1] for i in images])
+    logits = model(features)
+    loss = criterion(logits, labels)  # the mean over these images
+    loss.backward()  # under DDP, averaged over the ranks: the mean over all images
+    matrix = lovasz.ConfusionMatrix(CLASSES, ignore_index=IGNORE)
+    matrix.update(logits.argmax(1), labels)
+    return loss, matrix
+
+
 def run(rank, world_size, init_file, backend, output):
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
     engine = lovasz.Engine(backend, device=rank if backend == "opencl" else None)
-    torch.manual_seed(0)  # the same initial model everywhere
-    model = torch.nn.Conv2d(CLASSES, CLASSES, 3, padding=1)
-    parallel = torch.nn.parallel.DistributedDataParallel(model) if world_size > 1 else model
-    criterion = LovaszLoss("multiclass", per_image=True, ignore_index=IGNORE, engine=engine)
-    matrix = lovasz.ConfusionMatrix(CLASSES, ignore_index=IGNORE)
-
-    mine = range(rank, IMAGES, world_size)
-    features = torch.stack([image(i)[0] for i in mine])
-    labels = torch.stack([image(i)[1] for i in mine])
-    logits = parallel(features)
-    loss = criterion(logits, labels)  # mean over this rank's images
-    loss.backward()  # DDP averages the gradients over the ranks: the mean over all images
-    matrix.update(logits.argmax(1), labels)
+    model = make_model()
+    parallel = torch.nn.parallel.DistributedDataParallel(model)
+    _, matrix = step(parallel, range(rank, IMAGES, world_size), engine)
     all_reduce_confusion_matrix(matrix)
     if rank == 0:
         result = {
