@@ -21,7 +21,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 import torch
 
-from ._engine import engine_for_spec
+from ._engine import engine_for_spec, expected_label_shape
 
 Tensor = torch.Tensor
 
@@ -142,8 +142,9 @@ class _Computation:
         values = np.zeros(count, dtype=np.float32)
         grad = np.zeros_like(scores) if self.gradient else None
         labels = labels.reshape((count, -1)) if count else labels
+        image_labels = (1,) + expected_label_shape(self.loss, scores.shape)[1:]
         for b in range(count):
-            value, image_grad = self.group(scores[b:b + 1], labels[b:b + 1].reshape(_image_label_shape(self.loss, scores, b)), False)
+            value, image_grad = self.group(scores[b:b + 1], labels[b:b + 1].reshape(image_labels), False)
             values[b] = value
             if grad is not None:
                 grad[b:b + 1] = image_grad
@@ -167,13 +168,6 @@ class _Computation:
         return float(self.weights[counted].astype(np.float64).sum() / counted.size)
 
 
-def _image_label_shape(loss: str, scores: np.ndarray, b: int):
-    """Labels of image b as the engine's strict shape check wants them: [1, *spatial]."""
-    if loss == "softmax" or (scores.ndim >= 2 and scores.shape[1] == 1):
-        return (1,) + tuple(scores.shape[2:])
-    return (1,) + tuple(scores.shape[1:])
-
-
 def _setup_context(ctx, inputs, output):
     _, grad = output
     ctx.save_for_backward(grad)
@@ -181,22 +175,28 @@ def _setup_context(ctx, inputs, output):
     ctx.set_materialize_grads(False)
 
 
-def _backward(ctx, grad_value, _grad_of_grad):
-    """``grad_output * d loss / d scores`` in float32, cast once to the scores' dtype."""
+def _scores_gradient(ctx, grad_value):
+    """``grad_output * d loss / d scores`` in float32, cast once to the scores' dtype (``None``
+    when there is nothing to propagate)."""
     (grad,) = ctx.saved_tensors
     if grad_value is None or grad.numel() == 0:
-        return (None,) * 14
+        return None
     factor = grad_value.to(torch.float32)
-    if factor.dim() == 1:  # one loss per image
+    if factor.dim() == 1:  # one loss per image: each scales its own image's gradient
         factor = factor.reshape(factor.shape + (1,) * (grad.dim() - 1))
-    return ((factor * grad).to(ctx.scores_dtype),) + (None,) * 13
+    return (factor * grad).to(ctx.scores_dtype)
+
+
+def _backward(ctx, grad_value, _grad_of_grad):
+    return (_scores_gradient(ctx, grad_value),) + (None,) * 13
 
 
 loss_op.register_autograd(_backward, setup_context=_setup_context)
 
 
 class _LossFunction(torch.autograd.Function):
-    """The operator under autograd, in the form ``torch.func`` transforms accept."""
+    """The operator under autograd, in the form ``torch.func`` transforms accept
+    (``setup_context`` separate from ``forward``)."""
 
     @staticmethod
     def forward(scores, labels, class_weights, arguments):
@@ -204,21 +204,12 @@ class _LossFunction(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        _, grad = output
-        ctx.mark_non_differentiable(grad)
-        ctx.save_for_backward(grad)
-        ctx.scores_dtype = inputs[0].dtype
-        ctx.set_materialize_grads(False)
+        _setup_context(ctx, inputs, output)
+        ctx.mark_non_differentiable(output[1])
 
     @staticmethod
     def backward(ctx, grad_value, _grad_of_grad):
-        (grad,) = ctx.saved_tensors
-        if grad_value is None or grad.numel() == 0:
-            return None, None, None, None
-        factor = grad_value.to(torch.float32)
-        if factor.dim() == 1:
-            factor = factor.reshape(factor.shape + (1,) * (grad.dim() - 1))
-        return (factor * grad).to(ctx.scores_dtype), None, None, None
+        return _scores_gradient(ctx, grad_value), None, None, None
 
 
 def apply_loss(
