@@ -8,9 +8,9 @@ to the scores' dtype: float16 and bfloat16 scores get the gradients of float32 s
 values, rounded once, whatever the loss scale. The saved gradient is freed by the backward
 pass (a second backward without ``retain_graph=True`` raises, as for any op).
 
-:func:`apply_loss` goes through an ``autograd.Function`` with ``setup_context`` around the
-operator, so that ``torch.func.grad`` works as well as ``loss.backward()`` and
-``torch.compile(fullgraph=True)``; the operator also carries the same formula through
+:func:`apply_loss` goes through an ``autograd.Function`` with ``setup_context`` and a ``vmap``
+rule around the operator, so that ``torch.func.grad`` and ``torch.func.vmap`` work as well as
+``loss.backward()`` and ``torch.compile(fullgraph=True)``; the operator also carries the same formula through
 ``register_autograd`` for direct calls.
 """
 
@@ -210,6 +210,23 @@ class _LossFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_value, _grad_of_grad):
         return _scores_gradient(ctx, grad_value), None, None, None
+
+    @staticmethod
+    def vmap(info, in_dims, scores, labels, class_weights, arguments):
+        """Under ``torch.func.vmap``: one operator call per mapped problem, stacked."""
+        scores_dim, labels_dim, weights_dim, _ = in_dims
+
+        def take(tensor, dim, index):
+            return tensor if tensor is None or dim is None else tensor.select(dim, index)
+
+        results = [
+            loss_op(take(scores, scores_dim, i), take(labels, labels_dim, i), take(class_weights, weights_dim, i),
+                    *arguments)
+            for i in range(info.batch_size)
+        ]
+        values = torch.stack([value for value, _ in results])
+        grads = torch.stack([grad for _, grad in results])
+        return (values, grads), (0, 0)
 
 
 def apply_loss(

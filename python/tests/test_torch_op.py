@@ -129,3 +129,20 @@ def test_engines_pickle_by_backend_and_device():
     clone = pickle.loads(pickle.dumps(original))
     assert clone.backend == "cpu" and clone.spec == "cpu" and clone._handle != original._handle
     assert copy.deepcopy(original).backend == "cpu"
+
+
+def test_torch_func_vmap_and_per_sample_gradients(engine):
+    generator = torch.Generator().manual_seed(4)
+    scores = torch.randn(3, 2, 4, 5, 6, generator=generator)  # 3 problems of [2, 4, 5, 6]
+    labels = torch.randint(0, 4, (3, 2, 5, 6), generator=generator)
+
+    def loss(s, y):
+        return lovasz_softmax(s, y, engine=engine)
+
+    values = torch.func.vmap(loss)(scores, labels)
+    torch.testing.assert_close(values, torch.stack([loss(scores[i], labels[i]) for i in range(3)]), rtol=0, atol=0)
+    shared = torch.func.vmap(loss, in_dims=(0, None))(scores, labels[0])
+    torch.testing.assert_close(shared[1], loss(scores[1], labels[0]), rtol=0, atol=0)
+    per_sample = torch.func.vmap(torch.func.grad(loss))(scores, labels)
+    expected = torch.stack([torch.func.grad(loss)(scores[i], labels[i]) for i in range(3)])
+    torch.testing.assert_close(per_sample, expected, rtol=0, atol=0)
