@@ -129,6 +129,15 @@ void lovasz_options_init(lovasz_options *options);
 int32_t lovasz_engine_create(int32_t backend, lovasz_engine **engine,
                              char *message, size_t message_size);
 
+/* As lovasz_engine_create, on the OpenCL device with index device (as `lovasz devices` prints
+   them; for example a process's local rank in distributed training), whatever its kind, instead
+   of the automatic pick and LOVASZ_OPENCL_DEVICE; device -1 picks as lovasz_engine_create does.
+   An index that names no usable device gives LOVASZ_ERROR_OPENCL for LOVASZ_BACKEND_OPENCL and
+   the CPU (with the reason as fallback reason) for LOVASZ_BACKEND_AUTO; LOVASZ_BACKEND_CPU
+   ignores it. A device below -1 is LOVASZ_ERROR_BAD_INPUT. */
+int32_t lovasz_engine_create_on_device(int32_t backend, int32_t device, lovasz_engine **engine,
+                                       char *message, size_t message_size);
+
 /* Destroys an engine. NULL is allowed. No other call may be using the engine. */
 void lovasz_engine_destroy(lovasz_engine *engine);
 

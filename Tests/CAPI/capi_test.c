@@ -234,6 +234,19 @@ static void test_engines(void) {
           "an OpenCL engine, or status 3 naming OpenCL");
     lovasz_engine_destroy(opencl);
 
+    /* A device index: -2 is bad input; 999 names no device (status 3); 0 on the CPU backend is ignored. */
+    check(lovasz_engine_create_on_device(LOVASZ_BACKEND_OPENCL, -2, &bad, message, sizeof message) ==
+              LOVASZ_ERROR_BAD_INPUT && bad == NULL,
+          "device -2: status 2, no engine");
+    check(lovasz_engine_create_on_device(LOVASZ_BACKEND_OPENCL, 999, &bad, message, sizeof message) ==
+              LOVASZ_ERROR_OPENCL && bad == NULL,
+          "device 999: status 3 (no such device, or no OpenCL)");
+    lovasz_engine *on_device = NULL;
+    check(lovasz_engine_create_on_device(LOVASZ_BACKEND_CPU, 0, &on_device, message, sizeof message) ==
+              LOVASZ_OK && lovasz_engine_backend(on_device) == LOVASZ_BACKEND_CPU,
+          "the CPU backend ignores the device index");
+    lovasz_engine_destroy(on_device);
+
     /* auto: whichever backend it chose, the same hinge value. */
     lovasz_engine *automatic = NULL;
     check(lovasz_engine_create(LOVASZ_BACKEND_AUTO, &automatic, message, sizeof message) == LOVASZ_OK,

@@ -33,15 +33,19 @@ public final class LovaszEngine: Sendable {
     ///     to the CPU with the reason in ``fallbackReason``; `cpu` never touches OpenCL;
     ///     `opencl` uses any OpenCL device (PoCL's CPU device included).
     ///   - threads: CPU threads per call; by default every online processor.
+    ///   - device: an OpenCL device index as `lovasz devices` prints it (for example a
+    ///     process's local rank), used whatever its kind instead of the automatic pick and
+    ///     `LOVASZ_OPENCL_DEVICE`; `nil` (default) picks as described above. Ignored for `cpu`.
     /// - Throws: ``LovaszError/openCLUnavailable(_:)`` when `opencl` was asked for and no
-    ///   device can be used.
-    public init(backend choice: BackendChoice = .auto, threads: Int? = nil) throws(LovaszError) {
+    ///   device can be used (for `device`: it does not exist or is unusable).
+    public init(backend choice: BackendChoice = .auto, threads: Int? = nil, device: Int? = nil) throws(LovaszError) {
         self.choice = choice
         self.cpu = CPUBackend(workers: threads)
         var fallback: String?
         var openCL: OpenCLBackend?
         if choice != .cpu {
-            let selection = OpenCLDiscovery.system.selectDevice(for: choice)
+            let selection = device.map { OpenCLDiscovery.system.selectDevice(index: $0) }
+                ?? OpenCLDiscovery.system.selectDevice(for: choice)
             if let device = selection.device {
                 do {
                     openCL = try OpenCLBackend.shared(for: device)
