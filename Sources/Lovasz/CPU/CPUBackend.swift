@@ -10,9 +10,12 @@ struct CPUBackend: Sendable {
     /// Threads used for one call (at least 1).
     let workers: Int
     let scratch = CPUScratch()
+    /// How work is split and sorted (tests shrink it to reach every path on small problems).
+    let tuning: CPUSortTuning
 
-    init(workers: Int? = nil) {
+    init(workers: Int? = nil, tuning: CPUSortTuning = .standard) {
         self.workers = max(1, workers ?? Self.onlineProcessors)
+        self.tuning = tuning
     }
 
     static var onlineProcessors: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
@@ -68,7 +71,7 @@ struct CPUBackend: Sendable {
         }
 
         let segmentLosses = SegmentSorter.run(
-            problem, values: values, upstream: upstream, scratch: scratch, workers: workers)
+            problem, values: values, upstream: upstream, scratch: scratch, workers: workers, tuning: tuning)
         var total = 0.0
         for (segment, value) in zip(problem.plan.segments, segmentLosses) { total += segment.weight * value }
 

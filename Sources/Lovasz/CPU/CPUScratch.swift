@@ -10,6 +10,7 @@ final class CPUScratch: Sendable {
 
     private let floatPool = BufferPool<Float>()
     private let keyPool = BufferPool<UInt64>()
+    private let intPool = BufferPool<Int>()
 
     /// A float buffer of at least `capacity` elements, uninitialized; give the whole buffer back.
     func floats(capacity: Int) -> UnsafeMutableBufferPointer<Float> { floatPool.take(capacity) }
@@ -18,6 +19,10 @@ final class CPUScratch: Sendable {
     /// A key buffer of at least `capacity` elements, uninitialized; give the whole buffer back.
     func keys(capacity: Int) -> UnsafeMutableBufferPointer<UInt64> { keyPool.take(capacity) }
     func returnKeys(_ buffer: UnsafeMutableBufferPointer<UInt64>) { keyPool.give(buffer) }
+
+    /// An integer buffer (histograms, offsets) of at least `capacity` elements, uninitialized.
+    func ints(capacity: Int) -> UnsafeMutableBufferPointer<Int> { intPool.take(capacity) }
+    func returnInts(_ buffer: UnsafeMutableBufferPointer<Int>) { intPool.give(buffer) }
 }
 
 /// One allocation handed between the pool and the call using it.

@@ -1,0 +1,23 @@
+/// The sizes that decide how the CPU path splits and sorts its work.
+///
+/// They change only the speed, never the gradient; ``walkChunk`` also sets how the loss is
+/// summed (per chunk of sorted keys, the chunk sums in order), so the loss of a given tuning
+/// is the same number for every thread count. Tests shrink them to send small problems
+/// through every path.
+struct CPUSortTuning: Sendable, Hashable {
+    /// Segments keeping more keys than this take the MSD pass split over chunks of pixels;
+    /// smaller ones, and buckets up to this size, are sorted by LSD passes in cache.
+    var cacheResidentKeys = KeyRadixSort.cacheResidentKeys
+    /// Keys per top-level bucket aimed at when choosing the width of the MSD digit.
+    var targetBucket = 2048
+    /// The smallest chunk of pixels worth a task of its own.
+    var minimumChunkPixels = 1 << 14
+    /// Sorted keys per partial sum of the loss.
+    var walkChunk = 1 << 16
+    /// Below this many segments per thread, every thread works on each segment in turn.
+    var splitBelow = 2
+    /// Chunks of pixels per thread when threads share a segment (for balance).
+    var chunksPerWorker = 4
+
+    static let standard = CPUSortTuning()
+}
