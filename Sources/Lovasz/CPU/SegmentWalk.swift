@@ -39,9 +39,6 @@ extension SegmentWork {
 
     /// The walk over sorted positions `range`, after `foregroundBefore` foreground keys.
     ///
-    /// Four keys at a time: their counts in order, then one 4-wide division for their `g`
-    /// (the same IEEE division per lane as one at a time), then their terms in order.
-    ///
     /// - Returns: the chunk's part of the loss and its number of foreground keys.
     private func walk(
         sorted: UnsafeMutablePointer<UInt64>, range: Range<Int>, foregroundBefore: Int
@@ -50,45 +47,26 @@ extension SegmentWork {
         var union = segment.foregroundCount + range.lowerBound - foregroundBefore
         var loss = 0.0
         let weight = segment.weight
-        // `lovaszStep` with selects instead of branches (foreground and background pixels
-        // alternate at random): the same operations, so the same values. The union is at
-        // least Σδ ≥ 1 here, so its special case for a union of 0 cannot arise.
-        @inline(__always) func step(_ key: UInt64) -> (numerator: Double, denominator: Double) {
+        for r in range {
+            let key = sorted[r]
             let isForeground = SortKey.isForeground(key)
+            // `lovaszStep` with selects instead of branches (foreground and background pixels
+            // alternate at random): the same operations, so the same values. The union is at
+            // least Σδ ≥ 1 here, so its special case for a union of 0 cannot arise.
             let unionValue = Double(union)
             let numerator = isForeground ? 1.0 : Double(intersection)
             let denominator = isForeground ? unionValue : unionValue * Double(union + 1)
+            let g = numerator / denominator
             intersection -= isForeground ? 1 : 0
             union += isForeground ? 0 : 1
-            return (numerator, denominator)
-        }
-        @inline(__always) func term(_ key: UInt64, _ g: Double) {
             let error = SortKey.error(of: key)
             let active = !hinge || error > 0
             loss += active ? Double(error) * g : 0
             if let plane {
                 // ∂m/∂x is -1 for foreground, +1 for background (softmax, sigmoid and hinge alike).
-                let derivative = active ? (SortKey.isForeground(key) ? -weight : weight) * g : 0
+                let derivative = active ? (isForeground ? -weight : weight) * g : 0
                 plane[pixel(ofRank: SortKey.rank(of: key))] = Float(derivative)
             }
-        }
-        var r = range.lowerBound
-        while r + 4 <= range.upperBound {
-            let k0 = sorted[r], k1 = sorted[r + 1], k2 = sorted[r + 2], k3 = sorted[r + 3]
-            let s0 = step(k0), s1 = step(k1), s2 = step(k2), s3 = step(k3)
-            let g = SIMD4(s0.numerator, s1.numerator, s2.numerator, s3.numerator)
-                / SIMD4(s0.denominator, s1.denominator, s2.denominator, s3.denominator)
-            term(k0, g[0])
-            term(k1, g[1])
-            term(k2, g[2])
-            term(k3, g[3])
-            r += 4
-        }
-        while r < range.upperBound {
-            let key = sorted[r]
-            let s = step(key)
-            term(key, s.numerator / s.denominator)
-            r += 1
         }
         return (loss, segment.foregroundCount - foregroundBefore - intersection)
     }
