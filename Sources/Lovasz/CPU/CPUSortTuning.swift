@@ -8,8 +8,9 @@ struct CPUSortTuning: Sendable, Hashable {
     /// Segments keeping more keys than this take the MSD pass split over chunks of pixels;
     /// smaller ones, and buckets up to this size, are sorted by LSD passes in cache.
     var cacheResidentKeys = KeyRadixSort.cacheResidentKeys
-    /// Keys per top-level bucket aimed at when choosing the width of the MSD digit.
-    var targetBucket = 2048
+    /// Keys per top-level bucket aimed at when choosing the width of the MSD digit. Float
+    /// keys crowd into few exponents, so real buckets hold several times the average.
+    var targetBucket = 256
     /// The smallest chunk of pixels worth a task of its own.
     var minimumChunkPixels = 1 << 14
     /// Sorted keys per partial sum of the loss.
