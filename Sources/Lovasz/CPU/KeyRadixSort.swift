@@ -3,9 +3,9 @@
 ///
 /// Because the sort is stable and keys are created in increasing order of their low word, the
 /// result is in ascending order of the whole 64-bit key: error descending, then rank
-/// ascending. Large inputs take one most-significant-digit pass (``topDigitBits`` bits,
-/// counted while the keys are created) into buckets small enough to stay in the L2 cache
-/// with their scratch space; each bucket is then sorted by least-significant-digit passes of
+/// ascending. Large inputs take one most-significant-digit pass (up to ``topDigitBits`` bits;
+/// ``ParallelKeySort`` for a whole segment) into buckets small enough to stay in cache with
+/// their scratch space; each bucket is then sorted by least-significant-digit passes of
 /// up to 11 bits, or by insertion when tiny. Digits that are the same for every key of a
 /// bucket are skipped, and only the bits below the highest one that varies are sorted.
 enum KeyRadixSort {
