@@ -30,12 +30,12 @@ public enum LovaszError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidShape(let message): return "invalid shape: \(message)"
         case .emptyInput(let message): return "empty input: \(message)"
         case .nonFiniteScore(let position, let value):
-            return "non-finite score \(value) at position \(Self.format(position))"
+            return "non-finite score \(value) at position \(position.bracketed)"
         case .probabilityOutOfRange(let position, let value):
-            return "probability \(value) at position \(Self.format(position)) is outside [0, 1]"
+            return "probability \(value) at position \(position.bracketed) is outside [0, 1]"
         case .labelOutOfRange(let position, let label, let classes):
             let allowed = classes == 2 ? "0 or 1" : "0..<\(classes)"
-            return "label \(label) at position \(Self.format(position)) is outside \(allowed) and is not the ignore index"
+            return "label \(label) at position \(position.bracketed) is outside \(allowed) and is not the ignore index"
         case .invalidOption(let message): return "invalid option: \(message)"
         case .openCLUnavailable(let reason): return "OpenCL unavailable: \(reason)"
         case .openCL(let error): return error.description
@@ -55,9 +55,5 @@ public enum LovaszError: Error, Sendable, Equatable, CustomStringConvertible {
         guard unit >= 0 else { return "\(bytes) bytes" }
         let tenths = (value * 10).rounded()
         return "\(bytes) bytes (\(Int(tenths) / 10).\(Int(tenths) % 10) \(units[unit]))"
-    }
-
-    static func format(_ position: [Int]) -> String {
-        "[" + position.map(String.init).joined(separator: ", ") + "]"
     }
 }

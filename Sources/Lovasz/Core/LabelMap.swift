@@ -49,7 +49,7 @@ struct LabelMap: Sendable {
     ) throws(LovaszError) {
         guard labels.count == shape.pixelCount else {
             throw .invalidShape(
-                "\(labels.count) labels for \(shape.pixelCount) pixels (labels must be \(LovaszError.format(shape.labelShape)))")
+                "\(labels.count) labels for \(shape.pixelCount) pixels (labels must be \(shape.labelShape.bracketed))")
         }
         if shape.pixelCount > Int(UInt32.max) {
             throw .invalidShape("\(shape.pixelCount) pixels; at most \(UInt32.max) are supported")
