@@ -28,6 +28,8 @@ public enum NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
     case dataSizeMismatch(shape: [Int], dtype: String, expectedBytes: Int, actualBytes: Int)
     /// A shape given to the writer is negative, too large, or does not match the values.
     case invalidShape(String)
+    /// The memory for the array (`bytes` bytes) could not be allocated.
+    case outOfMemory(bytes: Int)
 
     public var description: String {
         switch self {
@@ -54,6 +56,8 @@ public enum NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(problem): shape \(shape.bracketed) of \(dtype) needs \(expected) data bytes, the file holds \(actual)"
         case .invalidShape(let message):
             return "invalid shape: \(message)"
+        case .outOfMemory(let bytes):
+            return "out of memory: cannot allocate \(bytes) bytes (\((bytes + (1 << 20) - 1) >> 20) MiB)"
         }
     }
 }

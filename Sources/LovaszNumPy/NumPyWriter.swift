@@ -31,7 +31,7 @@ public enum NumPyWriter {
     /// - Throws: ``NumPyError/invalidShape(_:)`` as ``float32Bytes(_:shape:)``, and
     ///   ``NumPyError/cannotWrite(path:reason:)`` when the file cannot be written.
     public static func writeFloat32(_ values: [Float], shape: [Int], toFile path: String) throws(NumPyError) {
-        try FileIO.writeAtomically(try float32Bytes(values, shape: shape), to: path)
+        try FileOutput(path: path).write(try float32Bytes(values, shape: shape))
     }
 
     private static func validate(count: Int, shape: [Int]) throws(NumPyError) {
