@@ -49,7 +49,7 @@ struct LossCommand: ParsableCommand {
     func run() throws {
         let inputs = try LossInputs(
             scoresPath: scores, labelsPath: labels, classWeightsPath: lossOptions.classWeights, loss: lossOptions.chosenLoss)
-        if let gradOut { try LossInputs.checkWritable(gradOut) }
+        let gradientOutput = try gradOut.map { (path) throws(CommandFailure) in try LossInputs.gradientOutput(path) }
         let options = lossOptions.options(classWeights: inputs.classWeights)
 
         let engine: LovaszEngine
@@ -63,8 +63,8 @@ struct LossCommand: ParsableCommand {
         if let reason = engine.fallbackReason {
             StandardError.print("lovasz: using the CPU: " + ExitStatus.oneLine(reason))
         }
-        if let gradOut, let gradient = outcome.gradient {
-            try NumPyWriter.writeFloat32(gradient, shape: inputs.scoreShape, toFile: gradOut)
+        if let gradientOutput, let gradient = outcome.gradient {
+            try gradientOutput.write(try NumPyWriter.float32Bytes(gradient, shape: inputs.scoreShape))
         }
         let report = LossReport(result: outcome.result, seconds: outcome.seconds)
         print(json ? report.json() : report.line(loss: options.loss, gradientFile: gradOut))

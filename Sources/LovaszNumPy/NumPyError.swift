@@ -57,7 +57,8 @@ public enum NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidShape(let message):
             return "invalid shape: \(message)"
         case .outOfMemory(let bytes):
-            return "out of memory: cannot allocate \(bytes) bytes (\((bytes + (1 << 20) - 1) >> 20) MiB)"
+            let tenths = (Double(bytes) / Double(1 << 20) * 10).rounded()
+            return "out of memory: cannot allocate \(bytes) bytes (\(Int(tenths) / 10).\(Int(tenths) % 10) MiB)"
         }
     }
 }
