@@ -8,8 +8,9 @@ import Darwin
 
 /// The `lovasz` command: Lovász losses on the CPU or through OpenCL.
 ///
-/// Exit statuses (DESIGN §4): 0 on success, 2 for bad input, a bad command line or output
-/// that cannot be written (one line `lovasz: <message>` on stderr), 3 when OpenCL was asked for and cannot be used, 1 for any
+/// Exit statuses (docs/DESIGN.md §4): 0 on success, 2 for bad input, a bad command line or
+/// output that cannot be written (one line `lovasz: <message>` on stderr), 3 when OpenCL was
+/// asked for and cannot be used, 1 for any
 /// other failure. The root is asynchronous so that any subcommand may be.
 @main
 struct LovaszCommand: AsyncParsableCommand {

@@ -118,17 +118,13 @@ public final class LovaszEngine: Sendable {
         if let openCL {
             do throws(LovaszError) {
                 let loss = try openCL.compute(problem, gradient: gradient)
-                return LossResult(
-                    loss: loss, classesCounted: problem.plan.classesCounted,
-                    segments: problem.plan.segmentCount, backend: .opencl, device: device)
+                return LossResult(problem.plan, loss: loss, backend: .opencl, device: device)
             } catch .openCL(let failure) where choice == .auto {
                 reason.withLock { $0 = "OpenCL failed (\(failure)); this call ran on the CPU" }
             }
         }
         let loss = try cpu.compute(problem, gradient: gradient)
-        return LossResult(
-            loss: loss, classesCounted: problem.plan.classesCounted,
-            segments: problem.plan.segmentCount, backend: .cpu, device: cpu.deviceName)
+        return LossResult(problem.plan, loss: loss, backend: .cpu, device: cpu.deviceName)
     }
 
     /// Computes a loss from arrays.

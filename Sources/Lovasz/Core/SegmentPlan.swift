@@ -40,6 +40,8 @@ struct SegmentPlan: Sendable {
     let imagesPerGroup: Int
     /// The number of segments.
     let segmentCount: Int
+    /// The valid pixels of all segments together (`Σ` over segments of their group's size).
+    let segmentElements: Int
     /// Distinct classes counted in at least one group.
     let classesCounted: Int
     /// Flat pixel indices (`b·S + s`) of the valid pixels of every group, in order; `nil`
@@ -85,6 +87,7 @@ struct SegmentPlan: Sendable {
 
         var validOffsets: [UInt32]? = labels.hasIgnored ? try [UInt32](fallibleCapacity: groupCount + 1) : nil
         var segmentCount = 0
+        var segmentElements = 0
         var largest = 0
         var offset = 0
         var present = [Bool](repeating: false, count: labelClasses)
@@ -99,7 +102,9 @@ struct SegmentPlan: Sendable {
                 validOffsets?.append(UInt32(offset))
                 offset += valid
                 largest = max(largest, valid)
-                segmentCount += selection.segmentCount(counts: row, valid: valid)
+                let segments = selection.segmentCount(counts: row, valid: valid)
+                segmentCount += segments
+                segmentElements += segments * valid
             }
         }
         validOffsets?.append(UInt32(offset))
@@ -107,6 +112,7 @@ struct SegmentPlan: Sendable {
         self.groupCount = groupCount
         self.imagesPerGroup = imagesPerGroup
         self.segmentCount = segmentCount
+        self.segmentElements = segmentElements
         self.classesCounted = selection.classesCounted(present: present)
         self.largestGroup = largest
         self.classCounts = classCounts
