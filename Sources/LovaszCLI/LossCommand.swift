@@ -18,8 +18,14 @@ struct LossCommand: ParsableCommand {
             classesCounted, seconds (the time spent computing, without file I/O) and segments.
 
             Exit status: 0 on success; 2 with one line `lovasz: <message>` on stderr for bad \
-            input (missing file, malformed .npy, shape mismatch, bad label, NaN, bad option); \
+            input (missing file, malformed .npy, shape mismatch, bad label, NaN, a probability \
+            outside [0, 1], bad option), memory exhaustion, or a result stdout cannot take; \
             3 when --backend opencl cannot use OpenCL. No gradient file is written on failure.
+
+            --grad-out replaces a regular file atomically (keeping its permission bits), follows \
+            symbolic links (the link stays, its target receives the file), writes through to a \
+            character device or a FIFO, and refuses a directory, a block device or a socket \
+            before any work.
 
             Example: lovasz loss --scores logits.npy --labels labels.npy --ignore-index 255 \
             --grad-out grad.npy --json
@@ -39,7 +45,7 @@ struct LossCommand: ParsableCommand {
     var backend: BackendChoice = .auto
 
     @Option(help: ArgumentHelp(
-        "Write d loss / d scores as float32 .npy with the scores' shape (replaced atomically).",
+        "Write d loss / d scores as float32 .npy with the scores' shape (a regular file is replaced atomically).",
         valueName: "G.npy"))
     var gradOut: String?
 
