@@ -48,6 +48,8 @@ extern "C" {
 #define LOVASZ_ERROR_BAD_INPUT 2
 /* OpenCL was asked for and cannot be used, or failed while computing on an OpenCL-only engine. */
 #define LOVASZ_ERROR_OPENCL 3
+/* A buffer could not be allocated (the message says how many bytes); the engine stays usable. */
+#define LOVASZ_ERROR_OUT_OF_MEMORY 4
 
 /* Backends (lovasz_engine_create, lovasz_engine_backend). */
 /* A GPU through OpenCL when one is usable, otherwise the CPU (see lovasz_engine_fallback_reason). */
@@ -74,7 +76,10 @@ extern "C" {
 /* Unnormalised scores: the loss applies the softmax (or sigmoid); the gradient is with respect
    to them. The hinge always takes logits. */
 #define LOVASZ_SCORES_LOGITS 0
-/* Probabilities: the gradient is with respect to the probabilities. */
+/* Probabilities: each in [0, 1] (otherwise LOVASZ_ERROR_BAD_INPUT naming the first one); the
+   gradient is with respect to the probabilities. Softmax probabilities that do not sum to one
+   over the classes are used as given, neither rejected nor normalised: each class's errors are
+   1 - p and p, and the gradient is with respect to each probability on its own. */
 #define LOVASZ_SCORES_PROBABILITIES 1
 
 /* lovasz_options.classes (Lovasz-Softmax only; the binary losses take PRESENT). */
@@ -92,7 +97,7 @@ extern "C" {
 /* An engine: created once, used from any number of threads, destroyed once. Opaque. */
 typedef struct lovasz_engine lovasz_engine;
 
-/* The options of one loss computation (DESIGN section 3). Start from lovasz_options_init:
+/* The options of one loss computation (docs/DESIGN.md section 3). Start from lovasz_options_init:
    a zeroed struct means per batch (per_image = 0) for every loss. */
 typedef struct lovasz_options {
     /* LOVASZ_SCORES_LOGITS (default) or LOVASZ_SCORES_PROBABILITIES. */
@@ -158,13 +163,16 @@ size_t lovasz_engine_fallback_reason(const lovasz_engine *engine, char *buffer, 
  *               or equal to the ignore index.
  *   options     NULL for the loss's defaults.
  *   gradient    NULL, or room for as many floats as scores: receives d loss / d scores (with
- *               respect to the logits when scores_are is LOVASZ_SCORES_LOGITS).
+ *               respect to the logits when scores_are is LOVASZ_SCORES_LOGITS). It may be
+ *               the scores' own buffer (in place) or overlap it, for every loss and backend:
+ *               the scores are then copied first (one more buffer of their size).
  *   loss_out    NULL, or receives the loss.
  *   message     NULL, or receives a NUL-terminated one-line error (truncated to message_size);
  *               "" on success.
  *
- * Returns LOVASZ_OK, LOVASZ_ERROR_BAD_INPUT, LOVASZ_ERROR_OPENCL or LOVASZ_ERROR_INTERNAL.
- * On failure *loss_out and the gradient are unspecified. */
+ * Returns LOVASZ_OK, LOVASZ_ERROR_BAD_INPUT, LOVASZ_ERROR_OPENCL, LOVASZ_ERROR_OUT_OF_MEMORY
+ * or LOVASZ_ERROR_INTERNAL. On failure *loss_out and the gradient are unspecified (the scores
+ * are never written, unless the gradient is their buffer). */
 int32_t lovasz_compute(lovasz_engine *engine, int32_t loss,
                        const float *scores, const int64_t *shape, int32_t rank,
                        const void *labels, int32_t label_type,

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Lovasz
+import LovaszNumPy
 
-/// `lovasz loss`: one Lovász loss (and optionally its gradient) from `.npy` files (DESIGN §4).
+/// `lovasz loss`: one Lovász loss (and optionally its gradient) from `.npy` files (docs/DESIGN.md §4).
 struct LossCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loss",
@@ -17,31 +18,19 @@ struct LossCommand: ParsableCommand {
             classesCounted, seconds (the time spent computing, without file I/O) and segments.
 
             Exit status: 0 on success; 2 with one line `lovasz: <message>` on stderr for bad \
-            input (missing file, malformed .npy, shape mismatch, bad label, NaN, bad option); \
+            input (missing file, malformed .npy, shape mismatch, bad label, NaN, a probability \
+            outside [0, 1], bad option), memory exhaustion, or a result stdout cannot take; \
             3 when --backend opencl cannot use OpenCL. No gradient file is written on failure.
+
+            --grad-out replaces a regular file atomically (keeping its permission bits), follows \
+            symbolic links (the link stays, its target receives the file), writes through to a \
+            character device or a FIFO, and refuses a directory, a block device or a socket \
+            before any work.
 
             Example: lovasz loss --scores logits.npy --labels labels.npy --ignore-index 255 \
             --grad-out grad.npy --json
             """
     )
-
-    /// The losses, as spelled on the command line.
-    enum LossArgument: String, ExpressibleByArgument, CaseIterable {
-        case softmax, hinge, sigmoid
-        var loss: LovaszLoss {
-            switch self {
-            case .softmax: return .softmax
-            case .hinge: return .hinge
-            case .sigmoid: return .sigmoid
-            }
-        }
-    }
-
-    /// How the scores are read, as spelled on the command line.
-    enum ScoresArgument: String, ExpressibleByArgument, CaseIterable {
-        case logits, probabilities
-        var interpretation: ScoreInterpretation { self == .logits ? .logits : .probabilities }
-    }
 
     @Option(help: ArgumentHelp("The scores: float32 .npy (float16/float64 are converted).", valueName: "S.npy"))
     var scores: String
@@ -49,66 +38,25 @@ struct LossCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The labels: .npy of any integer dtype (or bool).", valueName: "Y.npy"))
     var labels: String
 
-    @Option(help: "The loss.")
-    var loss: LossArgument = .softmax
-
-    @Option(help: "Whether the scores are logits or probabilities (the hinge takes logits); the gradient is with respect to them.")
-    var scoresAre: ScoresArgument = .logits
-
-    @Option(
-        help: ArgumentHelp(
-            "The classes counted by the softmax loss: present (those with a pixel in the group), all, or a list such as 0,3,7 (always counted). (default: present)",
-            valueName: "present|all|0,3,7"),
-        transform: LossCommand.parseClasses)
-    var classes: ClassSelection = .present
-
-    @Flag(
-        inversion: .prefixedNo,
-        help: "One group per image, the loss being the mean over images (default: off for softmax, on for hinge and sigmoid).")
-    var perImage: Bool?
-
-    @Option(
-        parsing: .unconditional,
-        help: ArgumentHelp("Pixels with this label are left out: no loss, zero gradient (may be negative).", valueName: "N"))
-    var ignoreIndex: Int?
-
-    @Option(help: ArgumentHelp("Softmax only: a 1-d .npy of C non-negative class weights (a weighted mean).", valueName: "W.npy"))
-    var classWeights: String?
+    @OptionGroup(title: "Loss options")
+    var lossOptions: LossOptionArguments
 
     @Option(help: "auto (a GPU through OpenCL if usable, else the CPU), cpu, or opencl (fails with status 3 if unusable).")
     var backend: BackendChoice = .auto
 
     @Option(help: ArgumentHelp(
-        "Write d loss / d scores as float32 .npy with the scores' shape (replaced atomically).",
+        "Write d loss / d scores as float32 .npy with the scores' shape (a regular file is replaced atomically).",
         valueName: "G.npy"))
     var gradOut: String?
 
     @Flag(help: "Print one JSON object instead of a line of text.")
     var json = false
 
-    /// Parses `--classes`: `present`, `all` or a comma-separated list of class indices.
-    static func parseClasses(_ text: String) throws -> ClassSelection {
-        let trimmed = text.filter { !$0.isWhitespace }
-        switch trimmed.lowercased() {
-        case "present": return .present
-        case "all": return .all
-        default: break
-        }
-        let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false)
-        let classes = parts.compactMap { Int($0) }
-        guard !trimmed.isEmpty, classes.count == parts.count, classes.allSatisfy({ $0 >= 0 }) else {
-            throw ValidationError("expected present, all, or class indices separated by commas such as 0,3,7")
-        }
-        return .explicit(classes)
-    }
-
     func run() throws {
         let inputs = try LossInputs(
-            scoresPath: scores, labelsPath: labels, classWeightsPath: classWeights, loss: loss.loss)
-        if let gradOut { try LossInputs.checkWritable(gradOut) }
-        let options = LossOptions(
-            loss: loss.loss, scoresAre: scoresAre.interpretation, classes: classes,
-            classWeights: inputs.classWeights, perImage: perImage, ignoreIndex: ignoreIndex)
+            scoresPath: scores, labelsPath: labels, classWeightsPath: lossOptions.classWeights, loss: lossOptions.chosenLoss)
+        let gradientOutput = try gradOut.map { (path) throws(CommandFailure) in try LossInputs.gradientOutput(path) }
+        let options = lossOptions.options(classWeights: inputs.classWeights)
 
         let engine: LovaszEngine
         do {
@@ -119,12 +67,12 @@ struct LossCommand: ParsableCommand {
         let outcome = try inputs.compute(with: engine, options: options, gradient: gradOut != nil)
         // Said after the computation, so that a failure prints its one line only.
         if let reason = engine.fallbackReason {
-            ExitStatus.printError("lovasz: using the CPU: " + ExitStatus.oneLine(reason))
+            StandardError.print("lovasz: using the CPU: " + ExitStatus.oneLine(reason))
         }
-        if let gradOut, let gradient = outcome.gradient {
-            try NumPyWriter.writeFloat32(gradient, shape: inputs.scoreShape, toFile: gradOut)
+        if let gradientOutput, let gradient = outcome.gradient {
+            try gradientOutput.write(try NumPyWriter.float32Bytes(gradient, shape: inputs.scoreShape))
         }
         let report = LossReport(result: outcome.result, seconds: outcome.seconds)
-        print(json ? report.json() : report.line(loss: loss.loss, gradientFile: gradOut))
+        print(json ? report.json() : report.line(loss: options.loss, gradientFile: gradOut))
     }
 }

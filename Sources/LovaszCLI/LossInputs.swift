@@ -1,5 +1,6 @@
 import Foundation
 import Lovasz
+import LovaszNumPy
 
 /// The `.npy` inputs of `lovasz loss`, read and checked against each other.
 struct LossInputs {
@@ -15,32 +16,38 @@ struct LossInputs {
 
     /// Reads the files and checks dtypes and shapes.
     ///
+    /// Every header is read and checked, against the others too, before any data is read:
+    /// a mismatch costs no large read or allocation.
+    ///
     /// - Throws: ``CommandFailure`` with status 2 naming the file and the problem: unreadable
     ///   or malformed `.npy`, scores that are not floating point, labels that are not
-    ///   integers, label and score shapes that do not fit `loss`, weights that are not 1-d.
+    ///   integers, label and score shapes that do not fit `loss`, weights that are not 1-d,
+    ///   data that does not fit in memory.
     init(scoresPath: String, labelsPath: String, classWeightsPath: String?, loss: LovaszLoss) throws(CommandFailure) {
-        let scores = try Self.read(scoresPath, role: "scores")
-        guard let values = scores.floats else {
+        let scoresFile = try Self.open(scoresPath, role: "scores")
+        guard scoresFile.dtype.scalarType.isFloatingPoint else {
             throw .badInput(
-                "the scores '\(scoresPath)' hold \(scores.dtype); scores must be float32 (float16 and float64 are converted)")
+                "the scores '\(scoresPath)' hold \(scoresFile.dtype); scores must be float32 (float16 and float64 are converted)")
         }
-        let labels = try Self.read(labelsPath, role: "labels")
-        guard labels.dtype.scalarType.isInteger || labels.dtype.scalarType == .bool else {
-            throw .badInput("the labels '\(labelsPath)' hold \(labels.dtype); labels must be integers (any integer dtype, or bool)")
+        let labelsFile = try Self.open(labelsPath, role: "labels")
+        guard labelsFile.dtype.scalarType.isInteger || labelsFile.dtype.scalarType == .bool else {
+            throw .badInput("the labels '\(labelsPath)' hold \(labelsFile.dtype); labels must be integers (any integer dtype, or bool)")
         }
-        try Self.checkShapes(scores: scores.shape, labels: labels.shape, loss: loss, scoresPath: scoresPath, labelsPath: labelsPath)
+        try Self.checkShapes(
+            scores: scoresFile.shape, labels: labelsFile.shape, loss: loss, scoresPath: scoresPath, labelsPath: labelsPath)
+        let weightsFile = try classWeightsPath.map { (path) throws(CommandFailure) in try Self.open(path, role: "class weights") }
+        if let weightsFile, weightsFile.shape.count != 1 || weightsFile.dtype.scalarType == .bool {
+            throw .badInput(
+                "the class weights '\(weightsFile.path)' are \(weightsFile.dtype) of shape \(weightsFile.shape.bracketed); "
+                    + "they must be a 1-d numeric array of one weight per class")
+        }
 
-        var weights: [Float]?
-        if let classWeightsPath {
-            let file = try Self.read(classWeightsPath, role: "class weights")
-            guard file.shape.count == 1, let converted = Self.floats(file.elements) else {
-                throw .badInput(
-                    "the class weights '\(classWeightsPath)' are \(file.dtype) of shape \(Self.format(file.shape)); "
-                        + "they must be a 1-d numeric array of one weight per class")
-            }
-            weights = converted
+        let scores = try Self.read(scoresFile, role: "scores")
+        let labels = try Self.read(labelsFile, role: "labels")
+        self.classWeights = try weightsFile.map { (file) throws(CommandFailure) in
+            Self.floats(try Self.read(file, role: "class weights").elements) ?? []
         }
-        self.scores = values
+        self.scores = scores.floats ?? []
         self.scoreShape = scores.shape
         self.scoreType = scores.dtype
         if case .bool(let flags) = labels.elements {
@@ -48,7 +55,6 @@ struct LossInputs {
         } else {
             self.labels = labels.elements
         }
-        self.classWeights = weights
     }
 
     /// The result of one computation.
@@ -64,7 +70,7 @@ struct LossInputs {
     /// - Throws: ``LovaszError`` from the engine (bad labels, NaN scores, bad options), or a
     ///   ``CommandFailure`` for a non-finite value that appeared converting float16/float64.
     func compute(with engine: LovaszEngine, options: LossOptions, gradient wantsGradient: Bool) throws -> Outcome {
-        var gradient = wantsGradient ? [Float](repeating: 0, count: scores.count) : nil
+        var gradient = wantsGradient ? try [Float](fallibleRepeating: 0, count: scores.count) : nil
         let clock = ContinuousClock()
         let start = clock.now
         let result: LossResult
@@ -87,8 +93,7 @@ struct LossInputs {
             guard case .nonFiniteScore = error, scoreType.scalarType != .float32 else { throw error }
             throw CommandFailure.badInput("\(error) (after converting the \(scoreType) scores to float32)")
         }
-        let elapsed = start.duration(to: clock.now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = start.duration(to: clock.now) / .seconds(1)
         return Outcome(result: result, gradient: gradient, seconds: seconds)
     }
 
@@ -107,42 +112,49 @@ struct LossInputs {
         }
     }
 
-    /// Fails unless a file can be created at `path`: its directory exists and it is not one.
-    static func checkWritable(_ path: String) throws(CommandFailure) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw .badInput("cannot write the gradient to '\(path)': it is a directory")
-        }
-        let directory = (path as NSString).deletingLastPathComponent
-        let parent = directory.isEmpty ? "." : directory
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .badInput("cannot write the gradient to '\(path)': the directory '\(parent)' does not exist")
+    /// Where the gradient goes, checked before any work (see ``FileOutput``).
+    static func gradientOutput(_ path: String) throws(CommandFailure) -> FileOutput {
+        do {
+            return try FileOutput(path: path)
+        } catch {
+            guard case .cannotWrite(_, let reason) = error else { throw .badInput("\(error)") }
+            throw .badInput("cannot write the gradient to '\(path)': \(reason)")
         }
     }
 
-    private static func read(_ path: String, role: String) throws(CommandFailure) -> NumPyArray {
+    private static func open(_ path: String, role: String) throws(CommandFailure) -> NumPyFile {
         do {
-            return try NumPyArray(contentsOfFile: path)
+            return try NumPyFile(path: path)
         } catch {
-            if case .cannotRead(_, let reason) = error {
-                throw .badInput("cannot read the \(role) '\(path)': \(reason)")
-            }
-            throw .badInput("the \(role) '\(path)': \(error)")
+            throw failure(error, path: path, role: role)
         }
+    }
+
+    private static func read(_ file: NumPyFile, role: String) throws(CommandFailure) -> NumPyArray {
+        do {
+            return try file.read()
+        } catch {
+            throw failure(error, path: file.path, role: role)
+        }
+    }
+
+    private static func failure(_ error: NumPyError, path: String, role: String) -> CommandFailure {
+        if case .cannotRead(_, let reason) = error { return .badInput("cannot read the \(role) '\(path)': \(reason)") }
+        return .badInput("the \(role) '\(path)': \(error)")
     }
 
     private static func checkShapes(
         scores: [Int], labels: [Int], loss: LovaszLoss, scoresPath: String, labelsPath: String
     ) throws(CommandFailure) {
-        let scoresText = "the \(loss) scores '\(scoresPath)' of shape \(format(scores))"
-        let labelsText = "the labels '\(labelsPath)' have shape \(format(labels))"
+        let scoresText = "the \(loss) scores '\(scoresPath)' of shape \(scores.bracketed)"
+        let labelsText = "the labels '\(labelsPath)' have shape \(labels.bracketed)"
         if loss == .softmax {
             guard scores.count >= 2 else {
                 throw .badInput("\(scoresText) are not [B, C, ...]")
             }
             let expected = [scores[0]] + scores.dropFirst(2)
             guard labels == expected else {
-                throw .badInput("\(labelsText) but \(scoresText) need labels of shape \(format(expected))")
+                throw .badInput("\(labelsText) but \(scoresText) need labels of shape \(expected.bracketed)")
             }
             return
         }
@@ -150,8 +162,8 @@ struct LossInputs {
         if labels == scores { return }
         let squeezed = scores.count >= 2 && scores[1] == 1 ? [scores[0]] + scores.dropFirst(2) : nil
         if labels == squeezed { return }
-        let alternative = squeezed.map { " (or \(format($0)))" } ?? ""
-        throw .badInput("\(labelsText) but \(scoresText) need labels of shape \(format(scores))\(alternative)")
+        let alternative = squeezed.map { " (or \($0.bracketed))" } ?? ""
+        throw .badInput("\(labelsText) but \(scoresText) need labels of shape \(scores.bracketed)\(alternative)")
     }
 
     /// Numeric elements as `Float` (integers converted), `nil` for bool.
@@ -168,9 +180,5 @@ struct LossInputs {
         case .uint32(let v): return v.map(Float.init)
         case .uint64(let v): return v.map(Float.init)
         }
-    }
-
-    static func format(_ shape: [Int]) -> String {
-        "[" + shape.map(String.init).joined(separator: ", ") + "]"
     }
 }

@@ -30,9 +30,10 @@ struct EquivalenceCase: CustomTestStringConvertible, Sendable {
         let classes = options.loss == .softmax ? shape[1] : 2
         let pixels = shape.reduce(1, *) / batch / (options.loss == .softmax ? shape[1] : 1)
         let count = shape.reduce(1, *)
+        let probabilities = options.scoresAre == .probabilities
         let scores: [Float] = (0..<count).map { _ in
-            if let levels { return Float(Int.random(in: 0..<levels, using: &rng)) * 0.5 - 1 }
-            return Float.random(in: -3...3, using: &rng)
+            if let levels { return Float(Int.random(in: 0..<levels, using: &rng)) * 0.5 - (probabilities ? 0 : 1) }
+            return probabilities ? Float.random(in: 0...1, using: &rng) : Float.random(in: -3...3, using: &rng)
         }
         var labels = [Int32]()
         for b in 0..<batch {
@@ -71,7 +72,7 @@ let equivalenceCases: [EquivalenceCase] = [
 ]
 
 /// OpenCL against the CPU path: loss to 1e-5 relative, gradients to 1e-6 absolute, element
-/// by element (DESIGN §6).
+/// by element (docs/DESIGN.md §6).
 func expectEquivalent(_ testCase: EquivalenceCase, engine: LovaszEngine) throws {
     let (scores, labels) = testCase.makeInputs()
     let (gpu, gpuGradient) = try engine.lossAndGradient(

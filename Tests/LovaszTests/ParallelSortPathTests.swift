@@ -10,7 +10,7 @@ import Testing
 @Suite struct ParallelSortPathTests {
     static let forced = CPUSortTuning(
         cacheResidentKeys: 40, targetBucket: 4, minimumChunkPixels: 5, walkChunk: 16, splitBelow: 1000,
-        chunksPerWorker: 3)
+        chunksPerWorker: 3, singleThreadedBelow: 0)
 
     static func compute(
         _ problem: RandomProblem, options: LossOptions, backend: CPUBackend
@@ -41,6 +41,20 @@ import Testing
                 #expect(forced.gradient.map(\.bitPattern) == standard.gradient.map(\.bitPattern), "\(recipe) \(options)")
                 #expect(abs(forced.loss - standard.loss) <= 1e-12 * max(1, abs(standard.loss)), "\(recipe) \(options)")
             }
+        }
+    }
+
+    /// The standard sizes, but with threads even on small problems: segments handed out one
+    /// per thread, the cut pass split over groups, give the one-thread result bit for bit.
+    @Test(arguments: RandomProblems.all)
+    func segmentsOnSeveralThreadsMatchOneThread(recipe: RandomRecipe) throws {
+        let problem = recipe.make()
+        let threaded = CPUSortTuning(singleThreadedBelow: 0)
+        for options in problem.optionVariants {
+            let one = try Self.compute(problem, options: options, backend: CPUBackend(workers: 1))
+            let many = try Self.compute(problem, options: options, backend: CPUBackend(workers: 3, tuning: threaded))
+            #expect(many.loss.bitPattern == one.loss.bitPattern, "\(recipe) \(options)")
+            #expect(many.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(recipe) \(options)")
         }
     }
 

@@ -78,10 +78,18 @@ public final class LovaszEngine: Sendable {
     ///     equal to `options.ignoreIndex`. Any integer type.
     ///   - options: the loss and its options.
     ///   - gradient: when given, receives `∂loss/∂scores` (as many floats as `scores`); with
-    ///     respect to the logits when `options.scoresAre == .logits`.
+    ///     respect to the logits when `options.scoresAre == .logits`. It may be the scores'
+    ///     own memory (in place) or overlap it: the scores are then copied first.
     /// - Returns: the loss, the classes counted and the backend that computed it.
-    /// - Throws: ``LovaszError`` naming the first bad position for non-finite scores or
-    ///   out-of-range labels, and the problem for bad shapes or options.
+    /// - Throws: ``LovaszError`` naming the first bad position for non-finite scores,
+    ///   probabilities outside `[0, 1]` (`scoresAre: .probabilities`) or out-of-range labels,
+    ///   the problem for bad shapes or options, and ``LovaszError/outOfMemory(bytes:)`` when a
+    ///   buffer cannot be allocated (the engine stays usable).
+    ///
+    /// Probabilities are used as given: softmax probabilities that do not sum to one over the
+    /// classes are neither rejected nor normalised (as in the reference implementation's
+    /// `lovasz_softmax` on probabilities); each class's errors are `1 - p` and `p` and the
+    /// gradient is with respect to each probability on its own.
     public func compute<Label: FixedWidthInteger>(
         scores: UnsafeBufferPointer<Float>,
         shape: [Int],
@@ -89,24 +97,34 @@ public final class LovaszEngine: Sendable {
         options: LossOptions,
         gradient: UnsafeMutableBufferPointer<Float>? = nil
     ) throws(LovaszError) -> LossResult {
+        if let gradient, Self.overlap(scores, gradient) {
+            // In place (or overlapping): the backends write the gradient while they still read
+            // the scores, so they read a copy.
+            let copy = try FallibleMemory.allocate(Float.self, count: scores.count)
+            defer { copy.deallocate() }
+            _ = copy.initialize(from: scores)
+            return try compute(
+                scores: UnsafeBufferPointer(rebasing: copy[0..<scores.count]), shape: shape, labels: labels,
+                options: options, gradient: gradient)
+        }
         let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
         if let gradient, gradient.count != scores.count {
             throw .invalidShape("the gradient buffer holds \(gradient.count) floats for \(scores.count) scores")
         }
+        if options.scoresAre == .probabilities, let bad = firstOutsideUnitInterval(scores, workers: cpu.workers) {
+            if PortableMath.isNonFinite(bits: scores[bad].bitPattern) { throw problem.nonFiniteError(at: bad) }
+            throw .probabilityOutOfRange(position: problem.shape.scorePosition(bad), value: scores[bad])
+        }
         if let openCL {
             do throws(LovaszError) {
                 let loss = try openCL.compute(problem, gradient: gradient)
-                return LossResult(
-                    loss: loss, classesCounted: problem.plan.classesCounted,
-                    segments: problem.plan.segments.count, backend: .opencl, device: device)
+                return LossResult(problem.plan, loss: loss, backend: .opencl, device: device)
             } catch .openCL(let failure) where choice == .auto {
                 reason.withLock { $0 = "OpenCL failed (\(failure)); this call ran on the CPU" }
             }
         }
         let loss = try cpu.compute(problem, gradient: gradient)
-        return LossResult(
-            loss: loss, classesCounted: problem.plan.classesCounted,
-            segments: problem.plan.segments.count, backend: .cpu, device: cpu.deviceName)
+        return LossResult(problem.plan, loss: loss, backend: .cpu, device: cpu.deviceName)
     }
 
     /// Computes a loss from arrays.
@@ -142,6 +160,13 @@ public final class LovaszEngine: Sendable {
 }
 
 extension LovaszEngine {
+    /// Whether two buffers share a byte.
+    static func overlap(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeMutableBufferPointer<Float>) -> Bool {
+        guard let x = a.baseAddress, let y = b.baseAddress, !a.isEmpty, !b.isEmpty else { return false }
+        let start = UnsafePointer(y)
+        return x < start + b.count && start < x + a.count
+    }
+
     /// Times the OpenCL launch sequence with its inputs already on the device, for benchmarks.
     ///
     /// The scores and labels are uploaded once; each of the `repetitions` runs then computes

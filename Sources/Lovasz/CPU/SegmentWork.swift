@@ -23,7 +23,7 @@ struct SegmentWork {
         upstream: UnsafeMutableBufferPointer<Float>?, tuning: CPUSortTuning
     ) {
         self.segment = segment
-        self.group = problem.plan.groups[segment.group]
+        self.group = problem.plan.group(segment.group)
         self.values = values
         self.classOf = classOf
         self.validPixels = validPixels
@@ -79,9 +79,13 @@ struct SegmentWork {
                 (workspace.keys + end).update(from: workspace.keys + workspace.chunkRanks[c], count: kept)
                 end += kept
             }
-            KeyRadixSort.sortBucket(
-                workspace.keys, scratch: workspace.scratch, count: count, highBit: highBit,
-                histogram: workspace.bucketHistogram(worker: 0), cacheResident: tuning.cacheResidentKeys)
+            if count <= SegmentSorter.smallGroup {
+                insertionSort(workspace.keys, count: count)
+            } else {
+                KeyRadixSort.sortBucket(
+                    workspace.keys, scratch: workspace.scratch, count: count, highBit: highBit,
+                    histogram: workspace.bucketHistogram(worker: 0), cacheResident: tuning.cacheResidentKeys)
+            }
             sorted = workspace.keys
         } else {
             ParallelKeySort.sort(
@@ -126,6 +130,20 @@ struct SegmentWork {
             offset += end - start
         }
         return (kept, andBits, orBits)
+    }
+
+    /// Sorts `keys[0..<count]` ascending, for a handful of keys (no histogram to clear).
+    private func insertionSort(_ keys: UnsafeMutablePointer<UInt64>, count: Int) {
+        guard count > 1 else { return }
+        for i in 1..<count {
+            let key = keys[i]
+            var j = i
+            while j > 0 && keys[j - 1] > key {
+                keys[j] = keys[j - 1]
+                j -= 1
+            }
+            keys[j] = key
+        }
     }
 
     private func zeroPlane(chunks: GroupChunks, workers: Int) {

@@ -50,7 +50,7 @@ final class OpenCLSession: @unchecked Sendable {
             throw OpenCLError(status: -61, call: "plan", detail: "\(scoreCount) scores exceed the 32-bit indices of the kernels")
         }
         let table = SegmentTable(problem: problem)
-        let segmentCount = problem.plan.segments.count
+        let segmentCount = problem.plan.segmentCount
 
         // Inputs.
         let scores = try buffers.buffer(.scores, bytes: scoreCount * 4)
@@ -196,7 +196,7 @@ final class OpenCLSession: @unchecked Sendable {
     ) throws(OpenCLError) {
         let shape = problem.shape
         let localSize = configuration.localSize
-        let segmentCount = problem.plan.segments.count
+        let segmentCount = problem.plan.segmentCount
         let hinge: UInt32 = problem.options.loss == .hinge ? 1 : 0
         let common: [KernelArgument] = [.buffer(values), .buffer(classOf), .buffer(validPixels), .buffer(segments)]
         let shapeArguments: [KernelArgument] = [.count(shape.channels), .count(shape.spatial), .uint(hinge)]

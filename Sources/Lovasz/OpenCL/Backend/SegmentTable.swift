@@ -15,10 +15,10 @@ struct SegmentTable {
         let spatial = problem.shape.spatial
         let hasList = plan.validPixels != nil
         var entries = [UInt32]()
-        entries.reserveCapacity(plan.segments.count * Self.fields)
+        entries.reserveCapacity(plan.segmentCount * Self.fields)
         var largest = 1
         for segment in plan.segments {
-            let group = plan.groups[segment.group]
+            let group = plan.group(segment.group)
             largest = max(largest, group.validCount)
             entries += [
                 UInt32(group.validCount), UInt32(segment.channel), UInt32(bitPattern: segment.foregroundLabel),

@@ -1,5 +1,5 @@
 import Foundation
-import Lovasz
+import LovaszNumPy
 import LovaszTestSupport
 import Testing
 
@@ -17,6 +17,7 @@ func numPyErrorCase(_ error: NumPyError) -> String {
     case .fortranOrder: return "fortranOrder"
     case .dataSizeMismatch: return "dataSizeMismatch"
     case .invalidShape: return "invalidShape"
+    case .outOfMemory: return "outOfMemory"
     }
 }
 

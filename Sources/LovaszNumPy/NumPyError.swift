@@ -28,6 +28,8 @@ public enum NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
     case dataSizeMismatch(shape: [Int], dtype: String, expectedBytes: Int, actualBytes: Int)
     /// A shape given to the writer is negative, too large, or does not match the values.
     case invalidShape(String)
+    /// The memory for the array (`bytes` bytes) could not be allocated.
+    case outOfMemory(bytes: Int)
 
     public var description: String {
         switch self {
@@ -50,11 +52,13 @@ public enum NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .fortranOrder:
             return "the array is in Fortran (column-major) order; save a C-order array (numpy.ascontiguousarray)"
         case .dataSizeMismatch(let shape, let dtype, let expected, let actual):
-            let shapeText = "[" + shape.map(String.init).joined(separator: ", ") + "]"
             let problem = actual < expected ? "the data is truncated" : "\(actual - expected) bytes follow the data"
-            return "\(problem): shape \(shapeText) of \(dtype) needs \(expected) data bytes, the file holds \(actual)"
+            return "\(problem): shape \(shape.bracketed) of \(dtype) needs \(expected) data bytes, the file holds \(actual)"
         case .invalidShape(let message):
             return "invalid shape: \(message)"
+        case .outOfMemory(let bytes):
+            let tenths = (Double(bytes) / Double(1 << 20) * 10).rounded()
+            return "out of memory: cannot allocate \(bytes) bytes (\(Int(tenths) / 10).\(Int(tenths) % 10) MiB)"
         }
     }
 }
