@@ -35,13 +35,6 @@ final class CLCommandQueue {
         try checkCL(lovasz_clFinish(handle), "clFinish")
     }
 
-    /// Submits every command enqueued so far to the device without waiting.
-    ///
-    /// - Throws: ``OpenCLError`` from `clFlush`.
-    func flush() throws(OpenCLError) {
-        try checkCL(lovasz_clFlush(handle), "clFlush")
-    }
-
     /// Enqueues `kernel` over an ND-range, with the arguments set on it now.
     ///
     /// - Parameters:
