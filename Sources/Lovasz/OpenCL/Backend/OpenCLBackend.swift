@@ -16,18 +16,27 @@ final class OpenCLBackend: Sendable {
     ///     several chunks); by default what the device's memory allows.
     ///   - stagedTransfers: transfer through pinned host memory; by default on devices that do
     ///     not share the host's memory (tests force it on PoCL).
+    ///   - transferChunkBytes: move the scores and the gradient in chunks of whole images of
+    ///     about this many bytes (≥ 1; at least one image), overlapping the kernels; by default
+    ///     ``defaultTransferChunkBytes`` on devices that do not share the host's memory, one
+    ///     piece on the others (tests force small chunks on PoCL).
     /// - Throws: ``OpenCLError`` from any OpenCL call, with the build log for a build failure.
     init(
         device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil,
-        stagedTransfers: Bool? = nil
+        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil
     ) throws(OpenCLError) {
         let (stages, configuration) = try PipelineStages.build(for: device, programs: programs)
         self.device = device
         self.configuration = configuration
         self.pipeline = Mutex(try OpenCLPipeline(
             program: stages.program, stages: stages, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
-            stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory))
+            stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory,
+            transferChunkBytes: transferChunkBytes ?? (device.hostUnifiedMemory ? nil : Self.defaultTransferChunkBytes)))
     }
+
+    /// The transfer chunk on a discrete device: large enough to run near the bus's speed, small
+    /// enough that the first kernels start early.
+    static let defaultTransferChunkBytes = 4 << 20
 
     /// Programs built in this process, shared by every backend: one per device and build
     /// options.
@@ -53,7 +62,14 @@ final class OpenCLBackend: Sendable {
     func compute(
         _ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?
     ) throws(LovaszError) -> Double {
-        let outcome = try withPipeline { (pipeline) throws(OpenCLError) in try pipeline.run(problem, gradient: gradient) }
+        let outcome = try withPipeline { (pipeline) throws(OpenCLError) in
+            guard pipeline.trace.enabled else { return try pipeline.run(problem, gradient: gradient) }
+            let (outcome, phases) = try pipeline.profiled { () throws(OpenCLError) in
+                try pipeline.run(problem, gradient: gradient)
+            }
+            pipeline.trace.report(phases)
+            return outcome
+        }
         return try Self.loss(of: outcome, for: problem)
     }
 

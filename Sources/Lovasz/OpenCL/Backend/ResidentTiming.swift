@@ -28,6 +28,29 @@ extension OpenCLBackend {
 }
 
 extension LovaszEngine {
+    /// The device time of each phase of one OpenCL loss-and-gradient call on host arrays
+    /// (upload, plan, keys, sort, scan+gradient, back-propagation, download), from OpenCL
+    /// event profiling, for `lovasz bench --phases`.
+    ///
+    /// - Throws: ``LovaszError/openCLUnavailable(_:)`` when the engine does not use OpenCL, and
+    ///   as ``compute(scores:shape:labels:options:gradient:)``.
+    package func phaseTimes<Label: FixedWidthInteger>(
+        scores: UnsafeBufferPointer<Float>, shape: [Int], labels: UnsafeBufferPointer<Label>, options: LossOptions
+    ) throws(LovaszError) -> PhaseTimes {
+        guard let openCL else {
+            throw .openCLUnavailable(fallbackReason ?? "the engine computes on the CPU")
+        }
+        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
+        var gradient = [Float](repeating: 0, count: problem.shape.scoreCount)
+        let (outcome, phases) = try gradient.withUnsafeMutableBufferPointer { (gradient) throws(LovaszError) in
+            try openCL.withPipeline { (pipeline) throws(OpenCLError) in
+                try pipeline.profiled { () throws(OpenCLError) in try pipeline.run(problem, gradient: gradient) }
+            }
+        }
+        _ = try OpenCLBackend.loss(of: outcome, for: problem)
+        return phases
+    }
+
     /// Times the OpenCL launch sequence with its inputs already on the device, for benchmarks
     /// (`lovasz bench`).
     ///

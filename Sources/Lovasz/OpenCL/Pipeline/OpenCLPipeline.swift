@@ -10,21 +10,29 @@
 // @unchecked Sendable: every access happens inside OpenCLBackend's Mutex, one thread at a time.
 final class OpenCLPipeline: @unchecked Sendable {
     let context: CLContext
-    let queue: PipelineQueue
+    /// The queues in use: ``plainQueue``, or a profiling one inside ``profiled(_:)``.
+    private(set) var queue: PipelineQueue
+    private let plainQueue: PipelineQueue
+    private var profilingQueue: PipelineQueue?
     let stages: PipelineStages
     let configuration: KernelConfiguration
     let buffers: DeviceBuffers
     let transfers: TransferStage
     /// At most this many keys per chunk, when set.
     let chunkKeyLimit: Int?
+    /// The scores and the gradient move in chunks of whole images of about this many bytes,
+    /// overlapping the kernels; in one piece when nil.
+    let transferChunkBytes: Int?
     let trace = OpenCLTrace()
 
     init(
         program: CLProgram, stages: PipelineStages, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil,
-        stagedTransfers: Bool
+        stagedTransfers: Bool, transferChunkBytes: Int?
     ) throws(OpenCLError) {
         self.context = program.context
-        self.queue = PipelineQueue(try CLCommandQueue(context: program.context))
+        self.plainQueue = try PipelineQueue(context: program.context)
+        self.queue = plainQueue
+        self.transferChunkBytes = transferChunkBytes
         self.stages = stages
         self.configuration = configuration
         self.buffers = DeviceBuffers(context: program.context)
@@ -45,6 +53,17 @@ final class OpenCLPipeline: @unchecked Sendable {
         let weights: CLBuffer
         /// The largest group's valid pixel count (at least 1).
         let largestGroup: Int
+        /// The images of each transfer chunk.
+        let chunks: ImageChunks
+        /// For each chunk, the upload of its scores.
+        let scoresUploaded: [CLEvent]
+    }
+
+    /// The gradient of the scores on the device, and for each transfer chunk the commands
+    /// that write its part.
+    struct GradientOutput {
+        let buffer: CLBuffer
+        let ready: [[CLEvent]]
     }
 
     /// Computes the loss of `problem` and, when `gradient` is given, `∂loss/∂scores` into it.
@@ -54,7 +73,10 @@ final class OpenCLPipeline: @unchecked Sendable {
         let output = try launch(problem, inputs: inputs, computeGradient: gradient != nil)
         queue.phase = .download
         if let gradient, let output {
-            try transfers.download(output, into: UnsafeMutableRawBufferPointer(gradient), on: queue)
+            try transfers.download(
+                output.buffer, into: UnsafeMutableRawBufferPointer(gradient),
+                chunks: inputs.chunks.byteRanges(bytesPerImage: problem.shape.channels * problem.shape.spatial * 4),
+                ready: output.ready, on: queue)
         }
         trace.mark("launch sequence and gradient read back")
         let outcome = try readOutcome(problem)
@@ -72,7 +94,11 @@ final class OpenCLPipeline: @unchecked Sendable {
         queue.phase = .upload
         let table = SegmentTable(problem: problem)
         let scores = try buffers.buffer(.scores, bytes: shape.scoreCount * 4)
-        try transfers.enqueueUpload(UnsafeRawBufferPointer(problem.scores), to: scores, on: queue)
+        let bytesPerImage = shape.channels * shape.spatial * 4
+        let chunks = ImageChunks(batch: shape.batch, bytesPerImage: bytesPerImage, chunkBytes: transferChunkBytes)
+        let uploaded = try transfers.enqueueUpload(
+            UnsafeRawBufferPointer(problem.scores), to: scores, chunks: chunks.byteRanges(bytesPerImage: bytesPerImage),
+            on: queue)
         let classOf = try buffers.buffer(.classOf, bytes: shape.pixelCount * 4)
         try queue.write(problem.labels.classOf, to: classOf)
         var validPixels = try buffers.buffer(.placeholder, bytes: 16)
@@ -89,13 +115,13 @@ final class OpenCLPipeline: @unchecked Sendable {
         trace.mark("uploads enqueued")
         return Inputs(
             scores: scores, classOf: classOf, validPixels: validPixels, segments: segments, weights: weights,
-            largestGroup: table.largestGroup)
+            largestGroup: table.largestGroup, chunks: chunks, scoresUploaded: uploaded)
     }
 
     /// Enqueues the launch sequence on inputs already on the device.
     ///
-    /// - Returns: the buffer of `∂loss/∂scores` ([B, C, S]) when `computeGradient`.
-    func launch(_ problem: LossProblem, inputs: Inputs, computeGradient: Bool) throws(OpenCLError) -> CLBuffer? {
+    /// - Returns: `∂loss/∂scores` ([B, C, S]) when `computeGradient`.
+    func launch(_ problem: LossProblem, inputs: Inputs, computeGradient: Bool) throws(OpenCLError) -> GradientOutput? {
         let shape = problem.shape
         let loss = problem.options.loss
         let logits = problem.options.scoresAre == .logits
@@ -105,26 +131,33 @@ final class OpenCLPipeline: @unchecked Sendable {
         queue.phase = .keys
         let status = try buffers.buffer(.status, bytes: 4)
         try queue.fill(status, with: UInt32.max, count: 1)
-        try stages.scores.enqueueFindNonFinite(scores: inputs.scores, count: scoreCount, status: status, on: queue)
-        var values = inputs.scores
-        if loss != .hinge && logits {
-            values = try buffers.buffer(.probabilities, bytes: scoreCount * 4)
+        let probabilities = loss != .hinge && logits
+        let values = probabilities ? try buffers.buffer(.probabilities, bytes: scoreCount * 4) : inputs.scores
+        let perImage = shape.channels * shape.spatial
+        // Chunk by chunk, each after its upload (while the next uploads).
+        for (images, uploaded) in zip(inputs.chunks.images, inputs.scoresUploaded) {
+            let first = images.lowerBound * perImage, count = images.count * perImage
+            try stages.scores.enqueueFindNonFinite(
+                scores: inputs.scores, first: first, count: count, status: status, waitingFor: [uploaded], on: queue)
+            guard probabilities else { continue }
             if loss == .softmax {
                 try stages.scores.enqueueSoftmax(
-                    logits: inputs.scores, probabilities: values, batch: shape.batch, classes: shape.channels,
-                    spatial: shape.spatial, on: queue)
+                    logits: inputs.scores, probabilities: values, classes: shape.channels, spatial: shape.spatial,
+                    images: images, waitingFor: [uploaded], on: queue)
             } else {
-                try stages.scores.enqueueSigmoid(logits: inputs.scores, probabilities: values, count: scoreCount, on: queue)
+                try stages.scores.enqueueSigmoid(
+                    logits: inputs.scores, probabilities: values, first: first, count: count, waitingFor: [uploaded],
+                    on: queue)
             }
         }
 
         // ∂loss/∂(probability or hinge logit), class-major [C][B·S], zero where not written.
         var output: CLBuffer?
         var upstream = try buffers.buffer(.placeholder, bytes: 16)
+        let direct = loss == .hinge || (loss == .sigmoid && !logits)
         if computeGradient {
             let gradient = try buffers.buffer(.gradient, bytes: scoreCount * 4)
             output = gradient
-            let direct = loss == .hinge || (loss == .sigmoid && !logits)
             upstream = direct ? gradient : try buffers.buffer(.upstream, bytes: scoreCount * 4)
             try queue.fill(upstream, with: Float(0), count: scoreCount)
         }
@@ -139,21 +172,50 @@ final class OpenCLPipeline: @unchecked Sendable {
                 losses: losses)
         }
 
+        guard let output else { return nil }
+        // Chunk by chunk, so that the download of each chunk overlaps the next.
         queue.phase = .backpropagation
-        if let output {
-            switch (loss, logits) {
-            case (.softmax, _):
-                try stages.backpropagation.enqueueSoftmax(
-                    probabilities: logits ? values : inputs.scores, upstream: upstream, gradient: output,
-                    batch: shape.batch, classes: shape.channels, spatial: shape.spatial, fromLogits: logits, on: queue)
-            case (.sigmoid, true):
-                try stages.backpropagation.enqueueSigmoid(
-                    probabilities: values, upstream: upstream, gradient: output, count: scoreCount, on: queue)
-            case (.hinge, _), (.sigmoid, false):
-                break
-            }
+        var ready: [[CLEvent]] = []
+        for images in inputs.chunks.images {
+            let written: CLEvent? =
+                switch (loss, logits) {
+                case (.softmax, _):
+                    try stages.backpropagation.enqueueSoftmax(
+                        probabilities: logits ? values : inputs.scores, upstream: upstream, gradient: output,
+                        batch: shape.batch, classes: shape.channels, spatial: shape.spatial, fromLogits: logits,
+                        images: images, on: queue)
+                case (.sigmoid, true):
+                    try stages.backpropagation.enqueueSigmoid(
+                        probabilities: values, upstream: upstream, gradient: output, first: images.lowerBound * perImage,
+                        count: images.count * perImage, on: queue)
+                case (.hinge, _), (.sigmoid, false):
+                    queue.lastComputeEvent
+                }
+            ready.append(written.map { [$0] } ?? [])
         }
-        return output
+        return GradientOutput(buffer: output, ready: ready)
+    }
+
+    /// Runs `body` with profiling queues, and gives the device time of every phase of the
+    /// commands it enqueued.
+    ///
+    /// - Throws: `body`'s error, or ``OpenCLError`` from creating the queues or reading the
+    ///   profiling times.
+    func profiled<R>(_ body: () throws(OpenCLError) -> R) throws(OpenCLError) -> (R, PhaseTimes) {
+        let profiling: PipelineQueue
+        if let existing = profilingQueue {
+            profiling = existing
+        } else {
+            profiling = try PipelineQueue(context: context, profiling: true)
+            profilingQueue = profiling
+        }
+        queue = profiling
+        defer { queue = plainQueue }
+        _ = profiling.takeEvents()
+        let result = try body()
+        try profiling.queue.finish()
+        try profiling.transfer.finish()
+        return (result, try PhaseTimes(profiling.takeEvents()))
     }
 
     /// Reads back the validation status and the loss (waiting for the launch sequence).
