@@ -104,7 +104,7 @@ enum BenchCaseSource {
     /// A standard workload filled with seeded data.
     case generated(BenchWorkload, BenchDataModel, seed: UInt64)
     /// `.npy` files with the loss options given on the command line.
-    case files(scores: String, labels: String, loss: BenchLossArguments)
+    case files(scores: String, labels: String, loss: LossOptionArguments)
 
     /// Generates or reads the inputs.
     ///
@@ -112,14 +112,13 @@ enum BenchCaseSource {
     func prepare() throws(CommandFailure) -> BenchCase {
         switch self {
         case .generated(let workload, let model, let seed):
-            ExitStatus.printError("lovasz bench: generating \(workload.name) \(model.rawValue) \(LossInputs.format(workload.shape))")
+            StandardError.print("lovasz bench: generating \(workload.name) \(model.rawValue) \(workload.shape.bracketed)")
             return BenchCase(BenchInputs(workload: workload, data: model, seed: seed))
         case .files(let scores, let labels, let loss):
-            ExitStatus.printError("lovasz bench: reading \(scores) and \(labels)")
-            var options = loss.options
+            StandardError.print("lovasz bench: reading \(scores) and \(labels)")
             let inputs = try LossInputs(
-                scoresPath: scores, labelsPath: labels, classWeightsPath: loss.classWeights, loss: options.loss)
-            options.classWeights = inputs.classWeights
+                scoresPath: scores, labelsPath: labels, classWeightsPath: loss.classWeights, loss: loss.chosenLoss)
+            let options = loss.options(classWeights: inputs.classWeights)
             let name = String(scores.split(separator: "/").last ?? Substring(scores))
             return BenchCase(workload: name, inputs: inputs, options: options)
         }
