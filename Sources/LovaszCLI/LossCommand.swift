@@ -2,7 +2,7 @@ import ArgumentParser
 import Lovasz
 import LovaszNumPy
 
-/// `lovasz loss`: one Lovász loss (and optionally its gradient) from `.npy` files (DESIGN §4).
+/// `lovasz loss`: one Lovász loss (and optionally its gradient) from `.npy` files (docs/DESIGN.md §4).
 struct LossCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loss",

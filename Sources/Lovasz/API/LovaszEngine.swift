@@ -122,17 +122,13 @@ public final class LovaszEngine: Sendable {
             do throws(LovaszError) {
                 let target = gradient.map { GradientBuffer(bytes: UnsafeMutableRawBufferPointer($0), type: Gradient.scoreType) }
                 let loss = try openCL.compute(problem, gradient: target)
-                return LossResult(
-                    loss: loss, classesCounted: problem.plan.classesCounted,
-                    segments: problem.plan.segments.count, backend: .opencl, device: device)
+                return LossResult(problem.plan, loss: loss, backend: .opencl, device: device)
             } catch .openCL(let failure) where choice == .auto {
                 reason.withLock { $0 = "OpenCL failed (\(failure)); this call ran on the CPU" }
             }
         }
         let loss = try computeOnCPU(problem, scores: scores, gradient: gradient)
-        return LossResult(
-            loss: loss, classesCounted: problem.plan.classesCounted,
-            segments: problem.plan.segments.count, backend: .cpu, device: cpu.deviceName)
+        return LossResult(problem.plan, loss: loss, backend: .cpu, device: cpu.deviceName)
     }
 
     /// The CPU path on float32: narrower scores are widened once, and a narrower gradient is
@@ -188,3 +184,14 @@ public final class LovaszEngine: Sendable {
         return (result, gradient)
     }
 }
+
+extension LossResult {
+    /// The result of a planned problem: its counts come from the plan, whatever the backend.
+    fileprivate init(_ plan: SegmentPlan, loss: Double, backend: Backend, device: String) {
+        self.init(
+            loss: loss, classesCounted: plan.classesCounted, segments: plan.segments.count,
+            segmentElements: plan.segments.reduce(0) { $0 + plan.groups[$1.group].validCount },
+            backend: backend, device: device)
+    }
+}
+
