@@ -69,35 +69,36 @@ final class CLBuffer {
     ///   - blocking: `true` (default) returns once `source` has been read and may be reused.
     ///     With `false` the copy is only enqueued: `source` must stay valid and unchanged until
     ///     the returned event completes (or the queue is finished).
+    ///   - events: commands (of any queue of the context) that must complete first.
     /// - Returns: the transfer's event (discardable).
     /// - Throws: ``OpenCLError`` from `clEnqueueWriteBuffer`; `CL_INVALID_VALUE` for an empty or
     ///   out-of-range transfer, before calling OpenCL.
     @discardableResult
     func write(
         from source: UnsafeRawBufferPointer, atByteOffset offset: Int = 0,
-        on queue: CLCommandQueue, blocking: Bool = true
+        on queue: CLCommandQueue, blocking: Bool = true, waitingFor events: [CLEvent] = []
     ) throws(OpenCLError) -> CLEvent {
-        try checkRange(offset: offset, count: source.count, call: "clEnqueueWriteBuffer")
-        var event: cl_event?
-        let status = lovasz_clEnqueueWriteBuffer(
-            queue.handle, handle, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE), offset, source.count,
-            source.baseAddress, 0, nil, &event)
-        return try CLEvent(status: status, event: event, call: "clEnqueueWriteBuffer")
+        try transfer("clEnqueueWriteBuffer", offset: offset, count: source.count, waitingFor: events) {
+            lovasz_clEnqueueWriteBuffer(
+                queue.handle, handle, cl_bool(blocking ? CL_TRUE : CL_FALSE), offset, source.count, source.baseAddress,
+                $0, $1, $2)
+        }
     }
 
     /// Copies `values` into the buffer at `offset` bytes and waits until the copy is done.
     ///
+    /// - Returns: the transfer's event (discardable; complete).
     /// - Throws: as ``write(from:atByteOffset:on:blocking:)``.
-    func write<T: BitwiseCopyable>(_ values: [T], atByteOffset offset: Int = 0, on queue: CLCommandQueue) throws(OpenCLError) {
-        var failure: OpenCLError?
-        values.withUnsafeBytes { bytes in
+    @discardableResult
+    func write<T: BitwiseCopyable>(_ values: [T], atByteOffset offset: Int = 0, on queue: CLCommandQueue) throws(OpenCLError) -> CLEvent {
+        let result: Result<CLEvent, OpenCLError> = values.withUnsafeBytes { bytes in
             do throws(OpenCLError) {
-                try write(from: bytes, atByteOffset: offset, on: queue, blocking: true)
+                return .success(try write(from: bytes, atByteOffset: offset, on: queue, blocking: true))
             } catch {
-                failure = error
+                return .failure(error)
             }
         }
-        if let failure { throw failure }
+        return try result.get()
     }
 
     /// Copies bytes of the buffer into host memory.
@@ -109,20 +110,32 @@ final class CLBuffer {
     ///   - blocking: `true` (default) returns with `destination` filled. With `false` the copy
     ///     is only enqueued: `destination` must stay valid, and must not be read, until the
     ///     returned event completes (or the queue is finished).
+    ///   - events: commands (of any queue of the context) that must complete first.
     /// - Returns: the transfer's event (discardable).
     /// - Throws: ``OpenCLError`` from `clEnqueueReadBuffer` (also errors of earlier commands
     ///   that surface here); `CL_INVALID_VALUE` for an empty or out-of-range transfer.
     @discardableResult
     func read(
         into destination: UnsafeMutableRawBufferPointer, fromByteOffset offset: Int = 0,
-        on queue: CLCommandQueue, blocking: Bool = true
+        on queue: CLCommandQueue, blocking: Bool = true, waitingFor events: [CLEvent] = []
     ) throws(OpenCLError) -> CLEvent {
-        try checkRange(offset: offset, count: destination.count, call: "clEnqueueReadBuffer")
+        try transfer("clEnqueueReadBuffer", offset: offset, count: destination.count, waitingFor: events) {
+            lovasz_clEnqueueReadBuffer(
+                queue.handle, handle, cl_bool(blocking ? CL_TRUE : CL_FALSE), offset, destination.count,
+                destination.baseAddress, $0, $1, $2)
+        }
+    }
+
+    /// Checks the range, then runs `enqueue` with the wait list of `events` and the place for
+    /// the new event, and wraps that event.
+    private func transfer(
+        _ call: String, offset: Int, count: Int, waitingFor events: [CLEvent],
+        _ enqueue: (cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>) -> cl_int
+    ) throws(OpenCLError) -> CLEvent {
+        try checkRange(offset: offset, count: count, call: call)
         var event: cl_event?
-        let status = lovasz_clEnqueueReadBuffer(
-            queue.handle, handle, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE), offset, destination.count,
-            destination.baseAddress, 0, nil, &event)
-        return try CLEvent(status: status, event: event, call: "clEnqueueReadBuffer")
+        let status = CLEvent.withWaitList(events) { waitCount, waitList in enqueue(waitCount, waitList, &event) }
+        return try CLEvent(status: status, event: event, call: call)
     }
 
     /// Reads `count` values of type `T` starting at `offset` bytes, waiting for them.
