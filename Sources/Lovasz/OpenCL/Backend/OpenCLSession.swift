@@ -15,6 +15,9 @@ final class OpenCLSession: @unchecked Sendable {
     private var downloadStaging: CLPinnedStaging?
     private let stagesTransfers: Bool
     private let trace = OpenCLTrace()
+    /// The radix sort for chunks whose segments exceed one bitonic work-group's local keys
+    /// (nil where the device cannot run it: the bitonic sort then sorts every chunk).
+    let radixSort: RadixSortStage?
 
     init(
         context: CLContext, kernels: LovaszKernelSet, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil,
@@ -27,6 +30,7 @@ final class OpenCLSession: @unchecked Sendable {
         self.kernels = kernels
         self.configuration = configuration
         self.buffers = DeviceBuffers(context: context)
+        self.radixSort = try RadixSortStage.make(program: kernels.program, configuration: configuration)
     }
 
     private var accumulatorBytes: Int { configuration.doubleAccumulation ? 8 : 4 }
@@ -242,7 +246,15 @@ final class OpenCLSession: @unchecked Sendable {
                 common + [.buffer(cuts), .buffer(blockOffsets), .buffer(keys)] + shapeArguments
                     + [.count(blocks), .count(padded), .count(base)])
             try queue.enqueue(kernels.compactKeys, globalSize: [blocks * localSize, count], localSize: groupShape)
-            try sort(keys: keys, total: total, padded: padded)
+            if trace.enabled { try queue.finish(); trace.mark("keys") }
+            if let radixSort, padded > configuration.localKeys {
+                // Only the kept keys; the sentinel tail of each segment is already in place.
+                let ranges = (0..<count).map { k in k * padded ..< k * padded + Int(keptCounts[base + k]) }
+                try radixSort.sort(keys: keys, ranges: ranges, queue: queue)
+            } else {
+                try sort(keys: keys, total: total, padded: padded)
+            }
+            if trace.enabled { try queue.finish(); trace.mark("sort") }
             try scanForeground(keys: keys, counts: counts, tileTotals: tileTotals, tileCarries: tileCarries, total: total, padded: padded)
             try kernels.lovaszGradient.setArguments([
                 .buffer(keys), .buffer(counts), .buffer(tileCarries), .buffer(segments), .buffer(validPixels),
@@ -306,7 +318,8 @@ final class OpenCLSession: @unchecked Sendable {
     /// a third of its memory.
     private func segmentsPerChunk(padded: Int, alignment: Int, total: Int) throws(OpenCLError) -> Int {
         let device = context.device
-        let bytesPerKey = 8 + 4 + accumulatorBytes
+        // Keys, their alternate for the radix sort, counts and terms.
+        let bytesPerKey = 8 + 8 + 4 + accumulatorBytes
         var budget = min(Int(device.maxAllocationBytes) / 8, Int(device.globalMemoryBytes / 3) / bytesPerKey)
         if let chunkKeyLimit { budget = min(budget, max(chunkKeyLimit, padded)) }
         let fitting = budget / padded

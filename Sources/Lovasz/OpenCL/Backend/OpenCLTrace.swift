@@ -7,7 +7,8 @@ import Darwin
 /// Host-side phase timings of one launch sequence, printed to stderr when the environment
 /// variable `LOVASZ_TRACE` is set (for finding where a call spends its time).
 final class OpenCLTrace {
-    private let enabled = getenv("LOVASZ_TRACE") != nil
+    /// Whether `LOVASZ_TRACE` is set (callers may then wait for the queue to time a phase).
+    let enabled = getenv("LOVASZ_TRACE") != nil
     private let clock = ContinuousClock()
     private var last: ContinuousClock.Instant
 
