@@ -16,10 +16,12 @@
 //
 // A segment is a range [begin, end) of the key array; its tiles hold RADIX_TILE keys each
 // (the last one fewer). Segment table entries (uint4): begin, end, first tile, unused.
-// Constants from the host: LOCAL_SIZE (a power of two, 16 to 256), RADIX_ITEMS (keys per
-// work-item; LOCAL_SIZE * RADIX_ITEMS <= 65535).
+// Constants from the host: RADIX_GROUP (work-items per work-group, a power of two up to 256),
+// RADIX_ITEMS (keys per work-item; RADIX_GROUP * RADIX_ITEMS <= 65535) and RADIX_SPLIT_BITS
+// (4 or 8: the digit width of one counting split; 8 needs RADIX_GROUP * 256 counters).
 
-#define RADIX_TILE (LOCAL_SIZE * RADIX_ITEMS)
+#define RADIX_TILE (RADIX_GROUP * RADIX_ITEMS)
+#define RADIX_SPLIT_BINS (1u << RADIX_SPLIT_BITS)
 #define RADIX_BINS 256
 #define RADIX_SKIP 0xFFFFFFFFu
 // One padding slot per 16 keys: the blocked reads (stride RADIX_ITEMS) hit distinct banks.
@@ -44,9 +46,9 @@ inline uint radix_pass_shift(uint pass, uint varying) {
     return RADIX_SKIP;
 }
 
-// Inclusive scan of values[0 .. LOCAL_SIZE) in place (Hillis-Steele); every work-item calls it.
+// Inclusive scan of values[0 .. RADIX_GROUP) in place (Hillis-Steele); every work-item calls it.
 inline void radix_scan_local(__local uint *values, uint lid) {
-    for (uint offset = 1; offset < LOCAL_SIZE; offset <<= 1) {
+    for (uint offset = 1; offset < RADIX_GROUP; offset <<= 1) {
         uint v = values[lid];
         uint before = lid >= offset ? values[lid - offset] : 0u;
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -55,35 +57,36 @@ inline void radix_scan_local(__local uint *values, uint lid) {
     }
 }
 
-// Stable counting split of the tile by the 4-bit digit at `shift` (0..28 in the high word).
+// Stable counting split of the tile by the RADIX_SPLIT_BITS-bit digit at `shift` of the high word.
 // keys[i] is the key at position lid * RADIX_ITEMS + i before and after. Work-item lid counts
 // its own keys in column lid of `counters` (digit-major), so the exclusive scan of the
 // counters in memory order is each (digit, work-item)'s first position: no atomics.
 inline void radix_split(ulong *keys, __local ulong *tile, __local ushort *counters, __local uint *partial,
                         uint shift, uint lid) {
-    for (uint d = 0; d < 16; ++d) counters[d * LOCAL_SIZE + lid] = 0;
+    for (uint d = 0; d < RADIX_SPLIT_BINS; ++d) counters[d * RADIX_GROUP + lid] = 0;
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint d = (uint)(keys[i] >> (32 + shift)) & 0xFu;
-        counters[d * LOCAL_SIZE + lid] += 1;
+        uint d = (uint)(keys[i] >> (32 + shift)) & (RADIX_SPLIT_BINS - 1);
+        counters[d * RADIX_GROUP + lid] += 1;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    // Work-item lid scans counters[16 lid .. 16 lid + 15] on top of the earlier ones' totals.
+    // Work-item lid scans its RADIX_SPLIT_BINS consecutive counters on top of the earlier ones' totals.
+    __local ushort *mine = counters + lid * RADIX_SPLIT_BINS;
     uint own = 0;
-    for (uint j = 0; j < 16; ++j) own += counters[16 * lid + j];
+    for (uint j = 0; j < RADIX_SPLIT_BINS; ++j) own += mine[j];
     partial[lid] = own;
     barrier(CLK_LOCAL_MEM_FENCE);
     radix_scan_local(partial, lid);
     uint running = partial[lid] - own;
-    for (uint j = 0; j < 16; ++j) {
-        uint c = counters[16 * lid + j];
-        counters[16 * lid + j] = (ushort)running;
+    for (uint j = 0; j < RADIX_SPLIT_BINS; ++j) {
+        uint c = mine[j];
+        mine[j] = (ushort)running;
         running += c;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint d = (uint)(keys[i] >> (32 + shift)) & 0xFu;
-        uint position = counters[d * LOCAL_SIZE + lid];
-        counters[d * LOCAL_SIZE + lid] = (ushort)(position + 1);
+        uint d = (uint)(keys[i] >> (32 + shift)) & (RADIX_SPLIT_BINS - 1);
+        uint position = counters[d * RADIX_GROUP + lid];
+        counters[d * RADIX_GROUP + lid] = (ushort)(position + 1);
         tile[RADIX_PAD(position)] = keys[i];
     }
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -117,8 +120,8 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
                             __global const uint *tile_segment, __global const uint *varying,
                             __global uint *histograms, __global uint *tile_bits, uint pass) {
     __local ulong tile[RADIX_LOCAL_KEYS];
-    __local ushort counters[16 * LOCAL_SIZE];
-    __local uint partial[LOCAL_SIZE];
+    __local ushort counters[RADIX_SPLIT_BINS * RADIX_GROUP];
+    __local uint partial[RADIX_GROUP];
     __local uint starts[RADIX_BINS];
     __local uint ends[RADIX_BINS];
     uint lid = get_local_id(0);
@@ -130,10 +133,10 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
     if (shift == RADIX_SKIP) return;  // the whole work-group
 
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid + i * LOCAL_SIZE;
+        uint j = lid + i * RADIX_GROUP;
         tile[RADIX_PAD(j)] = j < count ? keys[base + j] : SENTINEL_KEY;
     }
-    for (uint d = lid; d < RADIX_BINS; d += LOCAL_SIZE) { starts[d] = 0; ends[d] = 0; }
+    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) { starts[d] = 0; ends[d] = 0; }
     barrier(CLK_LOCAL_MEM_FENCE);
     ulong own[RADIX_ITEMS];
     uint all = 0xFFFFFFFFu, any = 0;
@@ -150,7 +153,7 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
         // AND, then OR, of the tile's high words.
         partial[lid] = all;
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (uint width = LOCAL_SIZE / 2; width > 0; width >>= 1) {
+        for (uint width = RADIX_GROUP / 2; width > 0; width >>= 1) {
             if (lid < width) partial[lid] &= partial[lid + width];
             barrier(CLK_LOCAL_MEM_FENCE);
         }
@@ -158,19 +161,19 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
         barrier(CLK_LOCAL_MEM_FENCE);
         partial[lid] = any;
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (uint width = LOCAL_SIZE / 2; width > 0; width >>= 1) {
+        for (uint width = RADIX_GROUP / 2; width > 0; width >>= 1) {
             if (lid < width) partial[lid] |= partial[lid + width];
             barrier(CLK_LOCAL_MEM_FENCE);
         }
         if (lid == 0) tile_bits[2 * (size_t)group + 1] = partial[0];
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    radix_split(own, tile, counters, partial, shift, lid);
-    radix_split(own, tile, counters, partial, shift + 4, lid);
+    for (uint bits = 0; bits < 8; bits += RADIX_SPLIT_BITS)
+        radix_split(own, tile, counters, partial, shift + bits, lid);
 
     // The tile holds the sorted keys; the sentinels of a short tile sort after the real keys.
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid + i * LOCAL_SIZE;
+        uint j = lid + i * RADIX_GROUP;
         if (j < count) {
             ulong key = tile[RADIX_PAD(j)];
             keys[base + j] = key;
@@ -180,7 +183,7 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint d = lid; d < RADIX_BINS; d += LOCAL_SIZE)
+    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP)
         histograms[(size_t)group * RADIX_BINS + d] = ends[d] - starts[d];
 }
 
@@ -191,22 +194,22 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
 __kernel void radix_scan(__global uint *histograms, __global const uint4 *segments,
                          __global const uint *tile_bits, __global uint *varying, uint pass) {
     __local uint totals[RADIX_BINS];
-    __local uint partial[LOCAL_SIZE];
-    __local uint partial_or[LOCAL_SIZE];
+    __local uint partial[RADIX_GROUP];
+    __local uint partial_or[RADIX_GROUP];
     uint lid = get_local_id(0);
     uint k = get_group_id(0);
     uint4 s = segments[k];
     uint tiles = (s.y - s.x + RADIX_TILE - 1) / RADIX_TILE;
     if (pass == 0) {
         uint all = 0xFFFFFFFFu, any = 0;
-        for (uint t = lid; t < tiles; t += LOCAL_SIZE) {
+        for (uint t = lid; t < tiles; t += RADIX_GROUP) {
             all &= tile_bits[2 * ((size_t)s.z + t)];
             any |= tile_bits[2 * ((size_t)s.z + t) + 1];
         }
         partial[lid] = all;
         partial_or[lid] = any;
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (uint width = LOCAL_SIZE / 2; width > 0; width >>= 1) {
+        for (uint width = RADIX_GROUP / 2; width > 0; width >>= 1) {
             if (lid < width) {
                 partial[lid] &= partial[lid + width];
                 partial_or[lid] |= partial_or[lid + width];
@@ -226,7 +229,7 @@ __kernel void radix_scan(__global uint *histograms, __global const uint4 *segmen
     }
 
     // Per digit: exclusive prefixes over the segment's tiles, and the digit's total.
-    for (uint d = lid; d < RADIX_BINS; d += LOCAL_SIZE) {
+    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) {
         uint running = 0;
         for (uint t = 0; t < tiles; ++t) {
             size_t at = ((size_t)s.z + t) * RADIX_BINS + d;
@@ -237,8 +240,8 @@ __kernel void radix_scan(__global uint *histograms, __global const uint4 *segmen
         totals[d] = running;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    // Exclusive scan of the 256 totals: RADIX_BINS / LOCAL_SIZE consecutive digits per work-item.
-    uint per = RADIX_BINS / LOCAL_SIZE;
+    // Exclusive scan of the 256 totals: RADIX_BINS / RADIX_GROUP consecutive digits per work-item.
+    uint per = RADIX_BINS / RADIX_GROUP;
     uint own = 0;
     for (uint j = 0; j < per; ++j) own += totals[lid * per + j];
     partial[lid] = own;
@@ -251,7 +254,7 @@ __kernel void radix_scan(__global uint *histograms, __global const uint4 *segmen
         running += c;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint d = lid; d < RADIX_BINS; d += LOCAL_SIZE) {
+    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) {
         uint first = s.x + totals[d];
         for (uint t = 0; t < tiles; ++t) histograms[((size_t)s.z + t) * RADIX_BINS + d] += first;
     }
@@ -273,13 +276,13 @@ __kernel void radix_downsweep(__global const ulong *source, __global ulong *dest
     if (shift == RADIX_SKIP) return;  // the whole work-group
 
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid + i * LOCAL_SIZE;
+        uint j = lid + i * RADIX_GROUP;
         if (j < count) tile[RADIX_PAD(j)] = source[base + j];
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     // offsets[d] = output position of the tile's first key with digit d, minus its position in the tile.
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid + i * LOCAL_SIZE;
+        uint j = lid + i * RADIX_GROUP;
         if (j < count) {
             uint d = radix_digit(tile[RADIX_PAD(j)], shift);
             if (j == 0 || radix_digit(tile[RADIX_PAD(j - 1)], shift) != d)
@@ -288,7 +291,7 @@ __kernel void radix_downsweep(__global const ulong *source, __global ulong *dest
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid + i * LOCAL_SIZE;
+        uint j = lid + i * RADIX_GROUP;
         if (j < count) {
             ulong key = tile[RADIX_PAD(j)];
             destination[(size_t)offsets[radix_digit(key, shift)] + j] = key;
@@ -306,7 +309,7 @@ __kernel void radix_copy_back(__global const ulong *alternate, __global ulong *k
     uint k = radix_tile(segments, tile_segment, get_group_id(0), &base, &count);
     if ((popcount(varying[k]) & 1u) != 0) return;  // 1 + popcount passes: even, already in keys
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid + i * LOCAL_SIZE;
+        uint j = lid + i * RADIX_GROUP;
         if (j < count) keys[base + j] = alternate[base + j];
     }
 }

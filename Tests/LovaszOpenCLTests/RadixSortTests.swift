@@ -57,11 +57,28 @@ struct RadixSortTests {
         return result
     }
 
-    /// The radix sort of `ranges` of `keys` on the test backend.
-    static func radixSort(_ keys: [UInt64], ranges: [Range<Int>]) throws -> [UInt64] {
+    /// The radix layouts: the device's own, a GPU's (256 work-items, two 4-bit splits) and a
+    /// CPU's (16 work-items, one 8-bit split), whatever the device.
+    enum Layout: String, CaseIterable, Sendable {
+        case device, gpu, cpu
+
+        func configuration(_ base: KernelConfiguration) -> KernelConfiguration {
+            switch self {
+            case .device: base
+            case .gpu: base.radixLayout(group: min(256, base.localSize), items: 16, splitBits: 4)
+            case .cpu: base.radixLayout(group: 16, items: 256, splitBits: 8)
+            }
+        }
+    }
+
+    /// The radix sort of `ranges` of `keys` on the test backend, with `layout`.
+    static func radixSort(_ keys: [UInt64], ranges: [Range<Int>], layout: Layout = .device) throws -> [UInt64] {
         let backend = try #require(kernelBackend)
         return try backend.withSession { (session) throws(OpenCLError) -> [UInt64] in
-            let stage = try RadixSortStage.make(program: session.kernels.program, configuration: session.configuration)
+            let configuration = layout.configuration(session.configuration)
+            let program = try OpenCLBackend.programs.program(
+                for: session.context, source: KernelConfiguration.source, options: configuration.buildOptions)
+            let stage = try RadixSortStage.make(program: program, configuration: configuration)
             guard let stage else { return keys }
             let buffer = try CLBuffer(context: session.context, byteCount: keys.count * 8)
             try buffer.write(keys, on: session.queue)
@@ -73,17 +90,25 @@ struct RadixSortTests {
     static var tile: Int { kernelBackend?.configuration.radixTile ?? 4096 }
 
     /// 0, 1, 2, tile − 1, tile, tile + 1 and 3·tile + 17 keys.
-    static var edgeSizes: [Int] { [0, 1, 2, tile - 1, tile, tile + 1, 3 * tile + 17] }
+    static func edgeSizes(_ layout: Layout) -> [Int] {
+        let tile = kernelBackend.map { layout.configuration($0.configuration).radixTile } ?? 4096
+        return [0, 1, 2, tile - 1, tile, tile + 1, 3 * tile + 17]
+    }
 
     @Test("one segment of each edge size, between untouched guard keys",
           arguments: 0..<7, Errors.allCases)
     func edgeSizes(sizeIndex: Int, errors: Errors) throws {
-        let size = Self.edgeSizes[sizeIndex]
+        for layout in Layout.allCases {
+            try edgeSize(Self.edgeSizes(layout)[sizeIndex], errors: errors, layout: layout)
+        }
+    }
+
+    func edgeSize(_ size: Int, errors: Errors, layout: Layout) throws {
         let guardKeys = 37
         let keys = Self.keys(count: size + 2 * guardKeys, errors: errors, seed: UInt64(size) &* 31 &+ 7)
         let ranges = [guardKeys ..< guardKeys + size]
-        let sorted = try Self.radixSort(keys, ranges: ranges)
-        #expect(sorted == Self.reference(keys, ranges: ranges))
+        let sorted = try Self.radixSort(keys, ranges: ranges, layout: layout)
+        #expect(sorted == Self.reference(keys, ranges: ranges), "\(size) keys, \(layout) layout")
     }
 
     @Test("many segments of mixed sizes in one launch", arguments: [Errors.uniform, .fewDistinct, .anySign])

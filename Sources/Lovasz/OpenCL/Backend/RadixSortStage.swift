@@ -25,13 +25,13 @@ final class RadixSortStage {
     private var alternate: CLBuffer?
 
     /// The radix kernels of `program`, or nil when the device cannot run them with
-    /// `configuration.localSize` work-items (the caller then sorts another way).
+    /// `configuration.radixGroup` work-items (the caller then sorts another way).
     ///
     /// - Throws: ``OpenCLError`` from `clCreateKernel` or a kernel query.
     static func make(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) -> RadixSortStage? {
         let stage = try RadixSortStage(program: program, configuration: configuration)
         for kernel in [stage.upsweep, stage.scan, stage.downsweep, stage.copyBack] {
-            if try kernel.maxWorkGroupSize < configuration.localSize { return nil }
+            if try kernel.maxWorkGroupSize < configuration.radixGroup { return nil }
         }
         return stage
     }
@@ -56,7 +56,7 @@ final class RadixSortStage {
     /// - Throws: ``OpenCLError`` from an allocation, transfer or launch.
     func sort(keys: CLBuffer, ranges: [Range<Int>], queue: CLCommandQueue) throws(OpenCLError) {
         let tile = configuration.radixTile
-        let localSize = configuration.localSize
+        let localSize = configuration.radixGroup
         guard let last = ranges.map(\.upperBound).max(), last <= Int(UInt32.max) else {
             if ranges.isEmpty { return }
             throw OpenCLError(status: -61, call: "radix sort", detail: "key positions past 2^32 - 1")
