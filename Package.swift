@@ -54,6 +54,12 @@ let package = Package(
         ),
         // The declarations of include/lovasz.h, seen from Swift (a module map only).
         .systemLibrary(name: "CLovaszAPI", path: "include"),
+        // Reading and writing NumPy `.npy` files (used by the command and the tests); it does
+        // not depend on the loss library.
+        .target(
+            name: "LovaszNumPy",
+            swiftSettings: strictSwift
+        ),
         // The C interface: `@_cdecl` functions over `LovaszEngine`, declared in include/lovasz.h.
         .target(
             name: "LovaszC",
@@ -77,6 +83,7 @@ let package = Package(
             dependencies: [
                 "Lovasz",
                 "LovaszDemo",
+                "LovaszNumPy",
                 "LovaszWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -95,6 +102,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "LovaszNumPyTests",
+            dependencies: ["LovaszNumPy", "LovaszTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "LovaszOpenCLTests",
             dependencies: ["Lovasz", "LovaszTestSupport"],
             swiftSettings: strictSwift
@@ -102,7 +114,7 @@ let package = Package(
         // Runs the built `lovasz` binary as a subprocess (exit codes, files, environment).
         .testTarget(
             name: "LovaszCLITests",
-            dependencies: ["LovaszCLI", "LovaszTestSupport", "LovaszWorkloads"],
+            dependencies: ["LovaszCLI", "LovaszNumPy", "LovaszTestSupport", "LovaszWorkloads"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -1,14 +1,15 @@
 // From the derivatives with respect to the probabilities (class-major [C][B*S]) to the
 // derivatives with respect to the scores ([B, C, S]).
 
-// Softmax, one work-item per pixel: f(k) * (G(k) - sum_c f(c) G(c)) from logits (the sum in
-// class order, as the CPU path), G(k) from probabilities.
+// Softmax, one work-item per pixel of the images first_image .. first_image + images - 1 of
+// `batch`: f(k) * (G(k) - sum_c f(c) G(c)) from logits (the sum in class order, as the CPU
+// path), G(k) from probabilities.
 __kernel void backprop_softmax(__global const float *probabilities, __global const float *upstream,
                                __global float *gradient, uint batch, uint classes, uint spatial,
-                               uint from_logits) {
-    uint pixel = get_global_id(0);
+                               uint from_logits, uint first_image, uint images) {
+    uint pixel = first_image * spatial + get_global_id(0);
     uint pixel_count = batch * spatial;
-    if (pixel >= pixel_count) return;
+    if (pixel >= (first_image + images) * spatial) return;
     uint b = pixel / spatial, s = pixel - b * spatial;
     size_t base = (size_t)b * classes * spatial + s;
     if (!from_logits) {
@@ -25,11 +26,11 @@ __kernel void backprop_softmax(__global const float *probabilities, __global con
     }
 }
 
-// Sigmoid from logits: G * (p * (1 - p)).
+// Sigmoid from logits: G * (p * (1 - p)), for the elements first .. first + count - 1.
 __kernel void backprop_sigmoid(__global const float *probabilities, __global const float *upstream,
-                               __global float *gradient, uint count) {
-    uint i = get_global_id(0);
-    if (i >= count) return;
+                               __global float *gradient, uint first, uint count) {
+    uint i = first + get_global_id(0);
+    if (i >= first + count) return;
     float p = probabilities[i];
     gradient[i] = upstream[i] * (p * (1.0f - p));
 }

@@ -18,6 +18,7 @@ struct BenchCase {
     let segmentElements: Int
     private let body: (LovaszEngine, UnsafeMutableBufferPointer<Float>) throws(LovaszError) -> LossResult
     private let residentBody: (LovaszEngine, Int) throws(LovaszError) -> [Double]
+    private let phaseBody: (LovaszEngine) throws(LovaszError) -> PhaseTimes
 
     /// A case whose labels keep their own integer type, so that the engine sees them as stored.
     ///
@@ -49,6 +50,13 @@ struct BenchCase {
                     try engine.deviceResidentTimes(
                         scores: scores, shape: shape, labels: labels, options: options, repetitions: repetitions
                     ).seconds
+                }
+            }
+        }
+        self.phaseBody = { (engine) throws(LovaszError) in
+            try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
+                try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
+                    try engine.phaseTimes(scores: scores, shape: shape, labels: labels, options: options)
                 }
             }
         }
@@ -94,6 +102,11 @@ struct BenchCase {
         try residentBody(engine, repetitions)
     }
 
+    /// The device time of each phase of one OpenCL call (``LovaszEngine/phaseTimes(scores:shape:labels:options:)``).
+    func phaseTimes(engine: LovaszEngine) throws(LovaszError) -> PhaseTimes {
+        try phaseBody(engine)
+    }
+
     /// The bytes of the float32 scores, and equally of the gradient.
     var scoreBytes: Int { scoreCount * MemoryLayout<Float>.stride }
 }
@@ -104,7 +117,7 @@ enum BenchCaseSource {
     /// A standard workload filled with seeded data.
     case generated(BenchWorkload, BenchDataModel, seed: UInt64)
     /// `.npy` files with the loss options given on the command line.
-    case files(scores: String, labels: String, loss: BenchLossArguments)
+    case files(scores: String, labels: String, loss: LossOptionArguments)
 
     /// Generates or reads the inputs.
     ///
@@ -112,14 +125,13 @@ enum BenchCaseSource {
     func prepare() throws(CommandFailure) -> BenchCase {
         switch self {
         case .generated(let workload, let model, let seed):
-            ExitStatus.printError("lovasz bench: generating \(workload.name) \(model.rawValue) \(LossInputs.format(workload.shape))")
+            StandardError.print("lovasz bench: generating \(workload.name) \(model.rawValue) \(workload.shape.bracketed)")
             return BenchCase(BenchInputs(workload: workload, data: model, seed: seed))
         case .files(let scores, let labels, let loss):
-            ExitStatus.printError("lovasz bench: reading \(scores) and \(labels)")
-            var options = loss.options
+            StandardError.print("lovasz bench: reading \(scores) and \(labels)")
             let inputs = try LossInputs(
-                scoresPath: scores, labelsPath: labels, classWeightsPath: loss.classWeights, loss: options.loss)
-            options.classWeights = inputs.classWeights
+                scoresPath: scores, labelsPath: labels, classWeightsPath: loss.classWeights, loss: loss.chosenLoss)
+            let options = loss.options(classWeights: inputs.classWeights)
             let name = String(scores.split(separator: "/").last ?? Substring(scores))
             return BenchCase(workload: name, inputs: inputs, options: options)
         }

@@ -74,16 +74,18 @@ struct RadixSortTests {
     /// The radix sort of `ranges` of `keys` on the test backend, with `layout`.
     static func radixSort(_ keys: [UInt64], ranges: [Range<Int>], layout: Layout = .device) throws -> [UInt64] {
         let backend = try #require(kernelBackend)
-        return try backend.withSession { (session) throws(OpenCLError) -> [UInt64] in
-            let configuration = layout.configuration(session.configuration)
+        return try backend.withPipeline { (pipeline) throws(OpenCLError) -> [UInt64] in
+            let configuration = layout.configuration(pipeline.configuration)
             let program = try OpenCLBackend.programs.program(
-                for: session.context, source: KernelConfiguration.source, options: configuration.buildOptions)
+                for: pipeline.context.device, source: KernelConfiguration.source, options: configuration.buildOptions)
             let stage = try RadixSortStage.make(program: program, configuration: configuration)
             guard let stage else { return keys }
-            let buffer = try CLBuffer(context: session.context, byteCount: keys.count * 8)
-            try buffer.write(keys, on: session.queue)
-            try stage.sort(keys: buffer, ranges: ranges, queue: session.queue)
-            return try buffer.read(UInt64.self, count: keys.count, on: session.queue)
+            // Another layout is another program, in a context of its own.
+            let queue = try PipelineQueue(context: program.context)
+            let buffer = try CLBuffer(context: program.context, byteCount: keys.count * 8)
+            try queue.write(keys, to: buffer)
+            try stage.enqueueSort(keys: buffer, ranges: ranges, on: queue)
+            return try queue.read(UInt64.self, count: keys.count, from: buffer)
         }
     }
 

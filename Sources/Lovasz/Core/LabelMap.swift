@@ -47,7 +47,7 @@ struct LabelMap: Sendable {
     ) throws(LovaszError) {
         guard labels.count == shape.pixelCount else {
             throw .invalidShape(
-                "\(labels.count) labels for \(shape.pixelCount) pixels (labels must be \(LovaszError.format(shape.labelShape)))")
+                "\(labels.count) labels for \(shape.pixelCount) pixels (labels must be \(shape.labelShape.bracketed))")
         }
         let labelClasses = shape.isSoftmax ? shape.channels : 2
         let ignore: Label? = ignoreIndex.flatMap { Label(exactly: $0) }

@@ -19,7 +19,7 @@ struct LossProblem {
         let shape = try ProblemShape(scores: scoreShape, loss: options.loss)
         guard scores.count == shape.scoreCount else {
             throw .invalidShape(
-                "\(scores.count) scores for the shape \(LovaszError.format(scoreShape)), which holds \(shape.scoreCount)")
+                "\(scores.count) scores for the shape \(scoreShape.bracketed), which holds \(shape.scoreCount)")
         }
         let labelMap = try LabelMap(labels: labels, shape: shape, ignoreIndex: options.ignoreIndex)
         self.plan = try SegmentPlan(shape: shape, labels: labelMap, options: options)

@@ -1,51 +1,45 @@
 import Synchronization
 
-/// The OpenCL path: one device, its context and queue, the kernels built once, and device
-/// buffers reused across calls (DESIGN §5).
+/// The OpenCL path: one device, its program and queue, and device buffers reused across
+/// calls (see ``OpenCLPipeline`` for the launch sequence).
 ///
-/// One call is one launch sequence with no host round trip between kernels: validation,
-/// probabilities, per chunk of segments the keys, the segmented bitonic sort, the scan of
-/// the foreground counts, the Lovász gradient and the per-segment loss sums, then the
-/// back-propagation; the loss terms and the gradient are read back at the end. Calls are
-/// serialized by a lock, so any number of threads may share one backend.
+/// Calls are serialized by a lock, so any number of threads may share one backend.
 final class OpenCLBackend: Sendable {
     let device: OpenCLDevice
     let configuration: KernelConfiguration
-    private let session: Mutex<OpenCLSession>
+    private let pipeline: Mutex<OpenCLPipeline>
 
-    /// Creates the context and queue for `device` and builds the kernels.
+    /// Builds the kernels for `device` (or takes them from `programs`) and creates a queue.
     ///
     /// - Parameters:
     ///   - chunkKeyLimit: at most this many keys sorted per chunk (tests use it to force
     ///     several chunks); by default what the device's memory allows.
     ///   - stagedTransfers: transfer through pinned host memory; by default on devices that do
     ///     not share the host's memory (tests force it on PoCL).
+    ///   - transferChunkBytes: move the scores and the gradient in chunks of whole images of
+    ///     about this many bytes (≥ 1; at least one image), overlapping the kernels; by default
+    ///     ``defaultTransferChunkBytes`` on devices that do not share the host's memory, one
+    ///     piece on the others (tests force small chunks on PoCL).
     /// - Throws: ``OpenCLError`` from any OpenCL call, with the build log for a build failure.
     init(
         device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil,
-        stagedTransfers: Bool? = nil
+        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil
     ) throws(OpenCLError) {
-        let context = try CLContext(device: device)
-        var configuration = KernelConfiguration(device: device)
-        var program = try programs.program(
-            for: context, source: KernelConfiguration.source, options: configuration.buildOptions)
-        var kernels = try LovaszKernelSet(program: program)
-        // A kernel may allow fewer work-items than the device (registers, local memory).
-        let limit = try kernels.groupedKernels.map { (kernel) throws(OpenCLError) in try kernel.maxWorkGroupSize }.min() ?? 1
-        if limit < configuration.localSize {
-            configuration = KernelConfiguration(device: device, localSizeLimit: limit)
-            program = try programs.program(
-                for: context, source: KernelConfiguration.source, options: configuration.buildOptions)
-            kernels = try LovaszKernelSet(program: program)
-        }
+        let (stages, configuration) = try PipelineStages.build(for: device, programs: programs)
         self.device = device
         self.configuration = configuration
-        self.session = Mutex(try OpenCLSession(
-            context: context, kernels: kernels, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
-            stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory))
+        self.pipeline = Mutex(try OpenCLPipeline(
+            program: stages.program, stages: stages, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
+            stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory,
+            transferChunkBytes: transferChunkBytes ?? (device.hostUnifiedMemory ? nil : Self.defaultTransferChunkBytes)))
     }
 
-    /// Programs built in this process, shared by every backend.
+    /// The transfer chunk on a discrete device: large enough to run near the bus's speed, small
+    /// enough that the first kernels start early.
+    static let defaultTransferChunkBytes = 4 << 20
+
+    /// Programs built in this process, shared by every backend: one per device and build
+    /// options.
     static let programs = ProgramCache()
 
     /// Backends by device index, so that engines on one device share its programs and buffers.
@@ -68,69 +62,36 @@ final class OpenCLBackend: Sendable {
     func compute(
         _ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?
     ) throws(LovaszError) -> Double {
-        let outcome: Result<OpenCLOutcome, OpenCLError> = session.withLock { session in
-            do throws(OpenCLError) {
-                return .success(try session.run(problem, gradient: gradient))
-            } catch {
-                session.buffers.removeAll()
-                return .failure(error)
+        let outcome = try withPipeline { (pipeline) throws(OpenCLError) in
+            guard pipeline.trace.enabled else { return try pipeline.run(problem, gradient: gradient) }
+            let (outcome, phases) = try pipeline.profiled { () throws(OpenCLError) in
+                try pipeline.run(problem, gradient: gradient)
             }
+            pipeline.trace.report(phases)
+            return outcome
         }
-        return try result(of: outcome, for: problem)
+        return try Self.loss(of: outcome, for: problem)
     }
 
-    /// Uploads `problem`'s inputs once, then times `repetitions` launch sequences that
-    /// compute the loss and gradient with the inputs and the gradient left on the device.
+    /// Runs `body` with the pipeline, under the lock; after a failure the device buffers are
+    /// released (the failure may have been running out of device memory).
     ///
-    /// - Returns: the seconds of each repetition (wall clock, from the first enqueue to the
-    ///   loss read back), and the loss.
-    func residentTimes(_ problem: LossProblem, repetitions: Int) throws(LovaszError) -> (seconds: [Double], loss: Double) {
-        let clock = ContinuousClock()
-        let outcome: Result<([Double], OpenCLOutcome), OpenCLError> = session.withLock { session in
+    /// - Throws: ``LovaszError/openCL(_:)`` with `body`'s error.
+    func withPipeline<R: Sendable>(_ body: (OpenCLPipeline) throws(OpenCLError) -> R) throws(LovaszError) -> R {
+        let result: Result<R, OpenCLError> = pipeline.withLock { pipeline in
             do throws(OpenCLError) {
-                var last = try session.run(problem, gradient: nil, resident: false)
-                var seconds: [Double] = []
-                for _ in 0..<repetitions {
-                    let start = clock.now
-                    last = try session.run(problem, gradient: nil, resident: true)
-                    let elapsed = clock.now - start
-                    seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-                }
-                return .success((seconds, last))
+                return .success(try body(pipeline))
             } catch {
-                session.buffers.removeAll()
+                pipeline.buffers.removeAll()
                 return .failure(error)
             }
         }
-        switch outcome {
-        case .failure(let error): throw .openCL(error)
-        case .success(let (seconds, last)):
-            let loss = try result(of: .success(last), for: problem)
-            return (seconds, loss)
-        }
+        do throws(OpenCLError) { return try result.get() } catch { throw .openCL(error) }
     }
 
-    /// Runs `body` with the session, under the lock (tests drive single kernels through it).
-    func withSession<R: Sendable>(_ body: (OpenCLSession) throws(OpenCLError) -> R) throws(OpenCLError) -> R {
-        let result: Result<R, OpenCLError> = session.withLock { session in
-            do throws(OpenCLError) { return .success(try body(session)) } catch { return .failure(error) }
-        }
-        return try result.get()
+    /// The loss of an outcome, or the error for the non-finite score it found.
+    static func loss(of outcome: OpenCLOutcome, for problem: LossProblem) throws(LovaszError) -> Double {
+        if let bad = outcome.firstNonFinite { throw problem.nonFiniteError(at: bad) }
+        return outcome.loss
     }
-
-    private func result(of outcome: Result<OpenCLOutcome, OpenCLError>, for problem: LossProblem) throws(LovaszError) -> Double {
-        switch outcome {
-        case .failure(let error):
-            throw .openCL(error)
-        case .success(let result):
-            if let bad = result.firstNonFinite { throw problem.nonFiniteError(at: bad) }
-            return result.loss
-        }
-    }
-}
-
-/// What one launch sequence read back.
-struct OpenCLOutcome: Sendable {
-    var loss: Double
-    var firstNonFinite: Int?
 }

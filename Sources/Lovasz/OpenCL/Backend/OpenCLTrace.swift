@@ -4,12 +4,12 @@ import Glibc
 import Darwin
 #endif
 
-/// Host-side phase timings of one launch sequence, printed to stderr when the environment
-/// variable `LOVASZ_TRACE` is set (for finding where a call spends its time): the wall-clock
-/// milliseconds since the previous mark and the process's CPU milliseconds in them (on a CPU
-/// device such as PoCL, the kernels' work, which a loaded machine does not inflate).
+/// Host-side marks and device times per phase of every launch sequence, printed to stderr
+/// when the environment variable `LOVASZ_TRACE` is set (for finding where a call spends its
+/// time). Each host mark also gives the process's CPU time since the previous mark (on a CPU
+/// device such as PoCL, the kernels' own work, which a loaded machine does not inflate).
 final class OpenCLTrace {
-    /// Whether `LOVASZ_TRACE` is set (callers may then wait for the queue to time a phase).
+    /// Whether `LOVASZ_TRACE` is set (read once).
     let enabled = getenv("LOVASZ_TRACE") != nil
     private let clock = ContinuousClock()
     private var last: ContinuousClock.Instant
@@ -42,9 +42,18 @@ final class OpenCLTrace {
         let elapsed = now - last
         let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15
         let cpu = Self.processCPUMilliseconds()
-        let line = "lovasz trace: \(phase): \(milliseconds) ms (CPU \(cpu - lastCPU) ms)\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
+        Self.print("lovasz trace: \(phase): \(milliseconds) ms (host; CPU \(cpu - lastCPU) ms)")
         last = now
         lastCPU = cpu
+    }
+
+    /// Prints the device time of every phase.
+    func report(_ phases: PhaseTimes) {
+        guard enabled else { return }
+        for line in phases.lines { Self.print("lovasz trace: device \(line)") }
+    }
+
+    private static func print(_ line: String) {
+        _ = (line + "\n").withCString { write(2, $0, strlen($0)) }
     }
 }

@@ -52,9 +52,9 @@ final class RadixSortStage {
     ///   - keys: the packed keys; each range is sorted in place, keys outside the ranges are
     ///     left as they are.
     ///   - ranges: disjoint, non-empty or empty ranges of key indices, each below 2³² keys.
-    ///   - queue: an in-order queue of the buffers' context.
+    ///   - queue: the pipeline's queues (the segment table is written with a blocking write).
     /// - Throws: ``OpenCLError`` from an allocation, transfer or launch.
-    func sort(keys: CLBuffer, ranges: [Range<Int>], queue: CLCommandQueue) throws(OpenCLError) {
+    func enqueueSort(keys: CLBuffer, ranges: [Range<Int>], on queue: PipelineQueue) throws(OpenCLError) {
         let tile = configuration.radixTile
         let localSize = configuration.radixGroup
         guard let last = ranges.map(\.upperBound).max(), last <= Int(UInt32.max) else {
@@ -76,28 +76,26 @@ final class RadixSortStage {
         let tileBits = try Self.grow(&tileBits, bytes: tiles * 2 * 4, context: context)
         let varying = try Self.grow(&varying, bytes: segmentCount * 4, context: context)
         let alternate = try Self.grow(&alternate, bytes: last * 8, context: context)
-        try table.write(entries, on: queue)
+        try queue.write(entries, to: table)
 
-        try tileSegments.setArguments([.buffer(table), .buffer(tileSegment), .count(segmentCount)])
-        try queue.enqueue(tileSegments, globalSize: [segmentCount])
+        try tileSegments.setArguments(.buffer(table), .buffer(tileSegment), .count(segmentCount))
+        try queue.launch(tileSegments, globalSize: [segmentCount])
         let perTile = [tiles * localSize], perSegment = [segmentCount * localSize], group = [localSize]
         for pass in 0..<4 {
             let (source, destination) = pass % 2 == 0 ? (keys, alternate) : (alternate, keys)
-            try upsweep.setArguments([
+            try upsweep.setArguments(
                 .buffer(source), .buffer(table), .buffer(tileSegment), .buffer(varying), .buffer(histograms),
-                .buffer(tileBits), .count(pass),
-            ])
-            try queue.enqueue(upsweep, globalSize: perTile, localSize: group)
-            try scan.setArguments([.buffer(histograms), .buffer(table), .buffer(tileBits), .buffer(varying), .count(pass)])
-            try queue.enqueue(scan, globalSize: perSegment, localSize: group)
-            try downsweep.setArguments([
+                .buffer(tileBits), .count(pass))
+            try queue.launch(upsweep, globalSize: perTile, localSize: group)
+            try scan.setArguments(.buffer(histograms), .buffer(table), .buffer(tileBits), .buffer(varying), .count(pass))
+            try queue.launch(scan, globalSize: perSegment, localSize: group)
+            try downsweep.setArguments(
                 .buffer(source), .buffer(destination), .buffer(table), .buffer(tileSegment), .buffer(varying),
-                .buffer(histograms), .count(pass),
-            ])
-            try queue.enqueue(downsweep, globalSize: perTile, localSize: group)
+                .buffer(histograms), .count(pass))
+            try queue.launch(downsweep, globalSize: perTile, localSize: group)
         }
-        try copyBack.setArguments([.buffer(alternate), .buffer(keys), .buffer(table), .buffer(tileSegment), .buffer(varying)])
-        try queue.enqueue(copyBack, globalSize: perTile, localSize: group)
+        try copyBack.setArguments(.buffer(alternate), .buffer(keys), .buffer(table), .buffer(tileSegment), .buffer(varying))
+        try queue.launch(copyBack, globalSize: perTile, localSize: group)
     }
 
     /// `buffer`, replaced by a new one of at least `bytes` bytes when smaller.

@@ -35,7 +35,7 @@ struct KernelConfiguration: Sendable, Hashable {
     var scanTile: Int { localSize * scanItems }
 
     /// Ranks one work-group of the cut and compaction kernels covers (`BOUND_BLOCK`).
-    var boundBlock: Int { localSize * 8 }
+    var boundBlock: Int { localSize * KernelLayout.boundItems }
 
     /// The sizes for `device`, within its work-group and local-memory limits.
     init(device: OpenCLDevice, localSizeLimit: Int? = nil) {
@@ -68,10 +68,11 @@ struct KernelConfiguration: Sendable, Hashable {
         }
     }
 
-    /// The `clBuildProgram` options.
+    /// The `clBuildProgram` options: these sizes and ``KernelLayout``.
     var buildOptions: String {
-        var options = "-DLOCAL_KEYS=\(localKeys) -DLOCAL_SIZE=\(localSize) -DSCAN_ITEMS=\(scanItems)"
-        options += " -DRADIX_GROUP=\(radixGroup) -DRADIX_ITEMS=\(radixItems) -DRADIX_SPLIT_BITS=\(radixSplitBits)"
+        var options = "-DLOCAL_KEYS=\(localKeys) -DLOCAL_SIZE=\(localSize) -DSCAN_ITEMS=\(scanItems) "
+        options += "-DRADIX_GROUP=\(radixGroup) -DRADIX_ITEMS=\(radixItems) -DRADIX_SPLIT_BITS=\(radixSplitBits) "
+        options += KernelLayout.buildOptions
         if doubleAccumulation { options += " -DLOVASZ_FP64" }
         switch division {
         case .correctlyRoundedOption: options += " -cl-fp32-correctly-rounded-divide-sqrt"
@@ -102,7 +103,13 @@ struct KernelConfiguration: Sendable, Hashable {
         return (tile + tile / 16) * 8 + (1 << splitBits) * group * 2 + group * 4 + 2 * 256 * 4 + 1024
     }
 
+    /// The largest power of two at most `value` (1 for `value` ≤ 1).
     static func powerOfTwo(atMost value: Int) -> Int {
         value <= 1 ? 1 : 1 << (Int.bitWidth - 1 - value.leadingZeroBitCount)
+    }
+
+    /// `value` rounded up to a multiple of `multiple` (> 0).
+    static func roundUp(_ value: Int, to multiple: Int) -> Int {
+        (value + multiple - 1) / multiple * multiple
     }
 }
