@@ -24,19 +24,20 @@ final class RadixSortStage {
     private var varying: CLBuffer?
     private var alternate: CLBuffer?
 
-    /// The radix kernels of `program`, or nil when the device cannot run them with
-    /// `configuration.radixGroup` work-items (the caller then sorts another way).
-    ///
-    /// - Throws: ``OpenCLError`` from `clCreateKernel` or a kernel query.
-    static func make(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) -> RadixSortStage? {
-        let stage = try RadixSortStage(program: program, configuration: configuration)
-        for kernel in [stage.upsweep, stage.scan, stage.downsweep, stage.copyBack] {
-            if try kernel.maxWorkGroupSize < configuration.radixGroup { return nil }
-        }
-        return stage
+    /// Whether the device runs every radix kernel with ``KernelConfiguration/radixGroup``
+    /// work-items (where not, the pipeline sorts with the bitonic sort alone).
+    let isRunnable: Bool
+
+    /// The kernels that run in work-groups of ``KernelConfiguration/localSize`` (all of them
+    /// when the radix work-group is that size, so that a device limit lowers both together).
+    var groupedKernels: [CLKernel] {
+        configuration.radixGroup == configuration.localSize ? [upsweep, scan, downsweep, copyBack] : []
     }
 
-    private init(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) {
+    /// Creates the radix kernels of `program`, built with `configuration`'s options.
+    ///
+    /// - Throws: ``OpenCLError`` from `clCreateKernel` or a kernel query.
+    init(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) {
         self.configuration = configuration
         self.context = program.context
         tileSegments = try program.makeKernel("radix_tile_segments")
@@ -44,6 +45,11 @@ final class RadixSortStage {
         scan = try program.makeKernel("radix_scan")
         downsweep = try program.makeKernel("radix_downsweep")
         copyBack = try program.makeKernel("radix_copy_back")
+        var runnable = true
+        for kernel in [upsweep, scan, downsweep, copyBack] where try kernel.maxWorkGroupSize < configuration.radixGroup {
+            runnable = false
+        }
+        isRunnable = runnable
     }
 
     /// Enqueues the sort of every range of `keys`.

@@ -9,7 +9,8 @@ extension OpenCLPipeline {
     ///   - kept: the kept count of each of the chunk's segments, at most `padded`.
     /// - Throws: ``OpenCLError`` from an allocation or launch.
     func enqueueSort(keys: CLBuffer, total: Int, padded: Int, kept: ArraySlice<UInt32>) throws(OpenCLError) {
-        guard let radixSort = stages.radixSort, padded > configuration.localKeys else {
+        let radixSort = stages.radixSort
+        guard radixSort.isRunnable, padded > configuration.localKeys else {
             try stages.sort.enqueueSort(keys: keys, total: total, padded: padded, on: queue)
             return
         }
