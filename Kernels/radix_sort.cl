@@ -9,8 +9,9 @@
 //                        (two 4-bit counting splits with per-work-item counters), writes the
 //                        sorted tile back in place and its 256-bin histogram (counted from the
 //                        digit boundaries of the sorted tile)
-//     radix_scan         one work-group per segment: the histograms become the first output
-//                        position of each (tile, digit), segment-relative prefixes
+//     radix_scan         one work-group per segment: the histograms become each (tile, digit)'s
+//                        prefix over the segment's earlier tiles, and each digit's first
+//                        output position in the segment is recorded
 //     radix_downsweep    scatters each sorted tile to those positions (runs of equal digits)
 //   radix_copy_back      segments that ended in the alternate buffer are copied back
 //
@@ -58,11 +59,12 @@ inline void radix_scan_local(__local uint *values, uint lid) {
 }
 
 // Stable counting split of the tile by the RADIX_SPLIT_BITS-bit digit at `shift` of the high word.
-// keys[i] is the key at position lid * RADIX_ITEMS + i before and after. Work-item lid counts
+// keys[i] is the key at position lid * RADIX_ITEMS + i before, and after when `reload` (the
+// sorted tile is in `tile` either way). Work-item lid counts
 // its own keys in column lid of `counters` (digit-major), so the exclusive scan of the
 // counters in memory order is each (digit, work-item)'s first position: no atomics.
 inline void radix_split(ulong *keys, __local ulong *tile, __local ushort *counters, __local uint *partial,
-                        uint shift, uint lid) {
+                        uint shift, uint lid, bool reload) {
     for (uint d = 0; d < RADIX_SPLIT_BINS; ++d) counters[d * RADIX_GROUP + lid] = 0;
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
         uint d = (uint)(keys[i] >> (32 + shift)) & (RADIX_SPLIT_BINS - 1);
@@ -90,7 +92,9 @@ inline void radix_split(ulong *keys, __local ulong *tile, __local ushort *counte
         tile[RADIX_PAD(position)] = keys[i];
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint i = 0; i < RADIX_ITEMS; ++i) keys[i] = tile[RADIX_PAD(lid * RADIX_ITEMS + i)];
+    if (reload) {
+        for (uint i = 0; i < RADIX_ITEMS; ++i) keys[i] = tile[RADIX_PAD(lid * RADIX_ITEMS + i)];
+    }
     barrier(CLK_LOCAL_MEM_FENCE);
 }
 
@@ -169,7 +173,7 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint bits = 0; bits < 8; bits += RADIX_SPLIT_BITS)
-        radix_split(own, tile, counters, partial, shift + bits, lid);
+        radix_split(own, tile, counters, partial, shift + bits, lid, bits + RADIX_SPLIT_BITS < 8);
 
     // The tile holds the sorted keys; the sentinels of a short tile sort after the real keys.
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
@@ -187,11 +191,11 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
         histograms[(size_t)group * RADIX_BINS + d] = ends[d] - starts[d];
 }
 
-// One work-group per segment. Turns the segment's tile histograms into output positions:
-// histograms[t * 256 + d] = begin + (keys of the segment with digit < d)
-//                                 + (keys with digit d in the segment's tiles before t).
+// One work-group per segment. Turns the segment's tile histograms into prefixes,
+// histograms[t * 256 + d] = keys with digit d in the segment's tiles before t, and writes
+// digit_bases[k * 256 + d] = begin + keys of the segment with a digit below d.
 // Pass 0 also records in varying[k] which of the bytes 1..3 differ within the segment.
-__kernel void radix_scan(__global uint *histograms, __global const uint4 *segments,
+__kernel void radix_scan(__global uint *histograms, __global uint *digit_bases, __global const uint4 *segments,
                          __global const uint *tile_bits, __global uint *varying, uint pass) {
     __local uint totals[RADIX_BINS];
     __local uint partial[RADIX_GROUP];
@@ -254,17 +258,15 @@ __kernel void radix_scan(__global uint *histograms, __global const uint4 *segmen
         running += c;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) {
-        uint first = s.x + totals[d];
-        for (uint t = 0; t < tiles; ++t) histograms[((size_t)s.z + t) * RADIX_BINS + d] += first;
-    }
+    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) digit_bases[(size_t)k * RADIX_BINS + d] = s.x + totals[d];
 }
 
 // Scatters the sorted tile get_group_id(0) of `source` to `destination` at the positions of
 // radix_scan: each run of equal digits is written to consecutive addresses.
 __kernel void radix_downsweep(__global const ulong *source, __global ulong *destination,
                               __global const uint4 *segments, __global const uint *tile_segment,
-                              __global const uint *varying, __global const uint *positions, uint pass) {
+                              __global const uint *varying, __global const uint *prefixes,
+                              __global const uint *digit_bases, uint pass) {
     __local ulong tile[RADIX_LOCAL_KEYS];
     __local uint offsets[RADIX_BINS];
     uint lid = get_local_id(0);
@@ -286,7 +288,7 @@ __kernel void radix_downsweep(__global const ulong *source, __global ulong *dest
         if (j < count) {
             uint d = radix_digit(tile[RADIX_PAD(j)], shift);
             if (j == 0 || radix_digit(tile[RADIX_PAD(j - 1)], shift) != d)
-                offsets[d] = positions[(size_t)group * RADIX_BINS + d] - j;
+                offsets[d] = digit_bases[(size_t)k * RADIX_BINS + d] + prefixes[(size_t)group * RADIX_BINS + d] - j;
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE);

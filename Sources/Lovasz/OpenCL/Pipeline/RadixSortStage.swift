@@ -22,6 +22,7 @@ final class RadixSortStage {
     private var histograms: CLBuffer?
     private var tileBits: CLBuffer?
     private var varying: CLBuffer?
+    private var digitBases: CLBuffer?
     private var alternate: CLBuffer?
 
     /// Whether the device runs every radix kernel with ``KernelConfiguration/radixGroup``
@@ -81,6 +82,7 @@ final class RadixSortStage {
         let histograms = try Self.grow(&histograms, bytes: tiles * 256 * 4, context: context)
         let tileBits = try Self.grow(&tileBits, bytes: tiles * 2 * 4, context: context)
         let varying = try Self.grow(&varying, bytes: segmentCount * 4, context: context)
+        let digitBases = try Self.grow(&digitBases, bytes: segmentCount * 256 * 4, context: context)
         let alternate = try Self.grow(&alternate, bytes: last * 8, context: context)
         try queue.write(entries, to: table)
 
@@ -93,11 +95,11 @@ final class RadixSortStage {
                 .buffer(source), .buffer(table), .buffer(tileSegment), .buffer(varying), .buffer(histograms),
                 .buffer(tileBits), .count(pass))
             try queue.launch(upsweep, globalSize: perTile, localSize: group)
-            try scan.setArguments(.buffer(histograms), .buffer(table), .buffer(tileBits), .buffer(varying), .count(pass))
+            try scan.setArguments(.buffer(histograms), .buffer(digitBases), .buffer(table), .buffer(tileBits), .buffer(varying), .count(pass))
             try queue.launch(scan, globalSize: perSegment, localSize: group)
             try downsweep.setArguments(
                 .buffer(source), .buffer(destination), .buffer(table), .buffer(tileSegment), .buffer(varying),
-                .buffer(histograms), .count(pass))
+                .buffer(histograms), .buffer(digitBases), .count(pass))
             try queue.launch(downsweep, globalSize: perTile, localSize: group)
         }
         try copyBack.setArguments(.buffer(alternate), .buffer(keys), .buffer(table), .buffer(tileSegment), .buffer(varying))
