@@ -14,8 +14,6 @@ let package = Package(
         .executable(name: "lovasz", targets: ["LovaszCLI"]),
         // The C interface (include/lovasz.h) for training code in C, C++ and Python.
         .library(name: "LovaszC", type: .dynamic, targets: ["LovaszC"]),
-        // The standard benchmark workloads, shared by `lovasz bench` and the Benchmarks/ package.
-        .library(name: "LovaszWorkloads", targets: ["LovaszWorkloads"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -66,16 +64,18 @@ let package = Package(
             dependencies: ["Lovasz", "CLovaszAPI"],
             swiftSettings: strictSwift
         ),
-        // The paper's experiments and the training demo behind `lovasz demo`.
-        .target(
-            name: "LovaszDemo",
-            dependencies: ["Lovasz"],
-            swiftSettings: strictSwift
-        ),
-        // The standard benchmark workloads: shapes, options, seeded data, segment-element counts.
+        // The standard benchmark workloads (shapes, options, seeded data) and the seeded
+        // generator they and the demos draw from. Uses the public API of Lovasz only: the
+        // Benchmarks/ package compiles these same files (Benchmarks/Workloads is a link).
         .target(
             name: "LovaszWorkloads",
             dependencies: ["Lovasz"],
+            swiftSettings: strictSwift
+        ),
+        // The paper's experiments and the training demo behind `lovasz demo`.
+        .target(
+            name: "LovaszDemo",
+            dependencies: ["Lovasz", "LovaszWorkloads"],
             swiftSettings: strictSwift
         ),
         .executableTarget(

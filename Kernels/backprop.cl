@@ -26,6 +26,23 @@ __kernel void backprop_softmax(__global const float *probabilities, __global con
     }
 }
 
+// Rounds the gradient entries first .. first + count - 1 to their 16-bit encoding, to nearest
+// with ties to even (as Swift's Float16(_:) and BFloat16(rounding:)): binary16 (vstore_half_rte,
+// core OpenCL C) or, when `bfloat16`, the high half of a binary32 (a NaN stays a quiet NaN).
+__kernel void narrow_gradient(__global const float *gradient, __global ushort *bits, uint first, uint count,
+                              uint bfloat16) {
+    uint i = first + get_global_id(0);
+    if (i >= first + count) return;
+    float x = gradient[i];
+    if (!bfloat16) {
+        vstore_half_rte(x, i, (__global half *)bits);
+        return;
+    }
+    uint b = as_uint(x);
+    bool nan = (b & 0x7FFFFFFFu) > 0x7F800000u;
+    bits[i] = nan ? (ushort)((b >> 16) | 0x0040u) : (ushort)((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16);
+}
+
 // Sigmoid from logits: G * (p * (1 - p)), for the elements first .. first + count - 1.
 __kernel void backprop_sigmoid(__global const float *probabilities, __global const float *upstream,
                                __global float *gradient, uint first, uint count) {

@@ -11,6 +11,15 @@ __kernel void find_nonfinite(__global const uint *score_bits, uint first, uint c
     if ((score_bits[i] & 0x7F800000u) == 0x7F800000u) atomic_min(&status[0], i);
 }
 
+// Widens the scores first .. first + count - 1 from their 16-bit encoding to float, exactly:
+// binary16 (vload_half, core OpenCL C) or, when `bfloat16`, the high half of a binary32.
+__kernel void widen_scores(__global const ushort *bits, __global float *scores, uint first, uint count,
+                           uint bfloat16) {
+    uint i = first + get_global_id(0);
+    if (i >= first + count) return;
+    scores[i] = bfloat16 ? as_float((uint)bits[i] << 16) : vload_half(i, (__global const half *)bits);
+}
+
 // Softmax over the class axis of [B, C, S] for the images first_image .. first_image + images
 // - 1, one work-item per pixel: the max, the portable exp of the difference, the sum in class
 // order, and a correctly rounded division.

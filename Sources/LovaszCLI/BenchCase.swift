@@ -1,8 +1,7 @@
 import Lovasz
 import LovaszWorkloads
 
-/// One problem `lovasz bench` times: scores, labels of any integer type, options, and the
-/// segment-element count that measures its size.
+/// One problem `lovasz bench` times: scores, labels of any integer type and options.
 struct BenchCase {
     /// The workload's name (a standard workload, or the scores file's name).
     let workload: String
@@ -14,8 +13,6 @@ struct BenchCase {
     let options: LossOptions
     /// The number of scores, and of gradient entries.
     let scoreCount: Int
-    /// `Σ` over segments of the group's valid pixels (see ``SegmentElements``).
-    let segmentElements: Int
     private let body: (LovaszEngine, UnsafeMutableBufferPointer<Float>) throws(LovaszError) -> LossResult
     private let residentBody: (LovaszEngine, Int) throws(LovaszError) -> [Double]
     private let phaseBody: (LovaszEngine) throws(LovaszError) -> PhaseTimes
@@ -31,12 +28,6 @@ struct BenchCase {
         self.shape = shape
         self.options = options
         self.scoreCount = scores.count
-        let batch = shape.first ?? 1
-        let classes = options.loss == .softmax && shape.count >= 2 ? shape[1] : 2
-        self.segmentElements = labels.withUnsafeBufferPointer { buffer in
-            batch >= 1 && buffer.count % batch == 0
-                ? SegmentElements.count(labels: buffer, batch: batch, classes: classes, options: options) : 0
-        }
         self.body = { (engine, gradient) throws(LovaszError) in
             try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
                 try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in

@@ -207,8 +207,7 @@ struct BenchCommand: ParsableCommand {
         if workload.options.loss == .softmax {
             classes = workload.options.classes == .all ? ", all classes" : ", present classes"
         }
-        let shape = workload.shape.map(String.init).joined(separator: "x")
-        return "  \(name)\(workload.options.loss.rawValue) \(shape)\(classes), per \(workload.options.perImage ? "image" : "batch")"
+        return "  \(name)\(workload.options.loss.rawValue) \(workload.dimensions)\(classes), per \(workload.options.perImage ? "image" : "batch")"
     }
 
     /// The 1, 5 and 15 minute load averages, or none where the system does not say.

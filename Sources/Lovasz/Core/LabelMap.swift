@@ -9,11 +9,6 @@ struct LabelMap: Sendable {
     /// Whether any pixel is ignored.
     let hasIgnored: Bool
 
-    /// Non-ignored pixels of image `b`.
-    func validCount(image b: Int) -> Int {
-        counts[b * labelClasses ..< (b + 1) * labelClasses].reduce(0, +)
-    }
-
     /// Validates `labels` (one per pixel of `shape`) and maps them.
     ///
     /// - Throws: ``LovaszError/invalidShape(_:)`` when the count is wrong,

@@ -59,9 +59,7 @@ final class OpenCLBackend: Sendable {
     ///
     /// - Throws: ``LovaszError/nonFiniteScore(position:value:)`` when the kernels find a NaN
     ///   or infinity, ``LovaszError/openCL(_:)`` when an OpenCL call fails.
-    func compute(
-        _ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?
-    ) throws(LovaszError) -> Double {
+    func compute(_ problem: LossProblem, gradient: GradientBuffer?) throws(LovaszError) -> Double {
         let outcome = try withPipeline { (pipeline) throws(OpenCLError) in
             guard pipeline.trace.enabled else { return try pipeline.run(problem, gradient: gradient) }
             let (outcome, phases) = try pipeline.profiled { () throws(OpenCLError) in

@@ -11,12 +11,12 @@ extension OpenCLBackend {
         let clock = ContinuousClock()
         let (seconds, outcome) = try withPipeline { (pipeline) throws(OpenCLError) -> ([Double], OpenCLOutcome) in
             let inputs = try pipeline.upload(problem)
-            _ = try pipeline.launch(problem, inputs: inputs, computeGradient: true)
+            _ = try pipeline.launch(problem, inputs: inputs, gradientType: .float32)
             var last = try pipeline.readOutcome(problem)
             var seconds: [Double] = []
             for _ in 0..<repetitions {
                 let start = clock.now
-                _ = try pipeline.launch(problem, inputs: inputs, computeGradient: true)
+                _ = try pipeline.launch(problem, inputs: inputs, gradientType: .float32)
                 last = try pipeline.readOutcome(problem)
                 let elapsed = clock.now - start
                 seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
@@ -43,8 +43,11 @@ extension LovaszEngine {
         let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
         var gradient = [Float](repeating: 0, count: problem.shape.scoreCount)
         let (outcome, phases) = try gradient.withUnsafeMutableBufferPointer { (gradient) throws(LovaszError) in
-            try openCL.withPipeline { (pipeline) throws(OpenCLError) in
-                try pipeline.profiled { () throws(OpenCLError) in try pipeline.run(problem, gradient: gradient) }
+            let target = GradientBuffer(bytes: UnsafeMutableRawBufferPointer(gradient), type: .float32)
+            return try openCL.withPipeline { (pipeline) throws(OpenCLError) in
+                try pipeline.profiled { () throws(OpenCLError) in
+                    try pipeline.run(problem, gradient: target)
+                }
             }
         }
         _ = try OpenCLBackend.loss(of: outcome, for: problem)

@@ -5,10 +5,12 @@
 final class BackpropagationStage {
     private let backpropSoftmax: CLKernel
     private let backpropSigmoid: CLKernel
+    private let narrowGradient: CLKernel
 
     init(program: CLProgram) throws(OpenCLError) {
         backpropSoftmax = try program.makeKernel("backprop_softmax")
         backpropSigmoid = try program.makeKernel("backprop_sigmoid")
+        narrowGradient = try program.makeKernel("narrow_gradient")
     }
 
     /// `backprop_softmax`: for the pixels of the images `images` of `batch`, from logits
@@ -35,5 +37,17 @@ final class BackpropagationStage {
         try backpropSigmoid.setArguments(
             .buffer(probabilities), .buffer(upstream), .buffer(gradient), .count(first), .count(count))
         return try queue.launch(backpropSigmoid, globalSize: [count])
+    }
+
+    /// `narrow_gradient`: the float gradient entries `first ..< first + count` (count ≥ 1)
+    /// rounded to `type` (float16 or bfloat16), to nearest with ties to even, into `bits`.
+    ///
+    /// - Returns: the launch's event.
+    func enqueueNarrow(
+        gradient: CLBuffer, bits: CLBuffer, type: ScoreType, first: Int, count: Int, on queue: PipelineQueue
+    ) throws(OpenCLError) -> CLEvent {
+        precondition(type != .float32, "only to 16-bit types")
+        try narrowGradient.setArguments(.buffer(gradient), .buffer(bits), .count(first), .count(count), .flag(type == .bfloat16))
+        return try queue.launch(narrowGradient, globalSize: [count])
     }
 }

@@ -11,9 +11,9 @@
 final class OpenCLPipeline: @unchecked Sendable {
     let context: CLContext
     /// The queues in use: ``plainQueue``, or a profiling one inside ``profiled(_:)``.
-    private(set) var queue: PipelineQueue
-    private let plainQueue: PipelineQueue
-    private var profilingQueue: PipelineQueue?
+    var queue: PipelineQueue
+    let plainQueue: PipelineQueue
+    var profilingQueue: PipelineQueue?
     let stages: PipelineStages
     let configuration: KernelConfiguration
     let buffers: DeviceBuffers
@@ -45,7 +45,10 @@ final class OpenCLPipeline: @unchecked Sendable {
 
     /// The device buffers holding one problem's inputs.
     struct Inputs {
+        /// The scores as float32 (widened on the device from ``narrowScores``, when set).
         let scores: CLBuffer
+        /// The caller's 16-bit scores, as uploaded, and their type.
+        let narrowScores: (buffer: CLBuffer, type: ScoreType)?
         let classOf: CLBuffer
         /// The valid-pixel list, or a placeholder when the plan has none.
         let validPixels: CLBuffer
@@ -67,15 +70,15 @@ final class OpenCLPipeline: @unchecked Sendable {
     }
 
     /// Computes the loss of `problem` and, when `gradient` is given, `∂loss/∂scores` into it.
-    func run(_ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?) throws(OpenCLError) -> OpenCLOutcome {
+    func run(_ problem: LossProblem, gradient: GradientBuffer?) throws(OpenCLError) -> OpenCLOutcome {
         trace.start()
         let inputs = try upload(problem)
-        let output = try launch(problem, inputs: inputs, computeGradient: gradient != nil)
+        let output = try launch(problem, inputs: inputs, gradientType: gradient?.type)
         queue.phase = .download
         if let gradient, let output {
+            let bytesPerImage = problem.shape.channels * problem.shape.spatial * gradient.type.byteCount
             try transfers.download(
-                output.buffer, into: UnsafeMutableRawBufferPointer(gradient),
-                chunks: inputs.chunks.byteRanges(bytesPerImage: problem.shape.channels * problem.shape.spatial * 4),
+                output.buffer, into: gradient.bytes, chunks: inputs.chunks.byteRanges(bytesPerImage: bytesPerImage),
                 ready: output.ready, on: queue)
         }
         trace.mark("launch sequence and gradient read back")
@@ -94,10 +97,12 @@ final class OpenCLPipeline: @unchecked Sendable {
         queue.phase = .upload
         let table = SegmentTable(problem: problem)
         let scores = try buffers.buffer(.scores, bytes: shape.scoreCount * 4)
-        let bytesPerImage = shape.channels * shape.spatial * 4
+        let narrow = problem.scoreType == .float32
+            ? nil : (buffer: try buffers.buffer(.narrowScores, bytes: problem.scoreBytes.count), type: problem.scoreType)
+        let bytesPerImage = shape.channels * shape.spatial * problem.scoreType.byteCount
         let chunks = ImageChunks(batch: shape.batch, bytesPerImage: bytesPerImage, chunkBytes: transferChunkBytes)
         let uploaded = try transfers.enqueueUpload(
-            UnsafeRawBufferPointer(problem.scores), to: scores, chunks: chunks.byteRanges(bytesPerImage: bytesPerImage),
+            problem.scoreBytes, to: narrow?.buffer ?? scores, chunks: chunks.byteRanges(bytesPerImage: bytesPerImage),
             on: queue)
         let classOf = try buffers.buffer(.classOf, bytes: shape.pixelCount * 4)
         try queue.write(problem.labels.classOf, to: classOf)
@@ -114,14 +119,16 @@ final class OpenCLPipeline: @unchecked Sendable {
         }
         trace.mark("uploads enqueued")
         return Inputs(
-            scores: scores, classOf: classOf, validPixels: validPixels, segments: segments, weights: weights,
+            scores: scores, narrowScores: narrow, classOf: classOf, validPixels: validPixels, segments: segments, weights: weights,
             largestGroup: table.largestGroup, chunks: chunks, scoresUploaded: uploaded)
     }
 
     /// Enqueues the launch sequence on inputs already on the device.
     ///
-    /// - Returns: `∂loss/∂scores` ([B, C, S]) when `computeGradient`.
-    func launch(_ problem: LossProblem, inputs: Inputs, computeGradient: Bool) throws(OpenCLError) -> GradientOutput? {
+    /// - Parameter gradientType: compute `∂loss/∂scores` in this type; the loss only when nil.
+    /// - Returns: `∂loss/∂scores` ([B, C, S]) when asked for.
+    func launch(_ problem: LossProblem, inputs: Inputs, gradientType: ScoreType?) throws(OpenCLError) -> GradientOutput? {
+        let computeGradient = gradientType != nil
         let shape = problem.shape
         let loss = problem.options.loss
         let logits = problem.options.scoresAre == .logits
@@ -137,6 +144,11 @@ final class OpenCLPipeline: @unchecked Sendable {
         // Chunk by chunk, each after its upload (while the next uploads).
         for (images, uploaded) in zip(inputs.chunks.images, inputs.scoresUploaded) {
             let first = images.lowerBound * perImage, count = images.count * perImage
+            if let narrow = inputs.narrowScores {
+                try stages.scores.enqueueWiden(
+                    bits: narrow.buffer, scores: inputs.scores, type: narrow.type, first: first, count: count,
+                    waitingFor: [uploaded], on: queue)
+            }
             try stages.scores.enqueueFindNonFinite(
                 scores: inputs.scores, first: first, count: count, status: status, waitingFor: [uploaded], on: queue)
             guard probabilities else { continue }
@@ -193,29 +205,15 @@ final class OpenCLPipeline: @unchecked Sendable {
                 }
             ready.append(written.map { [$0] } ?? [])
         }
-        return GradientOutput(buffer: output, ready: ready)
-    }
-
-    /// Runs `body` with profiling queues, and gives the device time of every phase of the
-    /// commands it enqueued.
-    ///
-    /// - Throws: `body`'s error, or ``OpenCLError`` from creating the queues or reading the
-    ///   profiling times.
-    func profiled<R>(_ body: () throws(OpenCLError) -> R) throws(OpenCLError) -> (R, PhaseTimes) {
-        let profiling: PipelineQueue
-        if let existing = profilingQueue {
-            profiling = existing
-        } else {
-            profiling = try PipelineQueue(context: context, profiling: true)
-            profilingQueue = profiling
+        guard let gradientType, gradientType != .float32 else { return GradientOutput(buffer: output, ready: ready) }
+        // Rounded once to the scores' type, chunk by chunk.
+        let bits = try buffers.buffer(.narrowGradient, bytes: scoreCount * gradientType.byteCount)
+        let narrowed = try inputs.chunks.images.map { (images) throws(OpenCLError) in
+            try [stages.backpropagation.enqueueNarrow(
+                gradient: output, bits: bits, type: gradientType, first: images.lowerBound * perImage,
+                count: images.count * perImage, on: queue)]
         }
-        queue = profiling
-        defer { queue = plainQueue }
-        _ = profiling.takeEvents()
-        let result = try body()
-        try profiling.queue.finish()
-        try profiling.transfer.finish()
-        return (result, try PhaseTimes(profiling.takeEvents()))
+        return GradientOutput(buffer: bits, ready: narrowed)
     }
 
     /// Reads back the validation status and the loss (waiting for the launch sequence).

@@ -49,3 +49,27 @@ package struct PhaseTimes: Sendable, Equatable {
         return "\(thousandths / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
     }
 }
+
+extension OpenCLPipeline {
+    /// Runs `body` with profiling queues, and gives the device time of every phase of the
+    /// commands it enqueued.
+    ///
+    /// - Throws: `body`'s error, or ``OpenCLError`` from creating the queues or reading the
+    ///   profiling times.
+    func profiled<R>(_ body: () throws(OpenCLError) -> R) throws(OpenCLError) -> (R, PhaseTimes) {
+        let profiling: PipelineQueue
+        if let existing = profilingQueue {
+            profiling = existing
+        } else {
+            profiling = try PipelineQueue(context: context, profiling: true)
+            profilingQueue = profiling
+        }
+        queue = profiling
+        defer { queue = plainQueue }
+        _ = profiling.takeEvents()
+        let result = try body()
+        try profiling.queue.finish()
+        try profiling.transfer.finish()
+        return (result, try PhaseTimes(profiling.takeEvents()))
+    }
+}

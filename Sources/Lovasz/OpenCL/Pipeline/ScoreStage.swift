@@ -2,14 +2,27 @@
 ///
 /// Not thread-safe (kernel arguments are per kernel object): used under the backend's lock.
 final class ScoreStage {
+    private let widenScores: CLKernel
     private let findNonFinite: CLKernel
     private let softmaxProbabilities: CLKernel
     private let sigmoidProbabilities: CLKernel
 
     init(program: CLProgram) throws(OpenCLError) {
+        widenScores = try program.makeKernel("widen_scores")
         findNonFinite = try program.makeKernel("find_nonfinite")
         softmaxProbabilities = try program.makeKernel("softmax_probabilities")
         sigmoidProbabilities = try program.makeKernel("sigmoid_probabilities")
+    }
+
+    /// `widen_scores`: the 16-bit scores `first ..< first + count` (count ≥ 1) of `bits`, of
+    /// `type` (float16 or bfloat16), into the floats `scores`, exactly, after `events`.
+    func enqueueWiden(
+        bits: CLBuffer, scores: CLBuffer, type: ScoreType, first: Int, count: Int, waitingFor events: [CLEvent],
+        on queue: PipelineQueue
+    ) throws(OpenCLError) {
+        precondition(type != .float32, "only 16-bit scores are widened")
+        try widenScores.setArguments(.buffer(bits), .buffer(scores), .count(first), .count(count), .flag(type == .bfloat16))
+        try queue.launch(widenScores, globalSize: [count], waitingFor: events)
     }
 
     /// `find_nonfinite`: lowers `status[0]` to the smallest index of a NaN or infinity among

@@ -112,3 +112,10 @@ struct ImageChunks {
         images.map { $0.lowerBound * bytesPerImage ..< $0.upperBound * bytesPerImage }
     }
 }
+
+/// Host memory that receives the gradient: float32, or the scores' 16-bit type.
+struct GradientBuffer {
+    /// As many elements of `type` as there are scores.
+    let bytes: UnsafeMutableRawBufferPointer
+    let type: ScoreType
+}
