@@ -6,6 +6,9 @@ final class PipelineStages {
     let scores: ScoreStage
     let keys: KeyStage
     let sort: BitonicSortStage
+    /// The radix sort for segments past one bitonic work-group's local keys (used where
+    /// ``RadixSortStage/isRunnable``; the bitonic sort then sorts everything).
+    let radixSort: RadixSortStage
     let scan: SegmentedScanStage
     let gradient: GradientStage
     let backpropagation: BackpropagationStage
@@ -15,6 +18,7 @@ final class PipelineStages {
         scores = try ScoreStage(program: program)
         keys = try KeyStage(program: program, configuration: configuration)
         sort = try BitonicSortStage(program: program, configuration: configuration)
+        radixSort = try RadixSortStage(program: program, configuration: configuration)
         scan = try SegmentedScanStage(program: program, configuration: configuration)
         gradient = try GradientStage(program: program, configuration: configuration)
         backpropagation = try BackpropagationStage(program: program)
@@ -22,7 +26,8 @@ final class PipelineStages {
 
     /// The kernels that run in work-groups of ``KernelConfiguration/localSize``.
     var groupedKernels: [CLKernel] {
-        keys.groupedKernels + sort.groupedKernels + scan.groupedKernels + gradient.groupedKernels
+        keys.groupedKernels + sort.groupedKernels + radixSort.groupedKernels + scan.groupedKernels
+            + gradient.groupedKernels
     }
 
     /// The stages for `device`, built from the cache: with the device's default sizes, or

@@ -53,7 +53,7 @@ extension OpenCLPipeline {
                 keyInputs, cuts: cuts, blockOffsets: blockOffsets, keys: keys, blocks: blocks, padded: padded,
                 segmentBase: base, segmentCount: count, on: queue)
             queue.phase = .sort
-            try stages.sort.enqueueSort(keys: keys, total: total, padded: padded, on: queue)
+            try enqueueSort(keys: keys, total: total, padded: padded, kept: keptCounts[base ..< base + count])
             queue.phase = .gradient
             try stages.scan.enqueueForegroundCounts(
                 keys: keys, counts: counts, tileTotals: tileTotals, tileCarries: tileCarries,
@@ -75,7 +75,8 @@ extension OpenCLPipeline {
     /// - Throws: ``OpenCLError`` when not even one segment fits.
     func segmentsPerChunk(padded: Int, total: Int) throws(OpenCLError) -> Int {
         let device = context.device
-        let bytesPerKey = 8 + 4 + accumulatorBytes
+        // Keys, their alternate for the radix sort, counts and terms.
+        let bytesPerKey = 8 + 8 + 4 + accumulatorBytes
         var budget = min(Int(device.maxAllocationBytes) / 8, Int(device.globalMemoryBytes / 3) / bytesPerKey)
         if let chunkKeyLimit { budget = min(budget, max(chunkKeyLimit, padded)) }
         let fitting = budget / padded
