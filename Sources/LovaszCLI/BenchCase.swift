@@ -46,7 +46,7 @@ struct BenchCase {
         self.residentBody = { (engine, repetitions) throws(LovaszError) in
             try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
                 try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
-                    try engine.deviceResidentTimes(
+                    try engine.zeroCopyTimes(
                         scores: scores, shape: shape, labels: labels, options: options, repetitions: repetitions
                     ).seconds
                 }

@@ -121,7 +121,7 @@ struct BackendEquivalenceTests {
         let expected = try engine.loss(scores: scores, shape: testCase.shape, labels: labels, options: testCase.options)
         let (seconds, loss) = try scores.withUnsafeBufferPointer { scores in
             try labels.withUnsafeBufferPointer { labels in
-                try engine.deviceResidentTimes(
+                try engine.zeroCopyTimes(
                     scores: scores, shape: testCase.shape, labels: labels, options: testCase.options, repetitions: 3)
             }
         }
@@ -130,7 +130,7 @@ struct BackendEquivalenceTests {
         #expect(throws: LovaszError.self) {
             try scores.withUnsafeBufferPointer { scores in
                 try labels.withUnsafeBufferPointer { labels in
-                    _ = try cpuEngine.deviceResidentTimes(
+                    _ = try cpuEngine.zeroCopyTimes(
                         scores: scores, shape: testCase.shape, labels: labels, options: testCase.options, repetitions: 1)
                 }
             }

@@ -89,19 +89,25 @@ public final class LovaszEngine: Sendable {
         options: LossOptions,
         gradient: UnsafeMutableBufferPointer<Float>? = nil
     ) throws(LovaszError) -> LossResult {
-        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
-        if let gradient, gradient.count != scores.count {
-            throw .invalidShape("the gradient buffer holds \(gradient.count) floats for \(scores.count) scores")
-        }
         if let openCL {
+            let problemShape = try ProblemShape(scores: shape, loss: options.loss)
+            try LossProblem.checkCounts(scores: scores.count, labels: labels.count, shape: problemShape)
+            if let gradient, gradient.count != scores.count {
+                throw .invalidShape("the gradient buffer holds \(gradient.count) floats for \(scores.count) scores")
+            }
             do throws(LovaszError) {
-                let loss = try openCL.compute(problem, gradient: gradient)
+                let planned = try openCL.compute(
+                    scores: scores, shape: problemShape, labels: labels, options: options, gradient: gradient)
                 return LossResult(
-                    loss: loss, classesCounted: problem.plan.classesCounted,
-                    segments: problem.plan.segments.count, backend: .opencl, device: device)
+                    loss: planned.loss, classesCounted: planned.classesCounted, segments: planned.segments,
+                    backend: .opencl, device: device)
             } catch .openCL(let failure) where choice == .auto {
                 reason.withLock { $0 = "OpenCL failed (\(failure)); this call ran on the CPU" }
             }
+        }
+        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
+        if let gradient, gradient.count != scores.count {
+            throw .invalidShape("the gradient buffer holds \(gradient.count) floats for \(scores.count) scores")
         }
         let loss = try cpu.compute(problem, gradient: gradient)
         return LossResult(
@@ -138,29 +144,5 @@ public final class LovaszEngine: Sendable {
             }
         }
         return (result, gradient)
-    }
-}
-
-extension LovaszEngine {
-    /// Times the OpenCL launch sequence with its inputs already on the device, for benchmarks.
-    ///
-    /// The scores and labels are uploaded once; each of the `repetitions` runs then computes
-    /// the loss and the gradient on the device, leaving the gradient there, and reads back the
-    /// loss: what a training step whose tensors live on the GPU would pay. Compare it with the
-    /// time of ``compute(scores:shape:labels:options:gradient:)``, which adds the transfers.
-    ///
-    /// - Parameter repetitions: timed runs, at least 1.
-    /// - Returns: the wall-clock seconds of each run and the loss.
-    /// - Throws: ``LovaszError/openCLUnavailable(_:)`` when the engine does not use OpenCL, and
-    ///   as ``compute(scores:shape:labels:options:gradient:)``.
-    public func deviceResidentTimes<Label: FixedWidthInteger>(
-        scores: UnsafeBufferPointer<Float>, shape: [Int], labels: UnsafeBufferPointer<Label>,
-        options: LossOptions, repetitions: Int
-    ) throws(LovaszError) -> (seconds: [Double], loss: Double) {
-        guard let openCL else {
-            throw .openCLUnavailable(fallbackReason ?? "the engine computes on the CPU")
-        }
-        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
-        return try openCL.residentTimes(problem, repetitions: max(1, repetitions))
     }
 }

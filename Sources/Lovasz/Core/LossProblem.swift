@@ -17,16 +17,27 @@ struct LossProblem {
         options: LossOptions
     ) throws(LovaszError) {
         let shape = try ProblemShape(scores: scoreShape, loss: options.loss)
-        guard scores.count == shape.scoreCount else {
-            throw .invalidShape(
-                "\(scores.count) scores for the shape \(LovaszError.format(scoreShape)), which holds \(shape.scoreCount)")
-        }
+        try Self.checkCounts(scores: scores.count, labels: nil, shape: shape)
         let labelMap = try LabelMap(labels: labels, shape: shape, ignoreIndex: options.ignoreIndex)
         self.plan = try SegmentPlan(shape: shape, labels: labelMap, options: options)
         self.options = options
         self.shape = shape
         self.labels = labelMap
         self.scores = scores
+    }
+
+    /// Throws unless there are as many scores (and labels, when given) as `shape` holds.
+    ///
+    /// - Throws: ``LovaszError/invalidShape(_:)`` naming both counts.
+    static func checkCounts(scores: Int, labels: Int?, shape: ProblemShape) throws(LovaszError) {
+        guard scores == shape.scoreCount else {
+            throw .invalidShape(
+                "\(scores) scores for the shape \(LovaszError.format(shape.scoreShape)), which holds \(shape.scoreCount)")
+        }
+        if let labels, labels != shape.pixelCount {
+            throw .invalidShape(
+                "\(labels) labels for \(shape.pixelCount) pixels (labels must be \(LovaszError.format(shape.labelShape)))")
+        }
     }
 
     /// The first non-finite score in C order, as a thrown error.

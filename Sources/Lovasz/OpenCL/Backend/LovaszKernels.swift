@@ -20,6 +20,12 @@ final class LovaszKernelSet {
     let reduceSegmentLosses: CLKernel
     let backpropSoftmax: CLKernel
     let backpropSigmoid: CLKernel
+    let planLabelsUInt8: CLKernel
+    let planLabelsInt32: CLKernel
+    let planLabelsInt64: CLKernel
+    let planGroupCounts: CLKernel
+    let planPartOffsets: CLKernel
+    let planValidPixels: CLKernel
 
     init(program: CLProgram) throws(OpenCLError) {
         self.program = program
@@ -40,12 +46,18 @@ final class LovaszKernelSet {
         reduceSegmentLosses = try program.makeKernel("reduce_segment_losses")
         backpropSoftmax = try program.makeKernel("backprop_softmax")
         backpropSigmoid = try program.makeKernel("backprop_sigmoid")
+        planLabelsUInt8 = try program.makeKernel("plan_labels_uint8")
+        planLabelsInt32 = try program.makeKernel("plan_labels_int32")
+        planLabelsInt64 = try program.makeKernel("plan_labels_int64")
+        planGroupCounts = try program.makeKernel("plan_group_counts")
+        planPartOffsets = try program.makeKernel("plan_part_offsets")
+        planValidPixels = try program.makeKernel("plan_valid_pixels")
     }
 
     /// The kernels that run with a fixed work-group size of `localSize`.
     var groupedKernels: [CLKernel] {
         [bitonicSortLocal, bitonicMergeLocal, scanForeground, exclusiveScanPerSegment, reduceSegmentLosses,
-         segmentBounds, segmentCuts, countKept, compactKeys]
+         segmentBounds, segmentCuts, countKept, compactKeys, planPartOffsets]
     }
 }
 
@@ -56,6 +68,8 @@ extension CLKernel {
             switch argument {
             case .buffer(let buffer): try setArgument(index, buffer: buffer)
             case .uint(let value): try setArgument(index, value: value)
+            case .ulong(let value): try setArgument(index, value: value)
+            case .long(let value): try setArgument(index, value: value)
             }
         }
     }
@@ -65,6 +79,8 @@ extension CLKernel {
 enum KernelArgument {
     case buffer(CLBuffer)
     case uint(UInt32)
+    case ulong(UInt64)
+    case long(Int64)
 
     /// A `uint` argument from an `Int` known to fit.
     static func count(_ value: Int) -> KernelArgument { .uint(UInt32(truncatingIfNeeded: value)) }

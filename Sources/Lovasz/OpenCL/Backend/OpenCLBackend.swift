@@ -1,3 +1,4 @@
+internal import CLovaszOpenCL
 import Synchronization
 
 /// The OpenCL path: one device, its context and queue, the kernels built once, and device
@@ -21,28 +22,50 @@ final class OpenCLBackend: Sendable {
     ///   - stagedTransfers: transfer through pinned host memory; by default on devices that do
     ///     not share the host's memory (tests force it on PoCL).
     /// - Throws: ``OpenCLError`` from any OpenCL call, with the build log for a build failure.
-    init(
+    convenience init(
         device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil,
         stagedTransfers: Bool? = nil
     ) throws(OpenCLError) {
         let context = try CLContext(device: device)
+        try self.init(
+            queue: try CLCommandQueue(context: context), chunkKeyLimit: chunkKeyLimit, stagedTransfers: stagedTransfers
+        ) { (options) throws(OpenCLError) in
+            try programs.program(for: context, source: KernelConfiguration.source, options: options)
+        }
+    }
+
+    /// A backend on an existing in-order queue (a caller's, retained by the wrapper): the
+    /// kernels are built for the queue's context and device, through `build`.
+    init(
+        queue: CLCommandQueue, chunkKeyLimit: Int? = nil, stagedTransfers: Bool? = nil,
+        build: (String) throws(OpenCLError) -> CLProgram
+    ) throws(OpenCLError) {
+        let device = queue.context.device
         var configuration = KernelConfiguration(device: device)
-        var program = try programs.program(
-            for: context, source: KernelConfiguration.source, options: configuration.buildOptions)
-        var kernels = try LovaszKernelSet(program: program)
+        var kernels = try LovaszKernelSet(program: try build(configuration.buildOptions))
         // A kernel may allow fewer work-items than the device (registers, local memory).
         let limit = try kernels.groupedKernels.map { (kernel) throws(OpenCLError) in try kernel.maxWorkGroupSize }.min() ?? 1
         if limit < configuration.localSize {
             configuration = KernelConfiguration(device: device, localSizeLimit: limit)
-            program = try programs.program(
-                for: context, source: KernelConfiguration.source, options: configuration.buildOptions)
-            kernels = try LovaszKernelSet(program: program)
+            kernels = try LovaszKernelSet(program: try build(configuration.buildOptions))
         }
         self.device = device
         self.configuration = configuration
         self.session = Mutex(try OpenCLSession(
-            context: context, kernels: kernels, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
+            queue: queue, kernels: kernels, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
             stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory))
+    }
+
+    /// A backend on a caller's in-order command queue (retained; released with the backend),
+    /// building the kernels for its context and device once per context.
+    ///
+    /// - Throws: ``OpenCLError`` for a null or invalid queue, an out-of-order queue, and any
+    ///   failure to build the kernels.
+    static func adopting(queue handle: OpaquePointer?) throws(OpenCLError) -> OpenCLBackend {
+        let queue = try CLExternal.adoptQueue(handle)
+        return try OpenCLBackend(queue: queue) { (options) throws(OpenCLError) in
+            try ContextProgramCache.shared.program(for: queue.context, source: KernelConfiguration.source, options: options)
+        }
     }
 
     /// Programs built in this process, shared by every backend.
@@ -61,52 +84,126 @@ final class OpenCLBackend: Sendable {
         }
     }
 
-    /// Computes the loss of `problem` and, when `gradient` is given, `∂loss/∂scores` into it.
+    /// Computes the loss of host arrays and, when `gradient` is given, `∂loss/∂scores` into it.
     ///
-    /// - Throws: ``LovaszError/nonFiniteScore(position:value:)`` when the kernels find a NaN
-    ///   or infinity, ``LovaszError/openCL(_:)`` when an OpenCL call fails.
-    func compute(
-        _ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?
-    ) throws(LovaszError) -> Double {
-        let outcome: Result<OpenCLOutcome, OpenCLError> = session.withLock { session in
-            do throws(OpenCLError) {
-                return .success(try session.run(problem, gradient: gradient))
-            } catch {
-                session.buffers.removeAll()
-                return .failure(error)
-            }
+    /// The scores and the labels are uploaded as they are; the labels are validated and
+    /// planned on the device (the host never passes over them), then the launch sequence runs.
+    ///
+    /// - Throws: ``LovaszError`` for out-of-range labels, non-finite scores (first position)
+    ///   and bad options, ``LovaszError/openCL(_:)`` when an OpenCL call fails.
+    func compute<Label: FixedWidthInteger>(
+        scores: UnsafeBufferPointer<Float>, shape: ProblemShape, labels: UnsafeBufferPointer<Label>,
+        options: LossOptions, gradient: UnsafeMutableBufferPointer<Float>?
+    ) throws(LovaszError) -> PlannedLoss {
+        try locked { (session) throws(LovaszError) -> PlannedLoss in
+            let scoreBuffer = try mappingOpenCLErrors { () throws(OpenCLError) in try session.uploadScores(scores) }
+            let deviceLabels = try mappingOpenCLErrors { () throws(OpenCLError) in try session.uploadLabels(labels) }
+            return try Self.plannedRun(
+                session: session, shape: shape, options: options, labels: deviceLabels,
+                ignore: options.ignoreIndex.flatMap { Label(exactly: $0) }.map { Int($0) }, scores: scoreBuffer,
+                gradient: gradient.map { .host($0) } ?? .none,
+                labelText: { flat in String(labels[flat]) }, scoreValue: { flat in scores[flat] })
         }
-        return try result(of: outcome, for: problem)
     }
 
-    /// Uploads `problem`'s inputs once, then times `repetitions` launch sequences that
-    /// compute the loss and gradient with the inputs and the gradient left on the device.
+    /// Computes on a caller's device buffers on this backend's queue: plans on the device,
+    /// runs the launch sequence and leaves the gradient in the caller's gradient buffer.
     ///
-    /// - Returns: the seconds of each repetition (wall clock, from the first enqueue to the
-    ///   loss read back), and the loss.
-    func residentTimes(_ problem: LossProblem, repetitions: Int) throws(LovaszError) -> (seconds: [Double], loss: Double) {
-        let clock = ContinuousClock()
-        let outcome: Result<([Double], OpenCLOutcome), OpenCLError> = session.withLock { session in
-            do throws(OpenCLError) {
-                var last = try session.run(problem, gradient: nil, resident: false)
-                var seconds: [Double] = []
-                for _ in 0..<repetitions {
-                    let start = clock.now
-                    last = try session.run(problem, gradient: nil, resident: true)
-                    let elapsed = clock.now - start
-                    seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-                }
-                return .success((seconds, last))
+    /// - Parameters:
+    ///   - events: `cl_event` handles every command waits for.
+    ///   - completionEvent: return a retained marker event (the caller releases it).
+    /// - Throws: as ``compute(scores:shape:labels:options:gradient:)``, and the buffer checks
+    ///   of ``OpenCLSession/adopt(_:role:types:count:fromElementZero:written:)``.
+    func compute(
+        scores: OpenCLDeviceBuffer, shape: ProblemShape, labels: OpenCLDeviceBuffer, options: LossOptions,
+        gradient: OpenCLDeviceBuffer?, waitFor events: [OpaquePointer?], completionEvent: Bool
+    ) throws(LovaszError) -> DeviceOutcome {
+        try locked { (session) throws(LovaszError) -> DeviceOutcome in
+            let scoreBuffer = try session.adopt(
+                scores, role: "scores", types: [.float32], count: shape.scoreCount, fromElementZero: true, written: false).buffer
+            let labelTypes: [DeviceElementType] = [.uint8, .int32, .int64]
+            let (labelBuffer, labelOffset) = try session.adopt(
+                labels, role: "labels", types: labelTypes, count: shape.pixelCount, fromElementZero: false, written: false)
+            let gradientBuffer = try gradient.map { (range) throws(LovaszError) in
+                try session.adopt(
+                    range, role: "gradient", types: [.float32], count: shape.scoreCount, fromElementZero: true, written: true).buffer
+            }
+            let type: LabelElementType = labels.elementType == .uint8 ? .uint8 : labels.elementType == .int32 ? .int32 : .int64
+            let deviceLabels = DeviceLabels(buffer: labelBuffer, elementOffset: labelOffset, type: type)
+            guard events.allSatisfy({ $0 != nil }) else {
+                throw .openCL(OpenCLError(status: CL_INVALID_EVENT_WAIT_LIST, call: "lovasz (wait events)", detail: "a wait event is NULL"))
+            }
+            try mappingOpenCLErrors { () throws(OpenCLError) in try session.queue.waitFor(events: events.compactMap { $0 }) }
+            let outcome = try Self.plannedRun(
+                session: session, shape: shape, options: options, labels: deviceLabels,
+                ignore: options.ignoreIndex.flatMap { type.representable($0) }, scores: scoreBuffer,
+                gradient: gradientBuffer.map { .device($0) } ?? .none,
+                labelText: { (flat) throws(OpenCLError) in
+                    let bytes = try session.probe(
+                        labelBuffer, byteOffset: (labelOffset + flat) * type.byteCount, bytes: type.byteCount)
+                    return type.decimal(bytes)
+                },
+                scoreValue: { (flat) throws(OpenCLError) in
+                    let bytes = try session.probe(scoreBuffer, byteOffset: flat * 4, bytes: 4)
+                    return Float(bitPattern: bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
+                })
+            guard completionEvent else { return DeviceOutcome(loss: outcome, event: nil) }
+            let event = try mappingOpenCLErrors { () throws(OpenCLError) in try session.queue.marker().retainedHandle() }
+            return DeviceOutcome(loss: outcome, event: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(event))))
+        }
+    }
+
+    /// Plans on the device from `labels`, then runs the launch sequence.
+    private static func plannedRun(
+        session: OpenCLSession, shape: ProblemShape, options: LossOptions, labels: DeviceLabels, ignore: Int?,
+        scores: CLBuffer, gradient: GradientDestination,
+        labelText: (Int) throws(OpenCLError) -> String, scoreValue: (Int) throws(OpenCLError) -> Float
+    ) throws(LovaszError) -> PlannedLoss {
+        let layout = PlanLayout(shape: shape, options: options)
+        let counts = try mappingOpenCLErrors { () throws(OpenCLError) in
+            try session.countLabels(labels, layout: layout, ignore: ignore)
+        }
+        switch counts {
+        case .badLabel(let flat):
+            let text = try mappingOpenCLErrors { () throws(OpenCLError) in try labelText(flat) }
+            throw .labelOutOfRange(position: shape.labelPosition(flat), label: text, classes: layout.labelClasses)
+        case .counts(let groupCounts, let hasIgnored):
+            let plan = try SegmentPlan(
+                shape: shape, groupCounts: groupCounts, labelClasses: layout.labelClasses, hasIgnored: hasIgnored,
+                options: options, validPixels: nil)
+            let outcome = try mappingOpenCLErrors { () throws(OpenCLError) -> OpenCLOutcome in
+                let validPixels = try session.listValidPixels(layout: layout, plan: plan)
+                let classOf = try session.buffers.buffer(.classOf, bytes: shape.pixelCount * 4)
+                let inputs = LaunchInputs(
+                    shape: shape, options: options, plan: plan, scores: scores, classOf: classOf, validPixels: validPixels)
+                return try session.launch(inputs, gradient: gradient)
+            }
+            if let bad = outcome.firstNonFinite {
+                let value = try mappingOpenCLErrors { () throws(OpenCLError) in try scoreValue(bad) }
+                throw .nonFiniteScore(position: shape.scorePosition(bad), value: value)
+            }
+            return PlannedLoss(loss: outcome.loss, classesCounted: plan.classesCounted, segments: plan.segments.count)
+        }
+    }
+
+    /// Runs `body` with the session under the lock; after an OpenCL failure the device
+    /// buffers are released (the next call allocates afresh).
+    func locked<R: Sendable>(_ body: (OpenCLSession) throws(LovaszError) -> R) throws(LovaszError) -> R {
+        let result: Result<R, LovaszError> = session.withLock { session in
+            do throws(LovaszError) {
+                return .success(try body(session))
             } catch {
-                session.buffers.removeAll()
+                if case .openCL = error { session.buffers.removeAll() }
                 return .failure(error)
             }
         }
-        switch outcome {
-        case .failure(let error): throw .openCL(error)
-        case .success(let (seconds, last)):
-            let loss = try result(of: .success(last), for: problem)
-            return (seconds, loss)
+        return try result.get()
+    }
+
+    /// Runs `body` with the session under the lock, returning a non-`Sendable` result as a `Result`.
+    func withSessionResult<R>(_ body: (OpenCLSession) throws(OpenCLError) -> R) -> Result<R, OpenCLError> {
+        session.withLock { session in
+            do throws(OpenCLError) { return .success(try body(session)) } catch { return .failure(error) }
         }
     }
 
@@ -118,19 +215,30 @@ final class OpenCLBackend: Sendable {
         return try result.get()
     }
 
-    private func result(of outcome: Result<OpenCLOutcome, OpenCLError>, for problem: LossProblem) throws(LovaszError) -> Double {
-        switch outcome {
-        case .failure(let error):
-            throw .openCL(error)
-        case .success(let result):
-            if let bad = result.firstNonFinite { throw problem.nonFiniteError(at: bad) }
-            return result.loss
-        }
-    }
 }
 
 /// What one launch sequence read back.
 struct OpenCLOutcome: Sendable {
     var loss: Double
     var firstNonFinite: Int?
+}
+
+/// The loss of a call planned on the device, with the plan's counts for ``LossResult``.
+struct PlannedLoss: Sendable {
+    var loss: Double
+    var classesCounted: Int
+    var segments: Int
+}
+
+/// A device call's loss and, when asked for, its completion event (a retained `cl_event`,
+/// as an address so that the value stays `Sendable`).
+struct DeviceOutcome: Sendable {
+    var loss: PlannedLoss
+    var event: UInt?
+}
+
+/// Runs `body`, turning its ``OpenCLError`` into ``LovaszError/openCL(_:)``.
+@inline(__always)
+func mappingOpenCLErrors<R>(_ body: () throws(OpenCLError) -> R) throws(LovaszError) -> R {
+    do throws(OpenCLError) { return try body() } catch { throw .openCL(error) }
 }

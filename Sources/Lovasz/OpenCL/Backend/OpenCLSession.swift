@@ -17,13 +17,13 @@ final class OpenCLSession: @unchecked Sendable {
     private let trace = OpenCLTrace()
 
     init(
-        context: CLContext, kernels: LovaszKernelSet, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil,
+        queue: CLCommandQueue, kernels: LovaszKernelSet, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil,
         stagedTransfers: Bool
     ) throws(OpenCLError) {
         self.chunkKeyLimit = chunkKeyLimit
         self.stagesTransfers = stagedTransfers
-        self.context = context
-        self.queue = try CLCommandQueue(context: context)
+        self.context = queue.context
+        self.queue = queue
         self.kernels = kernels
         self.configuration = configuration
         self.buffers = DeviceBuffers(context: context)
@@ -31,51 +31,34 @@ final class OpenCLSession: @unchecked Sendable {
 
     private var accumulatorBytes: Int { configuration.doubleAccumulation ? 8 : 4 }
 
-    /// Runs the whole launch sequence for `problem` and reads back the loss and gradient.
+    /// Runs the launch sequence on inputs already on the device and reads back the loss.
     ///
-    /// - Parameters:
-    ///   - gradient: receives `∂loss/∂scores` when given.
-    ///   - resident: the inputs of `problem` are already on the device from the previous
-    ///     call, and the gradient (computed when `gradient` is nil and this is true) stays
-    ///     there: the launch sequence alone, for benchmarks.
-    func run(
-        _ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?, resident: Bool = false
-    ) throws(OpenCLError) -> OpenCLOutcome {
-        let shape = problem.shape
-        let loss = problem.options.loss
-        let logits = problem.options.scoresAre == .logits
+    /// Validation of the scores, probabilities, per chunk of segments the keys, the sort, the
+    /// scan, the Lovász gradient and the loss sums, then the back-propagation into the
+    /// gradient's destination; the status and the segment sums are the only read-back (and
+    /// the gradient, when its destination is host memory).
+    func launch(_ inputs: LaunchInputs, gradient destination: GradientDestination) throws(OpenCLError) -> OpenCLOutcome {
+        let shape = inputs.shape
+        let loss = inputs.options.loss
+        let logits = inputs.options.scoresAre == .logits
         let scoreCount = shape.scoreCount
         let pixelCount = shape.pixelCount
-        guard scoreCount < Int(UInt32.max) else {
-            throw OpenCLError(status: -61, call: "plan", detail: "\(scoreCount) scores exceed the 32-bit indices of the kernels")
-        }
-        let table = SegmentTable(problem: problem)
-        let segmentCount = problem.plan.segments.count
+        let plan = inputs.plan
+        let table = SegmentTable(plan: plan, shape: shape)
+        let segmentCount = plan.segments.count
+        let scores = inputs.scores
 
-        // Inputs.
-        let scores = try buffers.buffer(.scores, bytes: scoreCount * 4)
-        let classOf = try buffers.buffer(.classOf, bytes: pixelCount * 4)
         let placeholder = try buffers.buffer(.placeholder, bytes: 16)
-        var validPixels = placeholder
-        if let list = problem.plan.validPixels, !list.isEmpty {
-            validPixels = try buffers.buffer(.validPixels, bytes: list.count * 4)
-            if !resident { try validPixels.write(list, on: queue) }
-        }
+        let validPixels = inputs.validPixels ?? placeholder
         let segments = try buffers.buffer(.segments, bytes: table.entries.count * 4)
         let weights = try buffers.buffer(.weights, bytes: table.weights.count * 4)
-        trace.start()
-        if !resident {
-            try upload(problem.scores, to: scores)
-            try classOf.write(problem.labels.classOf, on: queue)
-            if segmentCount > 0 {
-                try segments.write(table.entries, on: queue)
-                try weights.write(table.weights, on: queue)
-            }
+        if segmentCount > 0 {
+            try segments.write(table.entries, on: queue)
+            try weights.write(table.weights, on: queue)
         }
         let status = try buffers.buffer(.status, bytes: 4)
         try status.fill(with: UInt32.max, byteCount: 4, on: queue)
 
-        trace.mark("uploads enqueued")
         // Validation and probabilities.
         try kernels.findNonFinite.setArguments([.buffer(scores), .count(scoreCount), .buffer(status)])
         try queue.enqueue(kernels.findNonFinite, globalSize: [scoreCount])
@@ -96,10 +79,12 @@ final class OpenCLSession: @unchecked Sendable {
         // ∂loss/∂(probability or hinge logit), class-major [C][B·S], zero where not written.
         var gradientBuffer: CLBuffer?
         var upstream = placeholder
-        let computeGradient = gradient != nil || resident
-        if computeGradient {
-            let output = try buffers.buffer(.gradient, bytes: scoreCount * 4)
-            gradientBuffer = output
+        switch destination {
+        case .none: break
+        case .host: gradientBuffer = try buffers.buffer(.gradient, bytes: scoreCount * 4)
+        case .device(let buffer): gradientBuffer = buffer
+        }
+        if let output = gradientBuffer {
             let direct = loss == .hinge || (loss == .sigmoid && !logits)
             upstream = direct ? output : try buffers.buffer(.upstream, bytes: scoreCount * 4)
             try upstream.fill(with: Float(0), byteCount: scoreCount * 4, on: queue)
@@ -108,9 +93,9 @@ final class OpenCLSession: @unchecked Sendable {
         let segmentLosses = try buffers.buffer(.segmentLosses, bytes: max(segmentCount, 1) * accumulatorBytes)
         if segmentCount > 0 {
             try runSegments(
-                problem: problem, table: table, values: values, classOf: classOf, validPixels: validPixels,
-                segments: segments, weights: weights, upstream: upstream, writeGradient: computeGradient,
-                losses: segmentLosses)
+                shape: shape, loss: loss, segmentCount: segmentCount, table: table, values: values, classOf: inputs.classOf,
+                validPixels: validPixels, segments: segments, weights: weights, upstream: upstream,
+                writeGradient: gradientBuffer != nil, losses: segmentLosses)
         }
 
         if let output = gradientBuffer {
@@ -127,7 +112,7 @@ final class OpenCLSession: @unchecked Sendable {
             case (.hinge, _), (.sigmoid, false):
                 break
             }
-            if let gradient {
+            if case .host(let gradient) = destination {
                 try download(output, into: gradient)
             }
         }
@@ -140,10 +125,20 @@ final class OpenCLSession: @unchecked Sendable {
             let sums: [Double] = configuration.doubleAccumulation
                 ? try segmentLosses.read(Double.self, count: segmentCount, on: queue)
                 : try segmentLosses.read(Float.self, count: segmentCount, on: queue).map(Double.init)
-            for (segment, sum) in zip(problem.plan.segments, sums) { total += segment.weight * sum }
+            for (segment, sum) in zip(plan.segments, sums) { total += segment.weight * sum }
         }
         trace.mark("status and losses read back")
         return OpenCLOutcome(loss: total, firstNonFinite: firstBad == UInt32.max ? nil : Int(firstBad))
+    }
+
+    /// Uploads host scores into the session's scores buffer (through pinned memory on a
+    /// discrete device); the copy is only enqueued, so `values` must stay valid until the
+    /// call's read-back.
+    func uploadScores(_ values: UnsafeBufferPointer<Float>) throws(OpenCLError) -> CLBuffer {
+        let scores = try buffers.buffer(.scores, bytes: values.count * 4)
+        trace.start()
+        if !values.isEmpty { try upload(values, to: scores) }
+        return scores
     }
 
     /// Enqueues the transfer of `values` to `buffer`; through pinned memory on a discrete device.
@@ -191,13 +186,12 @@ final class OpenCLSession: @unchecked Sendable {
     /// it are found on the device; those counts are read back (a few bytes: they set the size
     /// of the sort), then only the kept keys are compacted, sorted and walked.
     private func runSegments(
-        problem: LossProblem, table: SegmentTable, values: CLBuffer, classOf: CLBuffer, validPixels: CLBuffer,
-        segments: CLBuffer, weights: CLBuffer, upstream: CLBuffer, writeGradient: Bool, losses: CLBuffer
+        shape: ProblemShape, loss: LovaszLoss, segmentCount: Int, table: SegmentTable, values: CLBuffer,
+        classOf: CLBuffer, validPixels: CLBuffer, segments: CLBuffer, weights: CLBuffer, upstream: CLBuffer,
+        writeGradient: Bool, losses: CLBuffer
     ) throws(OpenCLError) {
-        let shape = problem.shape
         let localSize = configuration.localSize
-        let segmentCount = problem.plan.segments.count
-        let hinge: UInt32 = problem.options.loss == .hinge ? 1 : 0
+        let hinge: UInt32 = loss == .hinge ? 1 : 0
         let common: [KernelArgument] = [.buffer(values), .buffer(classOf), .buffer(validPixels), .buffer(segments)]
         let shapeArguments: [KernelArgument] = [.count(shape.channels), .count(shape.spatial), .uint(hinge)]
 

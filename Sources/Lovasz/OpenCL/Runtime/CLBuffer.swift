@@ -58,6 +58,36 @@ final class CLBuffer {
         self.byteCount = byteCount
     }
 
+    /// Wraps a memory object: a caller's buffer (`retain: true`, retained now) or one this
+    /// library created (`retain: false`, a sub-buffer); released in `deinit` either way.
+    ///
+    /// - Parameter byteCount: the bytes kernels may touch (at most the object's size).
+    /// - Throws: ``OpenCLError`` from `clRetainMemObject`.
+    init(memory: cl_mem, context: CLContext, byteCount: Int, retain: Bool) throws(OpenCLError) {
+        if retain { try checkCL(lovasz_clRetainMemObject(memory), "clRetainMemObject") }
+        self.context = context
+        self.handle = memory
+        self.byteCount = byteCount
+    }
+
+    /// A sub-buffer of `parent` over `byteCount` bytes from `origin`, for kernels that read
+    /// from element 0.
+    ///
+    /// - Parameter origin: a multiple of the device's `CL_DEVICE_MEM_BASE_ADDR_ALIGN` (in bytes).
+    /// - Throws: ``OpenCLError`` from `clCreateSubBuffer` (`CL_MISALIGNED_SUB_BUFFER_OFFSET`).
+    static func region(of parent: CLBuffer, origin: Int, byteCount: Int) throws(OpenCLError) -> CLBuffer {
+        var region = cl_buffer_region(origin: origin, size: byteCount)
+        var status: cl_int = CL_SUCCESS
+        let memory = lovasz_clCreateSubBuffer(
+            parent.handle, 0, cl_buffer_create_type(CL_BUFFER_CREATE_TYPE_REGION), &region, &status)
+        guard status == CL_SUCCESS, let memory else {
+            throw OpenCLError(
+                clStatus: status == CL_SUCCESS ? CL_INVALID_MEM_OBJECT : status, call: "clCreateSubBuffer",
+                detail: "\(byteCount) bytes at offset \(origin)")
+        }
+        return try CLBuffer(memory: memory, context: parent.context, byteCount: byteCount, retain: false)
+    }
+
     deinit { _ = lovasz_clReleaseMemObject(handle) }
 
     /// Copies host memory into the buffer.

@@ -1,0 +1,155 @@
+/// The inputs of one launch sequence, all on the device.
+struct LaunchInputs {
+    let shape: ProblemShape
+    let options: LossOptions
+    let plan: SegmentPlan
+    /// Float32 scores from element 0 (a sub-buffer for a caller's buffer at an offset).
+    let scores: CLBuffer
+    /// One class index (or -1) per pixel.
+    let classOf: CLBuffer
+    /// The valid pixels of every group, in order; `nil` when no pixel is ignored.
+    let validPixels: CLBuffer?
+}
+
+/// Where a launch sequence leaves `∂loss/∂scores`.
+enum GradientDestination {
+    /// Not computed (the loss alone).
+    case none
+    /// Read back into host memory.
+    case host(UnsafeMutableBufferPointer<Float>)
+    /// Written into a device buffer (from element 0) and left there.
+    case device(CLBuffer)
+}
+
+/// Labels in a device buffer: the buffer, the first element and the element type.
+struct DeviceLabels {
+    let buffer: CLBuffer
+    let elementOffset: Int
+    let type: LabelElementType
+}
+
+/// How the planning kernels cut the pixels: groups of whole images, each in parts.
+struct PlanLayout {
+    let groups: Int
+    let groupPixels: Int
+    let parts: Int
+    let partPixels: Int
+    let labelClasses: Int
+
+    init(shape: ProblemShape, options: LossOptions) {
+        let groupImages = options.perImage ? 1 : shape.batch
+        groups = shape.batch / groupImages
+        groupPixels = groupImages * shape.spatial
+        labelClasses = shape.isSoftmax ? shape.channels : 2
+        // At most one count row per 16 pixels, and parts of at least 256 pixels.
+        let wanted = max(256, 16 * labelClasses)
+        parts = max(1, (groupPixels + wanted - 1) / wanted)
+        partPixels = (groupPixels + parts - 1) / parts
+    }
+
+    var partCount: Int { groups * parts }
+}
+
+/// What the planning read-back found.
+enum LabelCounts {
+    /// `groupCounts[g * labelClasses + c]` and whether any pixel is ignored.
+    case counts(groupCounts: [Int], hasIgnored: Bool)
+    /// The flat pixel index of the first label out of range.
+    case badLabel(Int)
+}
+
+extension OpenCLSession {
+    /// Validates and maps the labels on the device and reads back the class counts of every
+    /// group: the call's one planning read-back (`groups · classes` integers).
+    ///
+    /// Leaves the class of every pixel in the session's `classOf` buffer and the per-part
+    /// counts in `partCounts` for ``listValidPixels(layout:plan:)``.
+    ///
+    /// - Parameter ignore: the ignore index when a label of the caller's type can equal it.
+    func countLabels(_ labels: DeviceLabels, layout: PlanLayout, ignore: Int?) throws(OpenCLError) -> LabelCounts {
+        let pixelCount = layout.groups * layout.groupPixels
+        let classOf = try buffers.buffer(.classOf, bytes: pixelCount * 4)
+        let partCounts = try buffers.buffer(.partCounts, bytes: layout.partCount * layout.labelClasses * 4)
+        let status = try buffers.buffer(.labelStatus, bytes: 4)
+        try status.fill(with: UInt32.max, byteCount: 4, on: queue)
+        let kernel: CLKernel
+        switch labels.type {
+        case .uint8: kernel = kernels.planLabelsUInt8
+        case .int32: kernel = kernels.planLabelsInt32
+        case .int64: kernel = kernels.planLabelsInt64
+        }
+        try kernel.setArguments([
+            .buffer(labels.buffer), .ulong(UInt64(labels.elementOffset)), .count(layout.groups), .count(layout.groupPixels),
+            .count(layout.parts), .count(layout.partPixels), .count(layout.labelClasses), .uint(ignore == nil ? 0 : 1),
+            .long(Int64(ignore ?? 0)), .buffer(classOf), .buffer(partCounts), .buffer(status),
+        ])
+        try queue.enqueue(kernel, globalSize: [layout.partCount])
+        var counts = partCounts
+        if layout.parts > 1 {
+            counts = try buffers.buffer(.groupCounts, bytes: layout.groups * layout.labelClasses * 4)
+            try kernels.planGroupCounts.setArguments([
+                .buffer(partCounts), .buffer(counts), .count(layout.groups), .count(layout.parts), .count(layout.labelClasses),
+            ])
+            try queue.enqueue(kernels.planGroupCounts, globalSize: [layout.groups * layout.labelClasses])
+        }
+        let firstBad = try status.read(UInt32.self, count: 1, on: queue)[0]
+        if firstBad != UInt32.max { return .badLabel(Int(firstBad)) }
+        let groupCounts = try counts.read(UInt32.self, count: layout.groups * layout.labelClasses, on: queue).map(Int.init)
+        let valid = groupCounts.reduce(0, +)
+        return .counts(groupCounts: groupCounts, hasIgnored: valid < pixelCount)
+    }
+
+    /// Enqueues the list of valid pixels of every group (after ``countLabels(_:layout:ignore:)``),
+    /// or returns `nil` when no pixel is ignored.
+    func listValidPixels(layout: PlanLayout, plan: SegmentPlan) throws(OpenCLError) -> CLBuffer? {
+        guard plan.hasIgnored else { return nil }
+        let total = plan.groups.last.map { $0.validOffset + $0.validCount } ?? 0
+        guard total > 0 else { return nil }
+        let classOf = try buffers.buffer(.classOf, bytes: layout.groups * layout.groupPixels * 4)
+        let partCounts = try buffers.buffer(.partCounts, bytes: layout.partCount * layout.labelClasses * 4)
+        let partOffsets = try buffers.buffer(.partOffsets, bytes: layout.parts > 1 ? layout.partCount * 4 : 4)
+        if layout.parts > 1 {
+            try kernels.planPartOffsets.setArguments([
+                .buffer(partCounts), .buffer(partOffsets), .count(layout.parts), .count(layout.labelClasses),
+            ])
+            let localSize = configuration.localSize
+            try queue.enqueue(kernels.planPartOffsets, globalSize: [layout.groups * localSize], localSize: [localSize])
+        }
+        let groupOffsets = try buffers.buffer(.groupOffsets, bytes: layout.groups * 4)
+        try groupOffsets.write(plan.groups.map { UInt32($0.validOffset) }, on: queue)
+        let validPixels = try buffers.buffer(.validPixels, bytes: total * 4)
+        try kernels.planValidPixels.setArguments([
+            .buffer(classOf), .buffer(partOffsets), .buffer(groupOffsets), .buffer(validPixels),
+            .count(layout.groups), .count(layout.groupPixels), .count(layout.parts), .count(layout.partPixels),
+        ])
+        try queue.enqueue(kernels.planValidPixels, globalSize: [layout.partCount])
+        return validPixels
+    }
+
+    /// Copies `bytes` bytes at `offset` of `buffer` through a small scratch buffer and reads
+    /// them (works on buffers the host may not access: `CL_MEM_HOST_NO_ACCESS`).
+    func probe(_ buffer: CLBuffer, byteOffset offset: Int, bytes: Int) throws(OpenCLError) -> [UInt8] {
+        let scratch = try buffers.buffer(.probe, bytes: 16)
+        try scratch.copy(from: buffer, sourceByteOffset: offset, toByteOffset: 0, byteCount: bytes, on: queue)
+        return try scratch.read(UInt8.self, count: bytes, on: queue)
+    }
+}
+
+extension OpenCLSession {
+    /// Enqueues the upload of host labels as they are (uint8, int32, int64); other integer
+    /// types are widened to int64 first. The caller's memory must stay valid until the call's
+    /// first read-back.
+    func uploadLabels<Label: FixedWidthInteger>(_ labels: UnsafeBufferPointer<Label>) throws(OpenCLError) -> DeviceLabels {
+        let type: LabelElementType = Label.self == UInt8.self ? .uint8 : Label.self == Int32.self ? .int32 : .int64
+        let direct = Label.self == UInt8.self || Label.self == Int32.self || Label.self == Int64.self
+            || (Label.self == Int.self && MemoryLayout<Int>.size == 8)
+        let buffer = try buffers.buffer(.labels, bytes: labels.count * type.byteCount)
+        if direct {
+            try buffer.write(from: UnsafeRawBufferPointer(labels), on: queue, blocking: false)
+        } else {
+            let widened = labels.map { Int64(truncatingIfNeeded: $0) }
+            try buffer.write(widened, on: queue)
+        }
+        return DeviceLabels(buffer: buffer, elementOffset: 0, type: type)
+    }
+}
