@@ -148,7 +148,11 @@ final class OpenCLBackend: Sendable {
                     return Float(bitPattern: bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
                 })
             guard completionEvent else { return DeviceOutcome(loss: outcome, event: nil) }
-            let event = try mappingOpenCLErrors { () throws(OpenCLError) in try session.queue.marker().retainedHandle() }
+            let event = try mappingOpenCLErrors { () throws(OpenCLError) -> cl_event in
+                let marker = try session.queue.marker().retainedHandle()
+                try session.queue.flush()
+                return marker
+            }
             return DeviceOutcome(loss: outcome, event: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(event))))
         }
     }

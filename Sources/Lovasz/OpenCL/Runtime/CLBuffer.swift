@@ -36,8 +36,11 @@ final class CLBuffer {
     ///   - access: how kernels use it (default read-write).
     /// - Throws: ``OpenCLError`` from `clCreateBuffer` (`CL_INVALID_BUFFER_SIZE` for 0 or too
     ///   many bytes, checked before calling OpenCL; `CL_MEM_OBJECT_ALLOCATION_FAILURE`).
+    ///   - hostAccess: `false` creates it with `CL_MEM_HOST_NO_ACCESS`: only the device reads
+    ///     and writes it (tests use it to prove that no transfer touches a buffer).
     init(
-        context: CLContext, byteCount: Int, access: Access = .readWrite, allocateHostPointer: Bool = false
+        context: CLContext, byteCount: Int, access: Access = .readWrite, allocateHostPointer: Bool = false,
+        hostAccess: Bool = true
     ) throws(OpenCLError) {
         let limit = context.device.maxAllocationBytes
         guard byteCount >= 1, limit == 0 || UInt64(byteCount) <= limit else {
@@ -47,6 +50,7 @@ final class CLBuffer {
         }
         var status: cl_int = CL_SUCCESS
         let flags = access.flags | (allocateHostPointer ? cl_mem_flags(CL_MEM_ALLOC_HOST_PTR) : 0)
+            | (hostAccess ? 0 : cl_mem_flags(CL_MEM_HOST_NO_ACCESS))
         let memory = lovasz_clCreateBuffer(context.handle, flags, byteCount, nil, &status)
         guard status == CL_SUCCESS, let memory else {
             throw OpenCLError(
