@@ -1,5 +1,6 @@
-// First pass over the scores: validation, probabilities, and the error of every pixel of
-// every (group, class) segment packed into a sort key.
+// First pass over the scores: validation (the first NaN or infinity) and, from logits, the
+// probabilities (softmax over the class axis or the elementwise sigmoid). The errors and their
+// sort keys are made from these values in lovasz_keys.cl.
 
 // status[0] receives the smallest flat index of a NaN or infinite score (tested on the bits).
 __kernel void find_nonfinite(__global const uint *score_bits, uint count, __global volatile uint *status) {

@@ -1,7 +1,7 @@
 internal import CLovaszOpenCL
 
-extension OpenCLSession {
-    /// Checks a caller's buffer range against the session's context and the shape, and wraps it.
+extension OpenCLPipeline {
+    /// Checks a caller's buffer range against the pipeline's context and the shape, and wraps it.
     ///
     /// - Parameters:
     ///   - role: `scores`, `labels` or `gradient`, for messages.
@@ -91,14 +91,14 @@ extension OpenCLBackend {
     func deviceCopies<Label: FixedWidthInteger>(
         scores: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Label>
     ) throws(LovaszError) -> DeviceCopies {
-        let made: Result<DeviceCopies, OpenCLError> = withSessionResult { (session) throws(OpenCLError) -> DeviceCopies in
-            let scoreBuffer = try CLBuffer(context: session.context, byteCount: max(scores.count * 4, 4))
-            try scoreBuffer.write(from: UnsafeRawBufferPointer(scores), on: session.queue)
-            let uploaded = try session.uploadLabels(labels)
-            let labelBuffer = try CLBuffer(context: session.context, byteCount: uploaded.buffer.byteCount)
-            try labelBuffer.copy(from: uploaded.buffer, byteCount: labels.count * uploaded.type.byteCount, on: session.queue)
-            try session.queue.finish()
-            let gradient = try CLBuffer(context: session.context, byteCount: max(scores.count * 4, 4))
+        let made: Result<DeviceCopies, OpenCLError> = withPipelineResult { (pipeline) throws(OpenCLError) -> DeviceCopies in
+            let scoreBuffer = try CLBuffer(context: pipeline.context, byteCount: max(scores.count * 4, 4))
+            try scoreBuffer.write(from: UnsafeRawBufferPointer(scores), on: pipeline.queue.queue)
+            let uploaded = try pipeline.uploadLabels(labels)
+            let labelBuffer = try CLBuffer(context: pipeline.context, byteCount: uploaded.buffer.byteCount)
+            try labelBuffer.copy(from: uploaded.buffer, byteCount: labels.count * uploaded.type.byteCount, on: pipeline.queue.queue)
+            try pipeline.queue.queue.finish()
+            let gradient = try CLBuffer(context: pipeline.context, byteCount: max(scores.count * 4, 4))
             let type: DeviceElementType = uploaded.type == .uint8 ? .uint8 : uploaded.type == .int32 ? .int32 : .int64
             return DeviceCopies(scores: scoreBuffer, labels: labelBuffer, gradient: gradient, labelType: type)
         }

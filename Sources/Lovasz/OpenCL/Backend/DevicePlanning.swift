@@ -58,43 +58,32 @@ enum LabelCounts {
     case badLabel(Int)
 }
 
-extension OpenCLSession {
+extension OpenCLPipeline {
     /// Validates and maps the labels on the device and reads back the class counts of every
     /// group: the call's one planning read-back (`groups · classes` integers).
     ///
-    /// Leaves the class of every pixel in the session's `classOf` buffer and the per-part
+    /// Leaves the class of every pixel in the pipeline's `classOf` buffer and the per-part
     /// counts in `partCounts` for ``listValidPixels(layout:plan:)``.
     ///
     /// - Parameter ignore: the ignore index when a label of the caller's type can equal it.
     func countLabels(_ labels: DeviceLabels, layout: PlanLayout, ignore: Int?) throws(OpenCLError) -> LabelCounts {
+        queue.phase = .plan
         let pixelCount = layout.groups * layout.groupPixels
         let classOf = try buffers.buffer(.classOf, bytes: pixelCount * 4)
         let partCounts = try buffers.buffer(.partCounts, bytes: layout.partCount * layout.labelClasses * 4)
         let status = try buffers.buffer(.labelStatus, bytes: 4)
-        try status.fill(with: UInt32.max, byteCount: 4, on: queue)
-        let kernel: CLKernel
-        switch labels.type {
-        case .uint8: kernel = kernels.planLabelsUInt8
-        case .int32: kernel = kernels.planLabelsInt32
-        case .int64: kernel = kernels.planLabelsInt64
-        }
-        try kernel.setArguments([
-            .buffer(labels.buffer), .ulong(UInt64(labels.elementOffset)), .count(layout.groups), .count(layout.groupPixels),
-            .count(layout.parts), .count(layout.partPixels), .count(layout.labelClasses), .uint(ignore == nil ? 0 : 1),
-            .long(Int64(ignore ?? 0)), .buffer(classOf), .buffer(partCounts), .buffer(status),
-        ])
-        try queue.enqueue(kernel, globalSize: [layout.partCount])
+        try queue.fill(status, with: UInt32.max, count: 1)
+        try stages.planning.enqueueLabels(
+            labels, layout: layout, ignore: ignore, classOf: classOf, partCounts: partCounts, status: status, on: queue)
         var counts = partCounts
         if layout.parts > 1 {
             counts = try buffers.buffer(.groupCounts, bytes: layout.groups * layout.labelClasses * 4)
-            try kernels.planGroupCounts.setArguments([
-                .buffer(partCounts), .buffer(counts), .count(layout.groups), .count(layout.parts), .count(layout.labelClasses),
-            ])
-            try queue.enqueue(kernels.planGroupCounts, globalSize: [layout.groups * layout.labelClasses])
+            try stages.planning.enqueueGroupCounts(partCounts: partCounts, groupCounts: counts, layout: layout, on: queue)
         }
-        let firstBad = try status.read(UInt32.self, count: 1, on: queue)[0]
+        let firstBad = try queue.read(UInt32.self, count: 1, from: status)[0]
         if firstBad != UInt32.max { return .badLabel(Int(firstBad)) }
-        let groupCounts = try counts.read(UInt32.self, count: layout.groups * layout.labelClasses, on: queue).map(Int.init)
+        let groupCounts = try queue.read(UInt32.self, count: layout.groups * layout.labelClasses, from: counts).map(Int.init)
+        trace.mark("labels planned, counts read back")
         let valid = groupCounts.reduce(0, +)
         return .counts(groupCounts: groupCounts, hasIgnored: valid < pixelCount)
     }
@@ -105,37 +94,31 @@ extension OpenCLSession {
         guard plan.hasIgnored else { return nil }
         let total = plan.groups.last.map { $0.validOffset + $0.validCount } ?? 0
         guard total > 0 else { return nil }
+        queue.phase = .plan
         let classOf = try buffers.buffer(.classOf, bytes: layout.groups * layout.groupPixels * 4)
         let partCounts = try buffers.buffer(.partCounts, bytes: layout.partCount * layout.labelClasses * 4)
         let partOffsets = try buffers.buffer(.partOffsets, bytes: layout.parts > 1 ? layout.partCount * 4 : 4)
         if layout.parts > 1 {
-            try kernels.planPartOffsets.setArguments([
-                .buffer(partCounts), .buffer(partOffsets), .count(layout.parts), .count(layout.labelClasses),
-            ])
-            let localSize = configuration.localSize
-            try queue.enqueue(kernels.planPartOffsets, globalSize: [layout.groups * localSize], localSize: [localSize])
+            try stages.planning.enqueuePartOffsets(partCounts: partCounts, offsets: partOffsets, layout: layout, on: queue)
         }
         let groupOffsets = try buffers.buffer(.groupOffsets, bytes: layout.groups * 4)
-        try groupOffsets.write(plan.groups.map { UInt32($0.validOffset) }, on: queue)
-        let validPixels = try buffers.buffer(.validPixels, bytes: total * 4)
-        try kernels.planValidPixels.setArguments([
-            .buffer(classOf), .buffer(partOffsets), .buffer(groupOffsets), .buffer(validPixels),
-            .count(layout.groups), .count(layout.groupPixels), .count(layout.parts), .count(layout.partPixels),
-        ])
-        try queue.enqueue(kernels.planValidPixels, globalSize: [layout.partCount])
-        return validPixels
+        try queue.write(plan.groups.map { UInt32($0.validOffset) }, to: groupOffsets)
+        let list = try buffers.buffer(.validPixels, bytes: total * 4)
+        try stages.planning.enqueueValidPixels(
+            classOf: classOf, partOffsets: partOffsets, groupOffsets: groupOffsets, list: list, layout: layout, on: queue)
+        return list
     }
 
     /// Copies `bytes` bytes at `offset` of `buffer` through a small scratch buffer and reads
     /// them (works on buffers the host may not access: `CL_MEM_HOST_NO_ACCESS`).
     func probe(_ buffer: CLBuffer, byteOffset offset: Int, bytes: Int) throws(OpenCLError) -> [UInt8] {
         let scratch = try buffers.buffer(.probe, bytes: 16)
-        try scratch.copy(from: buffer, sourceByteOffset: offset, toByteOffset: 0, byteCount: bytes, on: queue)
-        return try scratch.read(UInt8.self, count: bytes, on: queue)
+        queue.record(try scratch.copy(from: buffer, sourceByteOffset: offset, toByteOffset: 0, byteCount: bytes, on: queue.queue))
+        return try queue.read(UInt8.self, count: bytes, from: scratch)
     }
 }
 
-extension OpenCLSession {
+extension OpenCLPipeline {
     /// Enqueues the upload of host labels as they are (uint8, int32, int64); other integer
     /// types are widened to int64 first. The caller's memory must stay valid until the call's
     /// first read-back.
@@ -145,10 +128,11 @@ extension OpenCLSession {
             || (Label.self == Int.self && MemoryLayout<Int>.size == 8)
         let buffer = try buffers.buffer(.labels, bytes: labels.count * type.byteCount)
         if direct {
-            try buffer.write(from: UnsafeRawBufferPointer(labels), on: queue, blocking: false)
+            // Straight from the caller's memory: the pinned staging buffer holds the scores.
+            queue.record(try buffer.write(from: UnsafeRawBufferPointer(labels), on: queue.queue, blocking: false))
         } else {
             let widened = labels.map { Int64(truncatingIfNeeded: $0) }
-            try buffer.write(widened, on: queue)
+            try queue.write(widened, to: buffer)
         }
         return DeviceLabels(buffer: buffer, elementOffset: 0, type: type)
     }

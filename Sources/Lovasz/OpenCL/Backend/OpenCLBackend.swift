@@ -1,20 +1,19 @@
 internal import CLovaszOpenCL
 import Synchronization
 
-/// The OpenCL path: one device, its context and queue, the kernels built once, and device
-/// buffers reused across calls (DESIGN §5).
+/// The OpenCL path: one device, its program and queue, and device buffers reused across
+/// calls (see ``OpenCLPipeline`` for the launch sequence).
 ///
-/// One call is one launch sequence with no host round trip between kernels: validation,
-/// probabilities, per chunk of segments the keys, the segmented bitonic sort, the scan of
-/// the foreground counts, the Lovász gradient and the per-segment loss sums, then the
-/// back-propagation; the loss terms and the gradient are read back at the end. Calls are
-/// serialized by a lock, so any number of threads may share one backend.
+/// Every call plans on the device (the labels validated and counted there, see
+/// `Kernels/lovasz_plan.cl`), then runs the launch sequence; host arrays are uploaded as they
+/// are, a caller's device buffers are used in place. Calls are serialized by a lock, so any
+/// number of threads may share one backend.
 final class OpenCLBackend: Sendable {
     let device: OpenCLDevice
     let configuration: KernelConfiguration
-    private let session: Mutex<OpenCLSession>
+    private let pipeline: Mutex<OpenCLPipeline>
 
-    /// Creates the context and queue for `device` and builds the kernels.
+    /// Builds the kernels for `device` (or takes them from `programs`) and creates a queue.
     ///
     /// - Parameters:
     ///   - chunkKeyLimit: at most this many keys sorted per chunk (tests use it to force
@@ -26,34 +25,24 @@ final class OpenCLBackend: Sendable {
         device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil,
         stagedTransfers: Bool? = nil
     ) throws(OpenCLError) {
-        let context = try CLContext(device: device)
-        try self.init(
-            queue: try CLCommandQueue(context: context), chunkKeyLimit: chunkKeyLimit, stagedTransfers: stagedTransfers
-        ) { (options) throws(OpenCLError) in
-            try programs.program(for: context, source: KernelConfiguration.source, options: options)
+        let (stages, configuration) = try PipelineStages.build(for: device) { (options) throws(OpenCLError) in
+            try programs.program(for: device, source: KernelConfiguration.source, options: options)
         }
+        let queue = try CLCommandQueue(context: stages.program.context)
+        try self.init(stages: stages, configuration: configuration, queue: queue, chunkKeyLimit: chunkKeyLimit,
+                      stagedTransfers: stagedTransfers)
     }
 
-    /// A backend on an existing in-order queue (a caller's, retained by the wrapper): the
-    /// kernels are built for the queue's context and device, through `build`.
+    /// A backend running `stages` on `queue` (of the stages' context).
     init(
-        queue: CLCommandQueue, chunkKeyLimit: Int? = nil, stagedTransfers: Bool? = nil,
-        build: (String) throws(OpenCLError) -> CLProgram
+        stages: PipelineStages, configuration: KernelConfiguration, queue: CLCommandQueue, chunkKeyLimit: Int? = nil,
+        stagedTransfers: Bool? = nil
     ) throws(OpenCLError) {
-        let device = queue.context.device
-        var configuration = KernelConfiguration(device: device)
-        var kernels = try LovaszKernelSet(program: try build(configuration.buildOptions))
-        // A kernel may allow fewer work-items than the device (registers, local memory).
-        let limit = try kernels.groupedKernels.map { (kernel) throws(OpenCLError) in try kernel.maxWorkGroupSize }.min() ?? 1
-        if limit < configuration.localSize {
-            configuration = KernelConfiguration(device: device, localSizeLimit: limit)
-            kernels = try LovaszKernelSet(program: try build(configuration.buildOptions))
-        }
-        self.device = device
+        self.device = queue.context.device
         self.configuration = configuration
-        self.session = Mutex(try OpenCLSession(
-            queue: queue, kernels: kernels, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
-            stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory))
+        self.pipeline = Mutex(OpenCLPipeline(
+            queue: queue, stages: stages, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
+            stagedTransfers: stagedTransfers ?? !queue.context.device.hostUnifiedMemory))
     }
 
     /// A backend on a caller's in-order command queue (retained; released with the backend),
@@ -63,12 +52,14 @@ final class OpenCLBackend: Sendable {
     ///   failure to build the kernels.
     static func adopting(queue handle: OpaquePointer?) throws(OpenCLError) -> OpenCLBackend {
         let queue = try CLExternal.adoptQueue(handle)
-        return try OpenCLBackend(queue: queue) { (options) throws(OpenCLError) in
+        let (stages, configuration) = try PipelineStages.build(for: queue.context.device) { (options) throws(OpenCLError) in
             try ContextProgramCache.shared.program(for: queue.context, source: KernelConfiguration.source, options: options)
         }
+        return try OpenCLBackend(stages: stages, configuration: configuration, queue: queue)
     }
 
-    /// Programs built in this process, shared by every backend.
+    /// Programs built in this process, shared by every backend: one per device and build
+    /// options.
     static let programs = ProgramCache()
 
     /// Backends by device index, so that engines on one device share its programs and buffers.
@@ -95,11 +86,11 @@ final class OpenCLBackend: Sendable {
         scores: UnsafeBufferPointer<Float>, shape: ProblemShape, labels: UnsafeBufferPointer<Label>,
         options: LossOptions, gradient: UnsafeMutableBufferPointer<Float>?
     ) throws(LovaszError) -> PlannedLoss {
-        try locked { (session) throws(LovaszError) -> PlannedLoss in
-            let scoreBuffer = try mappingOpenCLErrors { () throws(OpenCLError) in try session.uploadScores(scores) }
-            let deviceLabels = try mappingOpenCLErrors { () throws(OpenCLError) in try session.uploadLabels(labels) }
+        try locked { (pipeline) throws(LovaszError) -> PlannedLoss in
+            let scoreBuffer = try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.uploadScores(scores) }
+            let deviceLabels = try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.uploadLabels(labels) }
             return try Self.plannedRun(
-                session: session, shape: shape, options: options, labels: deviceLabels,
+                pipeline: pipeline, shape: shape, options: options, labels: deviceLabels,
                 ignore: options.ignoreIndex.flatMap { Label(exactly: $0) }.map { Int($0) }, scores: scoreBuffer,
                 gradient: gradient.map { .host($0) } ?? .none,
                 labelText: { flat in String(labels[flat]) }, scoreValue: { flat in scores[flat] })
@@ -113,19 +104,19 @@ final class OpenCLBackend: Sendable {
     ///   - events: `cl_event` handles every command waits for.
     ///   - completionEvent: return a retained marker event (the caller releases it).
     /// - Throws: as ``compute(scores:shape:labels:options:gradient:)``, and the buffer checks
-    ///   of ``OpenCLSession/adopt(_:role:types:count:fromElementZero:written:)``.
+    ///   of ``OpenCLPipeline/adopt(_:role:types:count:fromElementZero:written:)``.
     func compute(
         scores: OpenCLDeviceBuffer, shape: ProblemShape, labels: OpenCLDeviceBuffer, options: LossOptions,
         gradient: OpenCLDeviceBuffer?, waitFor events: [OpaquePointer?], completionEvent: Bool
     ) throws(LovaszError) -> DeviceOutcome {
-        try locked { (session) throws(LovaszError) -> DeviceOutcome in
-            let scoreBuffer = try session.adopt(
+        try locked { (pipeline) throws(LovaszError) -> DeviceOutcome in
+            let scoreBuffer = try pipeline.adopt(
                 scores, role: "scores", types: [.float32], count: shape.scoreCount, fromElementZero: true, written: false).buffer
             let labelTypes: [DeviceElementType] = [.uint8, .int32, .int64]
-            let (labelBuffer, labelOffset) = try session.adopt(
+            let (labelBuffer, labelOffset) = try pipeline.adopt(
                 labels, role: "labels", types: labelTypes, count: shape.pixelCount, fromElementZero: false, written: false)
             let gradientBuffer = try gradient.map { (range) throws(LovaszError) in
-                try session.adopt(
+                try pipeline.adopt(
                     range, role: "gradient", types: [.float32], count: shape.scoreCount, fromElementZero: true, written: true).buffer
             }
             let type: LabelElementType = labels.elementType == .uint8 ? .uint8 : labels.elementType == .int32 ? .int32 : .int64
@@ -133,24 +124,24 @@ final class OpenCLBackend: Sendable {
             guard events.allSatisfy({ $0 != nil }) else {
                 throw .openCL(OpenCLError(status: CL_INVALID_EVENT_WAIT_LIST, call: "lovasz (wait events)", detail: "a wait event is NULL"))
             }
-            try mappingOpenCLErrors { () throws(OpenCLError) in try session.queue.waitFor(events: events.compactMap { $0 }) }
+            try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.queue.queue.waitFor(events: events.compactMap { $0 }) }
             let outcome = try Self.plannedRun(
-                session: session, shape: shape, options: options, labels: deviceLabels,
+                pipeline: pipeline, shape: shape, options: options, labels: deviceLabels,
                 ignore: options.ignoreIndex.flatMap { type.representable($0) }, scores: scoreBuffer,
                 gradient: gradientBuffer.map { .device($0) } ?? .none,
                 labelText: { (flat) throws(OpenCLError) in
-                    let bytes = try session.probe(
+                    let bytes = try pipeline.probe(
                         labelBuffer, byteOffset: (labelOffset + flat) * type.byteCount, bytes: type.byteCount)
                     return type.decimal(bytes)
                 },
                 scoreValue: { (flat) throws(OpenCLError) in
-                    let bytes = try session.probe(scoreBuffer, byteOffset: flat * 4, bytes: 4)
+                    let bytes = try pipeline.probe(scoreBuffer, byteOffset: flat * 4, bytes: 4)
                     return Float(bitPattern: bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
                 })
             guard completionEvent else { return DeviceOutcome(loss: outcome, event: nil) }
             let event = try mappingOpenCLErrors { () throws(OpenCLError) -> cl_event in
-                let marker = try session.queue.marker().retainedHandle()
-                try session.queue.flush()
+                let marker = try pipeline.queue.queue.marker().retainedHandle()
+                try pipeline.queue.queue.flush()
                 return marker
             }
             return DeviceOutcome(loss: outcome, event: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(event))))
@@ -159,13 +150,13 @@ final class OpenCLBackend: Sendable {
 
     /// Plans on the device from `labels`, then runs the launch sequence.
     private static func plannedRun(
-        session: OpenCLSession, shape: ProblemShape, options: LossOptions, labels: DeviceLabels, ignore: Int?,
+        pipeline: OpenCLPipeline, shape: ProblemShape, options: LossOptions, labels: DeviceLabels, ignore: Int?,
         scores: CLBuffer, gradient: GradientDestination,
         labelText: (Int) throws(OpenCLError) -> String, scoreValue: (Int) throws(OpenCLError) -> Float
     ) throws(LovaszError) -> PlannedLoss {
         let layout = PlanLayout(shape: shape, options: options)
         let counts = try mappingOpenCLErrors { () throws(OpenCLError) in
-            try session.countLabels(labels, layout: layout, ignore: ignore)
+            try pipeline.countLabels(labels, layout: layout, ignore: ignore)
         }
         switch counts {
         case .badLabel(let flat):
@@ -176,11 +167,11 @@ final class OpenCLBackend: Sendable {
                 shape: shape, groupCounts: groupCounts, labelClasses: layout.labelClasses, hasIgnored: hasIgnored,
                 options: options, validPixels: nil)
             let outcome = try mappingOpenCLErrors { () throws(OpenCLError) -> OpenCLOutcome in
-                let validPixels = try session.listValidPixels(layout: layout, plan: plan)
-                let classOf = try session.buffers.buffer(.classOf, bytes: shape.pixelCount * 4)
+                let validPixels = try pipeline.listValidPixels(layout: layout, plan: plan)
+                let classOf = try pipeline.buffers.buffer(.classOf, bytes: shape.pixelCount * 4)
                 let inputs = LaunchInputs(
                     shape: shape, options: options, plan: plan, scores: scores, classOf: classOf, validPixels: validPixels)
-                return try session.launch(inputs, gradient: gradient)
+                return try pipeline.launch(inputs, gradient: gradient)
             }
             if let bad = outcome.firstNonFinite {
                 let value = try mappingOpenCLErrors { () throws(OpenCLError) in try scoreValue(bad) }
@@ -190,41 +181,36 @@ final class OpenCLBackend: Sendable {
         }
     }
 
-    /// Runs `body` with the session under the lock; after an OpenCL failure the device
+    /// Runs `body` with the pipeline under the lock; after an OpenCL failure the device
     /// buffers are released (the next call allocates afresh).
-    func locked<R: Sendable>(_ body: (OpenCLSession) throws(LovaszError) -> R) throws(LovaszError) -> R {
-        let result: Result<R, LovaszError> = session.withLock { session in
+    func locked<R: Sendable>(_ body: (OpenCLPipeline) throws(LovaszError) -> R) throws(LovaszError) -> R {
+        let result: Result<R, LovaszError> = pipeline.withLock { pipeline in
             do throws(LovaszError) {
-                return .success(try body(session))
+                return .success(try body(pipeline))
             } catch {
-                if case .openCL = error { session.buffers.removeAll() }
+                if case .openCL = error { pipeline.buffers.removeAll() }
                 return .failure(error)
             }
         }
         return try result.get()
     }
 
-    /// Runs `body` with the session under the lock, returning a non-`Sendable` result as a `Result`.
-    func withSessionResult<R>(_ body: (OpenCLSession) throws(OpenCLError) -> R) -> Result<R, OpenCLError> {
-        session.withLock { session in
-            do throws(OpenCLError) { return .success(try body(session)) } catch { return .failure(error) }
+    /// Runs `body` with the pipeline, under the lock; after a failure the device buffers are
+    /// released (the failure may have been running out of device memory).
+    ///
+    /// - Throws: ``LovaszError/openCL(_:)`` with `body`'s error.
+    func withPipeline<R: Sendable>(_ body: (OpenCLPipeline) throws(OpenCLError) -> R) throws(LovaszError) -> R {
+        try locked { (pipeline) throws(LovaszError) -> R in
+            try mappingOpenCLErrors { () throws(OpenCLError) in try body(pipeline) }
         }
     }
 
-    /// Runs `body` with the session, under the lock (tests drive single kernels through it).
-    func withSession<R: Sendable>(_ body: (OpenCLSession) throws(OpenCLError) -> R) throws(OpenCLError) -> R {
-        let result: Result<R, OpenCLError> = session.withLock { session in
-            do throws(OpenCLError) { return .success(try body(session)) } catch { return .failure(error) }
+    /// Runs `body` with the pipeline under the lock, returning a non-`Sendable` result as a `Result`.
+    func withPipelineResult<R>(_ body: (OpenCLPipeline) throws(OpenCLError) -> R) -> Result<R, OpenCLError> {
+        pipeline.withLock { pipeline in
+            do throws(OpenCLError) { return .success(try body(pipeline)) } catch { return .failure(error) }
         }
-        return try result.get()
     }
-
-}
-
-/// What one launch sequence read back.
-struct OpenCLOutcome: Sendable {
-    var loss: Double
-    var firstNonFinite: Int?
 }
 
 /// The loss of a call planned on the device, with the plan's counts for ``LossResult``.

@@ -121,17 +121,18 @@ final class CLBuffer {
 
     /// Copies `values` into the buffer at `offset` bytes and waits until the copy is done.
     ///
+    /// - Returns: the transfer's event (discardable; complete).
     /// - Throws: as ``write(from:atByteOffset:on:blocking:)``.
-    func write<T: BitwiseCopyable>(_ values: [T], atByteOffset offset: Int = 0, on queue: CLCommandQueue) throws(OpenCLError) {
-        var failure: OpenCLError?
-        values.withUnsafeBytes { bytes in
+    @discardableResult
+    func write<T: BitwiseCopyable>(_ values: [T], atByteOffset offset: Int = 0, on queue: CLCommandQueue) throws(OpenCLError) -> CLEvent {
+        let result: Result<CLEvent, OpenCLError> = values.withUnsafeBytes { bytes in
             do throws(OpenCLError) {
-                try write(from: bytes, atByteOffset: offset, on: queue, blocking: true)
+                return .success(try write(from: bytes, atByteOffset: offset, on: queue, blocking: true))
             } catch {
-                failure = error
+                return .failure(error)
             }
         }
-        if let failure { throw failure }
+        return try result.get()
     }
 
     /// Copies bytes of the buffer into host memory.

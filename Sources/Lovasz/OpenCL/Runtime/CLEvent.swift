@@ -40,20 +40,6 @@ final class CLEvent {
         try checkCL(lovasz_clWaitForEvents(cl_uint(handles.count), handles), "clWaitForEvents")
     }
 
-    /// Whether the command has completed (`CL_COMPLETE`).
-    ///
-    /// - Throws: ``OpenCLError`` from `clGetEventInfo`, or the command's own error status
-    ///   when it terminated abnormally.
-    var isComplete: Bool {
-        get throws(OpenCLError) {
-            let status = try queryInfoValue(cl_int.self, "clGetEventInfo(CL_EVENT_COMMAND_EXECUTION_STATUS)") {
-                lovasz_clGetEventInfo(handle, cl_event_info(CL_EVENT_COMMAND_EXECUTION_STATUS), $0, $1, $2)
-            }
-            if status < 0 { throw OpenCLError(clStatus: status, call: "command execution") }
-            return status == CL_COMPLETE
-        }
-    }
-
     /// Device time from the start to the end of the command, in nanoseconds.
     ///
     /// Only for events of a queue created with `profiling: true`, once the command completed.

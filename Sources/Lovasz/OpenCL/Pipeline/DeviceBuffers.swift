@@ -28,9 +28,6 @@ final class DeviceBuffers {
         return created
     }
 
-    /// Bytes held on the device.
-    var heldBytes: Int { buffers.values.reduce(0) { $0 + $1.byteCount } }
-
     /// Releases every buffer (after an out-of-resources failure, say).
     func removeAll() { buffers.removeAll() }
 }

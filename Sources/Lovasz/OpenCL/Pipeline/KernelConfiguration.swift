@@ -27,7 +27,7 @@ struct KernelConfiguration: Sendable, Hashable {
     var scanTile: Int { localSize * scanItems }
 
     /// Ranks one work-group of the cut and compaction kernels covers (`BOUND_BLOCK`).
-    var boundBlock: Int { localSize * 8 }
+    var boundBlock: Int { localSize * KernelLayout.boundItems }
 
     /// The sizes for `device`, within its work-group and local-memory limits.
     init(device: OpenCLDevice, localSizeLimit: Int? = nil) {
@@ -46,9 +46,10 @@ struct KernelConfiguration: Sendable, Hashable {
         }
     }
 
-    /// The `clBuildProgram` options.
+    /// The `clBuildProgram` options: these sizes and ``KernelLayout``.
     var buildOptions: String {
-        var options = "-DLOCAL_KEYS=\(localKeys) -DLOCAL_SIZE=\(localSize) -DSCAN_ITEMS=\(scanItems)"
+        var options = "-DLOCAL_KEYS=\(localKeys) -DLOCAL_SIZE=\(localSize) -DSCAN_ITEMS=\(scanItems) "
+        options += KernelLayout.buildOptions
         if doubleAccumulation { options += " -DLOVASZ_FP64" }
         switch division {
         case .correctlyRoundedOption: options += " -cl-fp32-correctly-rounded-divide-sqrt"
@@ -61,7 +62,13 @@ struct KernelConfiguration: Sendable, Hashable {
     /// The program source: every `Kernels/*.cl` file, embedded at build time.
     static var source: String { KernelSource.program }
 
+    /// The largest power of two at most `value` (1 for `value` ≤ 1).
     static func powerOfTwo(atMost value: Int) -> Int {
         value <= 1 ? 1 : 1 << (Int.bitWidth - 1 - value.leadingZeroBitCount)
+    }
+
+    /// `value` rounded up to a multiple of `multiple` (> 0).
+    static func roundUp(_ value: Int, to multiple: Int) -> Int {
+        (value + multiple - 1) / multiple * multiple
     }
 }
