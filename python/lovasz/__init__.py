@@ -9,11 +9,15 @@ OpenCL when one is usable and on the CPU otherwise, with the same numbers.
 With PyTorch installed, ``lovasz.LovaszSoftmax`` (and ``LovaszHinge``, ``LovaszSigmoid``,
 ``lovasz_softmax``, ...) from :mod:`lovasz.torch` are autograd-aware: ``loss.backward()``
 works.
+
+``pyopencl.array.Array`` scores and labels are computed in place on their command queue,
+and the gradient comes back as a pyopencl array (zero-copy; see :mod:`lovasz._opencl`).
 """
 
 from ._engine import Engine, default_engine, hinge, sigmoid, softmax
 from ._errors import InternalError, LovaszError, OpenCLUnavailable
 from ._library import LibraryNotFound, library_path
+from ._opencl import QueueEngine, engine_for
 
 __version__ = "0.1.0"
 
@@ -23,7 +27,9 @@ __all__ = [
     "LibraryNotFound",
     "LovaszError",
     "OpenCLUnavailable",
+    "QueueEngine",
     "default_engine",
+    "engine_for",
     "hinge",
     "library_path",
     "sigmoid",

@@ -10,6 +10,7 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _library as capi
+from . import _opencl
 from ._errors import LovaszError, raise_for_status
 
 Classes = Union[str, Sequence[int], np.ndarray]
@@ -181,6 +182,14 @@ class Engine:
         """
         if loss not in capi.LOSSES:
             raise LovaszError(f"invalid option: loss must be 'softmax', 'hinge' or 'sigmoid'; got {loss!r}")
+        if _opencl.is_device_array(scores):
+            # pyopencl arrays: computed in place on the arrays' queue (lovasz/_opencl.py).
+            if not _opencl.is_device_array(labels):
+                raise LovaszError("invalid option: pyopencl scores need pyopencl labels (on the same context)")
+            options, keep_alive = _options(loss, classes, class_weights, per_image, ignore_index, scores_are)
+            result = _opencl.engine_for(scores.queue).compute(loss, scores, labels, options=options, gradient=gradient)
+            del keep_alive
+            return result
         scores = _c_array(scores, np.float32)
         labels = _labels_array(labels)
         _check_label_shape(loss, scores.shape, labels.shape)
@@ -320,6 +329,21 @@ def default_engine() -> Engine:
         return _default
 
 
+def _default_for(scores) -> "Engine":
+    """The default engine, or for pyopencl arrays a CPU engine that only dispatches them to
+    the engine on their queue (so that no default device is opened)."""
+    if _opencl.is_device_array(scores):
+        global _dispatcher
+        with _default_lock:
+            if _dispatcher is None:
+                _dispatcher = Engine("cpu")
+            return _dispatcher
+    return default_engine()
+
+
+_dispatcher: Optional[Engine] = None
+
+
 def softmax(
     scores,
     labels,
@@ -354,7 +378,7 @@ def softmax(
     Raises:
         LovaszError: bad shapes, non-finite scores, labels out of range, bad options.
     """
-    return (engine or default_engine()).softmax(
+    return (engine or _default_for(scores)).softmax(
         scores, labels, classes=classes, class_weights=class_weights, per_image=per_image,
         ignore_index=ignore_index, scores_are=scores_are, gradient=gradient)
 
@@ -373,7 +397,7 @@ def hinge(
     ``per_image`` is true by default, as in the reference implementation. Other arguments,
     the result and errors as :func:`softmax`.
     """
-    return (engine or default_engine()).hinge(
+    return (engine or _default_for(scores)).hinge(
         scores, labels, per_image=per_image, ignore_index=ignore_index, gradient=gradient)
 
 
@@ -391,6 +415,6 @@ def sigmoid(
 
     ``per_image`` is true by default. Other arguments, the result and errors as :func:`softmax`.
     """
-    return (engine or default_engine()).sigmoid(
+    return (engine or _default_for(scores)).sigmoid(
         scores, labels, per_image=per_image, ignore_index=ignore_index, scores_are=scores_are,
         gradient=gradient)
