@@ -103,3 +103,19 @@ def test_two_loaders_in_one_process(queue):
     bundled = [path for path in loaded if "pyopencl" in path]
     if bundled:  # the PyPI wheel ships its own loader: then two distinct loaders are in use
         assert len({p for p in loaded}) >= 2, loaded
+
+
+def test_zero_copy_training_example_raises_the_mean_iou():
+    """python/examples/train_zero_copy.py, small: the logits never leave the device."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run(
+        [sys.executable, str(source / "examples" / "train_zero_copy.py"), "--steps", "25", "--size", "32", "--check"],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mIoU" in result.stdout
