@@ -14,8 +14,6 @@ let package = Package(
         .executable(name: "lovasz", targets: ["LovaszCLI"]),
         // The C interface (include/lovasz.h) for training code in C, C++ and Python.
         .library(name: "LovaszC", type: .dynamic, targets: ["LovaszC"]),
-        // The standard benchmark workloads, shared by `lovasz bench` and the Benchmarks/ package.
-        .library(name: "LovaszWorkloads", targets: ["LovaszWorkloads"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -54,22 +52,30 @@ let package = Package(
         ),
         // The declarations of include/lovasz.h, seen from Swift (a module map only).
         .systemLibrary(name: "CLovaszAPI", path: "include"),
+        // Reading and writing NumPy `.npy` files (used by the command and the tests); it does
+        // not depend on the loss library.
+        .target(
+            name: "LovaszNumPy",
+            swiftSettings: strictSwift
+        ),
         // The C interface: `@_cdecl` functions over `LovaszEngine`, declared in include/lovasz.h.
         .target(
             name: "LovaszC",
             dependencies: ["Lovasz", "CLovaszAPI"],
             swiftSettings: strictSwift
         ),
-        // The paper's experiments and the training demo behind `lovasz demo`.
-        .target(
-            name: "LovaszDemo",
-            dependencies: ["Lovasz"],
-            swiftSettings: strictSwift
-        ),
-        // The standard benchmark workloads: shapes, options, seeded data, segment-element counts.
+        // The standard benchmark workloads (shapes, options, seeded data) and the seeded
+        // generator they and the demos draw from. Uses the public API of Lovasz only: the
+        // Benchmarks/ package compiles these same files (Benchmarks/LovaszWorkloads is a link).
         .target(
             name: "LovaszWorkloads",
             dependencies: ["Lovasz"],
+            swiftSettings: strictSwift
+        ),
+        // The paper's experiments and the training demo behind `lovasz demo`.
+        .target(
+            name: "LovaszDemo",
+            dependencies: ["Lovasz", "LovaszWorkloads"],
             swiftSettings: strictSwift
         ),
         .executableTarget(
@@ -77,6 +83,7 @@ let package = Package(
             dependencies: [
                 "Lovasz",
                 "LovaszDemo",
+                "LovaszNumPy",
                 "LovaszWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -95,6 +102,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "LovaszNumPyTests",
+            dependencies: ["LovaszNumPy", "LovaszTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "LovaszOpenCLTests",
             dependencies: ["Lovasz", "LovaszTestSupport"],
             swiftSettings: strictSwift
@@ -102,7 +114,7 @@ let package = Package(
         // Runs the built `lovasz` binary as a subprocess (exit codes, files, environment).
         .testTarget(
             name: "LovaszCLITests",
-            dependencies: ["LovaszCLI", "LovaszTestSupport", "LovaszWorkloads"],
+            dependencies: ["LovaszCLI", "LovaszNumPy", "LovaszTestSupport", "LovaszWorkloads"],
             swiftSettings: strictSwift
         ),
         .testTarget(

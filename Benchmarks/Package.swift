@@ -11,12 +11,20 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // The standard workloads of `lovasz bench`: the same source files (LovaszWorkloads is a
+        // link to ../Sources/LovaszWorkloads), which use only the public API of Lovasz.
+        .target(
+            name: "LovaszWorkloads",
+            dependencies: [.product(name: "Lovasz", package: "swift-lovasz")],
+            path: "LovaszWorkloads",
+            swiftSettings: [.swiftLanguageMode(.v6), .enableUpcomingFeature("InternalImportsByDefault")]
+        ),
         // Loss + gradient on the standard workloads, per data model and backend.
         .executableTarget(
             name: "LovaszBenchmarks",
             dependencies: [
                 .product(name: "Lovasz", package: "swift-lovasz"),
-                .product(name: "LovaszWorkloads", package: "swift-lovasz"),
+                "LovaszWorkloads",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "LovaszBenchmarks",

@@ -92,7 +92,7 @@ extern "C" {
 /* An engine: created once, used from any number of threads, destroyed once. Opaque. */
 typedef struct lovasz_engine lovasz_engine;
 
-/* The options of one loss computation (DESIGN section 3). Start from lovasz_options_init:
+/* The options of one loss computation (docs/DESIGN.md section 3). Start from lovasz_options_init:
    a zeroed struct means per batch (per_image = 0) for every loss. */
 typedef struct lovasz_options {
     /* LOVASZ_SCORES_LOGITS (default) or LOVASZ_SCORES_PROBABILITIES. */

@@ -33,7 +33,7 @@ let benchmarks: @Sendable () -> Void = {
                 Benchmark(
                     "\(workload.name)/\(data.rawValue)/\(backend.name)",
                     configuration: .init(
-                        tags: ["shape": workload.shape.map(String.init).joined(separator: "x")],
+                        tags: ["shape": workload.dimensions],
                         setup: { try problem.prepare() },
                         teardown: { problem.release() })
                 ) { benchmark in
@@ -61,7 +61,6 @@ final class PreparedProblem {
     private var inputs: BenchInputs?
     private var gradient: [Float] = []
     private var engine: LovaszEngine?
-    private var segmentElements = 0
 
     init(workload: BenchWorkload, data: BenchDataModel, backend: BackendChoice) {
         self.workload = workload
@@ -71,7 +70,6 @@ final class PreparedProblem {
 
     func prepare() throws {
         let inputs = BenchInputs(workload: workload, data: data, seed: 2018)
-        segmentElements = SegmentElements.count(inputs)
         gradient = [Float](repeating: 0, count: inputs.scores.count)
         engine = try LovaszEngine(backend: backend)
         self.inputs = inputs
@@ -97,11 +95,10 @@ final class PreparedProblem {
                 }
             }
         }
-        let elapsed = start.duration(to: clock.now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = start.duration(to: clock.now) / .seconds(1)
         blackHole(result)
         if seconds > 0 {
-            benchmark.measurement(LovaszMetric.segmentElementsPerSecond, Int(Double(segmentElements) / seconds))
+            benchmark.measurement(LovaszMetric.segmentElementsPerSecond, Int(Double(result.segmentElements) / seconds))
         }
     }
 }

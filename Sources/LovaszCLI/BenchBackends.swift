@@ -36,7 +36,7 @@ struct BenchBackendPlan {
         case .auto:
             choices = [.auto]
             if let engine = try? LovaszEngine(backend: .auto, threads: threads), let reason = engine.fallbackReason {
-                ExitStatus.printError("lovasz bench: auto uses the CPU: \(reason)")
+                StandardError.print("lovasz bench: auto uses the CPU: \(reason)")
             }
         case .all:
             choices = [.cpu]

@@ -1,8 +1,7 @@
 import Lovasz
 import LovaszWorkloads
 
-/// One problem `lovasz bench` times: scores, labels of any integer type, options, and the
-/// segment-element count that measures its size.
+/// One problem `lovasz bench` times: scores, labels of any integer type and options.
 struct BenchCase {
     /// The workload's name (a standard workload, or the scores file's name).
     let workload: String
@@ -14,8 +13,6 @@ struct BenchCase {
     let options: LossOptions
     /// The number of scores, and of gradient entries.
     let scoreCount: Int
-    /// `Σ` over segments of the group's valid pixels (see ``SegmentElements``).
-    let segmentElements: Int
     private let body: (LovaszEngine, UnsafeMutableBufferPointer<Float>) throws(LovaszError) -> LossResult
     private let residentBody: (LovaszEngine, Int) throws(LovaszError) -> [Double]
 
@@ -30,12 +27,6 @@ struct BenchCase {
         self.shape = shape
         self.options = options
         self.scoreCount = scores.count
-        let batch = shape.first ?? 1
-        let classes = options.loss == .softmax && shape.count >= 2 ? shape[1] : 2
-        self.segmentElements = labels.withUnsafeBufferPointer { buffer in
-            batch >= 1 && buffer.count % batch == 0
-                ? SegmentElements.count(labels: buffer, batch: batch, classes: classes, options: options) : 0
-        }
         self.body = { (engine, gradient) throws(LovaszError) in
             try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
                 try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
@@ -104,7 +95,7 @@ enum BenchCaseSource {
     /// A standard workload filled with seeded data.
     case generated(BenchWorkload, BenchDataModel, seed: UInt64)
     /// `.npy` files with the loss options given on the command line.
-    case files(scores: String, labels: String, loss: BenchLossArguments)
+    case files(scores: String, labels: String, loss: LossOptionArguments)
 
     /// Generates or reads the inputs.
     ///
@@ -112,14 +103,13 @@ enum BenchCaseSource {
     func prepare() throws(CommandFailure) -> BenchCase {
         switch self {
         case .generated(let workload, let model, let seed):
-            ExitStatus.printError("lovasz bench: generating \(workload.name) \(model.rawValue) \(LossInputs.format(workload.shape))")
+            StandardError.print("lovasz bench: generating \(workload.name) \(model.rawValue) \(workload.shape.bracketed)")
             return BenchCase(BenchInputs(workload: workload, data: model, seed: seed))
         case .files(let scores, let labels, let loss):
-            ExitStatus.printError("lovasz bench: reading \(scores) and \(labels)")
-            var options = loss.options
+            StandardError.print("lovasz bench: reading \(scores) and \(labels)")
             let inputs = try LossInputs(
-                scoresPath: scores, labelsPath: labels, classWeightsPath: loss.classWeights, loss: options.loss)
-            options.classWeights = inputs.classWeights
+                scoresPath: scores, labelsPath: labels, classWeightsPath: loss.classWeights, loss: loss.chosenLoss)
+            let options = loss.options(classWeights: inputs.classWeights)
             let name = String(scores.split(separator: "/").last ?? Substring(scores))
             return BenchCase(workload: name, inputs: inputs, options: options)
         }

@@ -99,7 +99,7 @@ struct BenchCommand: ParsableCommand {
     var labels: String?
 
     @OptionGroup(title: "Loss options (with --scores)")
-    var lossArguments: BenchLossArguments
+    var lossArguments: LossOptionArguments
 
     func validate() throws {
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
@@ -146,7 +146,7 @@ struct BenchCommand: ParsableCommand {
             machine: .init(processors: ProcessInfo.processInfo.activeProcessorCount, loadAverage: Self.loadAverage()),
             settings: .init(size: (size ?? .standard).rawValue, seed: seed, warmup: warmup, repeat: `repeat`, threads: threads))
         report.skipped = plan.skipped
-        for skip in plan.skipped { ExitStatus.printError("lovasz bench: \(skip.backend): skipped: \(skip.reason)") }
+        for skip in plan.skipped { StandardError.print("lovasz bench: \(skip.backend): skipped: \(skip.reason)") }
 
         let sources = caseSources()
         let total = sources.count * plan.choices.count
@@ -158,14 +158,14 @@ struct BenchCommand: ParsableCommand {
                 index += 1
                 let label = "[\(index)/\(total)] \(benchCase.workload) \(benchCase.data) \(choice.rawValue)"
                 if unavailable.contains(choice.rawValue) { continue }
-                ExitStatus.printError(
-                    "lovasz bench \(label): \(LossInputs.format(benchCase.shape)), "
+                StandardError.print(
+                    "lovasz bench \(label): \(benchCase.shape.bracketed), "
                         + "\(warmup) warm-up + \(`repeat`) timed calls")
                 do {
                     let measurement = try BenchRunner.measure(
                         benchCase, backend: choice, threads: threads, warmup: warmup, repeat: `repeat`)
                     let record = BenchRecord(benchCase, measurement, warmup: warmup, repeat: `repeat`)
-                    ExitStatus.printError("lovasz bench \(label): median \(String(format: "%.2f", record.medianMilliseconds)) ms")
+                    StandardError.print("lovasz bench \(label): median \(String(format: "%.2f", record.medianMilliseconds)) ms")
                     report.results.append(record)
                 } catch {
                     switch error {
@@ -175,7 +175,7 @@ struct BenchCommand: ParsableCommand {
                         }
                         unavailable.insert(choice.rawValue)
                         report.skipped.append(BenchSkip(backend: choice.rawValue, reason: error.description))
-                        ExitStatus.printError("lovasz bench \(label): skipped: \(error)")
+                        StandardError.print("lovasz bench \(label): skipped: \(error)")
                     default:
                         throw .badInput("\(benchCase.workload): \(error)")
                     }
@@ -204,8 +204,7 @@ struct BenchCommand: ParsableCommand {
         if workload.options.loss == .softmax {
             classes = workload.options.classes == .all ? ", all classes" : ", present classes"
         }
-        let shape = workload.shape.map(String.init).joined(separator: "x")
-        return "  \(name)\(workload.options.loss.rawValue) \(shape)\(classes), per \(workload.options.perImage ? "image" : "batch")"
+        return "  \(name)\(workload.options.loss.rawValue) \(workload.dimensions)\(classes), per \(workload.options.perImage ? "image" : "batch")"
     }
 
     /// The 1, 5 and 15 minute load averages, or none where the system does not say.

@@ -64,11 +64,11 @@ struct BenchRecord: Codable {
         loss = measurement.result.loss
         classesCounted = measurement.result.classesCounted
         segments = measurement.result.segments
-        segmentElements = benchCase.segmentElements
+        segmentElements = measurement.result.segmentElements
         let median = measurement.medianSeconds
         medianMilliseconds = median * 1000
         minMilliseconds = measurement.minimumSeconds * 1000
-        segmentElementsPerSecond = median > 0 ? Double(benchCase.segmentElements) / median : 0
+        segmentElementsPerSecond = median > 0 ? Double(measurement.result.segmentElements) / median : 0
         samplesMilliseconds = measurement.samples.map { $0 * 1000 }
         residentMedianMilliseconds = measurement.residentSamples.map { BenchMeasurement.median($0) * 1000 }
         residentMinMilliseconds = measurement.residentSamples.flatMap { $0.min() }.map { $0 * 1000 }

@@ -69,7 +69,7 @@ enum BenchRunner {
             for _ in 0..<`repeat` {
                 let start = clock.now
                 last = try benchCase.compute(engine: engine, gradient: gradient)
-                samples.append(seconds(start.duration(to: clock.now)))
+                samples.append(start.duration(to: clock.now) / .seconds(1))
             }
         }
         let resident = engine.backend == .opencl
@@ -77,9 +77,5 @@ enum BenchRunner {
         return BenchMeasurement(
             backend: engine.backend, device: engine.device, result: last, samples: samples, residentSamples: resident,
             peakResidentBytes: ResidentMemory.peakBytes(), peakIsPerMeasurement: peakIsPerMeasurement)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Lovasz
 
 /// `lovasz devices`: the OpenCL platforms and devices this host has, and which one each
-/// backend choice would use, and why (DESIGN §4, §5).
+/// backend choice would use, and why (docs/DESIGN.md §4, §5).
 struct DevicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Lovasz
+import LovaszNumPy
 
 /// A failure a subcommand reports with its own exit status and a one-line message.
 struct CommandFailure: Error, CustomStringConvertible {
@@ -68,14 +69,9 @@ enum ExitStatus {
             let text = LovaszCommand.fullMessage(for: error)
             if !text.isEmpty { print(text) }
         } else if let message, !message.isEmpty {
-            printError("lovasz: " + oneLine(message))
+            StandardError.print("lovasz: " + oneLine(message))
         }
         LovaszCommand.exit(withError: ExitCode(status))
-    }
-
-    /// Prints a line on stderr.
-    static func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// `text` with its line breaks folded, so that every message is one line.

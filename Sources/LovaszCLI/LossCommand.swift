@@ -1,7 +1,8 @@
 import ArgumentParser
 import Lovasz
+import LovaszNumPy
 
-/// `lovasz loss`: one Lovász loss (and optionally its gradient) from `.npy` files (DESIGN §4).
+/// `lovasz loss`: one Lovász loss (and optionally its gradient) from `.npy` files (docs/DESIGN.md §4).
 struct LossCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loss",
@@ -25,55 +26,14 @@ struct LossCommand: ParsableCommand {
             """
     )
 
-    /// The losses, as spelled on the command line.
-    enum LossArgument: String, ExpressibleByArgument, CaseIterable {
-        case softmax, hinge, sigmoid
-        var loss: LovaszLoss {
-            switch self {
-            case .softmax: return .softmax
-            case .hinge: return .hinge
-            case .sigmoid: return .sigmoid
-            }
-        }
-    }
-
-    /// How the scores are read, as spelled on the command line.
-    enum ScoresArgument: String, ExpressibleByArgument, CaseIterable {
-        case logits, probabilities
-        var interpretation: ScoreInterpretation { self == .logits ? .logits : .probabilities }
-    }
-
     @Option(help: ArgumentHelp("The scores: float32 .npy (float16/float64 are converted).", valueName: "S.npy"))
     var scores: String
 
     @Option(help: ArgumentHelp("The labels: .npy of any integer dtype (or bool).", valueName: "Y.npy"))
     var labels: String
 
-    @Option(help: "The loss.")
-    var loss: LossArgument = .softmax
-
-    @Option(help: "Whether the scores are logits or probabilities (the hinge takes logits); the gradient is with respect to them.")
-    var scoresAre: ScoresArgument = .logits
-
-    @Option(
-        help: ArgumentHelp(
-            "The classes counted by the softmax loss: present (those with a pixel in the group), all, or a list such as 0,3,7 (always counted). (default: present)",
-            valueName: "present|all|0,3,7"),
-        transform: LossCommand.parseClasses)
-    var classes: ClassSelection = .present
-
-    @Flag(
-        inversion: .prefixedNo,
-        help: "One group per image, the loss being the mean over images (default: off for softmax, on for hinge and sigmoid).")
-    var perImage: Bool?
-
-    @Option(
-        parsing: .unconditional,
-        help: ArgumentHelp("Pixels with this label are left out: no loss, zero gradient (may be negative).", valueName: "N"))
-    var ignoreIndex: Int?
-
-    @Option(help: ArgumentHelp("Softmax only: a 1-d .npy of C non-negative class weights (a weighted mean).", valueName: "W.npy"))
-    var classWeights: String?
+    @OptionGroup(title: "Loss options")
+    var lossOptions: LossOptionArguments
 
     @Option(help: "auto (a GPU through OpenCL if usable, else the CPU), cpu, or opencl (fails with status 3 if unusable).")
     var backend: BackendChoice = .auto
@@ -86,29 +46,11 @@ struct LossCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a line of text.")
     var json = false
 
-    /// Parses `--classes`: `present`, `all` or a comma-separated list of class indices.
-    static func parseClasses(_ text: String) throws -> ClassSelection {
-        let trimmed = text.filter { !$0.isWhitespace }
-        switch trimmed.lowercased() {
-        case "present": return .present
-        case "all": return .all
-        default: break
-        }
-        let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false)
-        let classes = parts.compactMap { Int($0) }
-        guard !trimmed.isEmpty, classes.count == parts.count, classes.allSatisfy({ $0 >= 0 }) else {
-            throw ValidationError("expected present, all, or class indices separated by commas such as 0,3,7")
-        }
-        return .explicit(classes)
-    }
-
     func run() throws {
         let inputs = try LossInputs(
-            scoresPath: scores, labelsPath: labels, classWeightsPath: classWeights, loss: loss.loss)
+            scoresPath: scores, labelsPath: labels, classWeightsPath: lossOptions.classWeights, loss: lossOptions.chosenLoss)
         if let gradOut { try LossInputs.checkWritable(gradOut) }
-        let options = LossOptions(
-            loss: loss.loss, scoresAre: scoresAre.interpretation, classes: classes,
-            classWeights: inputs.classWeights, perImage: perImage, ignoreIndex: ignoreIndex)
+        let options = lossOptions.options(classWeights: inputs.classWeights)
 
         let engine: LovaszEngine
         do {
@@ -119,12 +61,12 @@ struct LossCommand: ParsableCommand {
         let outcome = try inputs.compute(with: engine, options: options, gradient: gradOut != nil)
         // Said after the computation, so that a failure prints its one line only.
         if let reason = engine.fallbackReason {
-            ExitStatus.printError("lovasz: using the CPU: " + ExitStatus.oneLine(reason))
+            StandardError.print("lovasz: using the CPU: " + ExitStatus.oneLine(reason))
         }
         if let gradOut, let gradient = outcome.gradient {
             try NumPyWriter.writeFloat32(gradient, shape: inputs.scoreShape, toFile: gradOut)
         }
         let report = LossReport(result: outcome.result, seconds: outcome.seconds)
-        print(json ? report.json() : report.line(loss: loss.loss, gradientFile: gradOut))
+        print(json ? report.json() : report.line(loss: options.loss, gradientFile: gradOut))
     }
 }

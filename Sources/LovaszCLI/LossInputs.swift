@@ -1,5 +1,6 @@
 import Foundation
 import Lovasz
+import LovaszNumPy
 
 /// The `.npy` inputs of `lovasz loss`, read and checked against each other.
 struct LossInputs {
@@ -35,7 +36,7 @@ struct LossInputs {
             let file = try Self.read(classWeightsPath, role: "class weights")
             guard file.shape.count == 1, let converted = Self.floats(file.elements) else {
                 throw .badInput(
-                    "the class weights '\(classWeightsPath)' are \(file.dtype) of shape \(Self.format(file.shape)); "
+                    "the class weights '\(classWeightsPath)' are \(file.dtype) of shape \(file.shape.bracketed); "
                         + "they must be a 1-d numeric array of one weight per class")
             }
             weights = converted
@@ -87,8 +88,7 @@ struct LossInputs {
             guard case .nonFiniteScore = error, scoreType.scalarType != .float32 else { throw error }
             throw CommandFailure.badInput("\(error) (after converting the \(scoreType) scores to float32)")
         }
-        let elapsed = start.duration(to: clock.now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = start.duration(to: clock.now) / .seconds(1)
         return Outcome(result: result, gradient: gradient, seconds: seconds)
     }
 
@@ -134,15 +134,15 @@ struct LossInputs {
     private static func checkShapes(
         scores: [Int], labels: [Int], loss: LovaszLoss, scoresPath: String, labelsPath: String
     ) throws(CommandFailure) {
-        let scoresText = "the \(loss) scores '\(scoresPath)' of shape \(format(scores))"
-        let labelsText = "the labels '\(labelsPath)' have shape \(format(labels))"
+        let scoresText = "the \(loss) scores '\(scoresPath)' of shape \(scores.bracketed)"
+        let labelsText = "the labels '\(labelsPath)' have shape \(labels.bracketed)"
         if loss == .softmax {
             guard scores.count >= 2 else {
                 throw .badInput("\(scoresText) are not [B, C, ...]")
             }
             let expected = [scores[0]] + scores.dropFirst(2)
             guard labels == expected else {
-                throw .badInput("\(labelsText) but \(scoresText) need labels of shape \(format(expected))")
+                throw .badInput("\(labelsText) but \(scoresText) need labels of shape \(expected.bracketed)")
             }
             return
         }
@@ -150,8 +150,8 @@ struct LossInputs {
         if labels == scores { return }
         let squeezed = scores.count >= 2 && scores[1] == 1 ? [scores[0]] + scores.dropFirst(2) : nil
         if labels == squeezed { return }
-        let alternative = squeezed.map { " (or \(format($0)))" } ?? ""
-        throw .badInput("\(labelsText) but \(scoresText) need labels of shape \(format(scores))\(alternative)")
+        let alternative = squeezed.map { " (or \($0.bracketed))" } ?? ""
+        throw .badInput("\(labelsText) but \(scoresText) need labels of shape \(scores.bracketed)\(alternative)")
     }
 
     /// Numeric elements as `Float` (integers converted), `nil` for bool.
@@ -168,9 +168,5 @@ struct LossInputs {
         case .uint32(let v): return v.map(Float.init)
         case .uint64(let v): return v.map(Float.init)
         }
-    }
-
-    static func format(_ shape: [Int]) -> String {
-        "[" + shape.map(String.init).joined(separator: ", ") + "]"
     }
 }

@@ -8,7 +8,7 @@ import Darwin
 
 /// The `lovasz` command: Lovász losses on the CPU or through OpenCL.
 ///
-/// Exit statuses (DESIGN §4): 0 on success, 2 for bad input or a bad command line (one line
+/// Exit statuses (docs/DESIGN.md §4): 0 on success, 2 for bad input or a bad command line (one line
 /// `lovasz: <message>` on stderr), 3 when OpenCL was asked for and cannot be used, 1 for any
 /// other failure. The root is asynchronous so that any subcommand may be.
 @main

@@ -1,5 +1,5 @@
 /// The kind of network output a workload's scores imitate.
-public enum BenchDataModel: String, Sendable, CaseIterable, Hashable {
+package enum BenchDataModel: String, Sendable, CaseIterable, Hashable {
     /// Logits drawn from N(0, 1) and labels uniform over the classes: what benchmarks usually
     /// time, an untrained network.
     case random
@@ -9,10 +9,10 @@ public enum BenchDataModel: String, Sendable, CaseIterable, Hashable {
     case trained
 
     /// The logit margin of the true class in `trained` data.
-    public static let trainedMargin: Float = 4
+    package static let trainedMargin: Float = 4
 
     /// One line describing the model.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .random: return "logits ~ N(0,1), labels uniform"
         case .trained: return "logits ~ N(0,1) + 4 on the true class, labels uniform"

@@ -1,13 +1,13 @@
 /// The scores and labels of one workload, generated from a seed.
-public struct BenchInputs: Sendable {
+package struct BenchInputs: Sendable {
     /// The workload the inputs were made for.
-    public let workload: BenchWorkload
+    package let workload: BenchWorkload
     /// The data model they follow.
-    public let data: BenchDataModel
+    package let data: BenchDataModel
     /// Float32 scores in C order, `workload.scoreCount` of them.
-    public var scores: [Float]
+    package var scores: [Float]
     /// One label per pixel, `workload.labelCount` of them, in `0..<workload.labelClasses`.
-    public var labels: [UInt8]
+    package var labels: [UInt8]
 
     /// Generates the inputs; the same workload, data model and seed give the same numbers on
     /// every machine.
@@ -16,7 +16,7 @@ public struct BenchInputs: Sendable {
     /// its scores channel by channel.
     ///
     /// - Precondition: `workload.labelClasses ≤ 256`.
-    public init(workload: BenchWorkload, data: BenchDataModel, seed: UInt64) {
+    package init(workload: BenchWorkload, data: BenchDataModel, seed: UInt64) {
         precondition(workload.labelClasses <= 256, "UInt8 labels hold at most 256 classes")
         self.workload = workload
         self.data = data
@@ -30,12 +30,12 @@ public struct BenchInputs: Sendable {
         scores.withUnsafeMutableBufferPointer { scores in
             labels.withUnsafeMutableBufferPointer { labels in
                 for image in 0..<workload.batch {
-                    var generator = SeededGenerator(seed: seed, stream: UInt64(image))
+                    var generator = SeededRandom(seed: seed, stream: UInt64(image))
                     let imageLabels = UnsafeMutableBufferPointer(rebasing: labels[image * pixels ..< (image + 1) * pixels])
-                    for p in 0..<pixels { imageLabels[p] = UInt8(generator.uniform(below: classes)) }
+                    for p in 0..<pixels { imageLabels[p] = UInt8(generator.below(classes)) }
                     let imageScores = UnsafeMutableBufferPointer(
                         rebasing: scores[image * channels * pixels ..< (image + 1) * channels * pixels])
-                    generator.fillStandardNormal(imageScores)
+                    generator.fillNormal(imageScores)
                     guard margin != 0 else { continue }
                     for p in 0..<pixels {
                         let label = Int(imageLabels[p])
@@ -53,7 +53,7 @@ public struct BenchInputs: Sendable {
     }
 
     /// The shape of the scores.
-    public var shape: [Int] { workload.shape }
+    package var shape: [Int] { workload.shape }
     /// The size of the scores in bytes (and of a float32 gradient of the same shape).
-    public var scoreBytes: Int { scores.count * MemoryLayout<Float>.stride }
+    package var scoreBytes: Int { scores.count * MemoryLayout<Float>.stride }
 }

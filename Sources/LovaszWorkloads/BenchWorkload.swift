@@ -1,31 +1,31 @@
-public import Lovasz
+package import Lovasz
 
 /// A standard benchmark problem: a loss, its options and the shape of its scores.
 ///
 /// The standard workloads are the shapes segmentation networks train on (Pascal VOC, Cityscapes,
-/// ADE20K) and the binary hinge, per batch and per image. ``makeInputs(data:seed:)`` fills them
-/// with seeded data, so that every run and every tool times the same numbers.
+/// ADE20K) and the binary hinge, per batch and per image. ``BenchInputs`` fills them with
+/// seeded data, so that every run and every tool times the same numbers.
 ///
 /// ```swift
 /// let voc = BenchWorkload.named("voc")!                 // 8 × 21 × 321 × 321, present classes
-/// let inputs = voc.scaled(.tiny).makeInputs(data: .trained, seed: 1)
+/// let inputs = BenchInputs(workload: voc.scaled(.tiny), data: .trained, seed: 1)
 /// ```
-public struct BenchWorkload: Sendable, Hashable {
+package struct BenchWorkload: Sendable, Hashable {
     /// The name used on the command line and in reports, for example `voc-per-image`.
-    public var name: String
+    package var name: String
     /// One line describing the workload.
-    public var summary: String
+    package var summary: String
     /// The shape of the scores: `[B, C, H, W]` for softmax, `[B, H, W]` for the binary losses.
-    public var shape: [Int]
+    package var shape: [Int]
     /// The loss and its options.
-    public var options: LossOptions
+    package var options: LossOptions
 
     /// A workload with every field given.
     ///
     /// - Parameters:
     ///   - shape: positive dimensions; `[B, C, ...]` with `C ≤ 255` for softmax (labels are
     ///     `UInt8`), `[B, ...]` for hinge and sigmoid.
-    public init(name: String, summary: String, shape: [Int], options: LossOptions) {
+    package init(name: String, summary: String, shape: [Int], options: LossOptions) {
         self.name = name
         self.summary = summary
         self.shape = shape
@@ -33,23 +33,25 @@ public struct BenchWorkload: Sendable, Hashable {
     }
 
     /// The number of images `B`.
-    public var batch: Int { shape[0] }
+    package var batch: Int { shape[0] }
     /// The number of score channels: `C` for softmax, 1 for the binary losses.
-    public var channels: Int { options.loss == .softmax ? shape[1] : 1 }
+    package var channels: Int { options.loss == .softmax ? shape[1] : 1 }
     /// The number of distinct label values: `C` for softmax, 2 for the binary losses.
-    public var labelClasses: Int { options.loss == .softmax ? shape[1] : 2 }
+    package var labelClasses: Int { options.loss == .softmax ? shape[1] : 2 }
     /// Pixels per image: the product of the spatial dimensions.
-    public var pixelsPerImage: Int { shape.dropFirst(options.loss == .softmax ? 2 : 1).reduce(1, *) }
+    package var pixelsPerImage: Int { shape.dropFirst(options.loss == .softmax ? 2 : 1).reduce(1, *) }
     /// The number of scores (and of gradient entries): `B · channels · pixelsPerImage`.
-    public var scoreCount: Int { shape.reduce(1, *) }
+    package var scoreCount: Int { shape.reduce(1, *) }
     /// The number of labels: `B · pixelsPerImage`.
-    public var labelCount: Int { batch * pixelsPerImage }
+    package var labelCount: Int { batch * pixelsPerImage }
+    /// The shape as the reports and the benchmark tags write it: `8x21x321x321`.
+    package var dimensions: String { shape.map(String.init).joined(separator: "x") }
 
     /// The workload with its shape reduced to `size`, keeping its name, classes and options.
     ///
     /// `small` divides every spatial dimension by 4; `tiny` keeps at most 2 images and divides
     /// every spatial dimension by 32 (rounding up), for tests that must run in milliseconds.
-    public func scaled(_ size: BenchSize) -> BenchWorkload {
+    package func scaled(_ size: BenchSize) -> BenchWorkload {
         let leading = options.loss == .softmax ? 2 : 1
         var scaled = self
         switch size {
@@ -66,7 +68,7 @@ public struct BenchWorkload: Sendable, Hashable {
     }
 
     /// The standard workload called `name`, at standard size; `nil` for an unknown name.
-    public static func named(_ name: String) -> BenchWorkload? {
+    package static func named(_ name: String) -> BenchWorkload? {
         standard.first { $0.name == name }
     }
 
@@ -76,7 +78,7 @@ public struct BenchWorkload: Sendable, Hashable {
     /// - `cityscapes`, `cityscapes-per-image`: 2 × 19 × 512 × 1024, present classes.
     /// - `ade20k`, `ade20k-per-image`: ADE20K-like, 4 × 150 × 128 × 128, all classes.
     /// - `hinge`, `hinge-per-batch`: binary Lovász hinge on 8 × 321 × 321 logits.
-    public static let standard: [BenchWorkload] = [
+    package static let standard: [BenchWorkload] = [
         BenchWorkload(
             name: "voc", summary: "Pascal VOC batch: softmax, 8x21x321x321, present classes, per batch",
             shape: [8, 21, 321, 321], options: .softmax()),
@@ -106,7 +108,7 @@ public struct BenchWorkload: Sendable, Hashable {
 }
 
 /// How large the standard workloads are made.
-public enum BenchSize: String, Sendable, CaseIterable, Hashable {
+package enum BenchSize: String, Sendable, CaseIterable, Hashable {
     /// The published shapes (VOC 8 × 21 × 321 × 321 and so on).
     case standard
     /// Spatial dimensions divided by 4: quick comparisons on a busy machine.

@@ -10,15 +10,15 @@ import Darwin
 /// reset to the current value through `/proc/self/clear_refs`, so that one measurement's peak
 /// does not include an earlier one's. Elsewhere the peak is `getrusage`'s `ru_maxrss`, which
 /// cannot be reset.
-public enum ResidentMemory {
+package enum ResidentMemory {
     /// The resident set size now, in bytes; `nil` where it cannot be read.
-    public static func currentBytes() -> Int? {
+    package static func currentBytes() -> Int? {
         statusField("VmRSS:")
     }
 
     /// The largest resident set size since the process started or since the last successful
     /// ``resetPeak()``, in bytes; `nil` where it cannot be read.
-    public static func peakBytes() -> Int? {
+    package static func peakBytes() -> Int? {
         #if os(Linux)
         return statusField("VmHWM:")
         #else
@@ -32,7 +32,7 @@ public enum ResidentMemory {
     ///
     /// - Returns: whether the peak was reset; `false` where the system does not allow it.
     @discardableResult
-    public static func resetPeak() -> Bool {
+    package static func resetPeak() -> Bool {
         #if os(Linux)
         let descriptor = open("/proc/self/clear_refs", O_WRONLY)
         guard descriptor >= 0 else { return false }

@@ -3,7 +3,7 @@ import Lovasz
 import LovaszWorkloads
 import Testing
 
-/// The standard workloads, their seeded data and the segment-element count.
+/// The standard workloads, their seeded data and their segment-element count.
 @Suite struct BenchWorkloadTests {
     @Test func standardWorkloadsHaveThePublishedShapes() throws {
         let expected: [String: (shape: [Int], loss: LovaszLoss, classes: ClassSelection, perImage: Bool)] = [
@@ -100,50 +100,14 @@ import Testing
         #expect(abs(signed.reduce(0, +) / Double(signed.count) - 4) < 0.15)
     }
 
-    /// Two images of four pixels, three classes, label 255 ignored:
-    /// image 0 = [0, 0, 1, ignored] (3 valid, classes {0, 1}), image 1 = [2, 2, 2, 2] (4 valid,
-    /// class {2}). Per batch: 7 valid pixels, classes {0, 1, 2}.
-    static let handLabels: [UInt8] = [0, 0, 1, 255, 2, 2, 2, 2]
-
-    @Test(arguments: [
-        (LossOptions.softmax(ignoreIndex: 255), 3 * 7),
-        (.softmax(perImage: true, ignoreIndex: 255), 2 * 3 + 1 * 4),
-        (.softmax(classes: .all, perImage: true, ignoreIndex: 255), 3 * 3 + 3 * 4),
-        (.softmax(classes: .explicit([0, 1]), ignoreIndex: 255), 2 * 7),
-        (.softmax(classes: .explicit([0, 1]), perImage: true, ignoreIndex: 255), 2 * 3 + 2 * 4),
-        // Classes of weight 0 are not sorted.
-        (.softmax(classes: .all, classWeights: [1, 0, 2], perImage: true, ignoreIndex: 255), 2 * 3 + 2 * 4),
-        (.softmax(classWeights: [0, 1, 1], ignoreIndex: 255), 2 * 7),
-        (.softmax(), 3 * 8),
-        // Ignoring class 2 leaves image 0 (4 pixels, classes {0, 1}); image 1 is all ignored.
-        (.softmax(ignoreIndex: 2), 2 * 4),
-        (.softmax(classes: .all, perImage: true, ignoreIndex: 2), 3 * 4),
-    ])
-    func segmentElementsOfAHandMadeSoftmaxCase(options: LossOptions, expected: Int) {
-        var labels = Self.handLabels
-        if options.ignoreIndex != 255 { labels[3] = 1 }  // image 0 = [0, 0, 1, 1]
-        let count = labels.withUnsafeBufferPointer {
-            SegmentElements.count(labels: $0, batch: 2, classes: 3, options: options)
-        }
-        #expect(count == expected)
-    }
-
-    /// Binary: one class per group with a valid pixel; image 1 is all ignored and adds nothing.
-    @Test(arguments: [(true, 3), (false, 3)])
-    func segmentElementsOfAHandMadeBinaryCase(perImage: Bool, expected: Int) {
-        let labels: [Int64] = [0, 1, -1, 0, -1, -1, -1, -1]
-        let count = labels.withUnsafeBufferPointer {
-            SegmentElements.count(labels: $0, batch: 2, classes: 2, options: .hinge(perImage: perImage, ignoreIndex: -1))
-        }
-        #expect(count == expected)
-    }
-
     /// Generated inputs: every class is present in the tiny VOC batch, so the count is
     /// classes × pixels.
     @Test func segmentElementsOfGeneratedInputs() throws {
         let inputs = BenchInputs(workload: try #require(BenchWorkload.named("voc")).scaled(.tiny), data: .random, seed: 1)
         let present = Set(inputs.labels).count
-        #expect(SegmentElements.count(inputs) == present * 2 * 11 * 11)
+        let result = try LovaszEngine(backend: .cpu).loss(
+            scores: inputs.scores, shape: inputs.shape, labels: inputs.labels, options: inputs.workload.options)
+        #expect(result.segmentElements == present * 2 * 11 * 11)
     }
 
     #if os(Linux)

@@ -112,7 +112,7 @@ import Testing
         #expect(text.contains("--backend opencl: unavailable: LOVASZ_OPENCL_DEVICE=99 names no OpenCL device"))
     }
 
-    /// The OpenCL library is loaded with dlopen at run time, never linked (DESIGN §2).
+    /// The OpenCL library is loaded with dlopen at run time, never linked (docs/DESIGN.md §2).
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ldd"), "needs ldd"))
     func lovaszDoesNotLinkOpenCL() throws {
         let process = Process()

@@ -1,5 +1,6 @@
 import Foundation
 import Lovasz
+import LovaszNumPy
 import LovaszTestSupport
 import Testing
 

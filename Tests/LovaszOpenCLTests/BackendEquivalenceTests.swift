@@ -71,7 +71,7 @@ let equivalenceCases: [EquivalenceCase] = [
 ]
 
 /// OpenCL against the CPU path: loss to 1e-5 relative, gradients to 1e-6 absolute, element
-/// by element (DESIGN §6).
+/// by element (docs/DESIGN.md §6).
 func expectEquivalent(_ testCase: EquivalenceCase, engine: LovaszEngine) throws {
     let (scores, labels) = testCase.makeInputs()
     let (gpu, gpuGradient) = try engine.lossAndGradient(

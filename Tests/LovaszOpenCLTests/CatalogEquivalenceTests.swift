@@ -5,7 +5,7 @@ import Testing
 /// OpenCL against the CPU path on the shared catalog of random problems (ignored pixels,
 /// absent classes, one-pixel groups, all-ignored images, ties, 1 to 37 classes, 3-D volumes)
 /// with every option variant: loss to 1e-5 relative, gradients to 1e-6 absolute, element by
-/// element (DESIGN §6).
+/// element (docs/DESIGN.md §6).
 @Suite("OpenCL equals the CPU path on the random catalog", .enabled(if: openCLEngine != nil, "no OpenCL device on this host"))
 struct CatalogEquivalenceTests {
     @Test(arguments: RandomProblems.all)

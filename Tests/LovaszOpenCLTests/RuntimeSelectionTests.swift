@@ -1,7 +1,7 @@
 import Testing
 @testable import Lovasz
 
-/// The device selection rule of DESIGN §5 on synthetic device lists (no OpenCL needed).
+/// The device selection rule of docs/DESIGN.md §5 on synthetic device lists (no OpenCL needed).
 @Suite struct RuntimeSelectionTests {
     static let gpu = OpenCLDevice(
         index: 1, platformName: "NVIDIA CUDA", name: "NVIDIA H100", kind: .gpu, globalMemoryBytes: 80 << 30)

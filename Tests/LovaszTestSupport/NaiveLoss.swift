@@ -45,7 +45,7 @@ public struct NaiveLossResult: Sendable {
     }
 }
 
-/// The three Lovász losses computed from their definitions in Double (DESIGN §3).
+/// The three Lovász losses computed from their definitions in Double (docs/DESIGN.md §3).
 ///
 /// Written from the paper and the design contract, independently of the library: the
 /// softmax and sigmoid use Foundation's `exp` in Double, the class losses use

@@ -1,4 +1,4 @@
-public import Lovasz
+package import Lovasz
 public import Foundation
 
 /// Writes `.npy` files for tests, independently of the library's reader and writer: any
@@ -105,5 +105,5 @@ public enum NumPyFixtures {
     }
 
     /// A small deterministic random number generator for reproducible tests.
-    public typealias SeededGenerator = SplitMix64
+    package typealias SeededGenerator = SplitMix64
 }

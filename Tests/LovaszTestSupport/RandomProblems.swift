@@ -190,7 +190,7 @@ public struct RandomProblem: Sendable, CustomStringConvertible {
 }
 
 /// Standard sets of random problems: small, shapes that are not powers of two, and every
-/// awkward case of DESIGN §6 (ignored pixels, absent classes, one-pixel groups, all-ignored
+/// awkward case of docs/DESIGN.md §6 (ignored pixels, absent classes, one-pixel groups, all-ignored
 /// images, ties, one class, many classes, 1-D to 3-D spatial shapes).
 public enum RandomProblems {
     /// The recipes for one loss (softmax: 11; hinge: 8; sigmoid: 9).

@@ -3,7 +3,7 @@ import Lovasz
 import LovaszTestSupport
 import Testing
 
-/// The semantics of DESIGN §3 that users rely on, each checked directly.
+/// The semantics of docs/DESIGN.md §3 that users rely on, each checked directly.
 @Suite struct SemanticsTests {
     let engine: LovaszEngine
 

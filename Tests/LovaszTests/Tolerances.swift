@@ -1,6 +1,6 @@
 import Testing
 
-/// The tolerances of DESIGN §6 for the CPU path (Float) against the naive reference (Double).
+/// The tolerances of docs/DESIGN.md §6 for the CPU path (Float) against the naive reference (Double).
 enum Tolerance {
     /// Loss: relative.
     static let lossRelative = 1e-5

@@ -30,7 +30,7 @@ public enum ClassSelection: Sendable, Hashable {
     case explicit([Int])
 }
 
-/// Every option of a Lovász loss computation (DESIGN §3).
+/// Every option of a Lovász loss computation (docs/DESIGN.md §3).
 ///
 /// Use ``softmax(classes:classWeights:perImage:ignoreIndex:scoresAre:)``,
 /// ``hinge(perImage:ignoreIndex:)`` or ``sigmoid(perImage:ignoreIndex:scoresAre:)`` to get

@@ -1,21 +1,3 @@
-/// The compute backend that produced a result.
-public enum Backend: String, Sendable, Hashable {
-    /// The multi-threaded CPU path.
-    case cpu
-    /// The OpenCL kernels.
-    case opencl
-}
-
-/// Which backend an engine should use.
-public enum BackendChoice: String, Sendable, CaseIterable, Hashable {
-    /// A GPU through OpenCL when one is usable, otherwise the CPU (the reason is recorded).
-    case auto
-    /// Always the CPU path.
-    case cpu
-    /// Always OpenCL (any device, including PoCL's CPU device); failures are thrown.
-    case opencl
-}
-
 /// The value of a Lovász loss and how it was computed.
 public struct LossResult: Sendable, Hashable {
     /// The loss: the (weighted) mean over counted classes, and over images when per image.
@@ -24,15 +6,25 @@ public struct LossResult: Sendable, Hashable {
     public var classesCounted: Int
     /// The number of (group, class) segments that were sorted.
     public var segments: Int
+    /// The number of errors that were sorted: `Σ` over segments of the group's valid
+    /// (non-ignored) pixels. The size of the work, whatever the backend.
+    public var segmentElements: Int
     /// The backend that computed it.
     public var backend: Backend
     /// The device that computed it (`"CPU (n threads)"` for the CPU path).
     public var device: String
 
-    public init(loss: Double, classesCounted: Int, segments: Int, backend: Backend, device: String) {
+    /// A result with every field given.
+    ///
+    /// - Parameters:
+    ///   - segmentElements: `Σ` over segments of their lengths (≥ 0).
+    public init(
+        loss: Double, classesCounted: Int, segments: Int, segmentElements: Int = 0, backend: Backend, device: String
+    ) {
         self.loss = loss
         self.classesCounted = classesCounted
         self.segments = segments
+        self.segmentElements = segmentElements
         self.backend = backend
         self.device = device
     }

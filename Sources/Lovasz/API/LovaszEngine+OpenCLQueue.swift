@@ -53,9 +53,7 @@ extension LovaszEngine {
         let outcome = try openCL.compute(
             scores: scores, shape: problemShape, labels: labels, options: options, gradient: gradient,
             waitFor: waitFor, completionEvent: returnEvent)
-        let result = LossResult(
-            loss: outcome.loss.loss, classesCounted: outcome.loss.classesCounted, segments: outcome.loss.segments,
-            backend: .opencl, device: device)
+        let result = LossResult(outcome.loss.plan, loss: outcome.loss.loss, backend: .opencl, device: device)
         return (result, outcome.event.flatMap { OpaquePointer(bitPattern: $0) })
     }
 }

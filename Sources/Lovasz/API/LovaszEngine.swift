@@ -98,9 +98,7 @@ public final class LovaszEngine: Sendable {
             do throws(LovaszError) {
                 let planned = try openCL.compute(
                     scores: scores, shape: problemShape, labels: labels, options: options, gradient: gradient)
-                return LossResult(
-                    loss: planned.loss, classesCounted: planned.classesCounted, segments: planned.segments,
-                    backend: .opencl, device: device)
+                return LossResult(planned.plan, loss: planned.loss, backend: .opencl, device: device)
             } catch .openCL(let failure) where choice == .auto {
                 reason.withLock { $0 = "OpenCL failed (\(failure)); this call ran on the CPU" }
             }
@@ -110,9 +108,7 @@ public final class LovaszEngine: Sendable {
             throw .invalidShape("the gradient buffer holds \(gradient.count) floats for \(scores.count) scores")
         }
         let loss = try cpu.compute(problem, gradient: gradient)
-        return LossResult(
-            loss: loss, classesCounted: problem.plan.classesCounted,
-            segments: problem.plan.segments.count, backend: .cpu, device: cpu.deviceName)
+        return LossResult(problem.plan, loss: loss, backend: .cpu, device: cpu.deviceName)
     }
 
     /// Computes a loss from arrays.
@@ -144,5 +140,15 @@ public final class LovaszEngine: Sendable {
             }
         }
         return (result, gradient)
+    }
+}
+
+extension LossResult {
+    /// The result of a planned problem: its counts come from the plan, whatever the backend.
+    init(_ plan: SegmentPlan, loss: Double, backend: Backend, device: String) {
+        self.init(
+            loss: loss, classesCounted: plan.classesCounted, segments: plan.segments.count,
+            segmentElements: plan.segments.reduce(0) { $0 + plan.groups[$1.group].validCount },
+            backend: backend, device: device)
     }
 }

@@ -24,17 +24,13 @@ public enum LovaszError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidShape(let message): return "invalid shape: \(message)"
         case .emptyInput(let message): return "empty input: \(message)"
         case .nonFiniteScore(let position, let value):
-            return "non-finite score \(value) at position \(Self.format(position))"
+            return "non-finite score \(value) at position \(position.bracketed)"
         case .labelOutOfRange(let position, let label, let classes):
             let allowed = classes == 2 ? "0 or 1" : "0..<\(classes)"
-            return "label \(label) at position \(Self.format(position)) is outside \(allowed) and is not the ignore index"
+            return "label \(label) at position \(position.bracketed) is outside \(allowed) and is not the ignore index"
         case .invalidOption(let message): return "invalid option: \(message)"
         case .openCLUnavailable(let reason): return "OpenCL unavailable: \(reason)"
         case .openCL(let error): return error.description
         }
-    }
-
-    static func format(_ position: [Int]) -> String {
-        "[" + position.map(String.init).joined(separator: ", ") + "]"
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 /// Items are handed out dynamically, one at a time, so uneven items balance; `worker` is in
 /// `0..<workers` and no two threads run with the same worker index at once, so per-worker
 /// scratch memory needs no locking. Results must not depend on which worker ran an item.
-func parallelForEach(count: Int, workers: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
+package func parallelForEach(count: Int, workers: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
     let threads = max(1, min(workers, count))
     if threads == 1 {
         for item in 0..<count { body(0, item) }

@@ -9,11 +9,6 @@ struct LabelMap: Sendable {
     /// Whether any pixel is ignored.
     let hasIgnored: Bool
 
-    /// Non-ignored pixels of image `b`.
-    func validCount(image b: Int) -> Int {
-        counts[b * labelClasses ..< (b + 1) * labelClasses].reduce(0, +)
-    }
-
     /// Validates `labels` (one per pixel of `shape`) and maps them.
     ///
     /// - Throws: ``LovaszError/invalidShape(_:)`` when the count is wrong,
@@ -47,7 +42,7 @@ struct LabelMap: Sendable {
     ) throws(LovaszError) {
         guard labels.count == shape.pixelCount else {
             throw .invalidShape(
-                "\(labels.count) labels for \(shape.pixelCount) pixels (labels must be \(LovaszError.format(shape.labelShape)))")
+                "\(labels.count) labels for \(shape.pixelCount) pixels (labels must be \(shape.labelShape.bracketed))")
         }
         let labelClasses = shape.isSoftmax ? shape.channels : 2
         let ignore: Label? = ignoreIndex.flatMap { Label(exactly: $0) }

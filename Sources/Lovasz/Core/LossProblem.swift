@@ -32,11 +32,11 @@ struct LossProblem {
     static func checkCounts(scores: Int, labels: Int?, shape: ProblemShape) throws(LovaszError) {
         guard scores == shape.scoreCount else {
             throw .invalidShape(
-                "\(scores) scores for the shape \(LovaszError.format(shape.scoreShape)), which holds \(shape.scoreCount)")
+                "\(scores) scores for the shape \(shape.scoreShape.bracketed), which holds \(shape.scoreCount)")
         }
         if let labels, labels != shape.pixelCount {
             throw .invalidShape(
-                "\(labels) labels for \(shape.pixelCount) pixels (labels must be \(LovaszError.format(shape.labelShape)))")
+                "\(labels) labels for \(shape.pixelCount) pixels (labels must be \(shape.labelShape.bracketed))")
         }
     }
 

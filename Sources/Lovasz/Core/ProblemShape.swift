@@ -17,14 +17,14 @@ struct ProblemShape: Sendable, Hashable {
             throw .invalidShape("the scores have no dimensions; expected [B, C, ...]")
         }
         if shape.contains(where: { $0 < 0 }) {
-            throw .invalidShape("negative dimension in \(LovaszError.format(shape))")
+            throw .invalidShape("negative dimension in \(shape.bracketed)")
         }
         if batch == 0 { throw .emptyInput("the batch dimension is 0") }
         var channels = 1
         var spatialDims = Array(shape.dropFirst())
         if loss == .softmax {
             guard shape.count >= 2 else {
-                throw .invalidShape("softmax scores must be [B, C, ...]; got \(LovaszError.format(shape))")
+                throw .invalidShape("softmax scores must be [B, C, ...]; got \(shape.bracketed)")
             }
             channels = shape[1]
             spatialDims.removeFirst()

@@ -15,7 +15,7 @@ public enum Predictions {
     ///   naming the first NaN or infinity in C order.
     public static func argmax(scores: UnsafeBufferPointer<Float>, shape: [Int]) throws(MetricsError) -> [Int32] {
         guard shape.count >= 2, shape.allSatisfy({ $0 >= 0 }), shape[1] >= 1 else {
-            throw .invalidShape("expected scores [B, C, ...] with C ≥ 1; got \(format(shape))")
+            throw .invalidShape("expected scores [B, C, ...] with C ≥ 1; got \(shape.bracketed)")
         }
         try check(scores: scores, shape: shape)
         let classes = shape[1]
@@ -61,7 +61,7 @@ public enum Predictions {
     ///   values; ``MetricsError/nonFiniteScore(position:value:)`` for the first non-finite score.
     public static func binary(scores: [Float], shape: [Int], threshold: Float = 0) throws(MetricsError) -> [Int32] {
         guard !shape.isEmpty, shape.allSatisfy({ $0 >= 0 }) else {
-            throw .invalidShape("expected scores [B, ...]; got \(format(shape))")
+            throw .invalidShape("expected scores [B, ...]; got \(shape.bracketed)")
         }
         try scores.withUnsafeBufferPointer { (scores) throws(MetricsError) in try check(scores: scores, shape: shape) }
         return scores.map { $0 > threshold ? 1 : 0 }
@@ -72,11 +72,11 @@ public enum Predictions {
         var expected = 1
         for d in shape {
             let (product, overflow) = expected.multipliedReportingOverflow(by: d)
-            guard !overflow else { throw .invalidShape("the shape \(format(shape)) is too large") }
+            guard !overflow else { throw .invalidShape("the shape \(shape.bracketed) is too large") }
             expected = product
         }
         guard expected == scores.count else {
-            throw .invalidShape("\(scores.count) scores for the shape \(format(shape)), which holds \(expected)")
+            throw .invalidShape("\(scores.count) scores for the shape \(shape.bracketed), which holds \(expected)")
         }
         if let bad = scores.firstIndex(where: { !$0.isFinite }) {
             var position = [Int](repeating: 0, count: shape.count)
@@ -87,9 +87,5 @@ public enum Predictions {
             }
             throw .nonFiniteScore(position: position, value: scores[bad])
         }
-    }
-
-    private static func format(_ shape: [Int]) -> String {
-        "[" + shape.map(String.init).joined(separator: ", ") + "]"
     }
 }

@@ -1,3 +1,5 @@
+import LovaszWorkloads
+
 /// The synthetic binary data of the paper's Sec. 4.1: images holding one disc of random
 /// radius, and one Gaussian feature per pixel whose mean depends on the class.
 public struct SyntheticCircles: Sendable {
@@ -20,7 +22,7 @@ public struct SyntheticCircles: Sendable {
     ///   - seed: the seed of every draw.
     public init(count: Int = 10, size: Int = 50, radii: ClosedRange<Double> = 4...15, seed: UInt64 = 2018) {
         precondition(count >= 1 && size >= 4, "at least one image of 4x4 pixels")
-        var random = DemoRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         var labels = [UInt8](repeating: 0, count: count * size * size)
         var features = [Float](repeating: 0, count: labels.count)
         for image in 0..<count {
@@ -33,7 +35,7 @@ public struct SyntheticCircles: Sendable {
                     let inside = dx * dx + dy * dy <= radius * radius
                     let pixel = (image * size + y) * size + x
                     labels[pixel] = inside ? 1 : 0
-                    features[pixel] = Float((inside ? 0.5 : -0.5) + random.gaussian())
+                    features[pixel] = Float((inside ? 0.5 : -0.5) + random.normal())
                 }
             }
         }

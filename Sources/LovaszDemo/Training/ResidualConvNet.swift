@@ -1,3 +1,5 @@
+import LovaszWorkloads
+
 /// The small network of the training demo:
 /// `logits = x + conv₂(relu(conv₁(x)))`, with `x` the `C`-channel features, `conv₁` a 3x3
 /// convolution to `hidden` channels and `conv₂` a 3x3 convolution back to `C` channels.
@@ -21,13 +23,13 @@ struct ResidualConvNet {
     init(channels: Int, hidden: Int, seed: UInt64) {
         self.channels = channels
         self.hidden = hidden
-        var random = DemoRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let count = hidden * channels * 9 * 2 + hidden + channels
         parameters = [Float](repeating: 0, count: count)
         let scale1 = (2.0 / Double(channels * 9)).squareRoot()
-        for i in 0 ..< hidden * channels * 9 { parameters[i] = Float(scale1 * random.gaussian()) }
+        for i in 0 ..< hidden * channels * 9 { parameters[i] = Float(scale1 * random.normal()) }
         let start2 = hidden * channels * 9 + hidden
-        for i in start2 ..< start2 + channels * hidden * 9 { parameters[i] = Float(0.01 * random.gaussian()) }
+        for i in start2 ..< start2 + channels * hidden * 9 { parameters[i] = Float(0.01 * random.normal()) }
     }
 }
 

@@ -119,7 +119,7 @@ public struct SegmentationTrainer {
         var batchLabels = [UInt8](repeating: 0, count: settings.batchSize * plane)
         let options = LossOptions.softmax(ignoreIndex: Int(TriangleScenes.void))
 
-        let predictionsBefore = predict(net)
+        let predictionsBefore = try predict(net)
         let before = score(predictionsBefore)
         var lossCurve = [CurvePoint](), miouCurve = [CurvePoint(step: 0, value: before.datasetMIoU)]
         var latestMIoU = before.datasetMIoU
@@ -137,12 +137,12 @@ public struct SegmentationTrainer {
             adam.step(&net.parameters, gradient: gradient)
             lossCurve.append(CurvePoint(step: step, value: value))
             if step % settings.evaluateEvery == 0 || step == settings.steps {
-                latestMIoU = score(predict(net)).datasetMIoU
+                latestMIoU = try score(predict(net)).datasetMIoU
                 miouCurve.append(CurvePoint(step: step, value: latestMIoU))
             }
             progress(TrainingProgress(loss: loss, step: step, steps: settings.steps, batchLoss: value, datasetMIoU: latestMIoU))
         }
-        let predictionsAfter = predict(net)
+        let predictionsAfter = try predict(net)
         return TrainingRun(
             loss: loss, lossCurve: lossCurve, miouCurve: miouCurve, before: before, after: score(predictionsAfter),
             predictionsBefore: predictionsBefore, predictionsAfter: predictionsAfter,
@@ -171,19 +171,25 @@ public struct SegmentationTrainer {
         }
     }
 
-    /// The arg-max class of every pixel of every image, `[images, size, size]`.
-    func predict(_ net: ResidualConvNet) -> [UInt8] {
+    /// The arg-max class of every pixel of every image, `[images, size, size]`
+    /// (``Predictions/argmax(scores:shape:)``: ties go to the lowest class).
+    ///
+    /// - Throws: ``LovaszError/nonFiniteScore(position:value:)`` when training diverged.
+    func predict(_ net: ResidualConvNet) throws(LovaszError) -> [UInt8] {
         let classes = TriangleScenes.classCount, plane = scenes.pixelsPerImage
         let workspace = ConvNetWorkspace(batch: 1, channels: classes, hidden: net.hidden, height: scenes.size, width: scenes.size)
         var predictions = [UInt8](repeating: 0, count: scenes.count * plane)
         for image in 0..<scenes.count {
             workspace.input.replaceSubrange(0..., with: scenes.features[image * classes * plane ..< (image + 1) * classes * plane])
             workspace.forward(net)
-            for pixel in 0..<plane {
-                var best = 0
-                for c in 1..<classes where workspace.logits[c * plane + pixel] > workspace.logits[best * plane + pixel] { best = c }
-                predictions[image * plane + pixel] = UInt8(best)
+            let best: [Int32]
+            do {
+                best = try Predictions.argmax(scores: workspace.logits, shape: [1, classes, scenes.size, scenes.size])
+            } catch {
+                guard case .nonFiniteScore(let position, let value) = error else { preconditionFailure("\(error)") }
+                throw .nonFiniteScore(position: [image] + position.dropFirst(), value: value)
             }
+            for pixel in 0..<plane { predictions[image * plane + pixel] = UInt8(best[pixel]) }
         }
         return predictions
     }

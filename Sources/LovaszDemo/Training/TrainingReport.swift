@@ -33,21 +33,21 @@ public struct TrainingReport: Sendable {
 
     /// The batch loss of each run against the step.
     public func lossPlot() -> LinePlot {
-        LinePlot(
-            title: "Training loss per step (each run minimises its own loss)", xLabel: "Adam step", yLabel: "batch loss",
-            series: runs.map { run in
-                LinePlot.Series(name: run.loss.rawValue, colour: Self.colours[run.loss]!,
-                                points: run.lossCurve.map { (x: Double($0.step), y: $0.value) })
-            })
+        plot(title: "Training loss per step (each run minimises its own loss)", yLabel: "batch loss", curve: \.lossCurve)
     }
 
     /// The data-set mIoU of each run against the step.
     public func miouPlot() -> LinePlot {
+        plot(title: "Data-set mIoU during training", yLabel: "mIoU", curve: \.miouCurve)
+    }
+
+    /// One curve of every run against the Adam step, one series per run.
+    private func plot(title: String, yLabel: String, curve: KeyPath<TrainingRun, [CurvePoint]>) -> LinePlot {
         LinePlot(
-            title: "Data-set mIoU during training", xLabel: "Adam step", yLabel: "mIoU",
+            title: title, xLabel: "Adam step", yLabel: yLabel,
             series: runs.map { run in
                 LinePlot.Series(name: run.loss.rawValue, colour: Self.colours[run.loss]!,
-                                points: run.miouCurve.map { (x: Double($0.step), y: $0.value) })
+                                points: run[keyPath: curve].map { (x: Double($0.step), y: $0.value) })
             })
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LovaszWorkloads
 
 /// The data of the training demo: images of random filled triangles of two object classes on
 /// a background class, a void band (label 255, ignored) along every boundary, and noisy
@@ -31,15 +32,15 @@ public struct TriangleScenes: Sendable {
     ///   - seed: the seed of every draw.
     public init(count: Int = 5, size: Int = 200, noise: Double = 1.0, seed: UInt64 = 1) {
         precondition(count >= 1 && size >= 8 && noise >= 0, "at least one image of 8x8 pixels and a non-negative noise")
-        var random = DemoRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let pixels = size * size
         var labels = [UInt8](repeating: 0, count: count * pixels)
         var features = [Float](repeating: 0, count: count * Self.classCount * pixels)
         for image in 0..<count {
             var clean = [UInt8](repeating: 0, count: pixels)
-            for _ in 0..<(1 + random.index(below: 4)) {
+            for _ in 0..<(1 + random.below(4)) {
                 let triangle = Self.randomTriangle(size: Double(size), random: &random)
-                let label = UInt8(1 + random.index(below: 2))
+                let label = UInt8(1 + random.below(2))
                 for y in 0..<size {
                     for x in 0..<size where triangle.contains(x: Double(x) + 0.5, y: Double(y) + 0.5) {
                         clean[y * size + x] = label
@@ -55,7 +56,7 @@ public struct TriangleScenes: Sendable {
                     labels[image * pixels + pixel] = onBoundary ? Self.void : clean[pixel]
                     for c in 0..<Self.classCount {
                         let oneHot: Double = Int(clean[pixel]) == c ? 1 : 0
-                        features[(image * Self.classCount + c) * pixels + pixel] = Float(oneHot + noise * random.gaussian())
+                        features[(image * Self.classCount + c) * pixels + pixel] = Float(oneHot + noise * random.normal())
                     }
                 }
             }
@@ -91,7 +92,7 @@ public struct TriangleScenes: Sendable {
 
     /// A triangle around a random centre, its corners at random angles and distances of 10
     /// to 40 % of the image side.
-    private static func randomTriangle(size: Double, random: inout DemoRandom) -> Triangle {
+    private static func randomTriangle(size: Double, random: inout SeededRandom) -> Triangle {
         let cx = random.uniform(in: 0.15 * size...0.85 * size), cy = random.uniform(in: 0.15 * size...0.85 * size)
         let start = random.uniform(in: 0...(2 * Double.pi))
         let corners = (0..<3).map { k -> (x: Double, y: Double) in

@@ -177,7 +177,7 @@ final class OpenCLBackend: Sendable {
                 let value = try mappingOpenCLErrors { () throws(OpenCLError) in try scoreValue(bad) }
                 throw .nonFiniteScore(position: shape.scorePosition(bad), value: value)
             }
-            return PlannedLoss(loss: outcome.loss, classesCounted: plan.classesCounted, segments: plan.segments.count)
+            return PlannedLoss(loss: outcome.loss, plan: plan)
         }
     }
 
@@ -216,8 +216,7 @@ final class OpenCLBackend: Sendable {
 /// The loss of a call planned on the device, with the plan's counts for ``LossResult``.
 struct PlannedLoss: Sendable {
     var loss: Double
-    var classesCounted: Int
-    var segments: Int
+    var plan: SegmentPlan
 }
 
 /// A device call's loss and, when asked for, its completion event (a retained `cl_event`,

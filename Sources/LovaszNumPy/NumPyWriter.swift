@@ -43,8 +43,7 @@ public enum NumPyWriter {
             product = next
         }
         guard product == count else {
-            let text = "[" + shape.map(String.init).joined(separator: ", ") + "]"
-            throw .invalidShape("\(count) values for the shape \(text), which holds \(product)")
+            throw .invalidShape("\(count) values for the shape \(shape.bracketed), which holds \(product)")
         }
     }
 }

@@ -1,4 +1,4 @@
-import Lovasz
+import LovaszNumPy
 import LovaszTestSupport
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import Lovasz
+import LovaszNumPy
 import LovaszTestSupport
 import Testing
 

@@ -50,9 +50,8 @@ public enum NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .fortranOrder:
             return "the array is in Fortran (column-major) order; save a C-order array (numpy.ascontiguousarray)"
         case .dataSizeMismatch(let shape, let dtype, let expected, let actual):
-            let shapeText = "[" + shape.map(String.init).joined(separator: ", ") + "]"
             let problem = actual < expected ? "the data is truncated" : "\(actual - expected) bytes follow the data"
-            return "\(problem): shape \(shapeText) of \(dtype) needs \(expected) data bytes, the file holds \(actual)"
+            return "\(problem): shape \(shape.bracketed) of \(dtype) needs \(expected) data bytes, the file holds \(actual)"
         case .invalidShape(let message):
             return "invalid shape: \(message)"
         }
