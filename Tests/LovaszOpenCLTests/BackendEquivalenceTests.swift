@@ -113,8 +113,8 @@ struct BackendEquivalenceTests {
         #expect(abs(gpu.loss - cpu.loss) <= 1e-5 * cpu.loss)
     }
 
-    @Test("the device-resident timing computes the same loss")
-    func residentTiming() throws {
+    @Test("the zero-copy timing computes the same loss")
+    func zeroCopyTiming() throws {
         let engine = try #require(openCLEngine)
         let testCase = equivalenceCases[1]
         let (scores, labels) = testCase.makeInputs()
