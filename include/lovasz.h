@@ -70,6 +70,12 @@ extern "C" {
 #define LOVASZ_LABELS_INT64 1
 #define LOVASZ_LABELS_UINT8 2
 
+/* Score element types (lovasz_compute_typed, lovasz_compute_device_typed). 16-bit scores are passed as their bit patterns
+   (uint16_t each): IEEE 754 binary16, or bfloat16 (the high 16 bits of a binary32). */
+#define LOVASZ_SCORES_FLOAT32 0
+#define LOVASZ_SCORES_FLOAT16 1
+#define LOVASZ_SCORES_BFLOAT16 2
+
 /* lovasz_options.scores_are */
 /* Unnormalised scores: the loss applies the softmax (or sigmoid); the gradient is with respect
    to them. The hinge always takes logits. */
@@ -172,6 +178,25 @@ int32_t lovasz_compute(lovasz_engine *engine, int32_t loss,
                        float *gradient, double *loss_out,
                        char *message, size_t message_size);
 
+/* As lovasz_compute, with scores of score_type (LOVASZ_SCORES_FLOAT32, _FLOAT16 or _BFLOAT16).
+ *
+ * 16-bit scores are taken as they are (on OpenCL they are uploaded at half the bytes) and widened
+ * to float32 exactly; the computation is then that of their float32 values, so the results equal
+ * lovasz_compute on the widened scores.
+ *
+ *   gradient                NULL, or room for as many elements as scores: float32 when
+ *                           gradient_in_score_type is 0, otherwise of score_type, rounded once
+ *                           (to nearest, ties to even) from the float32 gradient.
+ *
+ * Returns as lovasz_compute; LOVASZ_ERROR_BAD_INPUT for an unknown score_type. */
+int32_t lovasz_compute_typed(lovasz_engine *engine, int32_t loss,
+                             const void *scores, int32_t score_type,
+                             const int64_t *shape, int32_t rank,
+                             const void *labels, int32_t label_type,
+                             const lovasz_options *options,
+                             void *gradient, int32_t gradient_in_score_type, double *loss_out,
+                             char *message, size_t message_size);
+
 /* ---- Zero-copy from OpenCL code ------------------------------------------------------------
  *
  * Training code whose tensors live in OpenCL hands the library its command queue and its
@@ -234,6 +259,27 @@ int32_t lovasz_compute_device(lovasz_engine *engine, int32_t loss,
                               uint32_t num_wait_events, void *const *wait_events,
                               void **completion_event,
                               double *loss_out, char *message, size_t message_size);
+
+/* As lovasz_compute_device, with scores of score_type (LOVASZ_SCORES_FLOAT32, _FLOAT16 or
+ * _BFLOAT16, as for lovasz_compute_typed): 16-bit scores are widened to float32 on the device,
+ * exactly, so the results equal lovasz_compute_device on the widened scores.
+ *
+ *   gradient                NULL, or a writable buffer of as many elements as scores: float32
+ *                           when gradient_in_score_type is 0, otherwise of score_type, rounded
+ *                           once (to nearest, ties to even) from the float32 gradient.
+ *   scores_offset, gradient_offset   as for lovasz_compute_device (a nonzero offset must be a
+ *                           multiple of CL_DEVICE_MEM_BASE_ADDR_ALIGN / 8).
+ *
+ * Returns as lovasz_compute_device; LOVASZ_ERROR_BAD_INPUT for an unknown score_type. */
+int32_t lovasz_compute_device_typed(lovasz_engine *engine, int32_t loss,
+                                    void *scores, size_t scores_offset, int32_t score_type,
+                                    const int64_t *shape, int32_t rank,
+                                    void *labels, size_t labels_offset, int32_t label_type,
+                                    const lovasz_options *options,
+                                    void *gradient, size_t gradient_offset, int32_t gradient_in_score_type,
+                                    uint32_t num_wait_events, void *const *wait_events,
+                                    void **completion_event,
+                                    double *loss_out, char *message, size_t message_size);
 
 #ifdef __cplusplus
 }

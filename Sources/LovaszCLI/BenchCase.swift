@@ -15,6 +15,7 @@ struct BenchCase {
     let scoreCount: Int
     private let body: (LovaszEngine, UnsafeMutableBufferPointer<Float>) throws(LovaszError) -> LossResult
     private let zeroCopyBody: (LovaszEngine, Int) throws(LovaszError) -> [Double]
+    private let phaseBody: (LovaszEngine) throws(LovaszError) -> PhaseTimes
 
     /// A case whose labels keep their own integer type, so that the engine sees them as stored.
     ///
@@ -40,6 +41,13 @@ struct BenchCase {
                     try engine.zeroCopyTimes(
                         scores: scores, shape: shape, labels: labels, options: options, repetitions: repetitions
                     ).seconds
+                }
+            }
+        }
+        self.phaseBody = { (engine) throws(LovaszError) in
+            try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
+                try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
+                    try engine.phaseTimes(scores: scores, shape: shape, labels: labels, options: options)
                 }
             }
         }
@@ -83,6 +91,11 @@ struct BenchCase {
     /// - Throws: ``LovaszError/openCLUnavailable(_:)`` when the engine computes on the CPU.
     func zeroCopySeconds(engine: LovaszEngine, repetitions: Int) throws(LovaszError) -> [Double] {
         try zeroCopyBody(engine, repetitions)
+    }
+
+    /// The device time of each phase of one OpenCL call (``LovaszEngine/phaseTimes(scores:shape:labels:options:)``).
+    func phaseTimes(engine: LovaszEngine) throws(LovaszError) -> PhaseTimes {
+        try phaseBody(engine)
     }
 
     /// The bytes of the float32 scores, and equally of the gradient.

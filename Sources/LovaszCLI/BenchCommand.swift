@@ -84,6 +84,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The seed of the generated data.")
     var seed: UInt64 = 2018
 
+    @Flag(help: "On OpenCL, also report the device time of each phase of one call (event profiling): upload, plan, keys, sort, scan+gradient, backpropagation, download. LOVASZ_TRACE=1 prints them for every call.")
+    var phases = false
+
     @Flag(help: "Print one JSON object (machine, settings, results, skipped) instead of the table.")
     var json = false
 
@@ -164,7 +167,7 @@ struct BenchCommand: ParsableCommand {
                         + "\(warmup) warm-up + \(`repeat`) timed calls")
                 do {
                     let measurement = try BenchRunner.measure(
-                        benchCase, backend: choice, threads: threads, warmup: warmup, repeat: `repeat`)
+                        benchCase, backend: choice, threads: threads, warmup: warmup, repeat: `repeat`, phases: phases)
                     let record = BenchRecord(benchCase, measurement, warmup: warmup, repeat: `repeat`)
                     StandardError.print("lovasz bench \(label): median \(String(format: "%.2f", record.medianMilliseconds)) ms")
                     report.results.append(record)

@@ -31,6 +31,11 @@ struct BenchRecord: Codable {
     /// counts and the loss read back).
     var zeroCopyMedianMilliseconds: Double?
     var zeroCopyMinMilliseconds: Double?
+    /// OpenCL with `--phases` only: the device time of each phase of one call on host arrays
+    /// (OpenCL event profiling), in the pipeline's order, and the span from the first
+    /// command's start to the last one's end.
+    var phases: [BenchPhase]?
+    var phaseSpanMilliseconds: Double?
     var warmup: Int
     var `repeat`: Int
     /// The peak resident memory of the process during the measurement.
@@ -73,6 +78,10 @@ struct BenchRecord: Codable {
         samplesMilliseconds = measurement.samples.map { $0 * 1000 }
         zeroCopyMedianMilliseconds = measurement.zeroCopySamples.map { BenchMeasurement.median($0) * 1000 }
         zeroCopyMinMilliseconds = measurement.zeroCopySamples.flatMap { $0.min() }.map { $0 * 1000 }
+        phases = measurement.phases.map { times in
+            times.phases.map { BenchPhase(phase: $0.name, milliseconds: $0.seconds * 1000, commands: $0.commands) }
+        }
+        phaseSpanMilliseconds = measurement.phases.map { $0.span * 1000 }
         self.warmup = warmup
         self.repeat = `repeat`
         peakRSSMiB = measurement.peakResidentBytes.map { Double($0) / mebibyte }
@@ -83,6 +92,13 @@ struct BenchRecord: Codable {
         peakOverScoresAndGradient = peakRSSMiB.map { $0 / (scoresMiB + gradientMiB) }
         withinMemoryBudget = peakRSSMiB.map { $0 <= memoryBudgetMiB }
     }
+}
+
+/// One phase of an OpenCL call: its name, device milliseconds and number of commands.
+struct BenchPhase: Codable {
+    var phase: String
+    var milliseconds: Double
+    var commands: Int
 }
 
 /// A backend that was asked for and not measured, and why.
@@ -154,6 +170,13 @@ struct BenchReport: Codable {
                 return rightAligned.contains(column) ? padding + cell : cell + padding
             }
             lines.append(cells.joined(separator: "  ").trimmingTrailingSpaces())
+        }
+        for record in results {
+            guard let phases = record.phases, let span = record.phaseSpanMilliseconds else { continue }
+            let parts = phases.map { "\($0.phase) \(String(format: "%.2f", $0.milliseconds))" }
+            lines.append(
+                "\(record.workload) \(record.data) \(record.backend) phases (device ms): "
+                    + parts.joined(separator: ", ") + "; span \(String(format: "%.2f", span))")
         }
         for skip in skipped { lines.append("\(skip.backend): skipped: \(skip.reason)") }
         return lines.joined(separator: "\n")

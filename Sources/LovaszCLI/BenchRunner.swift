@@ -12,6 +12,8 @@ struct BenchMeasurement {
     let samples: [Double]
     /// OpenCL only: seconds per zero-copy call (device buffers in, the gradient left there).
     let zeroCopySamples: [Double]?
+    /// OpenCL with `--phases` only: the device time of each phase of one more call.
+    let phases: PhaseTimes?
     /// The peak resident memory during the measurement, in bytes (`nil` if unreadable).
     let peakResidentBytes: Int?
     /// Whether the peak covers only this measurement (`true` where the peak can be reset)
@@ -50,9 +52,11 @@ enum BenchRunner {
     ///   - warmup: untimed calls first (≥ 0).
     ///   - repeat: timed calls (≥ 1).
     ///   - threads: CPU threads, `nil` for every processor.
+    ///   - phases: on OpenCL, also profile one call per phase (after the timed ones).
     /// - Throws: ``LovaszError`` from the engine (bad input, OpenCL unavailable or failing).
     static func measure(
-        _ benchCase: BenchCase, backend choice: BackendChoice, threads: Int?, warmup: Int, repeat: Int
+        _ benchCase: BenchCase, backend choice: BackendChoice, threads: Int?, warmup: Int, repeat: Int,
+        phases: Bool = false
     ) throws(LovaszError) -> BenchMeasurement {
         precondition(warmup >= 0 && `repeat` >= 1, "at least one timed call")
         let peakIsPerMeasurement = ResidentMemory.resetPeak()
@@ -74,8 +78,10 @@ enum BenchRunner {
         }
         let zeroCopy = engine.backend == .opencl
             ? try benchCase.zeroCopySeconds(engine: engine, repetitions: `repeat`) : nil
+        let phaseTimes = engine.backend == .opencl && phases ? try benchCase.phaseTimes(engine: engine) : nil
         return BenchMeasurement(
             backend: engine.backend, device: engine.device, result: last, samples: samples, zeroCopySamples: zeroCopy,
+            phases: phaseTimes,
             peakResidentBytes: ResidentMemory.peakBytes(), peakIsPerMeasurement: peakIsPerMeasurement)
     }
 }

@@ -116,6 +116,24 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: hostHasOpenCLDevice, "no OpenCL device on this host"))
+    func phasesReportTheDeviceTimeOfEveryPhaseOnOpenCLOnly() throws {
+        let common = ["--size", "tiny", "--workload", "voc", "--data", "random", "--repeat", "1", "--warmup", "0", "--phases"]
+        let openCL = try Self.bench(common + ["--backend", "opencl", "--json"])
+        #expect(openCL.status == 0, "\(openCL.standardError)")
+        let row = try #require(Self.results(Self.json(openCL)).first)
+        let phases = try #require(row["phases"] as? [[String: Any]])
+        #expect(phases.map { $0["phase"] as? String } == [
+            "upload", "plan", "keys", "sort", "scan+gradient", "backpropagation", "download",
+        ])
+        #expect(phases.allSatisfy { ($0["commands"] as? Int ?? 0) >= 1 && ($0["milliseconds"] as? Double ?? -1) >= 0 })
+        #expect((row["phaseSpanMilliseconds"] as? Double ?? 0) > 0)
+        let table = try Self.bench(common + ["--backend", "opencl"])
+        #expect(table.standardOutput.contains("voc random opencl phases (device ms): upload "))
+        let cpu = try Self.bench(common + ["--backend", "cpu", "--json"])
+        #expect(try Self.results(Self.json(cpu)).first?["phases"] == nil)
+    }
+
     @Test func memoryModeReportsTheBudgetAndFailsWhenExceeded() throws {
         // A tiny batch is far smaller than the process itself, so it exceeds 3x (scores + gradient).
         let outcome = try Self.bench(["--memory", "--size", "tiny", "--backend", "cpu", "--repeat", "1", "--data", "random"])

@@ -72,32 +72,60 @@ public final class LovaszEngine: Sendable {
     /// Computes a loss, and `∂loss/∂scores` into `gradient`, without copying the inputs.
     ///
     /// - Parameters:
-    ///   - scores: float32 scores in C order, `shape.reduce(1, *)` of them, all finite.
+    ///   - scores: scores in C order, `shape.reduce(1, *)` of them, all finite: `Float`,
+    ///     `Float16` or ``BFloat16`` (taken as they are and widened to float32 exactly; the
+    ///     OpenCL path uploads them narrow and widens on the device).
     ///   - shape: `[B, C, ...]` for softmax; `[B, ...]` or `[B, 1, ...]` for hinge and sigmoid.
     ///   - labels: one label per pixel (`B · Π spatial`), in `0..<C` (binary: 0 or 1) or
     ///     equal to `options.ignoreIndex`. Any integer type.
     ///   - options: the loss and its options.
-    ///   - gradient: when given, receives `∂loss/∂scores` (as many floats as `scores`); with
-    ///     respect to the logits when `options.scoresAre == .logits`.
+    ///   - gradient: when given, receives `∂loss/∂scores` as float32 (as many as `scores`);
+    ///     with respect to the logits when `options.scoresAre == .logits`.
     /// - Returns: the loss, the classes counted and the backend that computed it.
     /// - Throws: ``LovaszError`` naming the first bad position for non-finite scores or
     ///   out-of-range labels, and the problem for bad shapes or options.
-    public func compute<Label: FixedWidthInteger>(
-        scores: UnsafeBufferPointer<Float>,
+    public func compute<Scores: LovaszScalar, Label: FixedWidthInteger>(
+        scores: UnsafeBufferPointer<Scores>,
         shape: [Int],
         labels: UnsafeBufferPointer<Label>,
         options: LossOptions,
         gradient: UnsafeMutableBufferPointer<Float>? = nil
     ) throws(LovaszError) -> LossResult {
+        try computeAny(scores: scores, shape: shape, labels: labels, options: options, gradient: gradient)
+    }
+
+    /// Computes a loss, and `∂loss/∂scores` in the scores' own type into `gradient`.
+    ///
+    /// The gradient is computed in float32 as for ``compute(scores:shape:labels:options:gradient:)``
+    /// and rounded once, to nearest with ties to even, into `gradient`.
+    /// - Parameter gradient: as many elements as `scores`.
+    /// - Throws: as ``compute(scores:shape:labels:options:gradient:)``.
+    public func compute<Scores: LovaszScalar, Label: FixedWidthInteger>(
+        scores: UnsafeBufferPointer<Scores>,
+        shape: [Int],
+        labels: UnsafeBufferPointer<Label>,
+        options: LossOptions,
+        gradientInScoreType gradient: UnsafeMutableBufferPointer<Scores>
+    ) throws(LovaszError) -> LossResult {
+        try computeAny(scores: scores, shape: shape, labels: labels, options: options, gradient: gradient)
+    }
+
+    private func computeAny<Scores: LovaszScalar, Gradient: LovaszScalar, Label: FixedWidthInteger>(
+        scores: UnsafeBufferPointer<Scores>, shape: [Int], labels: UnsafeBufferPointer<Label>, options: LossOptions,
+        gradient: UnsafeMutableBufferPointer<Gradient>?
+    ) throws(LovaszError) -> LossResult {
         if let openCL {
             let problemShape = try ProblemShape(scores: shape, loss: options.loss)
             try LossProblem.checkCounts(scores: scores.count, labels: labels.count, shape: problemShape)
             if let gradient, gradient.count != scores.count {
-                throw .invalidShape("the gradient buffer holds \(gradient.count) floats for \(scores.count) scores")
+                throw .invalidShape("the gradient buffer holds \(gradient.count) elements for \(scores.count) scores")
             }
             do throws(LovaszError) {
+                let target = gradient.map { GradientBuffer(bytes: UnsafeMutableRawBufferPointer($0), type: Gradient.scoreType) }
                 let planned = try openCL.compute(
-                    scores: scores, shape: problemShape, labels: labels, options: options, gradient: gradient)
+                    scores: UnsafeRawBufferPointer(scores), type: Scores.scoreType, shape: problemShape, labels: labels,
+                    options: options, gradient: target
+                ).loss
                 return LossResult(planned.plan, loss: planned.loss, backend: .opencl, device: device)
             } catch .openCL(let failure) where choice == .auto {
                 reason.withLock { $0 = "OpenCL failed (\(failure)); this call ran on the CPU" }
@@ -105,10 +133,32 @@ public final class LovaszEngine: Sendable {
         }
         let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
         if let gradient, gradient.count != scores.count {
-            throw .invalidShape("the gradient buffer holds \(gradient.count) floats for \(scores.count) scores")
+            throw .invalidShape("the gradient buffer holds \(gradient.count) elements for \(scores.count) scores")
         }
-        let loss = try cpu.compute(problem, gradient: gradient)
+        let loss = try computeOnCPU(problem, scores: scores, gradient: gradient)
         return LossResult(problem.plan, loss: loss, backend: .cpu, device: cpu.deviceName)
+    }
+
+    /// The CPU path on float32: narrower scores are widened once, and a narrower gradient is
+    /// rounded once from the float32 one.
+    private func computeOnCPU<Scores: LovaszScalar, Gradient: LovaszScalar>(
+        _ problem: LossProblem, scores: UnsafeBufferPointer<Scores>, gradient: UnsafeMutableBufferPointer<Gradient>?
+    ) throws(LovaszError) -> Double {
+        if Scores.self == Float.self, Gradient.self == Float.self {
+            // Gradient is Float: the same memory, typed as such.
+            return try cpu.compute(problem, gradient: gradient.map { UnsafeMutableRawBufferPointer($0).assumingMemoryBound(to: Float.self) })
+        }
+        let widened = scores.map(\.floatValue)
+        var floatGradient = [Float](repeating: 0, count: gradient == nil ? 0 : scores.count)
+        let loss = try widened.withUnsafeBufferPointer { (widened) throws(LovaszError) -> Double in
+            try floatGradient.withUnsafeMutableBufferPointer { (floats) throws(LovaszError) -> Double in
+                try cpu.compute(problem.withScores(widened), gradient: gradient == nil ? nil : floats)
+            }
+        }
+        if let gradient {
+            for i in gradient.indices { gradient[i] = Gradient(rounding: floatGradient[i]) }
+        }
+        return loss
     }
 
     /// Computes a loss from arrays.

@@ -2,6 +2,11 @@
 public enum DeviceElementType: String, Sendable, Hashable, CaseIterable {
     /// 32-bit IEEE floats: scores and gradients.
     case float32
+    /// IEEE 754 binary16: scores (widened to float32 on the device, exactly), and gradients
+    /// of such scores (rounded once from float32).
+    case float16
+    /// bfloat16 (the high 16 bits of a binary32): scores and their gradients, as ``float16``.
+    case bfloat16
     /// Unsigned bytes: labels (for example with ignore index 255).
     case uint8
     /// 32-bit signed integers: labels.
@@ -13,8 +18,19 @@ public enum DeviceElementType: String, Sendable, Hashable, CaseIterable {
     public var byteCount: Int {
         switch self {
         case .uint8: 1
+        case .float16, .bfloat16: 2
         case .float32, .int32: 4
         case .int64: 8
+        }
+    }
+
+    /// The score type of a floating-point element type; `nil` for integers.
+    var scoreType: ScoreType? {
+        switch self {
+        case .float32: .float32
+        case .float16: .float16
+        case .bfloat16: .bfloat16
+        case .uint8, .int32, .int64: nil
         }
     }
 }
@@ -33,7 +49,8 @@ public struct OpenCLDeviceBuffer {
     public var byteOffset: Int
     /// The number of elements (the scores', labels' or gradient's element count).
     public var count: Int
-    /// The element type: float32 for scores and gradients; uint8, int32 or int64 for labels.
+    /// The element type: float32, float16 or bfloat16 for scores; float32 or the scores' type
+    /// for gradients; uint8, int32 or int64 for labels.
     public var elementType: DeviceElementType
 
     /// Describes `count` elements of `elementType` at `byteOffset` bytes of the buffer `memory`.

@@ -1,24 +1,45 @@
-/// The inputs of one launch sequence, all on the device.
+/// The inputs of one launch sequence, all on the device (or on their way there).
 struct LaunchInputs {
     let shape: ProblemShape
     let options: LossOptions
     let plan: SegmentPlan
-    /// Float32 scores from element 0 (a sub-buffer for a caller's buffer at an offset).
-    let scores: CLBuffer
+    let scores: DeviceScores
     /// One class index (or -1) per pixel.
     let classOf: CLBuffer
     /// The valid pixels of every group, in order; `nil` when no pixel is ignored.
     let validPixels: CLBuffer?
 }
 
+/// The scores on the device: float32 from element 0, or 16-bit ones widened there first.
+struct DeviceScores {
+    /// Float32 scores from element 0: the caller's (a sub-buffer at an offset), or the
+    /// pipeline's buffer that receives the widened ``narrow`` scores or the uploaded ones.
+    let float32: CLBuffer
+    /// 16-bit scores from element 0 and their type, widened into ``float32`` chunk by chunk.
+    let narrow: (buffer: CLBuffer, type: ScoreType)?
+    /// The images of each transfer chunk (one chunk for scores already on the device).
+    let chunks: ImageChunks
+    /// For each chunk, the commands its scores wait for (its upload; none on the device).
+    let ready: [[CLEvent]]
+
+    /// Scores already on the device, in one chunk.
+    static func resident(
+        float32: CLBuffer, narrow: (buffer: CLBuffer, type: ScoreType)?, shape: ProblemShape
+    ) -> DeviceScores {
+        let chunks = ImageChunks(batch: shape.batch, bytesPerImage: 0, chunkBytes: nil)
+        return DeviceScores(float32: float32, narrow: narrow, chunks: chunks, ready: chunks.images.map { _ in [] })
+    }
+}
+
 /// Where a launch sequence leaves `∂loss/∂scores`.
 enum GradientDestination {
     /// Not computed (the loss alone).
     case none
-    /// Read back into host memory.
-    case host(UnsafeMutableBufferPointer<Float>)
-    /// Written into a device buffer (from element 0) and left there.
-    case device(CLBuffer)
+    /// Read back into host memory, float32 or rounded once to a 16-bit type.
+    case host(GradientBuffer)
+    /// Written into a device buffer (from element 0) of this type (float32, or rounded once
+    /// to a 16-bit type) and left there.
+    case device(CLBuffer, ScoreType)
 }
 
 /// Labels in a device buffer: the buffer, the first element and the element type.

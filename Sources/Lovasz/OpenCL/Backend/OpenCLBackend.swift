@@ -20,29 +20,36 @@ final class OpenCLBackend: Sendable {
     ///     several chunks); by default what the device's memory allows.
     ///   - stagedTransfers: transfer through pinned host memory; by default on devices that do
     ///     not share the host's memory (tests force it on PoCL).
+    ///   - transferChunkBytes: move the scores and the gradient in chunks of whole images of
+    ///     about this many bytes (≥ 1; at least one image), overlapping the kernels; by default
+    ///     ``defaultTransferChunkBytes`` on devices that do not share the host's memory, one
+    ///     piece on the others (tests force small chunks on PoCL).
     /// - Throws: ``OpenCLError`` from any OpenCL call, with the build log for a build failure.
     convenience init(
         device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil,
-        stagedTransfers: Bool? = nil
+        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil
     ) throws(OpenCLError) {
         let (stages, configuration) = try PipelineStages.build(for: device) { (options) throws(OpenCLError) in
             try programs.program(for: device, source: KernelConfiguration.source, options: options)
         }
         let queue = try CLCommandQueue(context: stages.program.context)
         try self.init(stages: stages, configuration: configuration, queue: queue, chunkKeyLimit: chunkKeyLimit,
-                      stagedTransfers: stagedTransfers)
+                      stagedTransfers: stagedTransfers, transferChunkBytes: transferChunkBytes)
     }
 
-    /// A backend running `stages` on `queue` (of the stages' context).
+    /// A backend running `stages` on `queue` (of the stages' context); see
+    /// ``init(device:programs:chunkKeyLimit:stagedTransfers:transferChunkBytes:)`` for the rest.
     init(
         stages: PipelineStages, configuration: KernelConfiguration, queue: CLCommandQueue, chunkKeyLimit: Int? = nil,
-        stagedTransfers: Bool? = nil
+        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil
     ) throws(OpenCLError) {
-        self.device = queue.context.device
+        let device = queue.context.device
+        self.device = device
         self.configuration = configuration
-        self.pipeline = Mutex(OpenCLPipeline(
+        self.pipeline = Mutex(try OpenCLPipeline(
             queue: queue, stages: stages, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
-            stagedTransfers: stagedTransfers ?? !queue.context.device.hostUnifiedMemory))
+            stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory,
+            transferChunkBytes: transferChunkBytes ?? (device.hostUnifiedMemory ? nil : Self.defaultTransferChunkBytes)))
     }
 
     /// A backend on a caller's in-order command queue (retained; released with the backend),
@@ -57,6 +64,10 @@ final class OpenCLBackend: Sendable {
         }
         return try OpenCLBackend(stages: stages, configuration: configuration, queue: queue)
     }
+
+    /// The transfer chunk on a discrete device: large enough to run near the bus's speed, small
+    /// enough that the first kernels start early.
+    static let defaultTransferChunkBytes = 4 << 20
 
     /// Programs built in this process, shared by every backend: one per device and build
     /// options.
@@ -77,23 +88,43 @@ final class OpenCLBackend: Sendable {
 
     /// Computes the loss of host arrays and, when `gradient` is given, `∂loss/∂scores` into it.
     ///
-    /// The scores and the labels are uploaded as they are; the labels are validated and
-    /// planned on the device (the host never passes over them), then the launch sequence runs.
+    /// The scores (float32 or 16-bit, `type`) and the labels are uploaded as they are, the
+    /// scores in chunks of images that overlap the kernels; the labels are validated and planned
+    /// on the device (the host never passes over them), then the launch sequence runs. With
+    /// `LOVASZ_TRACE` set, or `profile`, the call runs on profiling queues and gives the device
+    /// time of each phase.
     ///
+    /// - Parameters:
+    ///   - scores: `shape.scoreCount` elements of `type`.
+    ///   - gradient: as many elements of its type as there are scores.
     /// - Throws: ``LovaszError`` for out-of-range labels, non-finite scores (first position)
     ///   and bad options, ``LovaszError/openCL(_:)`` when an OpenCL call fails.
     func compute<Label: FixedWidthInteger>(
-        scores: UnsafeBufferPointer<Float>, shape: ProblemShape, labels: UnsafeBufferPointer<Label>,
-        options: LossOptions, gradient: UnsafeMutableBufferPointer<Float>?
-    ) throws(LovaszError) -> PlannedLoss {
-        try locked { (pipeline) throws(LovaszError) -> PlannedLoss in
-            let scoreBuffer = try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.uploadScores(scores) }
-            let deviceLabels = try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.uploadLabels(labels) }
-            return try Self.plannedRun(
-                pipeline: pipeline, shape: shape, options: options, labels: deviceLabels,
-                ignore: options.ignoreIndex.flatMap { Label(exactly: $0) }.map { Int($0) }, scores: scoreBuffer,
-                gradient: gradient.map { .host($0) } ?? .none,
-                labelText: { flat in String(labels[flat]) }, scoreValue: { flat in scores[flat] })
+        scores: UnsafeRawBufferPointer, type: ScoreType, shape: ProblemShape, labels: UnsafeBufferPointer<Label>,
+        options: LossOptions, gradient: GradientBuffer?, profile: Bool = false
+    ) throws(LovaszError) -> (loss: PlannedLoss, phases: PhaseTimes?) {
+        try locked { (pipeline) throws(LovaszError) -> (loss: PlannedLoss, phases: PhaseTimes?) in
+            let run = { () throws(LovaszError) -> PlannedLoss in
+                // The uploads read the caller's memory until they complete, even when the call fails early.
+                defer { try? pipeline.queue.transfer.finish() }
+                let deviceScores = try mappingOpenCLErrors { () throws(OpenCLError) in
+                    try pipeline.uploadScores(scores, type: type, shape: shape)
+                }
+                let deviceLabels = try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.uploadLabels(labels) }
+                return try Self.plannedRun(
+                    pipeline: pipeline, shape: shape, options: options, labels: deviceLabels,
+                    ignore: options.ignoreIndex.flatMap { Label(exactly: $0) }.map { Int($0) }, scores: deviceScores,
+                    gradient: gradient.map { .host($0) } ?? .none,
+                    labelText: { flat in String(labels[flat]) }, scoreValue: { flat in type.value(in: scores, at: flat) })
+            }
+            guard profile || pipeline.trace.enabled else { return (try run(), nil) }
+            let (result, phases) = try mappingOpenCLErrors { () throws(OpenCLError) in
+                try pipeline.profiled { () -> Result<PlannedLoss, LovaszError> in
+                    do throws(LovaszError) { return .success(try run()) } catch { return .failure(error) }
+                }
+            }
+            pipeline.trace.report(phases)
+            return (try result.get(), phases)
         }
     }
 
@@ -110,15 +141,26 @@ final class OpenCLBackend: Sendable {
         gradient: OpenCLDeviceBuffer?, waitFor events: [OpaquePointer?], completionEvent: Bool
     ) throws(LovaszError) -> DeviceOutcome {
         try locked { (pipeline) throws(LovaszError) -> DeviceOutcome in
+            let scoreType = scores.elementType.scoreType ?? .float32  // other types are refused below
             let scoreBuffer = try pipeline.adopt(
-                scores, role: "scores", types: [.float32], count: shape.scoreCount, fromElementZero: true, written: false).buffer
+                scores, role: "scores", types: [.float32, .float16, .bfloat16], count: shape.scoreCount, fromElementZero: true,
+                written: false).buffer
+            let deviceScores = try mappingOpenCLErrors { () throws(OpenCLError) in
+                scoreType == .float32
+                    ? DeviceScores.resident(float32: scoreBuffer, narrow: nil, shape: shape)
+                    : DeviceScores.resident(
+                        float32: try pipeline.buffers.buffer(.scores, bytes: shape.scoreCount * 4),
+                        narrow: (scoreBuffer, scoreType), shape: shape)
+            }
             let labelTypes: [DeviceElementType] = [.uint8, .int32, .int64]
             let (labelBuffer, labelOffset) = try pipeline.adopt(
                 labels, role: "labels", types: labelTypes, count: shape.pixelCount, fromElementZero: false, written: false)
+            let gradientTypes: [DeviceElementType] = scores.elementType == .float32 ? [.float32] : [.float32, scores.elementType]
             let gradientBuffer = try gradient.map { (range) throws(LovaszError) in
                 try pipeline.adopt(
-                    range, role: "gradient", types: [.float32], count: shape.scoreCount, fromElementZero: true, written: true).buffer
+                    range, role: "gradient", types: gradientTypes, count: shape.scoreCount, fromElementZero: true, written: true).buffer
             }
+            let gradientType = gradient?.elementType.scoreType ?? .float32
             let type: LabelElementType = labels.elementType == .uint8 ? .uint8 : labels.elementType == .int32 ? .int32 : .int64
             let deviceLabels = DeviceLabels(buffer: labelBuffer, elementOffset: labelOffset, type: type)
             guard events.allSatisfy({ $0 != nil }) else {
@@ -127,16 +169,17 @@ final class OpenCLBackend: Sendable {
             try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.queue.queue.waitFor(events: events.compactMap { $0 }) }
             let outcome = try Self.plannedRun(
                 pipeline: pipeline, shape: shape, options: options, labels: deviceLabels,
-                ignore: options.ignoreIndex.flatMap { type.representable($0) }, scores: scoreBuffer,
-                gradient: gradientBuffer.map { .device($0) } ?? .none,
+                ignore: options.ignoreIndex.flatMap { type.representable($0) }, scores: deviceScores,
+                gradient: gradientBuffer.map { .device($0, gradientType) } ?? .none,
                 labelText: { (flat) throws(OpenCLError) in
                     let bytes = try pipeline.probe(
                         labelBuffer, byteOffset: (labelOffset + flat) * type.byteCount, bytes: type.byteCount)
                     return type.decimal(bytes)
                 },
                 scoreValue: { (flat) throws(OpenCLError) in
-                    let bytes = try pipeline.probe(scoreBuffer, byteOffset: flat * 4, bytes: 4)
-                    return Float(bitPattern: bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
+                    let size = scores.elementType.byteCount
+                    let bytes = try pipeline.probe(scoreBuffer, byteOffset: flat * size, bytes: size)
+                    return bytes.withUnsafeBytes { scoreType.value(in: $0, at: 0) }
                 })
             guard completionEvent else { return DeviceOutcome(loss: outcome, event: nil) }
             let event = try mappingOpenCLErrors { () throws(OpenCLError) -> cl_event in
@@ -151,7 +194,7 @@ final class OpenCLBackend: Sendable {
     /// Plans on the device from `labels`, then runs the launch sequence.
     private static func plannedRun(
         pipeline: OpenCLPipeline, shape: ProblemShape, options: LossOptions, labels: DeviceLabels, ignore: Int?,
-        scores: CLBuffer, gradient: GradientDestination,
+        scores: DeviceScores, gradient: GradientDestination,
         labelText: (Int) throws(OpenCLError) -> String, scoreValue: (Int) throws(OpenCLError) -> Float
     ) throws(LovaszError) -> PlannedLoss {
         let layout = PlanLayout(shape: shape, options: options)

@@ -4,9 +4,9 @@
 /// used under the backend's lock.
 final class DeviceBuffers {
     enum Role: Hashable, CaseIterable {
-        case scores, probabilities, classOf, validPixels, segments, weights
+        case scores, narrowScores, probabilities, classOf, validPixels, segments, weights
         case keys, counts, tileTotals, tileCarries, terms, segmentLosses
-        case upstream, gradient, status, placeholder
+        case upstream, gradient, narrowGradient, status, placeholder
         case boundPartials, cuts, blockCounts, blockOffsets, kept, segmentForegroundTotals
         case labels, labelStatus, partCounts, groupCounts, partOffsets, groupOffsets, probe
     }

@@ -18,28 +18,53 @@ enum PipelinePhase: String, CaseIterable, Sendable {
     case download
 }
 
-/// The command queue of a launch sequence, with the current phase: every command enqueued
-/// through it is attributed to that phase, and its event kept when the queue profiles.
+/// The command queues of a launch sequence: an in-order queue for the kernels and a second
+/// one for transfers that overlap them, with the current phase: every command enqueued through
+/// it is attributed to that phase, and its event kept when the queues profile.
 ///
 /// Not thread-safe: used under the backend's lock.
 final class PipelineQueue {
+    /// The queue of the kernels, fills and small transfers.
     let queue: CLCommandQueue
+    /// The queue of the chunked transfers of the scores and the gradient.
+    let transfer: CLCommandQueue
     /// The phase the next commands belong to.
     var phase: PipelinePhase = .upload
+    /// The event of the last command enqueued on ``queue`` (nil before the first).
+    private(set) var lastComputeEvent: CLEvent?
     /// The events of the commands enqueued since ``takeEvents()``, when profiling.
     private var events: [(phase: PipelinePhase, event: CLEvent)] = []
 
-    init(_ queue: CLCommandQueue) {
+    /// Creates both queues in `context`, with event profiling when `profiling`.
+    ///
+    /// - Throws: ``OpenCLError`` from `clCreateCommandQueue`.
+    init(context: CLContext, profiling: Bool = false) throws(OpenCLError) {
+        queue = try CLCommandQueue(context: context, profiling: profiling)
+        transfer = try CLCommandQueue(context: context, profiling: profiling)
+    }
+
+    /// Runs the kernels on `queue` (this library's, or a caller's) and creates the transfer
+    /// queue in its context, profiling as `queue` does.
+    ///
+    /// - Throws: ``OpenCLError`` from `clCreateCommandQueue`.
+    init(_ queue: CLCommandQueue) throws(OpenCLError) {
         self.queue = queue
+        transfer = try CLCommandQueue(context: queue.context, profiling: queue.profiling)
     }
 
     /// Enqueues `kernel`, its arguments set, over `globalSize` work-items in groups of
-    /// `localSize` (see ``CLCommandQueue/enqueue(_:globalSize:localSize:)``).
-    func launch(_ kernel: CLKernel, globalSize: [Int], localSize: [Int]? = nil) throws(OpenCLError) {
-        record(try queue.enqueue(kernel, globalSize: globalSize, localSize: localSize))
+    /// `localSize`, after `events` (see ``CLCommandQueue/enqueue(_:globalSize:localSize:waitingFor:)``).
+    @discardableResult
+    func launch(
+        _ kernel: CLKernel, globalSize: [Int], localSize: [Int]? = nil, waitingFor events: [CLEvent] = []
+    ) throws(OpenCLError) -> CLEvent {
+        let event = try queue.enqueue(kernel, globalSize: globalSize, localSize: localSize, waitingFor: events)
+        lastComputeEvent = event
+        record(event)
+        return event
     }
 
-    /// Attributes `event` to the current phase (kept only when the queue profiles).
+    /// Attributes `event` to the current phase (kept only when the queues profile).
     func record(_ event: CLEvent) {
         if queue.profiling { events.append((phase, event)) }
     }
@@ -52,7 +77,9 @@ final class PipelineQueue {
 
     /// Enqueues filling the first `count` values of `buffer` with `pattern`.
     func fill<T: BitwiseCopyable>(_ buffer: CLBuffer, with pattern: T, count: Int) throws(OpenCLError) {
-        record(try buffer.fill(with: pattern, byteCount: count * MemoryLayout<T>.stride, on: queue))
+        let event = try buffer.fill(with: pattern, byteCount: count * MemoryLayout<T>.stride, on: queue)
+        lastComputeEvent = event
+        record(event)
     }
 
     /// Writes `values` to the start of `buffer`, waiting until the copy is done.

@@ -103,19 +103,22 @@ final class CLBuffer {
     ///   - blocking: `true` (default) returns once `source` has been read and may be reused.
     ///     With `false` the copy is only enqueued: `source` must stay valid and unchanged until
     ///     the returned event completes (or the queue is finished).
+    ///   - events: commands (of any queue of the context) that must complete first.
     /// - Returns: the transfer's event (discardable).
     /// - Throws: ``OpenCLError`` from `clEnqueueWriteBuffer`; `CL_INVALID_VALUE` for an empty or
     ///   out-of-range transfer, before calling OpenCL.
     @discardableResult
     func write(
         from source: UnsafeRawBufferPointer, atByteOffset offset: Int = 0,
-        on queue: CLCommandQueue, blocking: Bool = true
+        on queue: CLCommandQueue, blocking: Bool = true, waitingFor events: [CLEvent] = []
     ) throws(OpenCLError) -> CLEvent {
         try checkRange(offset: offset, count: source.count, call: "clEnqueueWriteBuffer")
         var event: cl_event?
-        let status = lovasz_clEnqueueWriteBuffer(
-            queue.handle, handle, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE), offset, source.count,
-            source.baseAddress, 0, nil, &event)
+        let status = CLEvent.withWaitList(events) { count, waitList in
+            lovasz_clEnqueueWriteBuffer(
+                queue.handle, handle, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE), offset, source.count,
+                source.baseAddress, count, waitList, &event)
+        }
         return try CLEvent(status: status, event: event, call: "clEnqueueWriteBuffer")
     }
 
@@ -144,19 +147,22 @@ final class CLBuffer {
     ///   - blocking: `true` (default) returns with `destination` filled. With `false` the copy
     ///     is only enqueued: `destination` must stay valid, and must not be read, until the
     ///     returned event completes (or the queue is finished).
+    ///   - events: commands (of any queue of the context) that must complete first.
     /// - Returns: the transfer's event (discardable).
     /// - Throws: ``OpenCLError`` from `clEnqueueReadBuffer` (also errors of earlier commands
     ///   that surface here); `CL_INVALID_VALUE` for an empty or out-of-range transfer.
     @discardableResult
     func read(
         into destination: UnsafeMutableRawBufferPointer, fromByteOffset offset: Int = 0,
-        on queue: CLCommandQueue, blocking: Bool = true
+        on queue: CLCommandQueue, blocking: Bool = true, waitingFor events: [CLEvent] = []
     ) throws(OpenCLError) -> CLEvent {
         try checkRange(offset: offset, count: destination.count, call: "clEnqueueReadBuffer")
         var event: cl_event?
-        let status = lovasz_clEnqueueReadBuffer(
-            queue.handle, handle, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE), offset, destination.count,
-            destination.baseAddress, 0, nil, &event)
+        let status = CLEvent.withWaitList(events) { count, waitList in
+            lovasz_clEnqueueReadBuffer(
+                queue.handle, handle, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE), offset, destination.count,
+                destination.baseAddress, count, waitList, &event)
+        }
         return try CLEvent(status: status, event: event, call: "clEnqueueReadBuffer")
     }
 

@@ -66,7 +66,8 @@ final class CLCommandQueue {
         try checkCL(lovasz_clFinish(handle), "clFinish")
     }
 
-    /// Submits every command enqueued so far to the device without waiting.
+    /// Submits every command enqueued so far to the device without waiting (so that another
+    /// queue's commands waiting for them can proceed).
     ///
     /// - Throws: ``OpenCLError`` from `clFlush`.
     func flush() throws(OpenCLError) {
@@ -81,12 +82,15 @@ final class CLCommandQueue {
     ///   - localSize: work-group size per dimension (same count as `globalSize`, each
     ///     dividing the global size, product at most the kernel's ``CLKernel/maxWorkGroupSize``),
     ///     or `nil` to let the implementation choose.
+    ///   - events: commands (of any queue of the context) that must complete first.
     /// - Returns: the launch's event (discardable).
     /// - Throws: ``OpenCLError`` from `clEnqueueNDRangeKernel`; `CL_INVALID_WORK_DIMENSION`,
     ///   `CL_INVALID_GLOBAL_WORK_SIZE` or `CL_INVALID_WORK_GROUP_SIZE` for sizes that do not fit
     ///   the rules above, before calling OpenCL.
     @discardableResult
-    func enqueue(_ kernel: CLKernel, globalSize: [Int], localSize: [Int]? = nil) throws(OpenCLError) -> CLEvent {
+    func enqueue(
+        _ kernel: CLKernel, globalSize: [Int], localSize: [Int]? = nil, waitingFor events: [CLEvent] = []
+    ) throws(OpenCLError) -> CLEvent {
         let call = "clEnqueueNDRangeKernel(\(kernel.name))"
         guard (1...3).contains(globalSize.count) else {
             throw OpenCLError(
@@ -107,16 +111,18 @@ final class CLCommandQueue {
             }
         }
         var event: cl_event?
-        let status = globalSize.withUnsafeBufferPointer { global in
-            if let localSize {
-                return localSize.withUnsafeBufferPointer { local in
-                    lovasz_clEnqueueNDRangeKernel(
-                        handle, kernel.handle, cl_uint(global.count), nil, global.baseAddress, local.baseAddress,
-                        0, nil, &event)
+        let status = CLEvent.withWaitList(events) { count, waitList in
+            globalSize.withUnsafeBufferPointer { global in
+                if let localSize {
+                    return localSize.withUnsafeBufferPointer { local in
+                        lovasz_clEnqueueNDRangeKernel(
+                            handle, kernel.handle, cl_uint(global.count), nil, global.baseAddress, local.baseAddress,
+                            count, waitList, &event)
+                    }
                 }
+                return lovasz_clEnqueueNDRangeKernel(
+                    handle, kernel.handle, cl_uint(global.count), nil, global.baseAddress, nil, count, waitList, &event)
             }
-            return lovasz_clEnqueueNDRangeKernel(
-                handle, kernel.handle, cl_uint(global.count), nil, global.baseAddress, nil, 0, nil, &event)
         }
         return try CLEvent(status: status, event: event, call: call)
     }

@@ -40,6 +40,14 @@ final class CLEvent {
         try checkCL(lovasz_clWaitForEvents(cl_uint(handles.count), handles), "clWaitForEvents")
     }
 
+    /// Calls `body` with the count and the handles of `events` as an OpenCL wait list (a null
+    /// list for none, as OpenCL requires).
+    static func withWaitList<R>(_ events: [CLEvent], _ body: (cl_uint, UnsafePointer<cl_event?>?) -> R) -> R {
+        guard !events.isEmpty else { return body(0, nil) }
+        let handles: [cl_event?] = events.map(\.handle)
+        return handles.withUnsafeBufferPointer { body(cl_uint($0.count), $0.baseAddress) }
+    }
+
     /// Device time from the start to the end of the command, in nanoseconds.
     ///
     /// Only for events of a queue created with `profiling: true`, once the command completed.
