@@ -66,7 +66,7 @@ let package = Package(
         ),
         // The standard benchmark workloads (shapes, options, seeded data) and the seeded
         // generator they and the demos draw from. Uses the public API of Lovasz only: the
-        // Benchmarks/ package compiles these same files (Benchmarks/LovaszWorkloads is a link).
+        // Benchmarks/ package compiles these same files (Benchmarks/Workloads is a link).
         .target(
             name: "LovaszWorkloads",
             dependencies: ["Lovasz"],

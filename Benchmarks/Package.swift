@@ -11,12 +11,13 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        // The standard workloads of `lovasz bench`: the same source files (LovaszWorkloads is a
-        // link to ../Sources/LovaszWorkloads), which use only the public API of Lovasz.
+        // The standard workloads of `lovasz bench`, from the same source files: Workloads is a
+        // link to ../Sources/LovaszWorkloads, whose files use only the public API of Lovasz.
+        // (Target names must be unique across the package graph, hence another name.)
         .target(
-            name: "LovaszWorkloads",
+            name: "Workloads",
             dependencies: [.product(name: "Lovasz", package: "swift-lovasz")],
-            path: "LovaszWorkloads",
+            path: "Workloads",
             swiftSettings: [.swiftLanguageMode(.v6), .enableUpcomingFeature("InternalImportsByDefault")]
         ),
         // Loss + gradient on the standard workloads, per data model and backend.
@@ -24,7 +25,7 @@ let package = Package(
             name: "LovaszBenchmarks",
             dependencies: [
                 .product(name: "Lovasz", package: "swift-lovasz"),
-                "LovaszWorkloads",
+                "Workloads",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "LovaszBenchmarks",

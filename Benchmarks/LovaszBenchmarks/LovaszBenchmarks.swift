@@ -1,7 +1,7 @@
 import Benchmark
 import Foundation
 import Lovasz
-import LovaszWorkloads
+import Workloads
 
 // Loss + gradient (the engine's zero-copy compute into a preallocated gradient buffer) on the
 // standard workloads of `lovasz bench`, for both data models, on the CPU and on OpenCL when

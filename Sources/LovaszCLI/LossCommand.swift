@@ -26,7 +26,9 @@ struct LossCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The scores: float32 .npy (float16/float64 are converted).", valueName: "S.npy"))
+    @Option(help: ArgumentHelp(
+        "The scores: float32 or float16 .npy (float16 is computed as it is: uploaded at half the bytes on OpenCL; float64 is converted).",
+        valueName: "S.npy"))
     var scores: String
 
     @Option(help: ArgumentHelp("The labels: .npy of any integer dtype (or bool).", valueName: "Y.npy"))
@@ -43,6 +45,14 @@ struct LossCommand: ParsableCommand {
         valueName: "G.npy"))
     var gradOut: String?
 
+    /// The dtype `--grad-out` is written in.
+    enum GradientDType: String, ExpressibleByArgument, CaseIterable {
+        case float32, scores
+    }
+
+    @Option(help: "The dtype of --grad-out: float32, or scores (the scores' dtype: float16 scores give a float16 gradient, rounded once from the float32 one).")
+    var gradDtype: GradientDType = .float32
+
     @Flag(help: "Print one JSON object instead of a line of text.")
     var json = false
 
@@ -58,12 +68,15 @@ struct LossCommand: ParsableCommand {
         } catch {
             throw CommandFailure(status: ExitStatus.openCLUnavailable, message: error.description)
         }
-        let outcome = try inputs.compute(with: engine, options: options, gradient: gradOut != nil)
+        let outcome = try inputs.compute(
+            with: engine, options: options, gradient: gradOut != nil, gradientInScoreType: gradDtype == .scores)
         // Said after the computation, so that a failure prints its one line only.
         if let reason = engine.fallbackReason {
             StandardError.print("lovasz: using the CPU: " + ExitStatus.oneLine(reason))
         }
-        if let gradOut, let gradient = outcome.gradient {
+        if let gradOut, let bits = outcome.float16Gradient {
+            try NumPyWriter.writeFloat16(bits: bits, shape: inputs.scoreShape, toFile: gradOut)
+        } else if let gradOut, let gradient = outcome.gradient {
             try NumPyWriter.writeFloat32(gradient, shape: inputs.scoreShape, toFile: gradOut)
         }
         let report = LossReport(result: outcome.result, seconds: outcome.seconds)

@@ -29,3 +29,13 @@ public struct LossResult: Sendable, Hashable {
         self.device = device
     }
 }
+
+extension LossResult {
+    /// The result of a planned problem: its counts come from the plan, whatever the backend.
+    init(_ plan: SegmentPlan, loss: Double, backend: Backend, device: String) {
+        self.init(
+            loss: loss, classesCounted: plan.classesCounted, segments: plan.segments.count,
+            segmentElements: plan.segments.reduce(0) { $0 + plan.groups[$1.group].validCount },
+            backend: backend, device: device)
+    }
+}

@@ -112,14 +112,11 @@ final class CLBuffer {
         from source: UnsafeRawBufferPointer, atByteOffset offset: Int = 0,
         on queue: CLCommandQueue, blocking: Bool = true, waitingFor events: [CLEvent] = []
     ) throws(OpenCLError) -> CLEvent {
-        try checkRange(offset: offset, count: source.count, call: "clEnqueueWriteBuffer")
-        var event: cl_event?
-        let status = CLEvent.withWaitList(events) { count, waitList in
+        try transfer("clEnqueueWriteBuffer", offset: offset, count: source.count, waitingFor: events) {
             lovasz_clEnqueueWriteBuffer(
-                queue.handle, handle, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE), offset, source.count,
-                source.baseAddress, count, waitList, &event)
+                queue.handle, handle, cl_bool(blocking ? CL_TRUE : CL_FALSE), offset, source.count, source.baseAddress,
+                $0, $1, $2)
         }
-        return try CLEvent(status: status, event: event, call: "clEnqueueWriteBuffer")
     }
 
     /// Copies `values` into the buffer at `offset` bytes and waits until the copy is done.
@@ -156,14 +153,23 @@ final class CLBuffer {
         into destination: UnsafeMutableRawBufferPointer, fromByteOffset offset: Int = 0,
         on queue: CLCommandQueue, blocking: Bool = true, waitingFor events: [CLEvent] = []
     ) throws(OpenCLError) -> CLEvent {
-        try checkRange(offset: offset, count: destination.count, call: "clEnqueueReadBuffer")
-        var event: cl_event?
-        let status = CLEvent.withWaitList(events) { count, waitList in
+        try transfer("clEnqueueReadBuffer", offset: offset, count: destination.count, waitingFor: events) {
             lovasz_clEnqueueReadBuffer(
-                queue.handle, handle, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE), offset, destination.count,
-                destination.baseAddress, count, waitList, &event)
+                queue.handle, handle, cl_bool(blocking ? CL_TRUE : CL_FALSE), offset, destination.count,
+                destination.baseAddress, $0, $1, $2)
         }
-        return try CLEvent(status: status, event: event, call: "clEnqueueReadBuffer")
+    }
+
+    /// Checks the range, then runs `enqueue` with the wait list of `events` and the place for
+    /// the new event, and wraps that event.
+    private func transfer(
+        _ call: String, offset: Int, count: Int, waitingFor events: [CLEvent],
+        _ enqueue: (cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>) -> cl_int
+    ) throws(OpenCLError) -> CLEvent {
+        try checkRange(offset: offset, count: count, call: call)
+        var event: cl_event?
+        let status = CLEvent.withWaitList(events) { waitCount, waitList in enqueue(waitCount, waitList, &event) }
+        return try CLEvent(status: status, event: event, call: call)
     }
 
     /// Reads `count` values of type `T` starting at `offset` bytes, waiting for them.
