@@ -38,6 +38,7 @@ let package = Package(
                 .embedInCode("segmented_scan.cl"),
                 .embedInCode("lovasz_gradient.cl"),
                 .embedInCode("backprop.cl"),
+                .embedInCode("lovasz_plan.cl"),
             ],
             swiftSettings: strictSwift
         ),

@@ -10,6 +10,7 @@ public enum KernelSource {
         ("segmented_scan.cl", PackageResources.segmented_scan_cl),
         ("lovasz_gradient.cl", PackageResources.lovasz_gradient_cl),
         ("backprop.cl", PackageResources.backprop_cl),
+        ("lovasz_plan.cl", PackageResources.lovasz_plan_cl),
     ]
 
     /// All kernels as one program source.

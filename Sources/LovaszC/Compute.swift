@@ -111,7 +111,7 @@ private struct TypedCall {
 }
 
 /// The loss named by a `LOVASZ_LOSS_*` value.
-private func lossKind(_ value: Int32) throws(CallFailure) -> LovaszLoss {
+func lossKind(_ value: Int32) throws(CallFailure) -> LovaszLoss {
     switch value {
     case LOVASZ_LOSS_SOFTMAX: return .softmax
     case LOVASZ_LOSS_HINGE: return .hinge
@@ -121,7 +121,7 @@ private func lossKind(_ value: Int32) throws(CallFailure) -> LovaszLoss {
 }
 
 /// The caller's shape, checked for a null pointer, a rank below 1 and negative dimensions.
-private func dimensions(_ shape: UnsafePointer<Int64>?, rank: Int32) throws(CallFailure) -> [Int] {
+func dimensions(_ shape: UnsafePointer<Int64>?, rank: Int32) throws(CallFailure) -> [Int] {
     guard rank >= 1 else { throw .badInput("invalid shape: rank \(rank); the scores need at least one dimension") }
     guard let shape else { throw .badInput("the shape pointer is NULL") }
     let dimensions = UnsafeBufferPointer(start: shape, count: Int(rank)).map { Int($0) }
@@ -135,7 +135,7 @@ private func dimensions(_ shape: UnsafePointer<Int64>?, rank: Int32) throws(Call
 ///
 /// Labels are one per pixel: the scores without the class axis for softmax, the scores for the
 /// binary losses. Empty or malformed shapes give counts the engine then rejects with a message.
-private func elementCounts(_ dimensions: [Int], loss: LovaszLoss) throws(CallFailure) -> (scores: Int, labels: Int) {
+func elementCounts(_ dimensions: [Int], loss: LovaszLoss) throws(CallFailure) -> (scores: Int, labels: Int) {
     var scores = 1
     for d in dimensions {
         let (product, overflow) = scores.multipliedReportingOverflow(by: d)

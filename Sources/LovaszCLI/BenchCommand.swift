@@ -15,8 +15,9 @@ struct BenchCommand: ParsableCommand {
             sum over (group, counted class) segments of the group's valid pixels) and the peak \
             resident memory (VmHWM, reset before each measurement; once OpenCL has been \
             probed, as --backend all, auto and opencl do, it includes the OpenCL runtime's own \
-            memory). On OpenCL, "resident ms" times the launch sequence with the inputs and the \
-            gradient left on the device. Progress goes to stderr.
+            memory). On OpenCL, "zero-copy ms" times the engine's compute on device buffers \
+            (the inputs copied to the device once, the gradient left there): what training code \
+            whose tensors live in OpenCL pays. Progress goes to stderr.
 
             Workloads (--workload, default: all of them):
             \(BenchWorkload.standard.map(BenchCommand.helpLine).joined(separator: "\n"))

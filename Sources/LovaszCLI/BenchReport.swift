@@ -26,10 +26,11 @@ struct BenchRecord: Codable {
     var segmentElementsPerSecond: Double
     /// Every timed call, in milliseconds, in order.
     var samplesMilliseconds: [Double]
-    /// OpenCL only: the median and minimum milliseconds of the launch sequence with the
-    /// inputs and the gradient resident on the device (no transfers but the loss).
-    var residentMedianMilliseconds: Double?
-    var residentMinMilliseconds: Double?
+    /// OpenCL only: the median and minimum milliseconds of a zero-copy call (the engine's
+    /// compute on device buffers: inputs already there, the gradient left there, only the plan's
+    /// counts and the loss read back).
+    var zeroCopyMedianMilliseconds: Double?
+    var zeroCopyMinMilliseconds: Double?
     /// OpenCL with `--phases` only: the device time of each phase of one call on host arrays
     /// (OpenCL event profiling), in the pipeline's order, and the span from the first
     /// command's start to the last one's end.
@@ -75,8 +76,8 @@ struct BenchRecord: Codable {
         minMilliseconds = measurement.minimumSeconds * 1000
         segmentElementsPerSecond = median > 0 ? Double(measurement.result.segmentElements) / median : 0
         samplesMilliseconds = measurement.samples.map { $0 * 1000 }
-        residentMedianMilliseconds = measurement.residentSamples.map { BenchMeasurement.median($0) * 1000 }
-        residentMinMilliseconds = measurement.residentSamples.flatMap { $0.min() }.map { $0 * 1000 }
+        zeroCopyMedianMilliseconds = measurement.zeroCopySamples.map { BenchMeasurement.median($0) * 1000 }
+        zeroCopyMinMilliseconds = measurement.zeroCopySamples.flatMap { $0.min() }.map { $0 * 1000 }
         phases = measurement.phases.map { times in
             times.phases.map { BenchPhase(phase: $0.name, milliseconds: $0.seconds * 1000, commands: $0.commands) }
         }
@@ -144,8 +145,8 @@ struct BenchReport: Codable {
         var lines = ["\(machine.processors) processors, load average \(loads.isEmpty ? "unknown" : loads); "
             + "\(settings.warmup) warm-up + \(settings.repeat) timed calls of loss + gradient, size \(settings.size)"]
         var rows = [["workload", "data", "backend", "device", "median ms", "min ms", "seg-elem/s", "peak MiB"]]
-        let resident = results.contains { $0.residentMedianMilliseconds != nil }
-        if resident { rows[0].append("resident ms") }
+        let zeroCopy = results.contains { $0.zeroCopyMedianMilliseconds != nil }
+        if zeroCopy { rows[0].append("zero-copy ms") }
         if memory { rows[0] += ["peak/(S+G)", "budget"] }
         for record in results {
             var row = [
@@ -154,7 +155,7 @@ struct BenchReport: Codable {
                 Self.engineering(record.segmentElementsPerSecond),
                 record.peakRSSMiB.map { String(format: "%.1f", $0) } ?? "n/a",
             ]
-            if resident { row.append(record.residentMedianMilliseconds.map { String(format: "%.2f", $0) } ?? "-") }
+            if zeroCopy { row.append(record.zeroCopyMedianMilliseconds.map { String(format: "%.2f", $0) } ?? "-") }
             if memory {
                 row.append(record.peakOverScoresAndGradient.map { String(format: "%.2fx", $0) } ?? "n/a")
                 row.append(record.withinMemoryBudget.map { $0 ? "within 3x" : "OVER 3x" } ?? "n/a")

@@ -118,18 +118,26 @@ public final class LovaszEngine: Sendable {
         scores: UnsafeBufferPointer<Scores>, shape: [Int], labels: UnsafeBufferPointer<Label>, options: LossOptions,
         gradient: UnsafeMutableBufferPointer<Gradient>?
     ) throws(LovaszError) -> LossResult {
-        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
-        if let gradient, gradient.count != scores.count {
-            throw .invalidShape("the gradient buffer holds \(gradient.count) elements for \(scores.count) scores")
-        }
         if let openCL {
+            let problemShape = try ProblemShape(scores: shape, loss: options.loss)
+            try LossProblem.checkCounts(scores: scores.count, labels: labels.count, shape: problemShape)
+            if let gradient, gradient.count != scores.count {
+                throw .invalidShape("the gradient buffer holds \(gradient.count) elements for \(scores.count) scores")
+            }
             do throws(LovaszError) {
                 let target = gradient.map { GradientBuffer(bytes: UnsafeMutableRawBufferPointer($0), type: Gradient.scoreType) }
-                let loss = try openCL.compute(problem, gradient: target)
-                return LossResult(problem.plan, loss: loss, backend: .opencl, device: device)
+                let planned = try openCL.compute(
+                    scores: UnsafeRawBufferPointer(scores), type: Scores.scoreType, shape: problemShape, labels: labels,
+                    options: options, gradient: target
+                ).loss
+                return LossResult(planned.plan, loss: planned.loss, backend: .opencl, device: device)
             } catch .openCL(let failure) where choice == .auto {
                 reason.withLock { $0 = "OpenCL failed (\(failure)); this call ran on the CPU" }
             }
+        }
+        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
+        if let gradient, gradient.count != scores.count {
+            throw .invalidShape("the gradient buffer holds \(gradient.count) elements for \(scores.count) scores")
         }
         let loss = try computeOnCPU(problem, scores: scores, gradient: gradient)
         return LossResult(problem.plan, loss: loss, backend: .cpu, device: cpu.deviceName)

@@ -27,10 +27,7 @@ struct LossProblem {
         options: LossOptions
     ) throws(LovaszError) {
         let shape = try ProblemShape(scores: scoreShape, loss: options.loss)
-        guard scores.count == shape.scoreCount else {
-            throw .invalidShape(
-                "\(scores.count) scores for the shape \(scoreShape.bracketed), which holds \(shape.scoreCount)")
-        }
+        try Self.checkCounts(scores: scores.count, labels: nil, shape: shape)
         let labelMap = try LabelMap(labels: labels, shape: shape, ignoreIndex: options.ignoreIndex)
         self.plan = try SegmentPlan(shape: shape, labels: labelMap, options: options)
         self.options = options
@@ -62,11 +59,7 @@ struct LossProblem {
 
     /// The score at flat index `flat`, widened to `Float`.
     func score(at flat: Int) -> Float {
-        switch scoreType {
-        case .float32: return scoreBytes.loadUnaligned(fromByteOffset: flat * 4, as: Float.self)
-        case .bfloat16: return BFloat16(bitPattern: scoreBytes.loadUnaligned(fromByteOffset: flat * 2, as: UInt16.self)).floatValue
-        case .float16: return Self.widenFloat16(scoreBytes.loadUnaligned(fromByteOffset: flat * 2, as: UInt16.self))
-        }
+        scoreType.value(in: scoreBytes, at: flat)
     }
 
     /// The binary16 value with these bits, exactly, without relying on `Float16` (not on
@@ -81,8 +74,33 @@ struct LossProblem {
         }
     }
 
+    /// Throws unless there are as many scores (and labels, when given) as `shape` holds.
+    ///
+    /// - Throws: ``LovaszError/invalidShape(_:)`` naming both counts.
+    static func checkCounts(scores: Int, labels: Int?, shape: ProblemShape) throws(LovaszError) {
+        guard scores == shape.scoreCount else {
+            throw .invalidShape(
+                "\(scores) scores for the shape \(shape.scoreShape.bracketed), which holds \(shape.scoreCount)")
+        }
+        if let labels, labels != shape.pixelCount {
+            throw .invalidShape(
+                "\(labels) labels for \(shape.pixelCount) pixels (labels must be \(shape.labelShape.bracketed))")
+        }
+    }
+
     /// The first non-finite score in C order, as a thrown error.
     func nonFiniteError(at flat: Int) -> LovaszError {
         .nonFiniteScore(position: shape.scorePosition(flat), value: score(at: flat))
+    }
+}
+
+extension ScoreType {
+    /// The element at index `flat` of `bytes` (elements of this type), widened to `Float` exactly.
+    func value(in bytes: UnsafeRawBufferPointer, at flat: Int) -> Float {
+        switch self {
+        case .float32: return bytes.loadUnaligned(fromByteOffset: flat * 4, as: Float.self)
+        case .bfloat16: return BFloat16(bitPattern: bytes.loadUnaligned(fromByteOffset: flat * 2, as: UInt16.self)).floatValue
+        case .float16: return LossProblem.widenFloat16(bytes.loadUnaligned(fromByteOffset: flat * 2, as: UInt16.self))
+        }
     }
 }

@@ -39,28 +39,61 @@ struct SegmentPlan: Sendable {
     /// The largest number of valid pixels in one group.
     let largestGroup: Int
 
+    /// Whether any pixel is ignored (then ranks map through a valid-pixel list).
+    let hasIgnored: Bool
+
     /// Plans the segments of a validated batch.
     ///
     /// - Throws: ``LovaszError/invalidOption(_:)`` for class lists, weights or score kinds the
     ///   loss cannot take; ``LovaszError/invalidShape(_:)`` for groups too large to index.
     init(shape: ProblemShape, labels: LabelMap, options: LossOptions) throws(LovaszError) {
+        let labelClasses = labels.labelClasses
+        let groupImages = options.perImage ? 1 : shape.batch
+        var groupCounts = [Int](repeating: 0, count: shape.batch / groupImages * labelClasses)
+        for b in 0..<shape.batch {
+            let row = b / groupImages * labelClasses
+            for c in 0..<labelClasses { groupCounts[row + c] += labels.counts[b * labelClasses + c] }
+        }
+        var pixels: [UInt32]?
+        if labels.hasIgnored {
+            var list = [UInt32]()
+            list.reserveCapacity(groupCounts.reduce(0, +))
+            for (p, c) in labels.classOf.enumerated() where c >= 0 { list.append(UInt32(p)) }
+            pixels = list
+        }
+        try self.init(
+            shape: shape, groupCounts: groupCounts, labelClasses: labelClasses, hasIgnored: labels.hasIgnored,
+            options: options, validPixels: pixels)
+    }
+
+    /// Plans the segments from the class counts of every group (the device's planning reads
+    /// them back; the host path sums its per-image counts).
+    ///
+    /// - Parameters:
+    ///   - groupCounts: `groupCounts[g * labelClasses + c]`, pixels of group `g` labelled `c`,
+    ///     for the groups the options make (the batch, or each image when per image).
+    ///   - hasIgnored: whether any pixel is ignored.
+    ///   - validPixels: the host's list of valid pixels, or `nil` (none ignored, or the list
+    ///     lives on the device).
+    /// - Throws: as ``init(shape:labels:options:)``.
+    init(
+        shape: ProblemShape, groupCounts: [Int], labelClasses: Int, hasIgnored: Bool, options: LossOptions,
+        validPixels: [UInt32]?
+    ) throws(LovaszError) {
         try Self.validate(options: options, shape: shape)
         let groupImages = options.perImage ? 1 : shape.batch
         let groupCount = shape.batch / groupImages
         let imageScale = options.perImage ? 1.0 / Double(shape.batch) : 1.0
-        let labelClasses = labels.labelClasses
 
         var groups: [Group] = []
         var segments: [Segment] = []
         var counted = Set<Int>()
         var offset = 0
         var largest = 0
+        groups.reserveCapacity(groupCount)
         for g in 0..<groupCount {
             let first = g * groupImages
-            var classCounts = [Int](repeating: 0, count: labelClasses)
-            for b in first..<(first + groupImages) {
-                for c in 0..<labelClasses { classCounts[c] += labels.counts[b * labelClasses + c] }
-            }
+            let classCounts = groupCounts[g * labelClasses ..< (g + 1) * labelClasses]
             let valid = classCounts.reduce(0, +)
             guard valid <= SortKey.maxGroupPixels else {
                 throw .invalidShape("a group holds \(valid) pixels; at most \(SortKey.maxGroupPixels) are supported (use per image)")
@@ -74,13 +107,13 @@ struct SegmentPlan: Sendable {
                 if valid > 0 {
                     segments.append(Segment(
                         group: g, channel: 0, foregroundLabel: 1,
-                        foregroundCount: classCounts[1], weight: imageScale))
+                        foregroundCount: classCounts[classCounts.startIndex + 1], weight: imageScale))
                 }
                 continue
             }
             let chosen: [Int]
             switch options.classes {
-            case .present: chosen = (0..<labelClasses).filter { classCounts[$0] > 0 }
+            case .present: chosen = (0..<labelClasses).filter { classCounts[classCounts.startIndex + $0] > 0 }
             case .all: chosen = Array(0..<labelClasses)
             case .explicit(let list): chosen = list
             }
@@ -91,21 +124,15 @@ struct SegmentPlan: Sendable {
             for (c, w) in zip(chosen, weights) where w > 0 {
                 segments.append(Segment(
                     group: g, channel: c, foregroundLabel: Int32(c),
-                    foregroundCount: classCounts[c], weight: w / total * imageScale))
+                    foregroundCount: classCounts[classCounts.startIndex + c], weight: w / total * imageScale))
             }
         }
         self.groups = groups
         self.segments = segments
         self.classesCounted = counted.count
         self.largestGroup = largest
-        if labels.hasIgnored {
-            var pixels = [UInt32]()
-            pixels.reserveCapacity(offset)
-            for (p, c) in labels.classOf.enumerated() where c >= 0 { pixels.append(UInt32(p)) }
-            self.validPixels = pixels
-        } else {
-            self.validPixels = nil
-        }
+        self.hasIgnored = hasIgnored
+        self.validPixels = validPixels
     }
 
     private static func validate(options: LossOptions, shape: ProblemShape) throws(LovaszError) {

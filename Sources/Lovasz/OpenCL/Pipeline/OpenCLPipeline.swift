@@ -1,17 +1,19 @@
 /// The launch sequence of one call on one device, stage after stage, and the state kept
-/// between calls (queue, kernels, buffers, staging). Not thread-safe: owned by
+/// between calls (queues, kernels, buffers, staging). Not thread-safe: owned by
 /// ``OpenCLBackend``'s lock.
 ///
-/// A call uploads the inputs (``upload(_:)``), enqueues validation, probabilities, per chunk
-/// of segments the keys, the sort, the scan, the gradient and the loss sums, then the
-/// back-propagation (``launch(_:inputs:computeGradient:)``), and reads back the gradient and
-/// the loss (``run(_:gradient:)``). The only read back inside the sequence is the kept count
-/// of every segment (a few bytes), which sizes the sort.
-// @unchecked Sendable: every access happens inside OpenCLBackend's Mutex, one thread at a time.
+/// A call plans on the device (`DevicePlanning.swift`: the labels validated and counted, one
+/// small read-back of the class counts per group), then enqueues, chunk by chunk of images as
+/// the scores arrive, the widening of 16-bit scores, validation and probabilities; per chunk of
+/// segments the keys, the sort, the scan, the gradient and the loss sums; then, chunk by chunk
+/// of images, the back-propagation; and reads back the loss (``launch(_:gradient:)``). The only
+/// other read back inside the sequence is the kept count of every segment (a few bytes), which
+/// sizes the sort.
 final class OpenCLPipeline: @unchecked Sendable {
     let context: CLContext
     /// The queues in use: ``plainQueue``, or a profiling one inside ``profiled(_:)``.
     var queue: PipelineQueue
+    /// The queues of every call: the backend's (or a caller's) queue and a transfer queue.
     let plainQueue: PipelineQueue
     var profilingQueue: PipelineQueue?
     let stages: PipelineStages
@@ -25,18 +27,22 @@ final class OpenCLPipeline: @unchecked Sendable {
     let transferChunkBytes: Int?
     let trace = OpenCLTrace()
 
+    /// A pipeline running `stages` on `queue` (of the stages' context: this library's own
+    /// queue, or a caller's), with a second queue of that context for the chunked transfers.
+    ///
+    /// - Throws: ``OpenCLError`` from creating the transfer queue.
     init(
-        program: CLProgram, stages: PipelineStages, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil,
+        queue: CLCommandQueue, stages: PipelineStages, configuration: KernelConfiguration, chunkKeyLimit: Int? = nil,
         stagedTransfers: Bool, transferChunkBytes: Int?
     ) throws(OpenCLError) {
-        self.context = program.context
-        self.plainQueue = try PipelineQueue(context: program.context)
+        self.context = queue.context
+        self.plainQueue = try PipelineQueue(queue)
         self.queue = plainQueue
         self.transferChunkBytes = transferChunkBytes
         self.stages = stages
         self.configuration = configuration
-        self.buffers = DeviceBuffers(context: program.context)
-        self.transfers = TransferStage(context: program.context, staged: stagedTransfers)
+        self.buffers = DeviceBuffers(context: queue.context)
+        self.transfers = TransferStage(context: queue.context, staged: stagedTransfers)
         self.chunkKeyLimit = chunkKeyLimit
     }
 
@@ -45,10 +51,8 @@ final class OpenCLPipeline: @unchecked Sendable {
 
     /// The device buffers holding one problem's inputs.
     struct Inputs {
-        /// The scores as float32 (widened on the device from ``narrowScores``, when set).
-        let scores: CLBuffer
-        /// The caller's 16-bit scores, as uploaded, and their type.
-        let narrowScores: (buffer: CLBuffer, type: ScoreType)?
+        /// The scores as float32 (widened on the device from ``DeviceScores/narrow``, when set).
+        let scores: DeviceScores
         let classOf: CLBuffer
         /// The valid-pixel list, or a placeholder when the plan has none.
         let validPixels: CLBuffer
@@ -56,10 +60,6 @@ final class OpenCLPipeline: @unchecked Sendable {
         let weights: CLBuffer
         /// The largest group's valid pixel count (at least 1).
         let largestGroup: Int
-        /// The images of each transfer chunk.
-        let chunks: ImageChunks
-        /// For each chunk, the upload of its scores.
-        let scoresUploaded: [CLEvent]
     }
 
     /// The gradient of the scores on the device, and for each transfer chunk the commands
@@ -69,66 +69,87 @@ final class OpenCLPipeline: @unchecked Sendable {
         let ready: [[CLEvent]]
     }
 
-    /// Computes the loss of `problem` and, when `gradient` is given, `∂loss/∂scores` into it.
-    func run(_ problem: LossProblem, gradient: GradientBuffer?) throws(OpenCLError) -> OpenCLOutcome {
-        trace.start()
-        let inputs = try upload(problem)
-        let output = try launch(problem, inputs: inputs, gradientType: gradient?.type)
-        queue.phase = .download
-        if let gradient, let output {
-            let bytesPerImage = problem.shape.channels * problem.shape.spatial * gradient.type.byteCount
-            try transfers.download(
-                output.buffer, into: gradient.bytes, chunks: inputs.chunks.byteRanges(bytesPerImage: bytesPerImage),
-                ready: output.ready, on: queue)
-        }
-        trace.mark("launch sequence and gradient read back")
-        let outcome = try readOutcome(problem)
-        trace.mark("status and losses read back")
-        return outcome
+    /// Where ``launch(_:inputs:gradient:)`` writes `∂loss/∂scores`: a float32 buffer, and
+    /// when set a 16-bit buffer that receives it rounded once.
+    struct GradientTarget {
+        let float32: CLBuffer
+        let narrow: (buffer: CLBuffer, type: ScoreType)?
     }
 
-    /// Enqueues the transfer of `problem`'s inputs to the device.
-    func upload(_ problem: LossProblem) throws(OpenCLError) -> Inputs {
-        let shape = problem.shape
+    /// Runs the launch sequence on `launch`'s inputs (planned on the device) and reads back
+    /// the loss, and the gradient when its destination is host memory (chunk by chunk, each
+    /// once written).
+    func launch(_ launch: LaunchInputs, gradient destination: GradientDestination) throws(OpenCLError) -> OpenCLOutcome {
+        let shape = launch.shape
         guard shape.scoreCount < Int(UInt32.max) else {
             throw OpenCLError(
                 status: -61, call: "plan", detail: "\(shape.scoreCount) scores exceed the 32-bit indices of the kernels")
         }
-        queue.phase = .upload
-        let table = SegmentTable(problem: problem)
-        let scores = try buffers.buffer(.scores, bytes: shape.scoreCount * 4)
-        let narrow = problem.scoreType == .float32
-            ? nil : (buffer: try buffers.buffer(.narrowScores, bytes: problem.scoreBytes.count), type: problem.scoreType)
-        let bytesPerImage = shape.channels * shape.spatial * problem.scoreType.byteCount
-        let chunks = ImageChunks(batch: shape.batch, bytesPerImage: bytesPerImage, chunkBytes: transferChunkBytes)
-        let uploaded = try transfers.enqueueUpload(
-            problem.scoreBytes, to: narrow?.buffer ?? scores, chunks: chunks.byteRanges(bytesPerImage: bytesPerImage),
-            on: queue)
-        let classOf = try buffers.buffer(.classOf, bytes: shape.pixelCount * 4)
-        try queue.write(problem.labels.classOf, to: classOf)
-        var validPixels = try buffers.buffer(.placeholder, bytes: 16)
-        if let list = problem.plan.validPixels, !list.isEmpty {
-            validPixels = try buffers.buffer(.validPixels, bytes: list.count * 4)
-            try queue.write(list, to: validPixels)
-        }
+        queue.phase = .plan
+        let table = SegmentTable(plan: launch.plan, shape: shape)
         let segments = try buffers.buffer(.segments, bytes: table.entries.count * 4)
         let weights = try buffers.buffer(.weights, bytes: table.weights.count * 4)
         if !table.entries.isEmpty {
             try queue.write(table.entries, to: segments)
             try queue.write(table.weights, to: weights)
         }
-        trace.mark("uploads enqueued")
-        return Inputs(
-            scores: scores, narrowScores: narrow, classOf: classOf, validPixels: validPixels, segments: segments, weights: weights,
-            largestGroup: table.largestGroup, chunks: chunks, scoresUploaded: uploaded)
+        var validPixels = try buffers.buffer(.placeholder, bytes: 16)
+        if let list = launch.validPixels { validPixels = list }
+        let inputs = Inputs(
+            scores: launch.scores, classOf: launch.classOf, validPixels: validPixels, segments: segments,
+            weights: weights, largestGroup: table.largestGroup)
+        let scoreCount = shape.scoreCount
+        var target: GradientTarget?
+        switch destination {
+        case .none: break
+        case .host(let gradient):
+            let narrow = gradient.type == .float32
+                ? nil : (buffer: try buffers.buffer(.narrowGradient, bytes: scoreCount * gradient.type.byteCount), type: gradient.type)
+            target = GradientTarget(float32: try buffers.buffer(.gradient, bytes: scoreCount * 4), narrow: narrow)
+        case .device(let buffer, let type) where type == .float32:
+            target = GradientTarget(float32: buffer, narrow: nil)
+        case .device(let buffer, let type):
+            target = GradientTarget(float32: try buffers.buffer(.gradient, bytes: scoreCount * 4), narrow: (buffer, type))
+        }
+        let output = try self.launch(launch, inputs: inputs, gradient: target)
+        queue.phase = .download
+        if case .host(let gradient) = destination, let output {
+            let bytesPerImage = shape.channels * shape.spatial * gradient.type.byteCount
+            try transfers.download(
+                output.buffer, into: gradient.bytes, chunks: launch.scores.chunks.byteRanges(bytesPerImage: bytesPerImage),
+                ready: output.ready, on: queue)
+        }
+        trace.mark("launch sequence and gradient read back")
+        let outcome = try readOutcome(launch.plan)
+        trace.mark("status and losses read back")
+        return outcome
+    }
+
+    /// Enqueues the upload of host scores (float32 or 16-bit, as they are) in chunks of whole
+    /// images on the transfer queue (through pinned memory on a discrete device); `values` must
+    /// stay valid until the call's read-back.
+    func uploadScores(_ values: UnsafeRawBufferPointer, type: ScoreType, shape: ProblemShape) throws(OpenCLError) -> DeviceScores {
+        trace.start()
+        queue.phase = .upload
+        let scores = try buffers.buffer(.scores, bytes: shape.scoreCount * 4)
+        let narrow = type == .float32 ? nil : (buffer: try buffers.buffer(.narrowScores, bytes: values.count), type: type)
+        let bytesPerImage = shape.channels * shape.spatial * type.byteCount
+        let chunks = ImageChunks(batch: shape.batch, bytesPerImage: bytesPerImage, chunkBytes: transferChunkBytes)
+        let ranges = chunks.byteRanges(bytesPerImage: bytesPerImage).filter { !$0.isEmpty }
+        let uploaded = ranges.isEmpty
+            ? [] : try transfers.enqueueUpload(values, to: narrow?.buffer ?? scores, chunks: ranges, on: queue)
+        let ready = uploaded.count == chunks.images.count ? uploaded.map { [$0] } : chunks.images.map { _ in [] }
+        trace.mark("score uploads enqueued")
+        return DeviceScores(float32: scores, narrow: narrow, chunks: chunks, ready: ready)
     }
 
     /// Enqueues the launch sequence on inputs already on the device.
     ///
-    /// - Parameter gradientType: compute `∂loss/∂scores` in this type; the loss only when nil.
-    /// - Returns: `∂loss/∂scores` ([B, C, S]) when asked for.
-    func launch(_ problem: LossProblem, inputs: Inputs, gradientType: ScoreType?) throws(OpenCLError) -> GradientOutput? {
-        let computeGradient = gradientType != nil
+    /// - Parameter target: receives `∂loss/∂scores` ([B, C, S]) when given.
+    /// - Returns: the buffer holding `∂loss/∂scores` (the target's narrow one when set) and
+    ///   the commands writing each transfer chunk of it, when a target is given.
+    func launch(_ problem: LaunchInputs, inputs: Inputs, gradient target: GradientTarget?) throws(OpenCLError) -> GradientOutput? {
+        let computeGradient = target != nil
         let shape = problem.shape
         let loss = problem.options.loss
         let logits = problem.options.scoresAre == .logits
@@ -139,26 +160,28 @@ final class OpenCLPipeline: @unchecked Sendable {
         let status = try buffers.buffer(.status, bytes: 4)
         try queue.fill(status, with: UInt32.max, count: 1)
         let probabilities = loss != .hinge && logits
-        let values = probabilities ? try buffers.buffer(.probabilities, bytes: scoreCount * 4) : inputs.scores
+        let scores = inputs.scores.float32
+        let values = probabilities ? try buffers.buffer(.probabilities, bytes: scoreCount * 4) : scores
         let perImage = shape.channels * shape.spatial
+        let chunks = inputs.scores.chunks
         // Chunk by chunk, each after its upload (while the next uploads).
-        for (images, uploaded) in zip(inputs.chunks.images, inputs.scoresUploaded) {
+        for (images, uploaded) in zip(chunks.images, inputs.scores.ready) where perImage > 0 {
             let first = images.lowerBound * perImage, count = images.count * perImage
-            if let narrow = inputs.narrowScores {
+            if let narrow = inputs.scores.narrow {
                 try stages.scores.enqueueWiden(
-                    bits: narrow.buffer, scores: inputs.scores, type: narrow.type, first: first, count: count,
-                    waitingFor: [uploaded], on: queue)
+                    bits: narrow.buffer, scores: scores, type: narrow.type, first: first, count: count,
+                    waitingFor: uploaded, on: queue)
             }
             try stages.scores.enqueueFindNonFinite(
-                scores: inputs.scores, first: first, count: count, status: status, waitingFor: [uploaded], on: queue)
+                scores: scores, first: first, count: count, status: status, waitingFor: uploaded, on: queue)
             guard probabilities else { continue }
             if loss == .softmax {
                 try stages.scores.enqueueSoftmax(
-                    logits: inputs.scores, probabilities: values, classes: shape.channels, spatial: shape.spatial,
-                    images: images, waitingFor: [uploaded], on: queue)
+                    logits: scores, probabilities: values, classes: shape.channels, spatial: shape.spatial,
+                    images: images, waitingFor: uploaded, on: queue)
             } else {
                 try stages.scores.enqueueSigmoid(
-                    logits: inputs.scores, probabilities: values, first: first, count: count, waitingFor: [uploaded],
+                    logits: scores, probabilities: values, first: first, count: count, waitingFor: uploaded,
                     on: queue)
             }
         }
@@ -167,8 +190,7 @@ final class OpenCLPipeline: @unchecked Sendable {
         var output: CLBuffer?
         var upstream = try buffers.buffer(.placeholder, bytes: 16)
         let direct = loss == .hinge || (loss == .sigmoid && !logits)
-        if computeGradient {
-            let gradient = try buffers.buffer(.gradient, bytes: scoreCount * 4)
+        if let gradient = target?.float32 {
             output = gradient
             upstream = direct ? gradient : try buffers.buffer(.upstream, bytes: scoreCount * 4)
             try queue.fill(upstream, with: Float(0), count: scoreCount)
@@ -180,7 +202,7 @@ final class OpenCLPipeline: @unchecked Sendable {
                 values: values, classOf: inputs.classOf, validPixels: inputs.validPixels, segments: inputs.segments,
                 classes: shape.channels, spatial: shape.spatial, hinge: loss == .hinge)
             try enqueueSegments(
-                problem, inputs: inputs, keyInputs: keyInputs, upstream: upstream, writeGradient: computeGradient,
+                shape, segmentCount: segmentCount, inputs: inputs, keyInputs: keyInputs, upstream: upstream, writeGradient: computeGradient,
                 losses: losses)
         }
 
@@ -188,12 +210,12 @@ final class OpenCLPipeline: @unchecked Sendable {
         // Chunk by chunk, so that the download of each chunk overlaps the next.
         queue.phase = .backpropagation
         var ready: [[CLEvent]] = []
-        for images in inputs.chunks.images {
+        for images in chunks.images {
             let written: CLEvent? =
                 switch (loss, logits) {
                 case (.softmax, _):
                     try stages.backpropagation.enqueueSoftmax(
-                        probabilities: logits ? values : inputs.scores, upstream: upstream, gradient: output,
+                        probabilities: logits ? values : scores, upstream: upstream, gradient: output,
                         batch: shape.batch, classes: shape.channels, spatial: shape.spatial, fromLogits: logits,
                         images: images, on: queue)
                 case (.sigmoid, true):
@@ -205,30 +227,29 @@ final class OpenCLPipeline: @unchecked Sendable {
                 }
             ready.append(written.map { [$0] } ?? [])
         }
-        guard let gradientType, gradientType != .float32 else { return GradientOutput(buffer: output, ready: ready) }
-        // Rounded once to the scores' type, chunk by chunk.
-        let bits = try buffers.buffer(.narrowGradient, bytes: scoreCount * gradientType.byteCount)
-        let narrowed = try inputs.chunks.images.map { (images) throws(OpenCLError) in
+        guard let narrow = target?.narrow, perImage > 0 else { return GradientOutput(buffer: output, ready: ready) }
+        // Rounded once to the 16-bit type, chunk by chunk.
+        let narrowed = try chunks.images.map { (images) throws(OpenCLError) in
             try [stages.backpropagation.enqueueNarrow(
-                gradient: output, bits: bits, type: gradientType, first: images.lowerBound * perImage,
+                gradient: output, bits: narrow.buffer, type: narrow.type, first: images.lowerBound * perImage,
                 count: images.count * perImage, on: queue)]
         }
-        return GradientOutput(buffer: bits, ready: narrowed)
+        return GradientOutput(buffer: narrow.buffer, ready: narrowed)
     }
 
     /// Reads back the validation status and the loss (waiting for the launch sequence).
-    func readOutcome(_ problem: LossProblem) throws(OpenCLError) -> OpenCLOutcome {
+    func readOutcome(_ plan: SegmentPlan) throws(OpenCLError) -> OpenCLOutcome {
         queue.phase = .download
         let status = try buffers.buffer(.status, bytes: 4)
         let firstBad = try queue.read(UInt32.self, count: 1, from: status)[0]
-        let segmentCount = problem.plan.segments.count
+        let segmentCount = plan.segments.count
         var total = 0.0
         if segmentCount > 0 {
             let losses = try buffers.buffer(.segmentLosses, bytes: segmentCount * accumulatorBytes)
             let sums: [Double] = configuration.doubleAccumulation
                 ? try queue.read(Double.self, count: segmentCount, from: losses)
                 : try queue.read(Float.self, count: segmentCount, from: losses).map(Double.init)
-            for (segment, sum) in zip(problem.plan.segments, sums) { total += segment.weight * sum }
+            for (segment, sum) in zip(plan.segments, sums) { total += segment.weight * sum }
         }
         return OpenCLOutcome(loss: total, firstNonFinite: firstBad == UInt32.max ? nil : Int(firstBad))
     }

@@ -43,6 +43,15 @@ final class PipelineQueue {
         transfer = try CLCommandQueue(context: context, profiling: profiling)
     }
 
+    /// Runs the kernels on `queue` (this library's, or a caller's) and creates the transfer
+    /// queue in its context, profiling as `queue` does.
+    ///
+    /// - Throws: ``OpenCLError`` from `clCreateCommandQueue`.
+    init(_ queue: CLCommandQueue) throws(OpenCLError) {
+        self.queue = queue
+        transfer = try CLCommandQueue(context: queue.context, profiling: queue.profiling)
+    }
+
     /// Enqueues `kernel`, its arguments set, over `globalSize` work-items in groups of
     /// `localSize`, after `events` (see ``CLCommandQueue/enqueue(_:globalSize:localSize:waitingFor:)``).
     @discardableResult
@@ -95,6 +104,8 @@ extension CLKernel {
             switch argument {
             case .buffer(let buffer): try setArgument(index, buffer: buffer)
             case .uint(let value): try setArgument(index, value: value)
+            case .ulong(let value): try setArgument(index, value: value)
+            case .long(let value): try setArgument(index, value: value)
             }
         }
     }
@@ -104,6 +115,8 @@ extension CLKernel {
 enum KernelArgument {
     case buffer(CLBuffer)
     case uint(UInt32)
+    case ulong(UInt64)
+    case long(Int64)
 
     /// A `uint` argument from an `Int` known to fit.
     static func count(_ value: Int) -> KernelArgument { .uint(UInt32(truncatingIfNeeded: value)) }

@@ -12,6 +12,7 @@ final class PipelineStages {
     let scan: SegmentedScanStage
     let gradient: GradientStage
     let backpropagation: BackpropagationStage
+    let planning: PlanningStage
 
     init(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) {
         self.program = program
@@ -22,12 +23,13 @@ final class PipelineStages {
         scan = try SegmentedScanStage(program: program, configuration: configuration)
         gradient = try GradientStage(program: program, configuration: configuration)
         backpropagation = try BackpropagationStage(program: program)
+        planning = try PlanningStage(program: program, configuration: configuration)
     }
 
     /// The kernels that run in work-groups of ``KernelConfiguration/localSize``.
     var groupedKernels: [CLKernel] {
         keys.groupedKernels + sort.groupedKernels + radixSort.groupedKernels + scan.groupedKernels
-            + gradient.groupedKernels
+            + gradient.groupedKernels + planning.groupedKernels
     }
 
     /// The stages for `device`, built from the cache: with the device's default sizes, or
@@ -35,19 +37,17 @@ final class PipelineStages {
     /// local memory).
     ///
     /// - Throws: ``OpenCLError`` from the build, with its log, or from creating a kernel.
+    ///
+    /// - Parameter program: the program built with the given options, from a cache.
     static func build(
-        for device: OpenCLDevice, programs: ProgramCache
+        for device: OpenCLDevice, program: (String) throws(OpenCLError) -> CLProgram
     ) throws(OpenCLError) -> (stages: PipelineStages, configuration: KernelConfiguration) {
         var configuration = KernelConfiguration(device: device)
-        var stages = try PipelineStages(
-            program: programs.program(for: device, source: KernelConfiguration.source, options: configuration.buildOptions),
-            configuration: configuration)
+        var stages = try PipelineStages(program: program(configuration.buildOptions), configuration: configuration)
         let limit = try stages.groupedKernels.map { (kernel) throws(OpenCLError) in try kernel.maxWorkGroupSize }.min() ?? 1
         if limit < configuration.localSize {
             configuration = KernelConfiguration(device: device, localSizeLimit: limit)
-            stages = try PipelineStages(
-                program: programs.program(for: device, source: KernelConfiguration.source, options: configuration.buildOptions),
-                configuration: configuration)
+            stages = try PipelineStages(program: program(configuration.buildOptions), configuration: configuration)
         }
         return (stages, configuration)
     }

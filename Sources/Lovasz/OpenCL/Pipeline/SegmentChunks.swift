@@ -6,10 +6,10 @@ extension OpenCLPipeline {
     /// it are found on the device; those counts are read back (a few bytes: they set the size
     /// of the sort), then only the kept keys are compacted, sorted and walked.
     func enqueueSegments(
-        _ problem: LossProblem, inputs: Inputs, keyInputs: KeyStage.Inputs, upstream: CLBuffer, writeGradient: Bool,
+        _ shape: ProblemShape, segmentCount: Int, inputs: Inputs, keyInputs: KeyStage.Inputs, upstream: CLBuffer,
+        writeGradient: Bool,
         losses: CLBuffer
     ) throws(OpenCLError) {
-        let segmentCount = problem.plan.segments.count
 
         // The cut and the kept count of every segment.
         queue.phase = .plan
@@ -61,7 +61,7 @@ extension OpenCLPipeline {
             try stages.gradient.enqueueGradient(
                 keys: keys, counts: counts, tileCarries: tileCarries, segments: inputs.segments,
                 validPixels: inputs.validPixels, weights: inputs.weights, kept: kept, terms: terms, upstream: upstream,
-                padded: padded, pixelCount: problem.shape.pixelCount, hinge: keyInputs.hinge,
+                padded: padded, pixelCount: shape.pixelCount, hinge: keyInputs.hinge,
                 writeGradient: writeGradient, segmentBase: base, segmentCount: count, on: queue)
             try stages.gradient.enqueueSegmentLosses(
                 terms: terms, losses: losses, padded: padded, segmentBase: base, segmentCount: count, on: queue)

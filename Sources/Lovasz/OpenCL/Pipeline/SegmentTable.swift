@@ -8,10 +8,9 @@ struct SegmentTable {
     /// The largest group's valid pixel count (at least 1).
     let largestGroup: Int
 
-    init(problem: LossProblem) {
-        let plan = problem.plan
-        let spatial = problem.shape.spatial
-        let hasList = plan.validPixels != nil
+    init(plan: SegmentPlan, shape: ProblemShape) {
+        let spatial = shape.spatial
+        let hasList = plan.hasIgnored
         var entries = [UInt32]()
         entries.reserveCapacity(plan.segments.count * KernelLayout.segmentFields)
         var largest = 1

@@ -36,8 +36,11 @@ final class CLBuffer {
     ///   - access: how kernels use it (default read-write).
     /// - Throws: ``OpenCLError`` from `clCreateBuffer` (`CL_INVALID_BUFFER_SIZE` for 0 or too
     ///   many bytes, checked before calling OpenCL; `CL_MEM_OBJECT_ALLOCATION_FAILURE`).
+    ///   - hostAccess: `false` creates it with `CL_MEM_HOST_NO_ACCESS`: only the device reads
+    ///     and writes it (tests use it to prove that no transfer touches a buffer).
     init(
-        context: CLContext, byteCount: Int, access: Access = .readWrite, allocateHostPointer: Bool = false
+        context: CLContext, byteCount: Int, access: Access = .readWrite, allocateHostPointer: Bool = false,
+        hostAccess: Bool = true
     ) throws(OpenCLError) {
         let limit = context.device.maxAllocationBytes
         guard byteCount >= 1, limit == 0 || UInt64(byteCount) <= limit else {
@@ -47,6 +50,7 @@ final class CLBuffer {
         }
         var status: cl_int = CL_SUCCESS
         let flags = access.flags | (allocateHostPointer ? cl_mem_flags(CL_MEM_ALLOC_HOST_PTR) : 0)
+            | (hostAccess ? 0 : cl_mem_flags(CL_MEM_HOST_NO_ACCESS))
         let memory = lovasz_clCreateBuffer(context.handle, flags, byteCount, nil, &status)
         guard status == CL_SUCCESS, let memory else {
             throw OpenCLError(
@@ -56,6 +60,36 @@ final class CLBuffer {
         self.context = context
         self.handle = memory
         self.byteCount = byteCount
+    }
+
+    /// Wraps a memory object: a caller's buffer (`retain: true`, retained now) or one this
+    /// library created (`retain: false`, a sub-buffer); released in `deinit` either way.
+    ///
+    /// - Parameter byteCount: the bytes kernels may touch (at most the object's size).
+    /// - Throws: ``OpenCLError`` from `clRetainMemObject`.
+    init(memory: cl_mem, context: CLContext, byteCount: Int, retain: Bool) throws(OpenCLError) {
+        if retain { try checkCL(lovasz_clRetainMemObject(memory), "clRetainMemObject") }
+        self.context = context
+        self.handle = memory
+        self.byteCount = byteCount
+    }
+
+    /// A sub-buffer of `parent` over `byteCount` bytes from `origin`, for kernels that read
+    /// from element 0.
+    ///
+    /// - Parameter origin: a multiple of the device's `CL_DEVICE_MEM_BASE_ADDR_ALIGN` (in bytes).
+    /// - Throws: ``OpenCLError`` from `clCreateSubBuffer` (`CL_MISALIGNED_SUB_BUFFER_OFFSET`).
+    static func region(of parent: CLBuffer, origin: Int, byteCount: Int) throws(OpenCLError) -> CLBuffer {
+        var region = cl_buffer_region(origin: origin, size: byteCount)
+        var status: cl_int = CL_SUCCESS
+        let memory = lovasz_clCreateSubBuffer(
+            parent.handle, 0, cl_buffer_create_type(CL_BUFFER_CREATE_TYPE_REGION), &region, &status)
+        guard status == CL_SUCCESS, let memory else {
+            throw OpenCLError(
+                clStatus: status == CL_SUCCESS ? CL_INVALID_MEM_OBJECT : status, call: "clCreateSubBuffer",
+                detail: "\(byteCount) bytes at offset \(origin)")
+        }
+        return try CLBuffer(memory: memory, context: parent.context, byteCount: byteCount, retain: false)
     }
 
     deinit { _ = lovasz_clReleaseMemObject(handle) }

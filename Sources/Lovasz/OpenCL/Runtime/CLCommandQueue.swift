@@ -26,7 +26,38 @@ final class CLCommandQueue {
         self.profiling = profiling
     }
 
+    /// Wraps a caller's in-order queue on `context`, retaining it (`clRetainCommandQueue`);
+    /// released in `deinit`.
+    ///
+    /// - Throws: ``OpenCLError`` from `clRetainCommandQueue`.
+    init(retaining handle: cl_command_queue, context: CLContext, profiling: Bool) throws(OpenCLError) {
+        try checkCL(lovasz_clRetainCommandQueue(handle), "clRetainCommandQueue")
+        self.context = context
+        self.handle = handle
+        self.profiling = profiling
+    }
+
     deinit { _ = lovasz_clReleaseCommandQueue(handle) }
+
+    /// Makes every later command wait for `events` (a barrier with a wait list; nothing
+    /// for none).
+    ///
+    /// - Parameter events: `cl_event` handles of the queue's context.
+    /// - Throws: ``OpenCLError`` from `clEnqueueBarrierWithWaitList` (`CL_INVALID_EVENT_WAIT_LIST`).
+    func waitFor(events: [cl_event]) throws(OpenCLError) {
+        guard !events.isEmpty else { return }
+        let list: [cl_event?] = events
+        try checkCL(lovasz_clEnqueueBarrierWithWaitList(handle, cl_uint(list.count), list, nil), "clEnqueueBarrierWithWaitList")
+    }
+
+    /// A marker that completes once every command enqueued so far has completed.
+    ///
+    /// - Throws: ``OpenCLError`` from `clEnqueueMarkerWithWaitList`.
+    func marker() throws(OpenCLError) -> CLEvent {
+        var event: cl_event?
+        let status = lovasz_clEnqueueMarkerWithWaitList(handle, 0, nil, &event)
+        return try CLEvent(status: status, event: event, call: "clEnqueueMarkerWithWaitList")
+    }
 
     /// Waits until every command enqueued so far has completed.
     ///

@@ -13,6 +13,14 @@ final class CLEvent {
         self.handle = event
     }
 
+    /// The handle with one more reference, for a caller who releases it (`clRetainEvent`).
+    ///
+    /// - Throws: ``OpenCLError`` from `clRetainEvent`.
+    func retainedHandle() throws(OpenCLError) -> cl_event {
+        try checkCL(lovasz_clRetainEvent(handle), "clRetainEvent")
+        return handle
+    }
+
     deinit { _ = lovasz_clReleaseEvent(handle) }
 
     /// Waits until the command has completed.
