@@ -41,6 +41,8 @@ WORKLOADS = {
     "cityscapes-per-image": ("softmax", (2, 19, 512, 1024), "present", True),
     "ade20k": ("softmax", (4, 150, 128, 128), "all", False),
     "ade20k-per-image": ("softmax", (4, 150, 128, 128), "all", True),
+    # kornia's semantics (per image, every class, no ignore index): the like-for-like workload for --peer kornia.
+    "voc-per-image-all": ("softmax", (8, 21, 321, 321), "all", True),
     "hinge": ("hinge", (8, 321, 321), None, True),
     "hinge-per-batch": ("hinge", (8, 321, 321), None, False),
 }
@@ -186,13 +188,61 @@ def lovasz_hinge(logits, labels, per_image):
     return lovasz_hinge_flat(logits.reshape(-1), labels.reshape(-1))
 
 
+def time_calls(call, device, warmup, repeat, name):
+    """Median and minimum seconds of `call()` (loss + backward) over `repeat` calls after `warmup`,
+    and the last loss."""
+    import torch
+
+    synchronize = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    for index in range(warmup):
+        note(f"{name} warm-up {index + 1}/{warmup}")
+        call()
+    samples = []
+    value = None
+    for index in range(repeat):
+        synchronize()
+        start = time.perf_counter()
+        value = call()
+        synchronize()
+        samples.append(time.perf_counter() - start)
+        note(f"{name} run {index + 1}/{repeat}: {samples[-1] * 1000:.1f} ms")
+    return statistics.median(samples), min(samples), float(value.detach().cpu().double())
+
+
+def time_kornia(logits_np, labels_np, device, warmup, repeat):
+    """kornia's vectorized `lovasz_softmax_loss` (per image, every class, no ignore index) + backward,
+    or None when kornia is not importable or the labels hold an ignore value."""
+    import torch
+
+    try:
+        from kornia.losses import lovasz_softmax_loss
+    except ImportError as error:
+        note(f"kornia is not importable ({error}): no kornia figure")
+        return None
+    if logits_np.ndim != 4 or int(labels_np.max()) >= logits_np.shape[1]:
+        return None
+    logits = torch.from_numpy(logits_np).to(device).requires_grad_(True)
+    labels = torch.from_numpy(labels_np).to(device).long()
+
+    def call():
+        logits.grad = None
+        loss = lovasz_softmax_loss(logits, labels)
+        loss.backward()
+        return loss
+
+    import kornia
+
+    median, minimum, value = time_calls(call, device, warmup, repeat, "kornia")
+    return {"version": kornia.__version__, "medianMilliseconds": median * 1000, "minMilliseconds": minimum * 1000,
+            "loss": value}
+
+
 def time_pytorch(loss_kind, classes, per_image, logits_np, labels_np, device, warmup, repeat):
     """Median and minimum seconds of loss + backward over `repeat` calls after `warmup`."""
     import torch
 
     logits = torch.from_numpy(logits_np).to(device).requires_grad_(True)
     labels = torch.from_numpy(labels_np).to(device).long()
-    synchronize = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
     def call():
         logits.grad = None
@@ -203,19 +253,7 @@ def time_pytorch(loss_kind, classes, per_image, logits_np, labels_np, device, wa
         loss.backward()
         return loss
 
-    for index in range(warmup):
-        note(f"PyTorch warm-up {index + 1}/{warmup}")
-        call()
-    samples = []
-    value = None
-    for index in range(repeat):
-        synchronize()
-        start = time.perf_counter()
-        value = call()
-        synchronize()
-        samples.append(time.perf_counter() - start)
-        note(f"PyTorch run {index + 1}/{repeat}: {samples[-1] * 1000:.1f} ms")
-    return statistics.median(samples), min(samples), float(value.detach().cpu().double())
+    return time_calls(call, device, warmup, repeat, "PyTorch")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,6 +311,9 @@ def parse(argv):
     parser.add_argument("--lovasz", help="the lovasz binary (default: build it with swift build -c release)")
     parser.add_argument("--keep-inputs", metavar="DIR", help="write the .npy inputs to DIR and keep them")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    parser.add_argument("--peer", action="append", choices=["kornia"], default=[],
+                        help="also time kornia's vectorized lovasz_softmax_loss (softmax workloads; its semantics are "
+                             "per image, every class, no ignore index: compare like for like on voc-per-image-all)")
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.warmup < 0:
         parser.error("--repeat must be at least 1 and --warmup not negative")
@@ -321,6 +362,9 @@ def main():
 
     torch_median, torch_min, torch_loss = time_pytorch(
         loss_kind, classes, per_image, logits, labels, args.device, args.warmup, args.repeat)
+    kornia = None
+    if "kornia" in args.peer and loss_kind == "softmax":
+        kornia = time_kornia(logits, labels, args.device, args.warmup, args.repeat)
     load_after = os.getloadavg()
 
     swift_median = swift["medianMilliseconds"] / 1000
@@ -340,6 +384,10 @@ def main():
         "lossRelativeDifference": relative, "lossesAgree": agree, "speedup": ratio,
         "warmup": args.warmup, "repeat": args.repeat,
     }
+    if kornia is not None:
+        kornia["sameSemantics"] = classes == "all" and per_image
+        kornia["speedup"] = kornia["medianMilliseconds"] / swift["medianMilliseconds"]
+        summary["kornia"] = kornia
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     else:
@@ -359,6 +407,11 @@ def main():
         print(f"loss relative difference {relative:.2e} (limit {RELATIVE_TOLERANCE:.0e}): "
               f"{'agree' if agree else 'DISAGREE'}")
         print(f"speed-up (PyTorch median / lovasz median): {ratio:.1f}x")
+        if kornia is not None:
+            same = "same semantics" if kornia["sameSemantics"] else "per image, all classes: not this workload's semantics"
+            print(f"kornia {kornia['version']} lovasz_softmax_loss ({args.device}, {same}): median "
+                  f"{kornia['medianMilliseconds']:10.1f} ms, loss {kornia['loss']:.8f}; "
+                  f"speed-up over kornia {kornia['speedup']:.1f}x")
     if not agree:
         sys.exit(1)
 

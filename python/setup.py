@@ -1,11 +1,14 @@
 """Builds the lovasz wheel with libLovaszC inside the package, where the loader finds it.
 
-The library comes from ``$LOVASZ_LIBRARY`` when set. Otherwise, inside the swift-lovasz
-repository, ``swift build -c release --product LovaszC`` builds it into ``.build-python`` (on
-Linux with the Swift runtime linked statically, so that the installed package does not depend on
+The library comes from ``$LOVASZ_LIBRARY`` when set (``scripts/build-wheel`` sets it to a
+stripped, statically linked build). Otherwise, inside the swift-lovasz repository,
+``swift build -c release --product LovaszC`` builds it into ``.build/python-swift`` (on Linux
+with the Swift runtime linked statically, so that the installed package does not depend on
 where the toolchain is). With ``LOVASZ_SKIP_SWIFT_BUILD=1``, or no ``swift`` on the PATH, an
-existing ``.build-python/release`` or ``.build/release`` library is used. Editable installs
-bundle nothing: the loader finds the repository's ``.build/release`` or ``.build/debug`` library.
+existing ``.build/python-swift/release`` or ``.build/release`` library is used; with none, the
+installation fails, naming the two ways out. Editable installs bundle nothing: the loader
+finds the repository's ``.build/release`` or ``.build/debug`` library. setuptools' build and
+egg-info folders go under ``.build/`` too, so that the checkout stays clean.
 """
 
 import os
@@ -27,7 +30,8 @@ except ImportError:  # setuptools < 70.1
 
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
-SCRATCH = REPOSITORY / ".build-python"
+SCRATCH = REPOSITORY / ".build" / "python-swift"
+IN_REPOSITORY = (REPOSITORY / "Package.swift").is_file()
 LIBRARY_FILE = "libLovaszC.dylib" if sys.platform == "darwin" else "libLovaszC.so"
 
 
@@ -40,7 +44,7 @@ def library_to_bundle():
         if not path.is_file():
             sys.exit(f"LOVASZ_LIBRARY names {path}, which is not a file")
         return path
-    if not (REPOSITORY / "Package.swift").is_file():
+    if not IN_REPOSITORY:
         return None
     if os.environ.get("LOVASZ_SKIP_SWIFT_BUILD") != "1" and shutil.which("swift"):
         command = [
@@ -64,11 +68,14 @@ class BuildWithLibrary(build_py):
             return
         library = library_to_bundle()
         if library is None:
-            print(
-                f"warning: no {LIBRARY_FILE} bundled; set LOVASZ_LIBRARY at run time",
-                file=sys.stderr,
+            sys.exit(
+                f"error: lovasz needs {LIBRARY_FILE}, and there is none to bundle: no Swift 6.1 "
+                "toolchain on the PATH to build it and no library already built. Either install "
+                "Swift (https://swift.org/install) and run this installation again, or install "
+                "the prebuilt wheel instead: `pip install lovasz-<version>-py3-none-manylinux_*.whl` "
+                "(made by `bash scripts/build-wheel` in the swift-lovasz repository). "
+                "LOVASZ_LIBRARY=/path/to/" + LIBRARY_FILE + " bundles an existing library."
             )
-            return
         target = Path(self.build_lib) / "lovasz" / LIBRARY_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(library, target)
@@ -95,4 +102,11 @@ if bdist_wheel is not None:
 
     commands["bdist_wheel"] = PlatformWheel
 
-setup(cmdclass=commands, distclass=NativeDistribution)
+options = {}
+if IN_REPOSITORY:
+    # Keep setuptools' scratch folders out of the source tree (under the ignored .build/).
+    scratch = REPOSITORY / ".build" / "python-setuptools"
+    scratch.mkdir(parents=True, exist_ok=True)
+    options = {"build": {"build_base": str(scratch)}, "egg_info": {"egg_base": str(scratch)}}
+
+setup(cmdclass=commands, distclass=NativeDistribution, options=options)

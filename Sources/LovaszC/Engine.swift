@@ -19,9 +19,21 @@ public func lovaszEngineCreate(
     _ message: UnsafeMutablePointer<CChar>?,
     _ messageSize: Int
 ) -> Int32 {
+    lovaszEngineCreateOnDevice(backend, -1, out, message, messageSize)
+}
+
+@_cdecl("lovasz_engine_create_on_device")
+public func lovaszEngineCreateOnDevice(
+    _ backend: Int32,
+    _ device: Int32,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?,
+    _ message: UnsafeMutablePointer<CChar>?,
+    _ messageSize: Int
+) -> Int32 {
     out?.pointee = nil
     return reportingStatus(into: message, size: messageSize) { () throws(CallFailure) in
         guard let out else { throw .badInput("the engine out-pointer is NULL") }
+        guard device >= -1 else { throw .badInput("invalid device \(device); expected -1 (automatic) or an index of `lovasz devices`") }
         let choice: BackendChoice
         switch backend {
         case LOVASZ_BACKEND_AUTO: choice = .auto
@@ -30,7 +42,7 @@ public func lovaszEngineCreate(
         default: throw .badInput("unknown backend \(backend); expected 0 (auto), 1 (cpu) or 2 (opencl)")
         }
         let engine: LovaszEngine
-        do throws(LovaszError) { engine = try LovaszEngine(backend: choice) } catch { throw CallFailure(error) }
+        do throws(LovaszError) { engine = try LovaszEngine(backend: choice, device: device < 0 ? nil : Int(device)) } catch { throw CallFailure(error) }
         out.pointee = OpaquePointer(Unmanaged.passRetained(engine).toOpaque())
     }
 }

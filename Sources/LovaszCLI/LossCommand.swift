@@ -32,7 +32,9 @@ struct LossCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The scores: float32 .npy (float16/float64 are converted).", valueName: "S.npy"))
+    @Option(help: ArgumentHelp(
+        "The scores: float32 or float16 .npy (float16 is computed as it is: uploaded at half the bytes on OpenCL; float64 is converted).",
+        valueName: "S.npy"))
     var scores: String
 
     @Option(help: ArgumentHelp("The labels: .npy of any integer dtype (or bool).", valueName: "Y.npy"))
@@ -49,6 +51,14 @@ struct LossCommand: ParsableCommand {
         valueName: "G.npy"))
     var gradOut: String?
 
+    /// The dtype `--grad-out` is written in.
+    enum GradientDType: String, ExpressibleByArgument, CaseIterable {
+        case float32, scores
+    }
+
+    @Option(help: "The dtype of --grad-out: float32, or scores (the scores' dtype: float16 scores give a float16 gradient, rounded once from the float32 one).")
+    var gradDtype: GradientDType = .float32
+
     @Flag(help: "Print one JSON object instead of a line of text.")
     var json = false
 
@@ -64,12 +74,15 @@ struct LossCommand: ParsableCommand {
         } catch {
             throw CommandFailure(status: ExitStatus.openCLUnavailable, message: error.description)
         }
-        let outcome = try inputs.compute(with: engine, options: options, gradient: gradOut != nil)
+        let outcome = try inputs.compute(
+            with: engine, options: options, gradient: gradOut != nil, gradientInScoreType: gradDtype == .scores)
         // Said after the computation, so that a failure prints its one line only.
         if let reason = engine.fallbackReason {
             StandardError.print("lovasz: using the CPU: " + ExitStatus.oneLine(reason))
         }
-        if let gradientOutput, let gradient = outcome.gradient {
+        if let gradientOutput, let bits = outcome.float16Gradient {
+            try gradientOutput.write(try NumPyWriter.float16Bytes(bits: bits, shape: inputs.scoreShape))
+        } else if let gradientOutput, let gradient = outcome.gradient {
             try gradientOutput.write(try NumPyWriter.float32Bytes(gradient, shape: inputs.scoreShape))
         }
         let report = LossReport(result: outcome.result, seconds: outcome.seconds)

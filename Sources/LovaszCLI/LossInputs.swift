@@ -27,7 +27,7 @@ struct LossInputs {
         let scoresFile = try Self.open(scoresPath, role: "scores")
         guard scoresFile.dtype.scalarType.isFloatingPoint else {
             throw .badInput(
-                "the scores '\(scoresPath)' hold \(scoresFile.dtype); scores must be float32 (float16 and float64 are converted)")
+                "the scores '\(scoresPath)' hold \(scoresFile.dtype); scores must be float32 or float16 (float64 is converted)")
         }
         let labelsFile = try Self.open(labelsPath, role: "labels")
         guard labelsFile.dtype.scalarType.isInteger || labelsFile.dtype.scalarType == .bool else {
@@ -61,48 +61,74 @@ struct LossInputs {
     struct Outcome {
         let result: LossResult
         let gradient: [Float]?
+        /// The gradient as float16 bit patterns, when asked in the scores' dtype and the scores
+        /// are float16.
+        let float16Gradient: [UInt16]?
         /// Seconds spent in the engine (not reading or writing files).
         let seconds: Double
     }
 
-    /// Computes the loss, and the gradient when asked, with the labels in their own type.
+    /// Computes the loss, and the gradient when asked, with the labels in their own type;
+    /// float16 scores are passed as float16 (exactly the file's values).
     ///
+    /// - Parameter gradientInScoreType: the gradient in the scores' dtype (float16 scores
+    ///   only; float32 otherwise), rounded once from the float32 gradient.
     /// - Throws: ``LovaszError`` from the engine (bad labels, NaN scores, bad options), or a
-    ///   ``CommandFailure`` for a non-finite value that appeared converting float16/float64.
-    func compute(with engine: LovaszEngine, options: LossOptions, gradient wantsGradient: Bool) throws -> Outcome {
-        var gradient = wantsGradient ? try [Float](fallibleRepeating: 0, count: scores.count) : nil
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result: LossResult
+    ///   ``CommandFailure`` for a non-finite value that appeared converting float64.
+    func compute(
+        with engine: LovaszEngine, options: LossOptions, gradient wantsGradient: Bool, gradientInScoreType: Bool = false
+    ) throws -> Outcome {
         do {
-            result = try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
-                switch labels {
-                case .int8(let v): return try run(engine, scores, v, options, &gradient)
-                case .int16(let v): return try run(engine, scores, v, options, &gradient)
-                case .int32(let v): return try run(engine, scores, v, options, &gradient)
-                case .int64(let v): return try run(engine, scores, v, options, &gradient)
-                case .uint8(let v): return try run(engine, scores, v, options, &gradient)
-                case .uint16(let v): return try run(engine, scores, v, options, &gradient)
-                case .uint32(let v): return try run(engine, scores, v, options, &gradient)
-                case .uint64(let v): return try run(engine, scores, v, options, &gradient)
-                case .float, .bool:
-                    throw .invalidOption("the labels are not integers")  // excluded by init
-                }
+            #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+            if scoreType.scalarType == .float16 {
+                let half = scores.map { Float16($0) }  // exact: the file's own values
+                return try compute(half, engine, options, wantsGradient, inScoreType: gradientInScoreType)
             }
+            #endif
+            return try compute(scores, engine, options, wantsGradient, inScoreType: false)
         } catch {
-            guard case .nonFiniteScore = error, scoreType.scalarType != .float32 else { throw error }
+            guard case .nonFiniteScore = error, scoreType.scalarType == .float64 else { throw error }
             throw CommandFailure.badInput("\(error) (after converting the \(scoreType) scores to float32)")
         }
-        let seconds = start.duration(to: clock.now) / .seconds(1)
-        return Outcome(result: result, gradient: gradient, seconds: seconds)
     }
 
-    private func run<Label: FixedWidthInteger>(
-        _ engine: LovaszEngine, _ scores: UnsafeBufferPointer<Float>, _ labels: [Label],
-        _ options: LossOptions, _ gradient: inout [Float]?
+    private func compute<Scalar: LovaszScalar>(
+        _ values: [Scalar], _ engine: LovaszEngine, _ options: LossOptions, _ wantsGradient: Bool, inScoreType: Bool
+    ) throws(LovaszError) -> Outcome {
+        var gradient = wantsGradient && !inScoreType ? try [Float](fallibleRepeating: 0, count: values.count) : nil
+        var typed = wantsGradient && inScoreType ? try [Scalar](fallibleRepeating: Scalar(rounding: 0), count: values.count) : nil
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try values.withUnsafeBufferPointer { (scores) throws(LovaszError) in
+            switch labels {
+            case .int8(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .int16(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .int32(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .int64(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .uint8(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .uint16(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .uint32(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .uint64(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .float, .bool:
+                throw .invalidOption("the labels are not integers")  // excluded by init
+            }
+        }
+        let seconds = start.duration(to: clock.now) / .seconds(1)
+        let bits = typed.map { $0.map { value in withUnsafeBytes(of: value) { $0.load(as: UInt16.self) } } }
+        return Outcome(result: result, gradient: gradient, float16Gradient: bits, seconds: seconds)
+    }
+
+    private func run<Scalar: LovaszScalar, Label: FixedWidthInteger>(
+        _ engine: LovaszEngine, _ scores: UnsafeBufferPointer<Scalar>, _ labels: [Label],
+        _ options: LossOptions, _ gradient: inout [Float]?, _ typed: inout [Scalar]?
     ) throws(LovaszError) -> LossResult {
         let shape = scoreShape
         return try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
+            if typed != nil {
+                return try typed!.withUnsafeMutableBufferPointer { (out) throws(LovaszError) in
+                    try engine.compute(scores: scores, shape: shape, labels: labels, options: options, gradientInScoreType: out)
+                }
+            }
             guard gradient != nil else {
                 return try engine.compute(scores: scores, shape: shape, labels: labels, options: options)
             }

@@ -1,5 +1,5 @@
-/// Writes arrays as NumPy `.npy` files: float32, little-endian, C order, format version 1.0,
-/// byte for byte as `numpy.save` writes them.
+/// Writes arrays as NumPy `.npy` files: float32 or float16, little-endian, C order, format
+/// version 1.0, byte for byte as `numpy.save` writes them.
 public enum NumPyWriter {
     /// The bytes of a `.npy` file holding `values` with `shape`.
     ///
@@ -38,6 +38,26 @@ public enum NumPyWriter {
     ///   ``NumPyError/cannotWrite(path:reason:)`` when the file cannot be written.
     public static func writeFloat32(_ values: [Float], shape: [Int], toFile path: String) throws(NumPyError) {
         try FileOutput(path: path).write(try float32Bytes(values, shape: shape))
+    }
+
+    /// The bytes of a float16 (`<f2`) `.npy` file holding the binary16 values whose bit
+    /// patterns are `bits`, with `shape`.
+    ///
+    /// - Throws: as ``float32Bytes(_:shape:)``.
+    public static func float16Bytes(bits: [UInt16], shape: [Int]) throws(NumPyError) -> [UInt8] {
+        try validate(count: bits.count, shape: shape)
+        var bytes = try NumPyHeader.preamble(descr: "<f2", shape: shape)
+        bytes.reserveCapacity(bytes.count + 2 * bits.count)
+        for value in bits { bytes += [UInt8(value & 0xFF), UInt8(value >> 8)] }
+        return bytes
+    }
+
+    /// Writes the binary16 values whose bit patterns are `bits` to a float16 `.npy` file,
+    /// atomically, as ``writeFloat32(_:shape:toFile:)``.
+    ///
+    /// - Throws: as ``writeFloat32(_:shape:toFile:)``.
+    public static func writeFloat16(bits: [UInt16], shape: [Int], toFile path: String) throws(NumPyError) {
+        try FileOutput(path: path).write(try float16Bytes(bits: bits, shape: shape))
     }
 
     private static func validate(count: Int, shape: [Int]) throws(NumPyError) {

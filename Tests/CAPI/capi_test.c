@@ -240,6 +240,19 @@ static void test_engines(void) {
           "an OpenCL engine, or status 3 naming OpenCL");
     lovasz_engine_destroy(opencl);
 
+    /* A device index: -2 is bad input; 999 names no device (status 3); 0 on the CPU backend is ignored. */
+    check(lovasz_engine_create_on_device(LOVASZ_BACKEND_OPENCL, -2, &bad, message, sizeof message) ==
+              LOVASZ_ERROR_BAD_INPUT && bad == NULL,
+          "device -2: status 2, no engine");
+    check(lovasz_engine_create_on_device(LOVASZ_BACKEND_OPENCL, 999, &bad, message, sizeof message) ==
+              LOVASZ_ERROR_OPENCL && bad == NULL,
+          "device 999: status 3 (no such device, or no OpenCL)");
+    lovasz_engine *on_device = NULL;
+    check(lovasz_engine_create_on_device(LOVASZ_BACKEND_CPU, 0, &on_device, message, sizeof message) ==
+              LOVASZ_OK && lovasz_engine_backend(on_device) == LOVASZ_BACKEND_CPU,
+          "the CPU backend ignores the device index");
+    lovasz_engine_destroy(on_device);
+
     /* auto: whichever backend it chose, the same hinge value. */
     lovasz_engine *automatic = NULL;
     check(lovasz_engine_create(LOVASZ_BACKEND_AUTO, &automatic, message, sizeof message) == LOVASZ_OK,
@@ -411,6 +424,60 @@ static void test_threads(void) {
     check(all, "eight threads on one engine get the same loss and gradient");
 }
 
+/* 16-bit scores: the hinge example with 0.25 in place of 0.2 (exact in both types) must give
+   what float32 scores give; the gradient in the scores' type is that gradient rounded once. */
+static float widen_float16(uint16_t bits) {
+    int exponent = (bits >> 10) & 0x1F;
+    float fraction = (float)(bits & 0x3FF);
+    float magnitude = exponent == 0 ? ldexpf(fraction, -24) : ldexpf(1.0f + fraction / 1024.0f, exponent - 15);
+    return (bits & 0x8000) ? -magnitude : magnitude;
+}
+
+static float widen_bfloat16(uint16_t bits) {
+    uint32_t wide = (uint32_t)bits << 16;
+    float value;
+    memcpy(&value, &wide, sizeof value);
+    return value;
+}
+
+static void test_half_scores(void) {
+    const float scores[4] = {2.0f, -1.0f, 0.5f, 0.25f};
+    const uint16_t float16[4] = {0x4000, 0xBC00, 0x3800, 0x3400};
+    const uint16_t bfloat16[4] = {0x4000, 0xBF80, 0x3F00, 0x3E80};
+    const int32_t labels[4] = {1, 0, 1, 0};
+    float expected[4];
+    double expected_loss = -1;
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, scores, hinge_shape, 2, labels, LOVASZ_LABELS_INT32, NULL,
+                         expected, &expected_loss, NULL, 0) == LOVASZ_OK, "float32 reference");
+    const uint16_t *inputs[2] = {float16, bfloat16};
+    const int32_t types[2] = {LOVASZ_SCORES_FLOAT16, LOVASZ_SCORES_BFLOAT16};
+    for (int t = 0; t < 2; t++) {
+        float gradient[4] = {9, 9, 9, 9};
+        uint16_t narrow[4] = {0, 0, 0, 0};
+        double loss = -1, narrow_loss = -1;
+        char message[256];
+        check(lovasz_compute_typed(engine, LOVASZ_LOSS_HINGE, inputs[t], types[t], hinge_shape, 2, labels,
+                                   LOVASZ_LABELS_INT32, NULL, gradient, 0, &loss, message, sizeof message) == LOVASZ_OK,
+              "16-bit scores, float32 gradient");
+        check(loss == expected_loss, "16-bit scores give the float32 loss");
+        check(memcmp(gradient, expected, sizeof gradient) == 0, "16-bit scores give the float32 gradient");
+        check(lovasz_compute_typed(engine, LOVASZ_LOSS_HINGE, inputs[t], types[t], hinge_shape, 2, labels,
+                                   LOVASZ_LABELS_INT32, NULL, narrow, 1, &narrow_loss, message, sizeof message) == LOVASZ_OK,
+              "16-bit scores, 16-bit gradient");
+        check(narrow_loss == expected_loss, "16-bit gradient call gives the same loss");
+        for (int i = 0; i < 4; i++) {
+            float value = t == 0 ? widen_float16(narrow[i]) : widen_bfloat16(narrow[i]);
+            check(fabsf(value - expected[i]) <= fabsf(expected[i]) * (t == 0 ? 0x1p-11f : 0x1p-8f),
+                  "16-bit gradient is the float32 one rounded");
+        }
+    }
+    char message[256];
+    check(lovasz_compute_typed(engine, LOVASZ_LOSS_HINGE, float16, 7, hinge_shape, 2, labels, LOVASZ_LABELS_INT32,
+                               NULL, NULL, 0, NULL, message, sizeof message) == LOVASZ_ERROR_BAD_INPUT,
+          "unknown score_type is bad input");
+    check(strstr(message, "unknown score_type 7") != NULL, "unknown score_type is named");
+}
+
 int main(void) {
     char message[256];
     if (lovasz_engine_create(LOVASZ_BACKEND_CPU, &engine, message, sizeof message) != LOVASZ_OK) {
@@ -426,6 +493,7 @@ int main(void) {
     test_probability_range();
     test_out_of_memory();
     test_threads();
+    test_half_scores();
     lovasz_engine_destroy(engine);
     printf("capi: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -114,15 +114,15 @@ struct BackendEquivalenceTests {
         #expect(abs(gpu.loss - cpu.loss) <= 1e-5 * cpu.loss)
     }
 
-    @Test("the device-resident timing computes the same loss")
-    func residentTiming() throws {
+    @Test("the zero-copy timing computes the same loss")
+    func zeroCopyTiming() throws {
         let engine = try #require(openCLEngine)
         let testCase = equivalenceCases[1]
         let (scores, labels) = testCase.makeInputs()
         let expected = try engine.loss(scores: scores, shape: testCase.shape, labels: labels, options: testCase.options)
         let (seconds, loss) = try scores.withUnsafeBufferPointer { scores in
             try labels.withUnsafeBufferPointer { labels in
-                try engine.deviceResidentTimes(
+                try engine.zeroCopyTimes(
                     scores: scores, shape: testCase.shape, labels: labels, options: testCase.options, repetitions: 3)
             }
         }
@@ -131,7 +131,7 @@ struct BackendEquivalenceTests {
         #expect(throws: LovaszError.self) {
             try scores.withUnsafeBufferPointer { scores in
                 try labels.withUnsafeBufferPointer { labels in
-                    _ = try cpuEngine.deviceResidentTimes(
+                    _ = try cpuEngine.zeroCopyTimes(
                         scores: scores, shape: testCase.shape, labels: labels, options: testCase.options, repetitions: 1)
                 }
             }

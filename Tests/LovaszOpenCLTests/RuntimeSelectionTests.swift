@@ -122,4 +122,14 @@ import Testing
         #expect(selection.device == nil)
         #expect(selection.reason == "LOVASZ_OPENCL_DEVICE=0 names offline GPU, which is not available or has no compiler")
     }
+
+    @Test func deviceIndexSelectsThatDeviceWhateverItsKindOrNamesTheProblem() throws {
+        let discovery = Self.discovery([Self.gpu, Self.cpu])
+        let selection = discovery.selectDevice(index: 1)
+        #expect(try #require(selection.device).name == "pthread-cpu")
+        #expect(selection.reason == "OpenCL device 1 selects pthread-cpu (Portable Computing Language)")
+        let missing = discovery.selectDevice(index: 2)
+        #expect(missing.device == nil)
+        #expect(missing.reason == "OpenCL device 2 names no OpenCL device (devices are 0...1; see `lovasz devices`)")
+    }
 }

@@ -5,21 +5,21 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+import weakref
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _library as capi
+from . import _opencl
 from ._errors import LovaszError, raise_for_status
+from ._inputs import (  # noqa: F401  (expected_label_shape, _check_label_shape: used by the torch layer)
+    LABEL_TYPES, _c_array, _check_label_shape, _label_count_shape, _labels_array, _scores_array,
+    expected_label_shape)
 
 Classes = Union[str, Sequence[int], np.ndarray]
 
 _MESSAGE_SIZE = 1024
-_LABEL_TYPES = {
-    np.dtype(np.int32): capi.LABELS_INT32,
-    np.dtype(np.int64): capi.LABELS_INT64,
-    np.dtype(np.uint8): capi.LABELS_UINT8,
-}
 
 
 class Engine:
@@ -29,26 +29,56 @@ class Engine:
     device buffers between calls). Every method may be called from many threads at once;
     the computation runs without the GIL.
 
+    Engines pickle and deep-copy by their arguments: the copy is a new engine made with the same
+    backend and device.
+
     Args:
         backend: ``"auto"`` (a GPU through OpenCL when usable, else the CPU, with the reason in
             :attr:`fallback_reason`), ``"cpu"``, or ``"opencl"`` (any OpenCL device).
+        device: ``None`` (the automatic pick, or ``$LOVASZ_OPENCL_DEVICE``), or an OpenCL
+            device index as ``lovasz devices`` prints them, used whatever its kind: in
+            distributed training, typically the process's local rank. With ``"auto"``, an index
+            that names no usable device falls back to the CPU (see :attr:`fallback_reason`);
+            ``"cpu"`` ignores it.
 
     Raises:
-        OpenCLUnavailable: ``"opencl"`` was asked for and cannot be used.
+        OpenCLUnavailable: ``"opencl"`` was asked for and cannot be used (on ``device``).
+        LovaszError: a bad backend name or device index.
         LibraryNotFound: libLovaszC cannot be found or loaded.
     """
 
-    def __init__(self, backend: str = "auto") -> None:
+    def __init__(self, backend: str = "auto", device: Optional[int] = None) -> None:
         if backend not in capi.BACKENDS:
             raise LovaszError(f"invalid option: backend must be 'auto', 'cpu' or 'opencl'; got {backend!r}")
+        if device is not None and (
+            isinstance(device, bool) or not isinstance(device, (int, np.integer)) or not 0 <= device < 2**31
+        ):
+            raise LovaszError(f"invalid option: device must be None or an OpenCL device index >= 0; got {device!r}")
         self._lib = capi.library()
         self._lock = threading.Lock()
         handle = ctypes.c_void_p()
         message = ctypes.create_string_buffer(_MESSAGE_SIZE)
-        status = self._lib.lovasz_engine_create(capi.BACKENDS[backend], ctypes.byref(handle), message, _MESSAGE_SIZE)
+        if device is None:
+            status = self._lib.lovasz_engine_create(
+                capi.BACKENDS[backend], ctypes.byref(handle), message, _MESSAGE_SIZE)
+        else:
+            if not hasattr(self._lib, "lovasz_engine_create_on_device"):
+                raise LovaszError(f"{capi.library_path()} predates device selection; rebuild libLovaszC")
+            status = self._lib.lovasz_engine_create_on_device(
+                capi.BACKENDS[backend], int(device), ctypes.byref(handle), message, _MESSAGE_SIZE)
         raise_for_status(status, message.value)
         self._handle: Optional[int] = handle.value
         self.requested = backend
+        self.requested_device = None if device is None else int(device)
+        _live_engines.setdefault(self.spec, self)
+
+    @property
+    def spec(self) -> str:
+        """``backend`` or ``backend:device``, as given: how the PyTorch operator names an engine."""
+        return self.requested if self.requested_device is None else f"{self.requested}:{self.requested_device}"
+
+    def __reduce__(self):
+        return (Engine, (self.requested, self.requested_device))
 
     # -- what the engine is --------------------------------------------------------------
 
@@ -181,9 +211,19 @@ class Engine:
         """
         if loss not in capi.LOSSES:
             raise LovaszError(f"invalid option: loss must be 'softmax', 'hinge' or 'sigmoid'; got {loss!r}")
-        scores = _c_array(scores, np.float32)
+        if _opencl.is_device_array(scores):
+            # pyopencl arrays: computed in place on the arrays' queue (lovasz/_opencl.py).
+            if not _opencl.is_device_array(labels):
+                raise LovaszError("invalid option: pyopencl scores need pyopencl labels (on the same context)")
+            _check_label_shape(loss, tuple(scores.shape), tuple(labels.shape))
+            options, keep_alive = _options(loss, classes, class_weights, per_image, ignore_index, scores_are)
+            result = _opencl.engine_for(scores.queue).compute(loss, scores, labels, options=options, gradient=gradient)
+            del keep_alive
+            return result
+        scores = _scores_array(scores)
         labels = _labels_array(labels)
         _check_label_shape(loss, scores.shape, labels.shape)
+        labels = labels.reshape(_label_count_shape(loss, scores.shape))
         options, keep_alive = _options(loss, classes, class_weights, per_image, ignore_index, scores_are)
 
         shape = (ctypes.c_int64 * max(scores.ndim, 1))(*scores.shape)
@@ -197,7 +237,7 @@ class Engine:
             shape,
             scores.ndim,
             labels.ctypes.data,
-            _LABEL_TYPES[labels.dtype],
+            LABEL_TYPES[labels.dtype],
             ctypes.byref(options),
             grad.ctypes.data if grad is not None else None,
             ctypes.byref(value),
@@ -207,55 +247,6 @@ class Engine:
         del keep_alive
         raise_for_status(status, message.value)
         return float(value.value), grad
-
-
-def _c_array(values, dtype) -> np.ndarray:
-    """`values` as a C-contiguous, aligned, native-order NumPy array of `dtype` (a copy only
-    when needed)."""
-    return np.require(np.asarray(values), dtype=dtype, requirements=["C", "A"])
-
-
-def _labels_array(labels) -> np.ndarray:
-    """Labels as a C-contiguous native-order int32, int64 or uint8 array (other integer types,
-    booleans and integral floats are converted; anything else is a LovaszError)."""
-    labels = np.asarray(labels)
-    dtype = labels.dtype
-    if dtype.kind == "b":
-        return _c_array(labels, np.bool_).view(np.uint8)
-    if dtype.kind in "iu":
-        native = dtype.newbyteorder("=")
-        if native in _LABEL_TYPES:
-            return _c_array(labels, native)
-        if dtype.kind == "u" and dtype.itemsize == 8 and labels.size and labels.max() > np.iinfo(np.int64).max:
-            position = np.unravel_index(int(np.argmax(labels > np.iinfo(np.int64).max)), labels.shape)
-            raise LovaszError(
-                f"label {labels[position]} at position {_format(position)} is outside the range of the losses")
-        return _c_array(labels, np.int64)
-    if dtype.kind == "f":
-        bad = ~np.isfinite(labels) | (labels != np.round(labels)) | (np.abs(labels) > 2.0**62)
-        if bad.any():
-            position = np.unravel_index(int(np.argmax(bad)), labels.shape)
-            raise LovaszError(
-                f"label {labels[position]} at position {_format(position)} is not an integer")
-        return _c_array(labels, np.int64)
-    raise LovaszError(f"labels must be integers; got an array of {dtype}")
-
-
-def _check_label_shape(loss: str, scores: Tuple[int, ...], labels: Tuple[int, ...]) -> None:
-    """Labels hold one value per pixel: the scores' shape without the class axis for softmax,
-    the scores' shape for the binary losses. Any shape with the same batch dimension and size
-    is taken (for example ``[B, 1, H, W]``). The C layer checks the scores' shape itself."""
-    if len(scores) == 0 or (loss == "softmax" and len(scores) < 2) or 0 in scores:
-        return  # the library names the problem without reading any label
-    if loss == "softmax":
-        expected = (scores[0],) + tuple(scores[2:])
-    else:
-        expected = tuple(scores)
-    pixels = int(np.prod(expected, dtype=np.int64))
-    if len(labels) == 0 or labels[0] != scores[0] or int(np.prod(labels, dtype=np.int64)) != pixels:
-        raise LovaszError(
-            f"invalid shape: labels {_format(labels)} for scores {_format(scores)}; "
-            f"expected {_format(expected)} (one label per pixel)")
 
 
 def _options(loss, classes, class_weights, per_image, ignore_index, scores_are):
@@ -302,12 +293,26 @@ def _options(loss, classes, class_weights, per_image, ignore_index, scores_are):
     return options, keep_alive
 
 
-def _format(position) -> str:
-    return "[" + ", ".join(str(int(p)) for p in position) + "]"
-
-
 _default: Optional[Engine] = None
 _default_lock = threading.Lock()
+# One engine per spec for the PyTorch operator: the first made with that spec while it lives.
+_live_engines: "weakref.WeakValueDictionary[str, Engine]" = weakref.WeakValueDictionary()
+_made_engines = {}
+
+
+def engine_for_spec(spec: str) -> Engine:
+    """The engine the PyTorch operator computes with for ``spec`` (``""``: the default engine):
+    a live, open engine made with that spec, else a new one kept for the process."""
+    if not spec:
+        return default_engine()
+    with _default_lock:
+        engine = _live_engines.get(spec)
+        if engine is None or engine._handle is None:
+            backend, _, device = spec.partition(":")
+            engine = Engine(backend, int(device) if device else None)
+            _live_engines[spec] = engine
+            _made_engines[spec] = engine
+        return engine
 
 
 def default_engine() -> Engine:
@@ -318,6 +323,21 @@ def default_engine() -> Engine:
         if _default is None:
             _default = Engine(os.environ.get("LOVASZ_BACKEND", "auto"))
         return _default
+
+
+def _default_for(scores) -> "Engine":
+    """The default engine, or for pyopencl arrays a CPU engine that only dispatches them to
+    the engine on their queue (so that no default device is opened)."""
+    if _opencl.is_device_array(scores):
+        global _dispatcher
+        with _default_lock:
+            if _dispatcher is None:
+                _dispatcher = Engine("cpu")
+            return _dispatcher
+    return default_engine()
+
+
+_dispatcher: Optional[Engine] = None
 
 
 def softmax(
@@ -354,7 +374,7 @@ def softmax(
     Raises:
         LovaszError: bad shapes, non-finite scores, labels out of range, bad options.
     """
-    return (engine or default_engine()).softmax(
+    return (engine or _default_for(scores)).softmax(
         scores, labels, classes=classes, class_weights=class_weights, per_image=per_image,
         ignore_index=ignore_index, scores_are=scores_are, gradient=gradient)
 
@@ -373,7 +393,7 @@ def hinge(
     ``per_image`` is true by default, as in the reference implementation. Other arguments,
     the result and errors as :func:`softmax`.
     """
-    return (engine or default_engine()).hinge(
+    return (engine or _default_for(scores)).hinge(
         scores, labels, per_image=per_image, ignore_index=ignore_index, gradient=gradient)
 
 
@@ -391,6 +411,6 @@ def sigmoid(
 
     ``per_image`` is true by default. Other arguments, the result and errors as :func:`softmax`.
     """
-    return (engine or default_engine()).sigmoid(
+    return (engine or _default_for(scores)).sigmoid(
         scores, labels, per_image=per_image, ignore_index=ignore_index, scores_are=scores_are,
         gradient=gradient)

@@ -16,7 +16,9 @@ class InternalError(RuntimeError):
 
 
 def raise_for_status(status: int, message: bytes) -> None:
-    """Raises the exception for a non-zero status of a C call, with its message."""
+    """Raises the exception for a non-zero status of a C call, with its message: status 4
+    (``LOVASZ_ERROR_OUT_OF_MEMORY``, an allocation failed) is Python's :class:`MemoryError`;
+    the process stays usable."""
     if status == 0:
         return
     text = message.decode("utf-8", "replace") or f"status {status}"
@@ -24,4 +26,6 @@ def raise_for_status(status: int, message: bytes) -> None:
         raise LovaszError(text)
     if status == 3:
         raise OpenCLUnavailable(text)
+    if status == 4:
+        raise MemoryError(text)
     raise InternalError(text)

@@ -12,7 +12,7 @@ from typing import List, Optional
 API_VERSION = 1
 
 # Status codes, backends, losses, label types and options of lovasz.h.
-OK, ERROR_INTERNAL, ERROR_BAD_INPUT, ERROR_OPENCL = 0, 1, 2, 3
+OK, ERROR_INTERNAL, ERROR_BAD_INPUT, ERROR_OPENCL, ERROR_OUT_OF_MEMORY = 0, 1, 2, 3, 4
 BACKENDS = {"auto": 0, "cpu": 1, "opencl": 2}
 BACKEND_NAMES = {1: "cpu", 2: "opencl"}
 LOSSES = {"softmax": 0, "hinge": 1, "sigmoid": 2}
@@ -77,6 +77,9 @@ def _declare(library: ctypes.CDLL) -> None:
     library.lovasz_options_init.restype = None
     library.lovasz_engine_create.argtypes = [c_int32, ctypes.POINTER(engine), c_char_p, c_size_t]
     library.lovasz_engine_create.restype = c_int32
+    if hasattr(library, "lovasz_engine_create_on_device"):  # absent from older libraries
+        library.lovasz_engine_create_on_device.argtypes = [c_int32, c_int32, ctypes.POINTER(engine), c_char_p, c_size_t]
+        library.lovasz_engine_create_on_device.restype = c_int32
     library.lovasz_engine_destroy.argtypes = [engine]
     library.lovasz_engine_destroy.restype = None
     library.lovasz_engine_backend.argtypes = [engine]
@@ -137,7 +140,11 @@ def library() -> ctypes.CDLL:
             except OSError as error:
                 problems.append(f"{path}: {error}")
                 continue
-            _declare(loaded)
+            try:
+                _declare(loaded)
+            except AttributeError as error:  # a shared library, but not libLovaszC
+                problems.append(f"{path}: not libLovaszC ({error})")
+                continue
             version = loaded.lovasz_api_version()
             if version != API_VERSION:
                 problems.append(f"{path}: API version {version}, this package needs {API_VERSION}")

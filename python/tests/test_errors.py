@@ -109,3 +109,31 @@ def test_errors_are_value_errors():
     assert issubclass(lovasz.LovaszError, ValueError)
     assert issubclass(lovasz.OpenCLUnavailable, lovasz.LovaszError)
     assert issubclass(lovasz.OpenCLUnavailable, RuntimeError)
+
+
+@pytest.mark.parametrize("labels", [np.zeros((2, 5, 4)), np.zeros((2, 20)), np.zeros((1, 2, 4, 5))])
+def test_labels_of_the_right_count_but_another_layout(engine, labels):
+    scores = np.zeros((2, 3, 4, 5), dtype=np.float32)
+    with pytest.raises(lovasz.LovaszError, match=r"invalid shape: labels .* expected \[2, 4, 5\] or \[2, 1, 4, 5\]"):
+        engine.softmax(scores, labels.astype(np.int64))
+    engine.softmax(scores, np.zeros((2, 1, 4, 5), dtype=np.int64))  # [B, 1, H, W] is fine
+
+
+@pytest.mark.parametrize("scores, message", [
+    (np.zeros((1, 4), dtype=np.complex64), "complex numbers"),
+    (np.zeros((1, 4), dtype=np.int32), "integers"),
+    (np.zeros((1, 4), dtype=bool), "booleans"),
+    ("0.5 0.2", "got a str"),
+    ({"a": 1.0}, "got a dict"),
+    ([["a", "b"]], "floating-point"),
+    ([[1.0, [2.0]]], "floating-point"),
+])
+def test_scores_that_are_not_real_numbers(engine, scores, message):
+    with pytest.raises(lovasz.LovaszError, match=message):
+        engine.hinge(scores, np.zeros((1, 4), dtype=np.int64))
+
+
+def test_out_of_memory_status_is_memory_error():
+    from lovasz._errors import raise_for_status
+    with pytest.raises(MemoryError, match="cannot allocate"):
+        raise_for_status(4, b"cannot allocate 12 GB for the scores")

@@ -60,3 +60,16 @@ def test_an_installed_wheel_carries_its_library(tmp_path):
     result = run_python(HINGE, tmp_path, site)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(bundled), "0.566667"]
+
+
+def test_a_library_that_is_not_liblovaszc_is_library_not_found(tmp_path):
+    import _ctypes
+    other = _ctypes.__file__  # a shared library on any platform, but not libLovaszC
+    code = (
+        "import lovasz\n"
+        "try:\n    lovasz.Engine()\n"
+        "except lovasz.LibraryNotFound as error:\n    print('LibraryNotFound', error)\n"
+    )
+    result = run_python(code, tmp_path, PACKAGE_SOURCE, LOVASZ_LIBRARY=other)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("LibraryNotFound") and "not libLovaszC" in result.stdout

@@ -38,3 +38,21 @@ def test_auto_engine_reports_its_backend():
             assert automatic.fallback_reason
         else:
             assert automatic.fallback_reason is None
+
+
+def test_engines_on_a_device_index():
+    """`device=i` picks OpenCL device i (`lovasz devices`); a missing one is status 3 for opencl
+    and the CPU with the reason for auto; the CPU backend ignores it."""
+    assert lovasz.Engine("cpu", device=0).backend == "cpu"
+    with pytest.raises(lovasz.OpenCLUnavailable):
+        lovasz.Engine("opencl", device=999)
+    fallback = lovasz.Engine("auto", device=999)
+    assert fallback.backend == "cpu" and fallback.fallback_reason
+    for bad in (-1, 1.5, "0", True):
+        with pytest.raises(lovasz.LovaszError, match="device"):
+            lovasz.Engine("opencl", device=bad)
+    try:
+        first = lovasz.Engine("opencl", device=0)
+    except lovasz.OpenCLUnavailable:
+        return
+    assert first.backend == "opencl" and first.spec == "opencl:0"

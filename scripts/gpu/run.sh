@@ -3,8 +3,9 @@
 # driver with a carried ICD loader, checks OpenCL against the CPU path at full size, times
 # `lovasz bench` on OpenCL, and times the PyTorch loop on CUDA against `lovasz` on OpenCL.
 #
-# Expects, carried in .gpu/: lovasz.gz (the stripped static binary, gzipped) and
-# ocl-icd-libopencl1_*.deb (the ICD loader). Writes its logs to $OUT (or /tmp/gpu-out).
+# Expects, carried in .gpu/ (made by scripts/gpu/prepare.sh): lovasz.gz (the stripped static binary,
+# gzipped), ocl-icd-libopencl1_*.deb (the ICD loader) and wheels/ (kornia, the vectorized PyTorch
+# peer). Writes its logs to $OUT (or /tmp/gpu-out).
 set -u
 out=${OUT:-/tmp/gpu-out}
 mkdir -p "$out"
@@ -18,6 +19,12 @@ export OCL_ICD_VENDORS=/tmp/vendors
 gunzip -c .gpu/lovasz.gz > /tmp/lovasz && chmod +x /tmp/lovasz
 lovasz=/tmp/lovasz
 export PYTHONUNBUFFERED=1
+if [ -d .gpu/wheels ]; then
+  for wheel in .gpu/wheels/*.whl; do  # the kornia_rs wheels of other Python versions are refused
+    python3 -m pip install -q --no-index --no-deps --target /tmp/pydeps "$wheel" >/dev/null 2>&1 || true
+  done
+  export PYTHONPATH=/tmp/pydeps${PYTHONPATH:+:$PYTHONPATH}
+fi
 
 nvidia-smi -L | tee "$out/device.txt"
 $lovasz devices | tee -a "$out/device.txt"
@@ -30,10 +37,10 @@ for step in $steps; do
     bench) $lovasz bench --backend opencl --data both --repeat 7 --warmup 2 ${WORKLOADS:-} 2>&1 | tee "$out/bench-opencl.txt" ;;
     cpu) $lovasz bench --backend cpu --data both --repeat 5 --warmup 1 2>&1 | tee "$out/bench-cpu.txt" ;;
     pytorch)
-      for workload in ${PYTORCH_WORKLOADS:-voc ade20k}; do
+      for workload in ${PYTORCH_WORKLOADS:-voc voc-per-image-all ade20k}; do
         for data in random trained; do
           python3 Benchmarks/compare_pytorch.py --lovasz $lovasz --device cuda --backend opencl \
-            --workload $workload --data $data --repeat 7 --warmup 2 2>&1 | tee -a "$out/pytorch-cuda.txt"
+            --workload $workload --data $data --repeat 7 --warmup 2 --peer kornia 2>&1 | tee -a "$out/pytorch-cuda.txt"
         done
       done ;;
   esac

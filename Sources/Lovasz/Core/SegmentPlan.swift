@@ -45,7 +45,7 @@ struct SegmentPlan: Sendable {
     /// Distinct classes counted in at least one group.
     let classesCounted: Int
     /// Flat pixel indices (`b·S + s`) of the valid pixels of every group, in order; `nil`
-    /// when no pixel is ignored (then rank `j` of a group is pixel `firstImage·S + j`).
+    /// when the list lives on the device (see ``hasIgnored``) or no pixel is ignored (then rank `j` of a group is pixel `firstImage·S + j`).
     let validPixels: [UInt32]?
     /// The largest number of valid pixels in one group.
     let largestGroup: Int
@@ -57,6 +57,9 @@ struct SegmentPlan: Sendable {
     let labelClasses: Int
     let spatial: Int
     let selection: SegmentSelection
+    /// Whether any pixel is ignored (then ranks map through a valid-pixel list, on the host
+    /// in ``validPixels`` or on the device when the device planned the batch).
+    let hasIgnored: Bool
 
     /// Plans the segments of a validated batch.
     ///
@@ -66,11 +69,7 @@ struct SegmentPlan: Sendable {
     init(shape: ProblemShape, labels: LabelMap, options: LossOptions) throws(LovaszError) {
         try Self.validate(options: options, shape: shape)
         let imagesPerGroup = options.perImage ? 1 : shape.batch
-        let groupCount = shape.batch / imagesPerGroup
         let labelClasses = labels.labelClasses
-        let selection = SegmentSelection(
-            options: options, labelClasses: labelClasses, imageScale: options.perImage ? 1.0 / Double(shape.batch) : 1.0)
-
         // Per image the label counts are the group counts (shared, not copied).
         var classCounts = labels.counts
         if imagesPerGroup > 1 {
@@ -79,13 +78,42 @@ struct SegmentPlan: Sendable {
                 for c in 0..<labelClasses { sums[c] += UInt64(labels.counts[b * labelClasses + c]) }
             }
             let valid = sums.reduce(0, +)
-            guard valid <= UInt64(SortKey.maxGroupPixels) else {
-                throw .invalidShape("a group holds \(valid) pixels; at most \(SortKey.maxGroupPixels) are supported (use per image)")
-            }
+            guard valid <= UInt64(SortKey.maxGroupPixels) else { throw Self.groupTooLarge(Int(valid)) }
             classCounts = sums.map { UInt32($0) }
         }
+        var pixels: [UInt32]?
+        if labels.hasIgnored {
+            let valid = classCounts.reduce(0) { $0 + Int($1) }
+            var list = try [UInt32](fallibleCapacity: valid)
+            for (p, c) in labels.classOf.enumerated() where c >= 0 { list.append(UInt32(p)) }
+            pixels = list
+        }
+        try self.init(
+            shape: shape, groupCounts: classCounts, labelClasses: labelClasses, hasIgnored: labels.hasIgnored,
+            options: options, validPixels: pixels)
+    }
 
-        var validOffsets: [UInt32]? = labels.hasIgnored ? try [UInt32](fallibleCapacity: groupCount + 1) : nil
+    /// Plans the segments from the class counts of every group (the device's planning reads
+    /// them back; the host path sums its per-image counts).
+    ///
+    /// - Parameters:
+    ///   - groupCounts: `groupCounts[g * labelClasses + c]`, pixels of group `g` labelled `c`,
+    ///     for the groups the options make (the batch, or each image when per image).
+    ///   - hasIgnored: whether any pixel is ignored.
+    ///   - validPixels: the host's list of valid pixels, or `nil` (none ignored, or the list
+    ///     lives on the device).
+    /// - Throws: as ``init(shape:labels:options:)``.
+    init(
+        shape: ProblemShape, groupCounts classCounts: [UInt32], labelClasses: Int, hasIgnored: Bool,
+        options: LossOptions, validPixels: [UInt32]?
+    ) throws(LovaszError) {
+        try Self.validate(options: options, shape: shape)
+        let imagesPerGroup = options.perImage ? 1 : shape.batch
+        let groupCount = shape.batch / imagesPerGroup
+        let selection = SegmentSelection(
+            options: options, labelClasses: labelClasses, imageScale: options.perImage ? 1.0 / Double(shape.batch) : 1.0)
+
+        var validOffsets: [UInt32]? = hasIgnored ? try [UInt32](fallibleCapacity: groupCount + 1) : nil
         var segmentCount = 0
         var segmentElements = 0
         var largest = 0
@@ -99,7 +127,7 @@ struct SegmentPlan: Sendable {
                     valid += Int(row[c])
                     if row[c] > 0 { present[c] = true }
                 }
-                validOffsets?.append(UInt32(offset))
+                validOffsets?.append(UInt32(truncatingIfNeeded: offset))
                 offset += valid
                 largest = max(largest, valid)
                 let segments = selection.segmentCount(counts: row, valid: valid)
@@ -107,7 +135,8 @@ struct SegmentPlan: Sendable {
                 segmentElements += segments * valid
             }
         }
-        validOffsets?.append(UInt32(offset))
+        validOffsets?.append(UInt32(truncatingIfNeeded: offset))
+        guard largest <= SortKey.maxGroupPixels else { throw Self.groupTooLarge(largest) }
 
         self.groupCount = groupCount
         self.imagesPerGroup = imagesPerGroup
@@ -120,13 +149,12 @@ struct SegmentPlan: Sendable {
         self.labelClasses = labelClasses
         self.spatial = shape.spatial
         self.selection = selection
-        if labels.hasIgnored {
-            var pixels = try [UInt32](fallibleCapacity: offset)
-            for (p, c) in labels.classOf.enumerated() where c >= 0 { pixels.append(UInt32(p)) }
-            self.validPixels = pixels
-        } else {
-            self.validPixels = nil
-        }
+        self.hasIgnored = hasIgnored
+        self.validPixels = validPixels
+    }
+
+    private static func groupTooLarge(_ valid: Int) -> LovaszError {
+        .invalidShape("a group holds \(valid) pixels; at most \(SortKey.maxGroupPixels) are supported (use per image)")
     }
 
     /// Group `g`, for `g` in `0..<groupCount`.

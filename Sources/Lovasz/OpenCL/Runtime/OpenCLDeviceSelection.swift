@@ -44,6 +44,20 @@ extension OpenCLDiscovery {
         for choice: BackendChoice, override: String? = OpenCLDiscovery.deviceOverride
     ) -> OpenCLDeviceSelection {
         if choice == .cpu { return OpenCLDeviceSelection(device: nil, reason: "the CPU backend was asked for") }
+        return selectDevice(for: choice, override: override, naming: Self.deviceOverrideVariable + "=")
+    }
+
+    /// Picks the device with index `index` of ``devices`` (as `lovasz devices` prints them),
+    /// whatever its kind; `LOVASZ_OPENCL_DEVICE` is not read.
+    ///
+    /// - Returns: that device, or `nil` with the reason when it does not exist or is unusable.
+    public func selectDevice(index: Int) -> OpenCLDeviceSelection {
+        selectDevice(for: .opencl, override: String(index), naming: "OpenCL device ")
+    }
+
+    private func selectDevice(
+        for choice: BackendChoice, override: String?, naming label: String
+    ) -> OpenCLDeviceSelection {
         if let failure { return OpenCLDeviceSelection(device: nil, reason: failure.description) }
         let devices = self.devices
         if devices.isEmpty {
@@ -53,7 +67,7 @@ extension OpenCLDiscovery {
             if !problems.isEmpty { reason += ": " + problems.joined(separator: "; ") }
             return OpenCLDeviceSelection(device: nil, reason: reason)
         }
-        if let override { return select(override: override, in: devices) }
+        if let override { return select(override: override, in: devices, naming: label) }
 
         let usable = devices.filter(\.isUsable)
         if usable.isEmpty {
@@ -83,19 +97,18 @@ extension OpenCLDiscovery {
         }
     }
 
-    private func select(override: String, in devices: [OpenCLDevice]) -> OpenCLDeviceSelection {
-        let variable = Self.deviceOverrideVariable
+    private func select(override: String, in devices: [OpenCLDevice], naming label: String) -> OpenCLDeviceSelection {
         guard let index = Int(trimmedWhitespace(override)), devices.indices.contains(index) else {
             let range = devices.count == 1 ? "the only device is 0" : "devices are 0...\(devices.count - 1)"
             return OpenCLDeviceSelection(
-                device: nil, reason: "\(variable)=\(override) names no OpenCL device (\(range); see `lovasz devices`)")
+                device: nil, reason: "\(label)\(override) names no OpenCL device (\(range); see `lovasz devices`)")
         }
         let device = devices[index]
         guard device.isUsable else {
             return OpenCLDeviceSelection(
-                device: nil, reason: "\(variable)=\(index) names \(device), which is not available or has no compiler")
+                device: nil, reason: "\(label)\(index) names \(device), which is not available or has no compiler")
         }
-        return OpenCLDeviceSelection(device: device, reason: "\(variable)=\(index) selects \(device)")
+        return OpenCLDeviceSelection(device: device, reason: "\(label)\(index) selects \(device)")
     }
 
     /// The preferred device of `kind`: discrete first, then the most global memory, then the lowest index.
