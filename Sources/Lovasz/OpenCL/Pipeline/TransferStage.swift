@@ -88,8 +88,13 @@ final class TransferStage {
     }
 
     /// `memcpy` split over the host's processors (one thread copies well below memory speed).
+    ///
+    /// A transfer chunk is a few MiB, so it is cut into pieces of `bytes / (2 · processors)`
+    /// (at least 256 KiB): a single 4 MiB piece per chunk left one thread copying every chunk.
     private static func parallelCopy(from source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer, bytes: Int) {
-        parallelChunks(count: bytes, chunk: 1 << 22, workers: HostProcessors.online) { range in
+        let workers = HostProcessors.online
+        let piece = max(1 << 18, bytes / max(2 * workers, 1))
+        parallelChunks(count: bytes, chunk: piece, workers: workers) { range in
             (destination + range.lowerBound).copyMemory(from: source + range.lowerBound, byteCount: range.count)
         }
     }
