@@ -91,6 +91,44 @@ import Testing
         }
     }
 
+    /// bfloat16 scores with the bfloat16 gradient written over them: the same as into a
+    /// separate buffer; a bfloat16 probability outside [0, 1] is rejected at its position.
+    @Test("bfloat16: the gradient over the scores, and probabilities outside [0, 1]")
+    func narrowScoresInPlace() throws {
+        var rng = SplitMix64(seed: 12)
+        let shape = [2, 3, 4]
+        let scores = (0..<24).map { _ in BFloat16(rounding: Float.random(in: -3...3, using: &rng)) }
+        let labels = (0..<8).map { _ in UInt8(Int.random(in: 0..<3, using: &rng)) }
+        let options = LossOptions.softmax()
+        var separate = [BFloat16](repeating: BFloat16(rounding: 0), count: 24)
+        var buffer = scores
+        let (expected, result) = try labels.withUnsafeBufferPointer { labels in
+            let expected = try scores.withUnsafeBufferPointer { scores in
+                try separate.withUnsafeMutableBufferPointer { gradient in
+                    try engine.compute(scores: scores, shape: shape, labels: labels, options: options, gradientInScoreType: gradient)
+                }
+            }
+            let result = try buffer.withUnsafeMutableBufferPointer { buffer in
+                try engine.compute(
+                    scores: UnsafeBufferPointer(buffer), shape: shape, labels: labels, options: options, gradientInScoreType: buffer)
+            }
+            return (expected, result)
+        }
+        #expect(result.loss == expected.loss)
+        #expect(buffer.map(\.bitPattern) == separate.map(\.bitPattern))
+
+        var probabilities = [BFloat16](repeating: BFloat16(rounding: 0.5), count: 24)
+        probabilities[13] = BFloat16(rounding: 1.5)
+        #expect(throws: LovaszError.probabilityOutOfRange(position: [1, 0, 1], value: 1.5)) {
+            try probabilities.withUnsafeBufferPointer { scores in
+                try labels.withUnsafeBufferPointer { labels in
+                    _ = try engine.compute(
+                        scores: scores, shape: shape, labels: labels, options: .softmax(scoresAre: .probabilities))
+                }
+            }
+        }
+    }
+
     /// 20 000 one-pixel images of 2 classes, per image, all classes: more segments than one
     /// chunk of the CPU path, with ignored pixels, against the naive reference.
     @Test("many tiny images: the loss and gradient of the naive reference")

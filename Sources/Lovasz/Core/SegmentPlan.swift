@@ -45,7 +45,8 @@ struct SegmentPlan: Sendable {
     /// Distinct classes counted in at least one group.
     let classesCounted: Int
     /// Flat pixel indices (`b·S + s`) of the valid pixels of every group, in order; `nil`
-    /// when the list lives on the device (see ``hasIgnored``) or no pixel is ignored (then rank `j` of a group is pixel `firstImage·S + j`).
+    /// when no pixel is ignored (then rank `j` of a group is pixel `firstImage·S + j`), or
+    /// when the list lives on the device (``hasIgnored`` is then true).
     let validPixels: [UInt32]?
     /// The largest number of valid pixels in one group.
     let largestGroup: Int
