@@ -34,9 +34,11 @@ let package = Package(
                 .embedInCode("lovasz_scores.cl"),
                 .embedInCode("lovasz_keys.cl"),
                 .embedInCode("bitonic_sort.cl"),
+                .embedInCode("radix_sort.cl"),
                 .embedInCode("segmented_scan.cl"),
                 .embedInCode("lovasz_gradient.cl"),
                 .embedInCode("backprop.cl"),
+                .embedInCode("lovasz_plan.cl"),
             ],
             swiftSettings: strictSwift
         ),

@@ -6,9 +6,11 @@ public enum KernelSource {
         ("lovasz_scores.cl", PackageResources.lovasz_scores_cl),
         ("lovasz_keys.cl", PackageResources.lovasz_keys_cl),
         ("bitonic_sort.cl", PackageResources.bitonic_sort_cl),
+        ("radix_sort.cl", PackageResources.radix_sort_cl),
         ("segmented_scan.cl", PackageResources.segmented_scan_cl),
         ("lovasz_gradient.cl", PackageResources.lovasz_gradient_cl),
         ("backprop.cl", PackageResources.backprop_cl),
+        ("lovasz_plan.cl", PackageResources.lovasz_plan_cl),
     ]
 
     /// All kernels as one program source.

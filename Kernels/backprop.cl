@@ -1,14 +1,15 @@
 // From the derivatives with respect to the probabilities (class-major [C][B*S]) to the
 // derivatives with respect to the scores ([B, C, S]).
 
-// Softmax, one work-item per pixel: f(k) * (G(k) - sum_c f(c) G(c)) from logits (the sum in
-// class order, as the CPU path), G(k) from probabilities.
+// Softmax, one work-item per pixel of the images first_image .. first_image + images - 1 of
+// `batch`: f(k) * (G(k) - sum_c f(c) G(c)) from logits (the sum in class order, as the CPU
+// path), G(k) from probabilities.
 __kernel void backprop_softmax(__global const float *probabilities, __global const float *upstream,
                                __global float *gradient, uint batch, uint classes, uint spatial,
-                               uint from_logits) {
-    uint pixel = get_global_id(0);
+                               uint from_logits, uint first_image, uint images) {
+    uint pixel = first_image * spatial + get_global_id(0);
     uint pixel_count = batch * spatial;
-    if (pixel >= pixel_count) return;
+    if (pixel >= (first_image + images) * spatial) return;
     uint b = pixel / spatial, s = pixel - b * spatial;
     size_t base = (size_t)b * classes * spatial + s;
     if (!from_logits) {
@@ -25,11 +26,28 @@ __kernel void backprop_softmax(__global const float *probabilities, __global con
     }
 }
 
-// Sigmoid from logits: G * (p * (1 - p)).
+// Rounds the gradient entries first .. first + count - 1 to their 16-bit encoding, to nearest
+// with ties to even (as Swift's Float16(_:) and BFloat16(rounding:)): binary16 (vstore_half_rte,
+// core OpenCL C) or, when `bfloat16`, the high half of a binary32 (a NaN stays a quiet NaN).
+__kernel void narrow_gradient(__global const float *gradient, __global ushort *bits, uint first, uint count,
+                              uint bfloat16) {
+    uint i = first + get_global_id(0);
+    if (i >= first + count) return;
+    float x = gradient[i];
+    if (!bfloat16) {
+        vstore_half_rte(x, i, (__global half *)bits);
+        return;
+    }
+    uint b = as_uint(x);
+    bool nan = (b & 0x7FFFFFFFu) > 0x7F800000u;
+    bits[i] = nan ? (ushort)((b >> 16) | 0x0040u) : (ushort)((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16);
+}
+
+// Sigmoid from logits: G * (p * (1 - p)), for the elements first .. first + count - 1.
 __kernel void backprop_sigmoid(__global const float *probabilities, __global const float *upstream,
-                               __global float *gradient, uint count) {
-    uint i = get_global_id(0);
-    if (i >= count) return;
+                               __global float *gradient, uint first, uint count) {
+    uint i = first + get_global_id(0);
+    if (i >= first + count) return;
     float p = probabilities[i];
     gradient[i] = upstream[i] * (p * (1.0f - p));
 }

@@ -1,9 +1,20 @@
 // Shared definitions of the Lovász kernels. The host concatenates the Kernels/*.cl files in
-// the order of KernelSource.files and builds them as one program with -D options:
-//   LOCAL_KEYS   keys held in local memory by one bitonic work-group (a power of two)
-//   LOCAL_SIZE   work-items per work-group for the sort, scan and reduction kernels
-//   SCAN_ITEMS   elements each work-item scans sequentially (LOCAL_SIZE * SCAN_ITEMS = scan tile)
-//   LOVASZ_FP64  defined when the device has cl_khr_fp64: gradients and loss sums in double
+// the order of KernelSource.files and builds them as one program with -D options, every one
+// of them defined once in Swift (KernelConfiguration.buildOptions, KernelLayout):
+//   LOCAL_KEYS      keys held in local memory by one bitonic work-group (a power of two)
+//   LOCAL_SIZE      work-items per work-group for the sort, scan and reduction kernels
+//   SCAN_ITEMS      elements each work-item scans sequentially (LOCAL_SIZE * SCAN_ITEMS = scan tile)
+//   BOUND_ITEMS     ranks each work-item of the cut and compaction kernels visits
+//   SENTINEL_KEY    the key that sorts after every real key (pads the sort's segments)
+//   SEGMENT_FIELDS  uints per segment in the segment table, and the field indices:
+//     SEG_COUNT         valid pixels in the group (n)
+//     SEG_CHANNEL       score channel the errors come from
+//     SEG_FOREGROUND    label value that is foreground
+//     SEG_FG_COUNT      foreground pixels in the group
+//     SEG_FIRST_PIXEL   flat index b*S+s of the group's first pixel
+//     SEG_VALID_OFFSET  start of the group in the valid-pixel list
+//     SEG_HAS_LIST      1 when ranks map through the valid-pixel list
+//   LOVASZ_FP64     defined when the device has cl_khr_fp64: gradients and loss sums in double
 //
 // No kernel relies on fused multiply-add, relaxed math or warp-synchronous execution.
 #pragma OPENCL FP_CONTRACT OFF
@@ -15,36 +26,42 @@ typedef double acc_t;
 typedef float acc_t;
 #endif
 
-#define SENTINEL_KEY 0xFFFFFFFFFFFFFFFFUL
-#define SEGMENT_FIELDS 8
-// Fields of one segment in the segment table (uint each):
-#define SEG_COUNT 0        // valid pixels in the group (n)
-#define SEG_CHANNEL 1      // score channel the errors come from
-#define SEG_FOREGROUND 2   // label value that is foreground
-#define SEG_FG_COUNT 3     // foreground pixels in the group
-#define SEG_FIRST_PIXEL 4  // flat index b*S+s of the group's first pixel
-#define SEG_VALID_OFFSET 5 // start of the group in the valid-pixel list
-#define SEG_HAS_LIST 6     // 1 when ranks map through the valid-pixel list
+#define SCAN_TILE (LOCAL_SIZE * SCAN_ITEMS)
+#define BOUND_BLOCK (LOCAL_SIZE * BOUND_ITEMS)
 
 // x, or zero when |x| is below the smallest normal float (as PortableMath.flushSubnormal).
 inline float lovasz_flush(float x) {
     return fabs(x) < FLT_MIN ? 0.0f : x;
 }
 
+// The constants of Cephes' expf (Stephen L. Moshier, Cephes Math Library, single precision
+// `expf.c`), the same as PortableMath.expNonPositive:
+#define EXP_LOWEST (-87.0f)               // below it e^x < 2^-125.5 and 2^n leaves the normal range: 0
+#define EXP_ROUNDING_SHIFTER 12582912.0f  // 1.5 * 2^23: adding it rounds to an integer, ties to even
+#define EXP_LOG2E 1.44269504f             // log2(e), Cephes LOG2EF
+#define EXP_LN2_HIGH 0.693359375f         // ln 2 split in two (Cephes C1, exact in 9 bits) ...
+#define EXP_LN2_LOW (-2.12194440e-4f)     // ... and the rest (Cephes C2): r = x - n ln 2 without cancellation
+// Cephes' minimax polynomial for (e^r - 1 - r) / r^2 on |r| <= ln(2)/2, highest degree first.
+#define EXP_P0 1.9875691500e-4f
+#define EXP_P1 1.3981999507e-3f
+#define EXP_P2 8.3334519073e-3f
+#define EXP_P3 4.1665795894e-2f
+#define EXP_P4 1.6666665459e-1f
+#define EXP_P5 5.0000001201e-1f
+
 // e^x for x <= 0 by the operations of PortableMath.expNonPositive, in the same order.
 inline float lovasz_exp(float x) {
-    if (!(x >= -87.0f)) return 0.0f;
-    const float shifter = 12582912.0f;
-    float n = ((x * 1.44269504f) + shifter) - shifter;
-    float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
+    if (!(x >= EXP_LOWEST)) return 0.0f;
+    float n = ((x * EXP_LOG2E) + EXP_ROUNDING_SHIFTER) - EXP_ROUNDING_SHIFTER;
+    float r = (x - n * EXP_LN2_HIGH) - n * EXP_LN2_LOW;
+    float p = EXP_P0;
+    p = p * r + EXP_P1;
+    p = p * r + EXP_P2;
+    p = p * r + EXP_P3;
+    p = p * r + EXP_P4;
+    p = p * r + EXP_P5;
     float y = ((p * r) * r + r) + 1.0f;
-    float scale = as_float((uint)((int)n + 127) << 23);
+    float scale = as_float((uint)((int)n + 127) << 23);  // 2^n: n + 127 in 1..127 is a normal exponent
     return lovasz_flush(y * scale);
 }
 
@@ -86,4 +103,60 @@ inline ulong lovasz_pack(float error, uint rank, uint foreground) {
 inline uint lovasz_pixel_of_rank(__global const uint *segment, __global const uint *valid_pixels, uint rank) {
     return segment[SEG_HAS_LIST] ? valid_pixels[segment[SEG_VALID_OFFSET] + rank]
                                  : segment[SEG_FIRST_PIXEL] + rank;
+}
+
+// Work-group helpers. Every work-item of the group must call them (they contain barriers), and
+// each handles LOCAL_SIZE values in local memory, one per work-item.
+
+// Tree reduction of values[0 .. LOCAL_SIZE) into values[0]: COMBINE(a, b) sets values[a] to
+// values[a] (+) values[b], in a fixed order (deterministic). Written once as a macro because
+// OpenCL C has no generics; the typed helpers below instantiate it.
+#define LOVASZ_TREE_REDUCE(lid, COMBINE)                                   \
+    do {                                                                   \
+        barrier(CLK_LOCAL_MEM_FENCE);                                      \
+        for (uint width_ = LOCAL_SIZE / 2; width_ > 0; width_ >>= 1) {     \
+            if ((lid) < width_) COMBINE((lid), (lid) + width_);            \
+            barrier(CLK_LOCAL_MEM_FENCE);                                  \
+        }                                                                  \
+    } while (0)
+
+#define LOVASZ_ADD(a, b) values[a] += values[b]
+
+// The sum of every work-item's `own` count.
+inline uint lovasz_group_sum_uint(__local uint *values, uint lid, uint own) {
+    values[lid] = own;
+    LOVASZ_TREE_REDUCE(lid, LOVASZ_ADD);
+    return values[0];
+}
+
+// The sum of every work-item's `own` term, in a fixed order.
+inline acc_t lovasz_group_sum_acc(__local acc_t *values, uint lid, acc_t own) {
+    values[lid] = own;
+    LOVASZ_TREE_REDUCE(lid, LOVASZ_ADD);
+    return values[0];
+}
+#undef LOVASZ_ADD
+
+// largest[0] = the maximum of every work-item's `high`, smallest[0] = the minimum of its `low`.
+inline void lovasz_group_bounds(__local ulong *largest, __local ulong *smallest, uint lid, ulong high, ulong low) {
+    largest[lid] = high;
+    smallest[lid] = low;
+#define LOVASZ_BOUNDS(a, b) { largest[a] = max(largest[a], largest[b]); smallest[a] = min(smallest[a], smallest[b]); }
+    LOVASZ_TREE_REDUCE(lid, LOVASZ_BOUNDS);
+#undef LOVASZ_BOUNDS
+}
+
+// The inclusive prefix sum of every work-item's `own` count up to its own (Hillis-Steele).
+// values[LOCAL_SIZE - 1] holds the group's total afterwards, until the next write to values.
+inline uint lovasz_group_inclusive_scan(__local uint *values, uint lid, uint own) {
+    values[lid] = own;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint offset = 1; offset < LOCAL_SIZE; offset <<= 1) {
+        uint v = values[lid];
+        uint pv = lid >= offset ? values[lid - offset] : 0u;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        values[lid] = v + pv;
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return values[lid];
 }

@@ -57,11 +57,6 @@ __kernel void reduce_segment_losses(__global const acc_t *terms, __global acc_t 
     size_t base = get_group_id(0) * (size_t)padded;
     acc_t sum = 0;
     for (uint t = lid; t < padded; t += LOCAL_SIZE) sum += terms[base + t];
-    partial[lid] = sum;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint width = LOCAL_SIZE / 2; width > 0; width >>= 1) {
-        if (lid < width) partial[lid] += partial[lid + width];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) losses[segment_base + get_group_id(0)] = partial[0];
+    acc_t total = lovasz_group_sum_acc(partial, lid, sum);
+    if (lid == 0) losses[segment_base + get_group_id(0)] = total;
 }

@@ -7,9 +7,6 @@
 // segment_bounds and segment_cuts find the cut, count_kept and exclusive_scan_per_segment count
 // the kept keys per block of ranks, and compact_keys writes them, in rank order, to the sort's key array.
 
-#define BOUND_ITEMS 8
-#define BOUND_BLOCK (LOCAL_SIZE * BOUND_ITEMS)
-
 // The key of the pixel at `rank` of `segment`. `values` are probabilities (softmax, sigmoid)
 // or logits (hinge); the error is computed exactly as on the CPU path.
 inline ulong lovasz_key_at(__global const float *values, __global const int *class_of,
@@ -21,18 +18,6 @@ inline ulong lovasz_key_at(__global const float *values, __global const int *cla
     float x = values[((size_t)b * classes + segment[SEG_CHANNEL]) * spatial + s];
     float error = hinge ? (foreground ? 1.0f - x : 1.0f + x) : (foreground ? 1.0f - x : x);
     return lovasz_pack(error, rank, foreground);
-}
-
-// Reduces largest[] by max and smallest[] by min into element 0 (every work-item calls it).
-inline void lovasz_reduce_bounds(__local ulong *largest, __local ulong *smallest, uint lid) {
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint width = LOCAL_SIZE / 2; width > 0; width >>= 1) {
-        if (lid < width) {
-            largest[lid] = max(largest[lid], largest[lid + width]);
-            smallest[lid] = min(smallest[lid], smallest[lid + width]);
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
 }
 
 // partials[2 * (k * blocks + block)] = the largest foreground key of the block (0 if none),
@@ -57,9 +42,7 @@ __kernel void segment_bounds(__global const float *values, __global const int *c
             if (key < low) low = key;
         }
     }
-    largest[lid] = high;
-    smallest[lid] = low;
-    lovasz_reduce_bounds(largest, smallest, lid);
+    lovasz_group_bounds(largest, smallest, lid, high, low);
     if (lid == 0) {
         size_t at = 2 * ((size_t)k * blocks + block);
         partials[at] = largest[0];
@@ -80,9 +63,7 @@ __kernel void segment_cuts(__global const ulong *partials, __global const uint *
         high = max(high, partials[at]);
         low = min(low, partials[at + 1]);
     }
-    largest[lid] = high;
-    smallest[lid] = low;
-    lovasz_reduce_bounds(largest, smallest, lid);
+    lovasz_group_bounds(largest, smallest, lid, high, low);
     if (lid == 0) cuts[k] = segments[(size_t)k * SEGMENT_FIELDS + SEG_FG_COUNT] > 0 ? largest[0] : smallest[0];
 }
 
@@ -106,13 +87,8 @@ __kernel void count_kept(__global const float *values, __global const int *class
             count += 1;
         }
     }
-    partial[lid] = count;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint width = LOCAL_SIZE / 2; width > 0; width >>= 1) {
-        if (lid < width) partial[lid] += partial[lid + width];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) block_counts[(size_t)k * blocks + block] = partial[0];
+    uint total = lovasz_group_sum_uint(partial, lid, count);
+    if (lid == 0) block_counts[(size_t)k * blocks + block] = total;
 }
 
 // keys[(k - segment_base) * padded + position]: the kept keys of segment k in rank order.
@@ -139,16 +115,7 @@ __kernel void compact_keys(__global const float *values, __global const int *cla
             own += 1;
         }
     }
-    prefix[lid] = own;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint offset = 1; offset < LOCAL_SIZE; offset <<= 1) {
-        uint v = prefix[lid];
-        uint pv = lid >= offset ? prefix[lid - offset] : 0u;
-        barrier(CLK_LOCAL_MEM_FENCE);
-        prefix[lid] = v + pv;
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    uint position = block_offsets[(size_t)k * blocks + block] + prefix[lid] - own;
+    uint position = block_offsets[(size_t)k * blocks + block] + lovasz_group_inclusive_scan(prefix, lid, own) - own;
     __global ulong *out = keys + (size_t)slot * padded;
     for (uint t = 0; t < BOUND_ITEMS; ++t) {
         uint rank = first + t;

@@ -1,19 +1,32 @@
-// First pass over the scores: validation, probabilities, and the error of every pixel of
-// every (group, class) segment packed into a sort key.
+// First pass over the scores: validation (the first NaN or infinity) and, from logits, the
+// probabilities (softmax over the class axis or the elementwise sigmoid). The errors and their
+// sort keys are made from these values in lovasz_keys.cl.
 
-// status[0] receives the smallest flat index of a NaN or infinite score (tested on the bits).
-__kernel void find_nonfinite(__global const uint *score_bits, uint count, __global volatile uint *status) {
-    uint i = get_global_id(0);
-    if (i >= count) return;
+// status[0] receives the smallest flat index of a NaN or infinite score (tested on the bits)
+// among the scores first .. first + count - 1.
+__kernel void find_nonfinite(__global const uint *score_bits, uint first, uint count,
+                             __global volatile uint *status) {
+    uint i = first + get_global_id(0);
+    if (i >= first + count) return;
     if ((score_bits[i] & 0x7F800000u) == 0x7F800000u) atomic_min(&status[0], i);
 }
 
-// Softmax over the class axis of [B, C, S], one work-item per pixel: the max, the portable
-// exp of the difference, the sum in class order, and a correctly rounded division.
+// Widens the scores first .. first + count - 1 from their 16-bit encoding to float, exactly:
+// binary16 (vload_half, core OpenCL C) or, when `bfloat16`, the high half of a binary32.
+__kernel void widen_scores(__global const ushort *bits, __global float *scores, uint first, uint count,
+                           uint bfloat16) {
+    uint i = first + get_global_id(0);
+    if (i >= first + count) return;
+    scores[i] = bfloat16 ? as_float((uint)bits[i] << 16) : vload_half(i, (__global const half *)bits);
+}
+
+// Softmax over the class axis of [B, C, S] for the images first_image .. first_image + images
+// - 1, one work-item per pixel: the max, the portable exp of the difference, the sum in class
+// order, and a correctly rounded division.
 __kernel void softmax_probabilities(__global const float *logits, __global float *probabilities,
-                                    uint batch, uint classes, uint spatial) {
-    uint pixel = get_global_id(0);
-    if (pixel >= batch * spatial) return;
+                                    uint classes, uint spatial, uint first_image, uint images) {
+    uint pixel = first_image * spatial + get_global_id(0);
+    if (pixel >= (first_image + images) * spatial) return;
     uint b = pixel / spatial, s = pixel - b * spatial;
     size_t base = (size_t)b * classes * spatial + s;
     float maximum = logits[base];
@@ -34,8 +47,10 @@ __kernel void softmax_probabilities(__global const float *logits, __global float
     }
 }
 
-__kernel void sigmoid_probabilities(__global const float *logits, __global float *probabilities, uint count) {
-    uint i = get_global_id(0);
-    if (i < count) probabilities[i] = lovasz_sigmoid(logits[i]);
+// The sigmoid of the logits first .. first + count - 1.
+__kernel void sigmoid_probabilities(__global const float *logits, __global float *probabilities, uint first,
+                                    uint count) {
+    uint i = first + get_global_id(0);
+    if (i < first + count) probabilities[i] = lovasz_sigmoid(logits[i]);
 }
 

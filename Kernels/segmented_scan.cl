@@ -1,9 +1,8 @@
 // Segmented inclusive scan of the foreground bits (bit 0 of each sorted key): counts[i] is
 // the number of foreground pixels at sorted positions <= i of i's segment, within i's tile of
-// LOCAL_SIZE * SCAN_ITEMS keys; exclusive_scan_per_segment over the tile totals gives what earlier tiles of the same segment
-// held when a segment spans several tiles. Integer counts: exact for any segment length.
-
-#define SCAN_TILE (LOCAL_SIZE * SCAN_ITEMS)
+// SCAN_TILE keys; exclusive_scan_per_segment over the tile totals gives what earlier tiles of
+// the same segment held when a segment spans several tiles. Integer counts: exact for any
+// segment length.
 
 __kernel void scan_foreground(__global const ulong *keys, __global uint *counts,
                               __global uint *tile_totals, uint padded) {
@@ -62,16 +61,8 @@ __kernel void exclusive_scan_per_segment(__global const uint *counts, __global u
     for (uint chunk = 0; chunk < per_segment; chunk += LOCAL_SIZE) {
         uint t = chunk + lid;
         uint own = t < per_segment ? counts[base + t] : 0u;
-        values[lid] = own;
-        barrier(CLK_LOCAL_MEM_FENCE);
-        for (uint offset = 1; offset < LOCAL_SIZE; offset <<= 1) {
-            uint v = values[lid];
-            uint pv = lid >= offset ? values[lid - offset] : 0u;
-            barrier(CLK_LOCAL_MEM_FENCE);
-            values[lid] = v + pv;
-            barrier(CLK_LOCAL_MEM_FENCE);
-        }
-        if (t < per_segment) offsets[base + t] = running + values[lid] - own;
+        uint inclusive = lovasz_group_inclusive_scan(values, lid, own);
+        if (t < per_segment) offsets[base + t] = running + inclusive - own;
         uint chunk_total = values[LOCAL_SIZE - 1];
         barrier(CLK_LOCAL_MEM_FENCE);
         running += chunk_total;

@@ -48,6 +48,8 @@ extern "C" {
 #define LOVASZ_ERROR_BAD_INPUT 2
 /* OpenCL was asked for and cannot be used, or failed while computing on an OpenCL-only engine. */
 #define LOVASZ_ERROR_OPENCL 3
+/* A buffer could not be allocated (the message says how many bytes); the engine stays usable. */
+#define LOVASZ_ERROR_OUT_OF_MEMORY 4
 
 /* Backends (lovasz_engine_create, lovasz_engine_backend). */
 /* A GPU through OpenCL when one is usable, otherwise the CPU (see lovasz_engine_fallback_reason). */
@@ -70,11 +72,20 @@ extern "C" {
 #define LOVASZ_LABELS_INT64 1
 #define LOVASZ_LABELS_UINT8 2
 
+/* Score element types (lovasz_compute_typed, lovasz_compute_device_typed). 16-bit scores are passed as their bit patterns
+   (uint16_t each): IEEE 754 binary16, or bfloat16 (the high 16 bits of a binary32). */
+#define LOVASZ_SCORES_FLOAT32 0
+#define LOVASZ_SCORES_FLOAT16 1
+#define LOVASZ_SCORES_BFLOAT16 2
+
 /* lovasz_options.scores_are */
 /* Unnormalised scores: the loss applies the softmax (or sigmoid); the gradient is with respect
    to them. The hinge always takes logits. */
 #define LOVASZ_SCORES_LOGITS 0
-/* Probabilities: the gradient is with respect to the probabilities. */
+/* Probabilities: each in [0, 1] (otherwise LOVASZ_ERROR_BAD_INPUT naming the first one); the
+   gradient is with respect to the probabilities. Softmax probabilities that do not sum to one
+   over the classes are used as given, neither rejected nor normalised: each class's errors are
+   1 - p and p, and the gradient is with respect to each probability on its own. */
 #define LOVASZ_SCORES_PROBABILITIES 1
 
 /* lovasz_options.classes (Lovasz-Softmax only; the binary losses take PRESENT). */
@@ -167,19 +178,125 @@ size_t lovasz_engine_fallback_reason(const lovasz_engine *engine, char *buffer, 
  *               or equal to the ignore index.
  *   options     NULL for the loss's defaults.
  *   gradient    NULL, or room for as many floats as scores: receives d loss / d scores (with
- *               respect to the logits when scores_are is LOVASZ_SCORES_LOGITS).
+ *               respect to the logits when scores_are is LOVASZ_SCORES_LOGITS). It may be
+ *               the scores' own buffer (in place) or overlap it, for every loss and backend:
+ *               the scores are then copied first (one more buffer of their size).
  *   loss_out    NULL, or receives the loss.
  *   message     NULL, or receives a NUL-terminated one-line error (truncated to message_size);
  *               "" on success.
  *
- * Returns LOVASZ_OK, LOVASZ_ERROR_BAD_INPUT, LOVASZ_ERROR_OPENCL or LOVASZ_ERROR_INTERNAL.
- * On failure *loss_out and the gradient are unspecified. */
+ * Returns LOVASZ_OK, LOVASZ_ERROR_BAD_INPUT, LOVASZ_ERROR_OPENCL, LOVASZ_ERROR_OUT_OF_MEMORY
+ * or LOVASZ_ERROR_INTERNAL. On failure *loss_out and the gradient are unspecified (the scores
+ * are never written, unless the gradient is their buffer). */
 int32_t lovasz_compute(lovasz_engine *engine, int32_t loss,
                        const float *scores, const int64_t *shape, int32_t rank,
                        const void *labels, int32_t label_type,
                        const lovasz_options *options,
                        float *gradient, double *loss_out,
                        char *message, size_t message_size);
+
+/* As lovasz_compute, with scores of score_type (LOVASZ_SCORES_FLOAT32, _FLOAT16 or _BFLOAT16).
+ *
+ * 16-bit scores are taken as they are (on OpenCL they are uploaded at half the bytes) and widened
+ * to float32 exactly; the computation is then that of their float32 values, so the results equal
+ * lovasz_compute on the widened scores.
+ *
+ *   gradient                NULL, or room for as many elements as scores: float32 when
+ *                           gradient_in_score_type is 0, otherwise of score_type, rounded once
+ *                           (to nearest, ties to even) from the float32 gradient.
+ *
+ * Returns as lovasz_compute; LOVASZ_ERROR_BAD_INPUT for an unknown score_type. */
+int32_t lovasz_compute_typed(lovasz_engine *engine, int32_t loss,
+                             const void *scores, int32_t score_type,
+                             const int64_t *shape, int32_t rank,
+                             const void *labels, int32_t label_type,
+                             const lovasz_options *options,
+                             void *gradient, int32_t gradient_in_score_type, double *loss_out,
+                             char *message, size_t message_size);
+
+/* ---- Zero-copy from OpenCL code ------------------------------------------------------------
+ *
+ * Training code whose tensors live in OpenCL hands the library its command queue and its
+ * buffers; the loss and the gradient are computed in place, with no host copy of the scores,
+ * labels or gradient (only the class counts of every group, a few bytes, and the loss are read
+ * back). OpenCL objects are passed as void * (cl_command_queue, cl_mem, cl_event), so this
+ * header needs no OpenCL headers; they may come from any ICD loader (pyopencl's own included).
+ *
+ *     lovasz_engine *engine;
+ *     lovasz_engine_create_opencl(queue, &engine, message, sizeof message);
+ *     lovasz_compute_device(engine, LOVASZ_LOSS_SOFTMAX, scores_mem, 0, shape, 4,
+ *                           labels_mem, 0, LOVASZ_LABELS_UINT8, &options,
+ *                           gradient_mem, 0, 0, NULL, NULL, &loss, message, sizeof message);
+ */
+
+/* Creates an engine on a caller's in-order command queue (a cl_command_queue).
+ *
+ * Ownership: the engine retains the queue and its context (clRetainCommandQueue,
+ * clRetainContext) and releases them in lovasz_engine_destroy; the caller keeps its own
+ * references and may release them at any time. The kernels are built once per context (the
+ * first engine on a context pays the build; later ones share it while one is alive).
+ * Returns LOVASZ_OK, or LOVASZ_ERROR_OPENCL for a NULL handle, a handle that is not a queue,
+ * an out-of-order queue, or a build failure (the reason is in message); *engine is then NULL.
+ * A dangling (released) handle cannot be detected and is undefined behaviour. */
+int32_t lovasz_engine_create_opencl(void *command_queue, lovasz_engine **engine,
+                                    char *message, size_t message_size);
+
+/* Computes a loss and, when gradient is not NULL, d loss / d scores, on device buffers of the
+ * engine's context (cl_mem handles), as lovasz_compute does on host memory.
+ *
+ *   scores, scores_offset        float32 scores at a byte offset; a nonzero offset must be a
+ *                                multiple of CL_DEVICE_MEM_BASE_ADDR_ALIGN / 8 (a sub-buffer
+ *                                is made), as must gradient_offset.
+ *   labels, labels_offset        labels of label_type at a byte offset (a multiple of the
+ *                                label size).
+ *   gradient, gradient_offset    NULL, or a writable float32 buffer: receives the gradient,
+ *                                which stays on the device.
+ *   wait_events                  num_wait_events cl_event handles of the engine's context that
+ *                                every command of this call waits for (NULL when 0).
+ *   completion_event             NULL, or receives a cl_event (a marker after this call's
+ *                                commands) that the caller owns and releases (clReleaseEvent).
+ *
+ * Synchronisation: the commands are enqueued on the engine's queue in order, after every
+ * command the caller enqueued before the call (and after wait_events); the call returns once
+ * the loss has been read back, so the gradient is complete on return. Buffers are retained
+ * only during the call. Several engines on different queues or contexts may be used from
+ * different threads at once.
+ *
+ * Returns LOVASZ_OK; LOVASZ_ERROR_BAD_INPUT for a bad shape, counts, element types, a buffer
+ * too small, an out-of-range label or a non-finite score (found on the device, with the first
+ * bad position and value in message); LOVASZ_ERROR_OPENCL for NULL or invalid handles, a
+ * buffer of another context, a misaligned offset, a read-only gradient buffer, an engine that
+ * does not compute with OpenCL, or a failed OpenCL call. */
+int32_t lovasz_compute_device(lovasz_engine *engine, int32_t loss,
+                              void *scores, size_t scores_offset,
+                              const int64_t *shape, int32_t rank,
+                              void *labels, size_t labels_offset, int32_t label_type,
+                              const lovasz_options *options,
+                              void *gradient, size_t gradient_offset,
+                              uint32_t num_wait_events, void *const *wait_events,
+                              void **completion_event,
+                              double *loss_out, char *message, size_t message_size);
+
+/* As lovasz_compute_device, with scores of score_type (LOVASZ_SCORES_FLOAT32, _FLOAT16 or
+ * _BFLOAT16, as for lovasz_compute_typed): 16-bit scores are widened to float32 on the device,
+ * exactly, so the results equal lovasz_compute_device on the widened scores.
+ *
+ *   gradient                NULL, or a writable buffer of as many elements as scores: float32
+ *                           when gradient_in_score_type is 0, otherwise of score_type, rounded
+ *                           once (to nearest, ties to even) from the float32 gradient.
+ *   scores_offset, gradient_offset   as for lovasz_compute_device (a nonzero offset must be a
+ *                           multiple of CL_DEVICE_MEM_BASE_ADDR_ALIGN / 8).
+ *
+ * Returns as lovasz_compute_device; LOVASZ_ERROR_BAD_INPUT for an unknown score_type. */
+int32_t lovasz_compute_device_typed(lovasz_engine *engine, int32_t loss,
+                                    void *scores, size_t scores_offset, int32_t score_type,
+                                    const int64_t *shape, int32_t rank,
+                                    void *labels, size_t labels_offset, int32_t label_type,
+                                    const lovasz_options *options,
+                                    void *gradient, size_t gradient_offset, int32_t gradient_in_score_type,
+                                    uint32_t num_wait_events, void *const *wait_events,
+                                    void **completion_event,
+                                    double *loss_out, char *message, size_t message_size);
 
 #ifdef __cplusplus
 }

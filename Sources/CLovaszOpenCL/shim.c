@@ -43,7 +43,16 @@
     X(clWaitForEvents)              \
     X(clReleaseEvent)               \
     X(clGetEventInfo)               \
-    X(clGetEventProfilingInfo)
+    X(clGetEventProfilingInfo)      \
+    X(clRetainContext)              \
+    X(clRetainCommandQueue)         \
+    X(clGetCommandQueueInfo)        \
+    X(clRetainMemObject)            \
+    X(clGetMemObjectInfo)           \
+    X(clCreateSubBuffer)            \
+    X(clRetainEvent)                \
+    X(clEnqueueMarkerWithWaitList)  \
+    X(clEnqueueBarrierWithWaitList)
 
 /* One pointer per function, NULL until loaded. Written once inside pthread_once, read after
  * pthread_once returns: pthread_once orders the writes before every later read. */
@@ -317,4 +326,52 @@ cl_int lovasz_clGetEventProfilingInfo(cl_event event, cl_profiling_info param_na
                                       void *param_value, size_t *param_value_size_ret) {
     LOVASZ_CL_STATUS_CALL(clGetEventProfilingInfo, event, param_name, param_value_size, param_value,
                           param_value_size_ret);
+}
+
+/* External handles: a caller's queue, buffers and events (zero-copy from training code). */
+
+cl_int lovasz_clRetainContext(cl_context context) {
+    LOVASZ_CL_STATUS_CALL(clRetainContext, context);
+}
+
+cl_int lovasz_clRetainCommandQueue(cl_command_queue command_queue) {
+    LOVASZ_CL_STATUS_CALL(clRetainCommandQueue, command_queue);
+}
+
+cl_int lovasz_clGetCommandQueueInfo(cl_command_queue command_queue, cl_command_queue_info param_name,
+                                    size_t param_value_size, void *param_value, size_t *param_value_size_ret) {
+    LOVASZ_CL_STATUS_CALL(clGetCommandQueueInfo, command_queue, param_name, param_value_size, param_value,
+                          param_value_size_ret);
+}
+
+cl_int lovasz_clRetainMemObject(cl_mem memobj) {
+    LOVASZ_CL_STATUS_CALL(clRetainMemObject, memobj);
+}
+
+cl_int lovasz_clGetMemObjectInfo(cl_mem memobj, cl_mem_info param_name, size_t param_value_size,
+                                 void *param_value, size_t *param_value_size_ret) {
+    LOVASZ_CL_STATUS_CALL(clGetMemObjectInfo, memobj, param_name, param_value_size, param_value,
+                          param_value_size_ret);
+}
+
+cl_mem lovasz_clCreateSubBuffer(cl_mem buffer, cl_mem_flags flags, cl_buffer_create_type buffer_create_type,
+                                const void *buffer_create_info, cl_int *errcode_ret) {
+    LOVASZ_CL_OBJECT_CALL(clCreateSubBuffer, errcode_ret, buffer, flags, buffer_create_type, buffer_create_info,
+                          errcode_ret);
+}
+
+cl_int lovasz_clRetainEvent(cl_event event) {
+    LOVASZ_CL_STATUS_CALL(clRetainEvent, event);
+}
+
+cl_int lovasz_clEnqueueMarkerWithWaitList(cl_command_queue command_queue, cl_uint num_events_in_wait_list,
+                                          const cl_event *event_wait_list, cl_event *event) {
+    LOVASZ_CL_STATUS_CALL(clEnqueueMarkerWithWaitList, command_queue, num_events_in_wait_list, event_wait_list,
+                          event);
+}
+
+cl_int lovasz_clEnqueueBarrierWithWaitList(cl_command_queue command_queue, cl_uint num_events_in_wait_list,
+                                           const cl_event *event_wait_list, cl_event *event) {
+    LOVASZ_CL_STATUS_CALL(clEnqueueBarrierWithWaitList, command_queue, num_events_in_wait_list, event_wait_list,
+                          event);
 }

@@ -3,7 +3,8 @@ import Lovasz
 
 /// Why a C call failed: its status code and a one-line message.
 struct CallFailure: Error {
-    /// `LOVASZ_ERROR_BAD_INPUT`, `LOVASZ_ERROR_OPENCL` or `LOVASZ_ERROR_INTERNAL`.
+    /// `LOVASZ_ERROR_BAD_INPUT`, `LOVASZ_ERROR_OPENCL`, `LOVASZ_ERROR_OUT_OF_MEMORY` or
+    /// `LOVASZ_ERROR_INTERNAL`.
     let status: Int32
     let message: String
 
@@ -12,10 +13,12 @@ struct CallFailure: Error {
         CallFailure(status: LOVASZ_ERROR_BAD_INPUT, message: message)
     }
 
-    /// The status and message of an engine error: OpenCL problems are status 3, the rest 2.
+    /// The status and message of an engine error: OpenCL problems are status 3, memory
+    /// exhaustion 4, the rest 2.
     init(_ error: LovaszError) {
         switch error {
         case .openCLUnavailable, .openCL: status = LOVASZ_ERROR_OPENCL
+        case .outOfMemory: status = LOVASZ_ERROR_OUT_OF_MEMORY
         default: status = LOVASZ_ERROR_BAD_INPUT
         }
         message = error.description

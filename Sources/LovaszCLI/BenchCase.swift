@@ -14,7 +14,8 @@ struct BenchCase {
     /// The number of scores, and of gradient entries.
     let scoreCount: Int
     private let body: (LovaszEngine, UnsafeMutableBufferPointer<Float>) throws(LovaszError) -> LossResult
-    private let residentBody: (LovaszEngine, Int) throws(LovaszError) -> [Double]
+    private let zeroCopyBody: (LovaszEngine, Int) throws(LovaszError) -> [Double]
+    private let phaseBody: (LovaszEngine) throws(LovaszError) -> PhaseTimes
 
     /// A case whose labels keep their own integer type, so that the engine sees them as stored.
     ///
@@ -34,12 +35,19 @@ struct BenchCase {
                 }
             }
         }
-        self.residentBody = { (engine, repetitions) throws(LovaszError) in
+        self.zeroCopyBody = { (engine, repetitions) throws(LovaszError) in
             try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
                 try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
-                    try engine.deviceResidentTimes(
+                    try engine.zeroCopyTimes(
                         scores: scores, shape: shape, labels: labels, options: options, repetitions: repetitions
                     ).seconds
+                }
+            }
+        }
+        self.phaseBody = { (engine) throws(LovaszError) in
+            try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
+                try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
+                    try engine.phaseTimes(scores: scores, shape: shape, labels: labels, options: options)
                 }
             }
         }
@@ -77,12 +85,17 @@ struct BenchCase {
         try body(engine, gradient)
     }
 
-    /// Seconds of `repetitions` runs of the OpenCL launch sequence with the inputs and the
-    /// gradient left on the device (no transfers but the loss).
+    /// Seconds of `repetitions` zero-copy calls: the engine's compute on device buffers, the
+    /// gradient left on the device (only the plan's counts and the loss read back).
     ///
     /// - Throws: ``LovaszError/openCLUnavailable(_:)`` when the engine computes on the CPU.
-    func deviceResidentSeconds(engine: LovaszEngine, repetitions: Int) throws(LovaszError) -> [Double] {
-        try residentBody(engine, repetitions)
+    func zeroCopySeconds(engine: LovaszEngine, repetitions: Int) throws(LovaszError) -> [Double] {
+        try zeroCopyBody(engine, repetitions)
+    }
+
+    /// The device time of each phase of one OpenCL call (``LovaszEngine/phaseTimes(scores:shape:labels:options:)``).
+    func phaseTimes(engine: LovaszEngine) throws(LovaszError) -> PhaseTimes {
+        try phaseBody(engine)
     }
 
     /// The bytes of the float32 scores, and equally of the gradient.

@@ -15,8 +15,9 @@ struct BenchCommand: ParsableCommand {
             sum over (group, counted class) segments of the group's valid pixels) and the peak \
             resident memory (VmHWM, reset before each measurement; once OpenCL has been \
             probed, as --backend all, auto and opencl do, it includes the OpenCL runtime's own \
-            memory). On OpenCL, "resident ms" times the launch sequence with the inputs and the \
-            gradient left on the device. Progress goes to stderr.
+            memory). On OpenCL, "zero-copy ms" times the engine's compute on device buffers \
+            (the inputs copied to the device once, the gradient left there): what training code \
+            whose tensors live in OpenCL pays. Progress goes to stderr.
 
             Workloads (--workload, default: all of them):
             \(BenchWorkload.standard.map(BenchCommand.helpLine).joined(separator: "\n"))
@@ -82,6 +83,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "The seed of the generated data.")
     var seed: UInt64 = 2018
+
+    @Flag(help: "On OpenCL, also report the device time of each phase of one call (event profiling): upload, plan, keys, sort, scan+gradient, backpropagation, download. LOVASZ_TRACE=1 prints them for every call.")
+    var phases = false
 
     @Flag(help: "Print one JSON object (machine, settings, results, skipped) instead of the table.")
     var json = false
@@ -163,7 +167,7 @@ struct BenchCommand: ParsableCommand {
                         + "\(warmup) warm-up + \(`repeat`) timed calls")
                 do {
                     let measurement = try BenchRunner.measure(
-                        benchCase, backend: choice, threads: threads, warmup: warmup, repeat: `repeat`)
+                        benchCase, backend: choice, threads: threads, warmup: warmup, repeat: `repeat`, phases: phases)
                     let record = BenchRecord(benchCase, measurement, warmup: warmup, repeat: `repeat`)
                     StandardError.print("lovasz bench \(label): median \(String(format: "%.2f", record.medianMilliseconds)) ms")
                     report.results.append(record)

@@ -26,10 +26,16 @@ struct BenchRecord: Codable {
     var segmentElementsPerSecond: Double
     /// Every timed call, in milliseconds, in order.
     var samplesMilliseconds: [Double]
-    /// OpenCL only: the median and minimum milliseconds of the launch sequence with the
-    /// inputs and the gradient resident on the device (no transfers but the loss).
-    var residentMedianMilliseconds: Double?
-    var residentMinMilliseconds: Double?
+    /// OpenCL only: the median and minimum milliseconds of a zero-copy call (the engine's
+    /// compute on device buffers: inputs already there, the gradient left there, only the plan's
+    /// counts and the loss read back).
+    var zeroCopyMedianMilliseconds: Double?
+    var zeroCopyMinMilliseconds: Double?
+    /// OpenCL with `--phases` only: the device time of each phase of one call on host arrays
+    /// (OpenCL event profiling), in the pipeline's order, and the span from the first
+    /// command's start to the last one's end.
+    var phases: [BenchPhase]?
+    var phaseSpanMilliseconds: Double?
     var warmup: Int
     var `repeat`: Int
     /// The peak resident memory of the process during the measurement.
@@ -70,8 +76,12 @@ struct BenchRecord: Codable {
         minMilliseconds = measurement.minimumSeconds * 1000
         segmentElementsPerSecond = median > 0 ? Double(measurement.result.segmentElements) / median : 0
         samplesMilliseconds = measurement.samples.map { $0 * 1000 }
-        residentMedianMilliseconds = measurement.residentSamples.map { BenchMeasurement.median($0) * 1000 }
-        residentMinMilliseconds = measurement.residentSamples.flatMap { $0.min() }.map { $0 * 1000 }
+        zeroCopyMedianMilliseconds = measurement.zeroCopySamples.map { BenchMeasurement.median($0) * 1000 }
+        zeroCopyMinMilliseconds = measurement.zeroCopySamples.flatMap { $0.min() }.map { $0 * 1000 }
+        phases = measurement.phases.map { times in
+            times.phases.map { BenchPhase(phase: $0.name, milliseconds: $0.seconds * 1000, commands: $0.commands) }
+        }
+        phaseSpanMilliseconds = measurement.phases.map { $0.span * 1000 }
         self.warmup = warmup
         self.repeat = `repeat`
         peakRSSMiB = measurement.peakResidentBytes.map { Double($0) / mebibyte }
@@ -82,6 +92,13 @@ struct BenchRecord: Codable {
         peakOverScoresAndGradient = peakRSSMiB.map { $0 / (scoresMiB + gradientMiB) }
         withinMemoryBudget = peakRSSMiB.map { $0 <= memoryBudgetMiB }
     }
+}
+
+/// One phase of an OpenCL call: its name, device milliseconds and number of commands.
+struct BenchPhase: Codable {
+    var phase: String
+    var milliseconds: Double
+    var commands: Int
 }
 
 /// A backend that was asked for and not measured, and why.
@@ -128,8 +145,8 @@ struct BenchReport: Codable {
         var lines = ["\(machine.processors) processors, load average \(loads.isEmpty ? "unknown" : loads); "
             + "\(settings.warmup) warm-up + \(settings.repeat) timed calls of loss + gradient, size \(settings.size)"]
         var rows = [["workload", "data", "backend", "device", "median ms", "min ms", "seg-elem/s", "peak MiB"]]
-        let resident = results.contains { $0.residentMedianMilliseconds != nil }
-        if resident { rows[0].append("resident ms") }
+        let zeroCopy = results.contains { $0.zeroCopyMedianMilliseconds != nil }
+        if zeroCopy { rows[0].append("zero-copy ms") }
         if memory { rows[0] += ["peak/(S+G)", "budget"] }
         for record in results {
             var row = [
@@ -138,7 +155,7 @@ struct BenchReport: Codable {
                 Self.engineering(record.segmentElementsPerSecond),
                 record.peakRSSMiB.map { String(format: "%.1f", $0) } ?? "n/a",
             ]
-            if resident { row.append(record.residentMedianMilliseconds.map { String(format: "%.2f", $0) } ?? "-") }
+            if zeroCopy { row.append(record.zeroCopyMedianMilliseconds.map { String(format: "%.2f", $0) } ?? "-") }
             if memory {
                 row.append(record.peakOverScoresAndGradient.map { String(format: "%.2fx", $0) } ?? "n/a")
                 row.append(record.withinMemoryBudget.map { $0 ? "within 3x" : "OVER 3x" } ?? "n/a")
@@ -153,6 +170,13 @@ struct BenchReport: Codable {
                 return rightAligned.contains(column) ? padding + cell : cell + padding
             }
             lines.append(cells.joined(separator: "  ").trimmingTrailingSpaces())
+        }
+        for record in results {
+            guard let phases = record.phases, let span = record.phaseSpanMilliseconds else { continue }
+            let parts = phases.map { "\($0.phase) \(String(format: "%.2f", $0.milliseconds))" }
+            lines.append(
+                "\(record.workload) \(record.data) \(record.backend) phases (device ms): "
+                    + parts.joined(separator: ", ") + "; span \(String(format: "%.2f", span))")
         }
         for skip in skipped { lines.append("\(skip.backend): skipped: \(skip.reason)") }
         return lines.joined(separator: "\n")

@@ -10,8 +10,10 @@ struct BenchMeasurement {
     let result: LossResult
     /// Seconds per timed call, in the order they ran.
     let samples: [Double]
-    /// OpenCL only: seconds per run with the inputs and gradient resident on the device.
-    let residentSamples: [Double]?
+    /// OpenCL only: seconds per zero-copy call (device buffers in, the gradient left there).
+    let zeroCopySamples: [Double]?
+    /// OpenCL with `--phases` only: the device time of each phase of one more call.
+    let phases: PhaseTimes?
     /// The peak resident memory during the measurement, in bytes (`nil` if unreadable).
     let peakResidentBytes: Int?
     /// Whether the peak covers only this measurement (`true` where the peak can be reset)
@@ -38,9 +40,9 @@ struct BenchMeasurement {
 enum BenchRunner {
     /// Measures `benchCase` on a fresh engine for `choice`.
     ///
-    /// On OpenCL, the launch sequence is then also timed with its inputs and the gradient
-    /// resident on the device (``LovaszEngine/deviceResidentTimes(scores:shape:labels:options:repetitions:)``),
-    /// what a training step whose tensors live on the GPU pays.
+    /// On OpenCL, the zero-copy path is then also timed: the engine's compute on device buffers
+    /// (``LovaszEngine/zeroCopyTimes(scores:shape:labels:options:repetitions:)``), what a
+    /// training step whose tensors live on the GPU pays.
     ///
     /// The peak resident memory is reset (where the system allows) before the engine and the
     /// gradient buffer are created, so it covers the inputs, the gradient and the engine's
@@ -50,9 +52,11 @@ enum BenchRunner {
     ///   - warmup: untimed calls first (≥ 0).
     ///   - repeat: timed calls (≥ 1).
     ///   - threads: CPU threads, `nil` for every processor.
+    ///   - phases: on OpenCL, also profile one call per phase (after the timed ones).
     /// - Throws: ``LovaszError`` from the engine (bad input, OpenCL unavailable or failing).
     static func measure(
-        _ benchCase: BenchCase, backend choice: BackendChoice, threads: Int?, warmup: Int, repeat: Int
+        _ benchCase: BenchCase, backend choice: BackendChoice, threads: Int?, warmup: Int, repeat: Int,
+        phases: Bool = false
     ) throws(LovaszError) -> BenchMeasurement {
         precondition(warmup >= 0 && `repeat` >= 1, "at least one timed call")
         let peakIsPerMeasurement = ResidentMemory.resetPeak()
@@ -72,10 +76,12 @@ enum BenchRunner {
                 samples.append(start.duration(to: clock.now) / .seconds(1))
             }
         }
-        let resident = engine.backend == .opencl
-            ? try benchCase.deviceResidentSeconds(engine: engine, repetitions: `repeat`) : nil
+        let zeroCopy = engine.backend == .opencl
+            ? try benchCase.zeroCopySeconds(engine: engine, repetitions: `repeat`) : nil
+        let phaseTimes = engine.backend == .opencl && phases ? try benchCase.phaseTimes(engine: engine) : nil
         return BenchMeasurement(
-            backend: engine.backend, device: engine.device, result: last, samples: samples, residentSamples: resident,
+            backend: engine.backend, device: engine.device, result: last, samples: samples, zeroCopySamples: zeroCopy,
+            phases: phaseTimes,
             peakResidentBytes: ResidentMemory.peakBytes(), peakIsPerMeasurement: peakIsPerMeasurement)
     }
 }

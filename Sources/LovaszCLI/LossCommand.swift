@@ -18,15 +18,23 @@ struct LossCommand: ParsableCommand {
             classesCounted, seconds (the time spent computing, without file I/O) and segments.
 
             Exit status: 0 on success; 2 with one line `lovasz: <message>` on stderr for bad \
-            input (missing file, malformed .npy, shape mismatch, bad label, NaN, bad option); \
+            input (missing file, malformed .npy, shape mismatch, bad label, NaN, a probability \
+            outside [0, 1], bad option), memory exhaustion, or a result stdout cannot take; \
             3 when --backend opencl cannot use OpenCL. No gradient file is written on failure.
+
+            --grad-out replaces a regular file atomically (keeping its permission bits), follows \
+            symbolic links (the link stays, its target receives the file), writes through to a \
+            character device or a FIFO, and refuses a directory, a block device or a socket \
+            before any work.
 
             Example: lovasz loss --scores logits.npy --labels labels.npy --ignore-index 255 \
             --grad-out grad.npy --json
             """
     )
 
-    @Option(help: ArgumentHelp("The scores: float32 .npy (float16/float64 are converted).", valueName: "S.npy"))
+    @Option(help: ArgumentHelp(
+        "The scores: float32 or float16 .npy (float16 is computed as it is: uploaded at half the bytes on OpenCL; float64 is converted).",
+        valueName: "S.npy"))
     var scores: String
 
     @Option(help: ArgumentHelp("The labels: .npy of any integer dtype (or bool).", valueName: "Y.npy"))
@@ -39,9 +47,17 @@ struct LossCommand: ParsableCommand {
     var backend: BackendChoice = .auto
 
     @Option(help: ArgumentHelp(
-        "Write d loss / d scores as float32 .npy with the scores' shape (replaced atomically).",
+        "Write d loss / d scores as float32 .npy with the scores' shape (a regular file is replaced atomically).",
         valueName: "G.npy"))
     var gradOut: String?
+
+    /// The dtype `--grad-out` is written in.
+    enum GradientDType: String, ExpressibleByArgument, CaseIterable {
+        case float32, scores
+    }
+
+    @Option(help: "The dtype of --grad-out: float32, or scores (the scores' dtype: float16 scores give a float16 gradient, rounded once from the float32 one).")
+    var gradDtype: GradientDType = .float32
 
     @Flag(help: "Print one JSON object instead of a line of text.")
     var json = false
@@ -49,7 +65,7 @@ struct LossCommand: ParsableCommand {
     func run() throws {
         let inputs = try LossInputs(
             scoresPath: scores, labelsPath: labels, classWeightsPath: lossOptions.classWeights, loss: lossOptions.chosenLoss)
-        if let gradOut { try LossInputs.checkWritable(gradOut) }
+        let gradientOutput = try gradOut.map { (path) throws(CommandFailure) in try LossInputs.gradientOutput(path) }
         let options = lossOptions.options(classWeights: inputs.classWeights)
 
         let engine: LovaszEngine
@@ -58,13 +74,16 @@ struct LossCommand: ParsableCommand {
         } catch {
             throw CommandFailure(status: ExitStatus.openCLUnavailable, message: error.description)
         }
-        let outcome = try inputs.compute(with: engine, options: options, gradient: gradOut != nil)
+        let outcome = try inputs.compute(
+            with: engine, options: options, gradient: gradOut != nil, gradientInScoreType: gradDtype == .scores)
         // Said after the computation, so that a failure prints its one line only.
         if let reason = engine.fallbackReason {
             StandardError.print("lovasz: using the CPU: " + ExitStatus.oneLine(reason))
         }
-        if let gradOut, let gradient = outcome.gradient {
-            try NumPyWriter.writeFloat32(gradient, shape: inputs.scoreShape, toFile: gradOut)
+        if let gradientOutput, let bits = outcome.float16Gradient {
+            try gradientOutput.write(try NumPyWriter.float16Bytes(bits: bits, shape: inputs.scoreShape))
+        } else if let gradientOutput, let gradient = outcome.gradient {
+            try gradientOutput.write(try NumPyWriter.float32Bytes(gradient, shape: inputs.scoreShape))
         }
         let report = LossReport(result: outcome.result, seconds: outcome.seconds)
         print(json ? report.json() : report.line(loss: options.loss, gradientFile: gradOut))

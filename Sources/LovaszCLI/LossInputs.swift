@@ -16,32 +16,38 @@ struct LossInputs {
 
     /// Reads the files and checks dtypes and shapes.
     ///
+    /// Every header is read and checked, against the others too, before any data is read:
+    /// a mismatch costs no large read or allocation.
+    ///
     /// - Throws: ``CommandFailure`` with status 2 naming the file and the problem: unreadable
     ///   or malformed `.npy`, scores that are not floating point, labels that are not
-    ///   integers, label and score shapes that do not fit `loss`, weights that are not 1-d.
+    ///   integers, label and score shapes that do not fit `loss`, weights that are not 1-d,
+    ///   data that does not fit in memory.
     init(scoresPath: String, labelsPath: String, classWeightsPath: String?, loss: LovaszLoss) throws(CommandFailure) {
-        let scores = try Self.read(scoresPath, role: "scores")
-        guard let values = scores.floats else {
+        let scoresFile = try Self.open(scoresPath, role: "scores")
+        guard scoresFile.dtype.scalarType.isFloatingPoint else {
             throw .badInput(
-                "the scores '\(scoresPath)' hold \(scores.dtype); scores must be float32 (float16 and float64 are converted)")
+                "the scores '\(scoresPath)' hold \(scoresFile.dtype); scores must be float32 or float16 (float64 is converted)")
         }
-        let labels = try Self.read(labelsPath, role: "labels")
-        guard labels.dtype.scalarType.isInteger || labels.dtype.scalarType == .bool else {
-            throw .badInput("the labels '\(labelsPath)' hold \(labels.dtype); labels must be integers (any integer dtype, or bool)")
+        let labelsFile = try Self.open(labelsPath, role: "labels")
+        guard labelsFile.dtype.scalarType.isInteger || labelsFile.dtype.scalarType == .bool else {
+            throw .badInput("the labels '\(labelsPath)' hold \(labelsFile.dtype); labels must be integers (any integer dtype, or bool)")
         }
-        try Self.checkShapes(scores: scores.shape, labels: labels.shape, loss: loss, scoresPath: scoresPath, labelsPath: labelsPath)
+        try Self.checkShapes(
+            scores: scoresFile.shape, labels: labelsFile.shape, loss: loss, scoresPath: scoresPath, labelsPath: labelsPath)
+        let weightsFile = try classWeightsPath.map { (path) throws(CommandFailure) in try Self.open(path, role: "class weights") }
+        if let weightsFile, weightsFile.shape.count != 1 || weightsFile.dtype.scalarType == .bool {
+            throw .badInput(
+                "the class weights '\(weightsFile.path)' are \(weightsFile.dtype) of shape \(weightsFile.shape.bracketed); "
+                    + "they must be a 1-d numeric array of one weight per class")
+        }
 
-        var weights: [Float]?
-        if let classWeightsPath {
-            let file = try Self.read(classWeightsPath, role: "class weights")
-            guard file.shape.count == 1, let converted = Self.floats(file.elements) else {
-                throw .badInput(
-                    "the class weights '\(classWeightsPath)' are \(file.dtype) of shape \(file.shape.bracketed); "
-                        + "they must be a 1-d numeric array of one weight per class")
-            }
-            weights = converted
+        let scores = try Self.read(scoresFile, role: "scores")
+        let labels = try Self.read(labelsFile, role: "labels")
+        self.classWeights = try weightsFile.map { (file) throws(CommandFailure) in
+            Self.floats(try Self.read(file, role: "class weights").elements) ?? []
         }
-        self.scores = values
+        self.scores = scores.floats ?? []
         self.scoreShape = scores.shape
         self.scoreType = scores.dtype
         if case .bool(let flags) = labels.elements {
@@ -49,55 +55,80 @@ struct LossInputs {
         } else {
             self.labels = labels.elements
         }
-        self.classWeights = weights
     }
 
     /// The result of one computation.
     struct Outcome {
         let result: LossResult
         let gradient: [Float]?
+        /// The gradient as float16 bit patterns, when asked in the scores' dtype and the scores
+        /// are float16.
+        let float16Gradient: [UInt16]?
         /// Seconds spent in the engine (not reading or writing files).
         let seconds: Double
     }
 
-    /// Computes the loss, and the gradient when asked, with the labels in their own type.
+    /// Computes the loss, and the gradient when asked, with the labels in their own type;
+    /// float16 scores are passed as float16 (exactly the file's values).
     ///
+    /// - Parameter gradientInScoreType: the gradient in the scores' dtype (float16 scores
+    ///   only; float32 otherwise), rounded once from the float32 gradient.
     /// - Throws: ``LovaszError`` from the engine (bad labels, NaN scores, bad options), or a
-    ///   ``CommandFailure`` for a non-finite value that appeared converting float16/float64.
-    func compute(with engine: LovaszEngine, options: LossOptions, gradient wantsGradient: Bool) throws -> Outcome {
-        var gradient = wantsGradient ? [Float](repeating: 0, count: scores.count) : nil
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result: LossResult
+    ///   ``CommandFailure`` for a non-finite value that appeared converting float64.
+    func compute(
+        with engine: LovaszEngine, options: LossOptions, gradient wantsGradient: Bool, gradientInScoreType: Bool = false
+    ) throws -> Outcome {
         do {
-            result = try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
-                switch labels {
-                case .int8(let v): return try run(engine, scores, v, options, &gradient)
-                case .int16(let v): return try run(engine, scores, v, options, &gradient)
-                case .int32(let v): return try run(engine, scores, v, options, &gradient)
-                case .int64(let v): return try run(engine, scores, v, options, &gradient)
-                case .uint8(let v): return try run(engine, scores, v, options, &gradient)
-                case .uint16(let v): return try run(engine, scores, v, options, &gradient)
-                case .uint32(let v): return try run(engine, scores, v, options, &gradient)
-                case .uint64(let v): return try run(engine, scores, v, options, &gradient)
-                case .float, .bool:
-                    throw .invalidOption("the labels are not integers")  // excluded by init
-                }
+            #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+            if scoreType.scalarType == .float16 {
+                let half = scores.map { Float16($0) }  // exact: the file's own values
+                return try compute(half, engine, options, wantsGradient, inScoreType: gradientInScoreType)
             }
+            #endif
+            return try compute(scores, engine, options, wantsGradient, inScoreType: false)
         } catch {
-            guard case .nonFiniteScore = error, scoreType.scalarType != .float32 else { throw error }
+            guard case .nonFiniteScore = error, scoreType.scalarType == .float64 else { throw error }
             throw CommandFailure.badInput("\(error) (after converting the \(scoreType) scores to float32)")
         }
-        let seconds = start.duration(to: clock.now) / .seconds(1)
-        return Outcome(result: result, gradient: gradient, seconds: seconds)
     }
 
-    private func run<Label: FixedWidthInteger>(
-        _ engine: LovaszEngine, _ scores: UnsafeBufferPointer<Float>, _ labels: [Label],
-        _ options: LossOptions, _ gradient: inout [Float]?
+    private func compute<Scalar: LovaszScalar>(
+        _ values: [Scalar], _ engine: LovaszEngine, _ options: LossOptions, _ wantsGradient: Bool, inScoreType: Bool
+    ) throws(LovaszError) -> Outcome {
+        var gradient = wantsGradient && !inScoreType ? try [Float](fallibleRepeating: 0, count: values.count) : nil
+        var typed = wantsGradient && inScoreType ? try [Scalar](fallibleRepeating: Scalar(rounding: 0), count: values.count) : nil
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try values.withUnsafeBufferPointer { (scores) throws(LovaszError) in
+            switch labels {
+            case .int8(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .int16(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .int32(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .int64(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .uint8(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .uint16(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .uint32(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .uint64(let v): return try run(engine, scores, v, options, &gradient, &typed)
+            case .float, .bool:
+                throw .invalidOption("the labels are not integers")  // excluded by init
+            }
+        }
+        let seconds = start.duration(to: clock.now) / .seconds(1)
+        let bits = typed.map { $0.map { value in withUnsafeBytes(of: value) { $0.load(as: UInt16.self) } } }
+        return Outcome(result: result, gradient: gradient, float16Gradient: bits, seconds: seconds)
+    }
+
+    private func run<Scalar: LovaszScalar, Label: FixedWidthInteger>(
+        _ engine: LovaszEngine, _ scores: UnsafeBufferPointer<Scalar>, _ labels: [Label],
+        _ options: LossOptions, _ gradient: inout [Float]?, _ typed: inout [Scalar]?
     ) throws(LovaszError) -> LossResult {
         let shape = scoreShape
         return try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
+            if typed != nil {
+                return try typed!.withUnsafeMutableBufferPointer { (out) throws(LovaszError) in
+                    try engine.compute(scores: scores, shape: shape, labels: labels, options: options, gradientInScoreType: out)
+                }
+            }
             guard gradient != nil else {
                 return try engine.compute(scores: scores, shape: shape, labels: labels, options: options)
             }
@@ -107,28 +138,35 @@ struct LossInputs {
         }
     }
 
-    /// Fails unless a file can be created at `path`: its directory exists and it is not one.
-    static func checkWritable(_ path: String) throws(CommandFailure) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw .badInput("cannot write the gradient to '\(path)': it is a directory")
-        }
-        let directory = (path as NSString).deletingLastPathComponent
-        let parent = directory.isEmpty ? "." : directory
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .badInput("cannot write the gradient to '\(path)': the directory '\(parent)' does not exist")
+    /// Where the gradient goes, checked before any work (see ``FileOutput``).
+    static func gradientOutput(_ path: String) throws(CommandFailure) -> FileOutput {
+        do {
+            return try FileOutput(path: path)
+        } catch {
+            guard case .cannotWrite(_, let reason) = error else { throw .badInput("\(error)") }
+            throw .badInput("cannot write the gradient to '\(path)': \(reason)")
         }
     }
 
-    private static func read(_ path: String, role: String) throws(CommandFailure) -> NumPyArray {
+    private static func open(_ path: String, role: String) throws(CommandFailure) -> NumPyFile {
         do {
-            return try NumPyArray(contentsOfFile: path)
+            return try NumPyFile(path: path)
         } catch {
-            if case .cannotRead(_, let reason) = error {
-                throw .badInput("cannot read the \(role) '\(path)': \(reason)")
-            }
-            throw .badInput("the \(role) '\(path)': \(error)")
+            throw failure(error, path: path, role: role)
         }
+    }
+
+    private static func read(_ file: NumPyFile, role: String) throws(CommandFailure) -> NumPyArray {
+        do {
+            return try file.read()
+        } catch {
+            throw failure(error, path: file.path, role: role)
+        }
+    }
+
+    private static func failure(_ error: NumPyError, path: String, role: String) -> CommandFailure {
+        if case .cannotRead(_, let reason) = error { return .badInput("cannot read the \(role) '\(path)': \(reason)") }
+        return .badInput("the \(role) '\(path)': \(error)")
     }
 
     private static func checkShapes(

@@ -77,13 +77,13 @@ public struct NumPyArray: Sendable, Equatable {
         }
     }
 
-    /// Reads a `.npy` file.
+    /// Reads a `.npy` file (see ``NumPyFile``: nothing past the declared data is read).
     ///
     /// - Parameter path: the file's path.
-    /// - Throws: ``NumPyError/cannotRead(path:reason:)`` when it cannot be read, otherwise as
-    ///   ``init(npyBytes:)``.
+    /// - Throws: ``NumPyError/cannotRead(path:reason:)`` when it cannot be read,
+    ///   ``NumPyError/outOfMemory(bytes:)``, otherwise as ``init(npyBytes:)``.
     public init(contentsOfFile path: String) throws(NumPyError) {
-        try self.init(npyBytes: try FileIO.readAll(path: path))
+        self = try NumPyFile(path: path).read()
     }
 
     init(shape: [Int], dtype: NumPyDType, elements: NumPyElements) {

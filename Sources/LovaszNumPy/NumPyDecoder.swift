@@ -12,6 +12,15 @@ enum NumPyDecoder {
                 expectedBytes: overflow ? Int.max : expected, actualBytes: available)
         }
         let data = UnsafeRawBufferPointer(rebasing: bytes[header.dataOffset...])
+        return NumPyArray(shape: header.shape, dtype: dtype, elements: try elements(data, dtype: dtype))
+    }
+
+    /// The elements of `data`, exactly `count · itemsize` bytes of `dtype`.
+    ///
+    /// - Throws: ``NumPyError/outOfMemory(bytes:)`` when the arrays cannot be allocated.
+    static func elements(_ data: UnsafeRawBufferPointer, dtype: NumPyDType) throws(NumPyError) -> NumPyElements {
+        // The decoded arrays (and the float conversions' intermediates) are at most twice the data.
+        try NumPyMemory.ensureAvailable(bytes: 2 * data.count)
         let swap = dtype.byteOrder != .notApplicable && dtype.byteOrder != NumPyByteOrder.host
         let elements: NumPyElements
         switch dtype.scalarType {
@@ -34,7 +43,7 @@ enum NumPyDecoder {
             let bits: [UInt64] = integers(data, swap: swap)
             elements = .float(bits.map { Float(Double(bitPattern: $0)) })
         }
-        return NumPyArray(shape: header.shape, dtype: dtype, elements: elements)
+        return elements
     }
 
     /// The unaligned fixed-width integers in `data`, byte-swapped when asked.

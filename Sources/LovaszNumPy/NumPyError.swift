@@ -28,6 +28,8 @@ public enum NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
     case dataSizeMismatch(shape: [Int], dtype: String, expectedBytes: Int, actualBytes: Int)
     /// A shape given to the writer is negative, too large, or does not match the values.
     case invalidShape(String)
+    /// The memory for the array (`bytes` bytes) could not be allocated.
+    case outOfMemory(bytes: Int)
 
     public var description: String {
         switch self {
@@ -54,6 +56,9 @@ public enum NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(problem): shape \(shape.bracketed) of \(dtype) needs \(expected) data bytes, the file holds \(actual)"
         case .invalidShape(let message):
             return "invalid shape: \(message)"
+        case .outOfMemory(let bytes):
+            let tenths = (Double(bytes) / Double(1 << 20) * 10).rounded()
+            return "out of memory: cannot allocate \(bytes) bytes (\(Int(tenths) / 10).\(Int(tenths) % 10) MiB)"
         }
     }
 }

@@ -107,9 +107,14 @@ struct NumPyHeader: Equatable {
     ///
     /// - Throws: ``NumPyError/invalidShape(_:)`` when the header would not fit version 1.0.
     static func float32Preamble(shape: [Int]) throws(NumPyError) -> [UInt8] {
+        try preamble(descr: "<f4", shape: shape)
+    }
+
+    /// The magic, version and header of a little-endian C-order file of `descr` (`<f2`, `<f4`).
+    static func preamble(descr: String, shape: [Int]) throws(NumPyError) -> [UInt8] {
         let dims = shape.map(String.init).joined(separator: ", ")
         let tuple = shape.count == 1 ? "(\(dims),)" : "(\(dims))"
-        var header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': \(tuple), }".utf8)
+        var header = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(tuple), }".utf8)
         let unpadded = magic.count + 4 + header.count + 1
         header += [UInt8](repeating: 0x20, count: (64 - unpadded % 64) % 64)
         header.append(0x0A)

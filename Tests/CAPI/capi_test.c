@@ -4,12 +4,18 @@
  * Built and run by scripts/test-bindings; prints "capi: N passed, M failed" and exits 1 on
  * any failure.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "lovasz.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 static int passed = 0;
 static int failed = 0;
@@ -266,6 +272,129 @@ static void test_engines(void) {
     lovasz_engine_destroy(NULL);
 }
 
+/* The gradient written over the scores (in place) or over a shifted window of the same buffer
+   equals the gradient into a separate buffer, bit for bit, for every loss. */
+static void test_in_place_on(lovasz_engine *on, const char *backend) {
+    enum { count = 2 * 3 * 4 * 5 };
+    struct {
+        const char *name;
+        int32_t loss, scores_are, classes;
+        int64_t shape[4];
+        int32_t rank;
+    } cases[5] = {
+        {"softmax from logits", LOVASZ_LOSS_SOFTMAX, LOVASZ_SCORES_LOGITS, LOVASZ_CLASSES_PRESENT, {2, 3, 4, 5}, 4},
+        {"softmax from probabilities", LOVASZ_LOSS_SOFTMAX, LOVASZ_SCORES_PROBABILITIES, LOVASZ_CLASSES_ALL, {2, 3, 4, 5}, 4},
+        {"hinge", LOVASZ_LOSS_HINGE, LOVASZ_SCORES_LOGITS, LOVASZ_CLASSES_PRESENT, {2, 60, 0, 0}, 2},
+        {"sigmoid from logits", LOVASZ_LOSS_SIGMOID, LOVASZ_SCORES_LOGITS, LOVASZ_CLASSES_PRESENT, {2, 60, 0, 0}, 2},
+        {"sigmoid from probabilities", LOVASZ_LOSS_SIGMOID, LOVASZ_SCORES_PROBABILITIES, LOVASZ_CLASSES_PRESENT, {2, 60, 0, 0}, 2},
+    };
+    for (int k = 0; k < 5; k++) {
+        float scores[count];
+        int32_t labels[count];
+        unsigned state = 12345u + (unsigned)k;
+        for (int i = 0; i < count; i++) {
+            state = state * 1103515245u + 12345u;
+            float unit = (float)((state >> 8) & 0xFFFF) / 65535.0f;
+            scores[i] = cases[k].scores_are == LOVASZ_SCORES_PROBABILITIES ? unit : 6.0f * unit - 3.0f;
+            labels[i] = (int32_t)((state >> 4) % (cases[k].loss == LOVASZ_LOSS_SOFTMAX ? 3u : 2u));
+        }
+        lovasz_options options;
+        lovasz_options_init(&options);
+        options.scores_are = cases[k].scores_are;
+        options.classes = cases[k].classes;
+        float expected[count];
+        double expected_loss = -1;
+        int32_t status = lovasz_compute(on, cases[k].loss, scores, cases[k].shape, cases[k].rank, labels,
+                                        LOVASZ_LABELS_INT32, &options, expected, &expected_loss, NULL, 0);
+        int same = status == LOVASZ_OK;
+        const int shifts[3] = {0, 1, -2};
+        for (int t = 0; t < 3; t++) {
+            float buffer[count + 4];
+            memcpy(buffer + 2, scores, sizeof scores);
+            double loss = -2;
+            status = lovasz_compute(on, cases[k].loss, buffer + 2, cases[k].shape, cases[k].rank, labels,
+                                    LOVASZ_LABELS_INT32, &options, buffer + 2 + shifts[t], &loss, NULL, 0);
+            same &= status == LOVASZ_OK && loss == expected_loss &&
+                    memcmp(buffer + 2 + shifts[t], expected, sizeof expected) == 0;
+        }
+        char what[160];
+        snprintf(what, sizeof what, "%s: %s with the gradient over the scores equals the separate gradient",
+                 backend, cases[k].name);
+        check(same, what);
+    }
+}
+
+static void test_in_place(void) {
+    test_in_place_on(engine, "cpu");
+    lovasz_engine *opencl = NULL;
+    if (lovasz_engine_create(LOVASZ_BACKEND_OPENCL, &opencl, NULL, 0) == LOVASZ_OK) {
+        test_in_place_on(opencl, "opencl");
+        lovasz_engine_destroy(opencl);
+    }
+}
+
+/* Probabilities outside [0, 1]: status 2 naming the first one, on every backend. */
+static void test_probability_range(void) {
+    const float scores[4] = {0.5f, 0.25f, 1.5f, -0.5f};
+    const uint8_t labels[4] = {1, 0, 1, 0};
+    lovasz_options options;
+    lovasz_options_init(&options);
+    options.scores_are = LOVASZ_SCORES_PROBABILITIES;
+    lovasz_engine *engines[2] = {engine, NULL};
+    lovasz_engine_create(LOVASZ_BACKEND_OPENCL, &engines[1], NULL, 0);
+    for (int e = 0; e < 2 && engines[e] != NULL; e++) {
+        char message[256];
+        double loss;
+        check(lovasz_compute(engines[e], LOVASZ_LOSS_SIGMOID, scores, hinge_shape, 2, labels,
+                             LOVASZ_LABELS_UINT8, &options, NULL, &loss, message, sizeof message) ==
+                      LOVASZ_ERROR_BAD_INPUT &&
+                  strstr(message, "probability 1.5 at position [0, 2] is outside [0, 1]"),
+              "a probability of 1.5: status 2 naming the first bad position");
+    }
+    lovasz_engine_destroy(engines[1]);
+}
+
+/* Memory exhaustion (an address-space limit a little above what the process uses): status 4
+   with a message, and the engine computes again once memory is back. Linux only. */
+static void test_out_of_memory(void) {
+#ifdef __linux__
+    enum { pixels = 8 << 20 };
+    float *scores = calloc(pixels, sizeof *scores);
+    uint8_t *labels = calloc(pixels, 1);
+    FILE *statm = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    struct rlimit saved;
+    if (scores == NULL || labels == NULL || statm == NULL || fscanf(statm, "%lu", &pages) != 1 ||
+        getrlimit(RLIMIT_AS, &saved) != 0) {
+        fprintf(stderr, "out of memory test skipped: cannot measure the address space\n");
+        if (statm) fclose(statm);
+        free(scores);
+        free(labels);
+        return;
+    }
+    fclose(statm);
+    struct rlimit tight = saved;
+    tight.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (16u << 20);
+    if (saved.rlim_cur != RLIM_INFINITY && saved.rlim_cur < tight.rlim_cur) tight.rlim_cur = saved.rlim_cur;
+    const int64_t shape[2] = {1, pixels};
+    char message[256] = "";
+    double loss = -1;
+    setrlimit(RLIMIT_AS, &tight);
+    /* The label map alone needs 32 MiB. */
+    int32_t status = lovasz_compute(engine, LOVASZ_LOSS_HINGE, scores, shape, 2, labels,
+                                    LOVASZ_LABELS_UINT8, NULL, NULL, &loss, message, sizeof message);
+    setrlimit(RLIMIT_AS, &saved);
+    check(status == LOVASZ_ERROR_OUT_OF_MEMORY && strstr(message, "out of memory") != NULL,
+          "an address-space limit: status 4 (LOVASZ_ERROR_OUT_OF_MEMORY) with a message");
+    if (status != LOVASZ_ERROR_OUT_OF_MEMORY) fprintf(stderr, "  status %d: %s\n", status, message);
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, scores, shape, 2, labels, LOVASZ_LABELS_UINT8,
+                         NULL, NULL, &loss, NULL, 0) == LOVASZ_OK,
+          "after running out of memory the engine computes again");
+    free(scores);
+    free(labels);
+#endif
+}
+
 /* Eight threads computing the hinge on one engine at once. */
 static void *hinge_worker(void *argument) {
     int *ok = argument;
@@ -295,6 +424,60 @@ static void test_threads(void) {
     check(all, "eight threads on one engine get the same loss and gradient");
 }
 
+/* 16-bit scores: the hinge example with 0.25 in place of 0.2 (exact in both types) must give
+   what float32 scores give; the gradient in the scores' type is that gradient rounded once. */
+static float widen_float16(uint16_t bits) {
+    int exponent = (bits >> 10) & 0x1F;
+    float fraction = (float)(bits & 0x3FF);
+    float magnitude = exponent == 0 ? ldexpf(fraction, -24) : ldexpf(1.0f + fraction / 1024.0f, exponent - 15);
+    return (bits & 0x8000) ? -magnitude : magnitude;
+}
+
+static float widen_bfloat16(uint16_t bits) {
+    uint32_t wide = (uint32_t)bits << 16;
+    float value;
+    memcpy(&value, &wide, sizeof value);
+    return value;
+}
+
+static void test_half_scores(void) {
+    const float scores[4] = {2.0f, -1.0f, 0.5f, 0.25f};
+    const uint16_t float16[4] = {0x4000, 0xBC00, 0x3800, 0x3400};
+    const uint16_t bfloat16[4] = {0x4000, 0xBF80, 0x3F00, 0x3E80};
+    const int32_t labels[4] = {1, 0, 1, 0};
+    float expected[4];
+    double expected_loss = -1;
+    check(lovasz_compute(engine, LOVASZ_LOSS_HINGE, scores, hinge_shape, 2, labels, LOVASZ_LABELS_INT32, NULL,
+                         expected, &expected_loss, NULL, 0) == LOVASZ_OK, "float32 reference");
+    const uint16_t *inputs[2] = {float16, bfloat16};
+    const int32_t types[2] = {LOVASZ_SCORES_FLOAT16, LOVASZ_SCORES_BFLOAT16};
+    for (int t = 0; t < 2; t++) {
+        float gradient[4] = {9, 9, 9, 9};
+        uint16_t narrow[4] = {0, 0, 0, 0};
+        double loss = -1, narrow_loss = -1;
+        char message[256];
+        check(lovasz_compute_typed(engine, LOVASZ_LOSS_HINGE, inputs[t], types[t], hinge_shape, 2, labels,
+                                   LOVASZ_LABELS_INT32, NULL, gradient, 0, &loss, message, sizeof message) == LOVASZ_OK,
+              "16-bit scores, float32 gradient");
+        check(loss == expected_loss, "16-bit scores give the float32 loss");
+        check(memcmp(gradient, expected, sizeof gradient) == 0, "16-bit scores give the float32 gradient");
+        check(lovasz_compute_typed(engine, LOVASZ_LOSS_HINGE, inputs[t], types[t], hinge_shape, 2, labels,
+                                   LOVASZ_LABELS_INT32, NULL, narrow, 1, &narrow_loss, message, sizeof message) == LOVASZ_OK,
+              "16-bit scores, 16-bit gradient");
+        check(narrow_loss == expected_loss, "16-bit gradient call gives the same loss");
+        for (int i = 0; i < 4; i++) {
+            float value = t == 0 ? widen_float16(narrow[i]) : widen_bfloat16(narrow[i]);
+            check(fabsf(value - expected[i]) <= fabsf(expected[i]) * (t == 0 ? 0x1p-11f : 0x1p-8f),
+                  "16-bit gradient is the float32 one rounded");
+        }
+    }
+    char message[256];
+    check(lovasz_compute_typed(engine, LOVASZ_LOSS_HINGE, float16, 7, hinge_shape, 2, labels, LOVASZ_LABELS_INT32,
+                               NULL, NULL, 0, NULL, message, sizeof message) == LOVASZ_ERROR_BAD_INPUT,
+          "unknown score_type is bad input");
+    check(strstr(message, "unknown score_type 7") != NULL, "unknown score_type is named");
+}
+
 int main(void) {
     char message[256];
     if (lovasz_engine_create(LOVASZ_BACKEND_CPU, &engine, message, sizeof message) != LOVASZ_OK) {
@@ -306,7 +489,11 @@ int main(void) {
     test_per_image();
     test_errors();
     test_engines();
+    test_in_place();
+    test_probability_range();
+    test_out_of_memory();
     test_threads();
+    test_half_scores();
     lovasz_engine_destroy(engine);
     printf("capi: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

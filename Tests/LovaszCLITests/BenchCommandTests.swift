@@ -111,9 +111,27 @@ import Testing
             #expect(gpu["segmentElements"] as? Int == host["segmentElements"] as? Int)
             let a = try #require(gpu["loss"] as? Double), b = try #require(host["loss"] as? Double)
             #expect(abs(a - b) <= 1e-5 * abs(b), "\(gpu["workload"] ?? "") \(a) vs \(b)")
-            #expect((gpu["residentMedianMilliseconds"] as? Double ?? 0) > 0)
-            #expect(host["residentMedianMilliseconds"] == nil)
+            #expect((gpu["zeroCopyMedianMilliseconds"] as? Double ?? 0) > 0)
+            #expect(host["zeroCopyMedianMilliseconds"] == nil)
         }
+    }
+
+    @Test(.enabled(if: hostHasOpenCLDevice, "no OpenCL device on this host"))
+    func phasesReportTheDeviceTimeOfEveryPhaseOnOpenCLOnly() throws {
+        let common = ["--size", "tiny", "--workload", "voc", "--data", "random", "--repeat", "1", "--warmup", "0", "--phases"]
+        let openCL = try Self.bench(common + ["--backend", "opencl", "--json"])
+        #expect(openCL.status == 0, "\(openCL.standardError)")
+        let row = try #require(Self.results(Self.json(openCL)).first)
+        let phases = try #require(row["phases"] as? [[String: Any]])
+        #expect(phases.map { $0["phase"] as? String } == [
+            "upload", "plan", "keys", "sort", "scan+gradient", "backpropagation", "download",
+        ])
+        #expect(phases.allSatisfy { ($0["commands"] as? Int ?? 0) >= 1 && ($0["milliseconds"] as? Double ?? -1) >= 0 })
+        #expect((row["phaseSpanMilliseconds"] as? Double ?? 0) > 0)
+        let table = try Self.bench(common + ["--backend", "opencl"])
+        #expect(table.standardOutput.contains("voc random opencl phases (device ms): upload "))
+        let cpu = try Self.bench(common + ["--backend", "cpu", "--json"])
+        #expect(try Self.results(Self.json(cpu)).first?["phases"] == nil)
     }
 
     @Test func memoryModeReportsTheBudgetAndFailsWhenExceeded() throws {

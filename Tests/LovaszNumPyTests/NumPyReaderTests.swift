@@ -17,6 +17,7 @@ func numPyErrorCase(_ error: NumPyError) -> String {
     case .fortranOrder: return "fortranOrder"
     case .dataSizeMismatch: return "dataSizeMismatch"
     case .invalidShape: return "invalidShape"
+    case .outOfMemory: return "outOfMemory"
     }
 }
 

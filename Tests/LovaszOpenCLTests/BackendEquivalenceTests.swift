@@ -30,9 +30,10 @@ struct EquivalenceCase: CustomTestStringConvertible, Sendable {
         let classes = options.loss == .softmax ? shape[1] : 2
         let pixels = shape.reduce(1, *) / batch / (options.loss == .softmax ? shape[1] : 1)
         let count = shape.reduce(1, *)
+        let probabilities = options.scoresAre == .probabilities
         let scores: [Float] = (0..<count).map { _ in
-            if let levels { return Float(Int.random(in: 0..<levels, using: &rng)) * 0.5 - 1 }
-            return Float.random(in: -3...3, using: &rng)
+            if let levels { return Float(Int.random(in: 0..<levels, using: &rng)) * 0.5 - (probabilities ? 0 : 1) }
+            return probabilities ? Float.random(in: 0...1, using: &rng) : Float.random(in: -3...3, using: &rng)
         }
         var labels = [Int32]()
         for b in 0..<batch {
@@ -113,15 +114,15 @@ struct BackendEquivalenceTests {
         #expect(abs(gpu.loss - cpu.loss) <= 1e-5 * cpu.loss)
     }
 
-    @Test("the device-resident timing computes the same loss")
-    func residentTiming() throws {
+    @Test("the zero-copy timing computes the same loss")
+    func zeroCopyTiming() throws {
         let engine = try #require(openCLEngine)
         let testCase = equivalenceCases[1]
         let (scores, labels) = testCase.makeInputs()
         let expected = try engine.loss(scores: scores, shape: testCase.shape, labels: labels, options: testCase.options)
         let (seconds, loss) = try scores.withUnsafeBufferPointer { scores in
             try labels.withUnsafeBufferPointer { labels in
-                try engine.deviceResidentTimes(
+                try engine.zeroCopyTimes(
                     scores: scores, shape: testCase.shape, labels: labels, options: testCase.options, repetitions: 3)
             }
         }
@@ -130,7 +131,7 @@ struct BackendEquivalenceTests {
         #expect(throws: LovaszError.self) {
             try scores.withUnsafeBufferPointer { scores in
                 try labels.withUnsafeBufferPointer { labels in
-                    _ = try cpuEngine.deviceResidentTimes(
+                    _ = try cpuEngine.zeroCopyTimes(
                         scores: scores, shape: testCase.shape, labels: labels, options: testCase.options, repetitions: 1)
                 }
             }

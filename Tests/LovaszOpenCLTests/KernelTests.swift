@@ -30,13 +30,13 @@ struct KernelTests {
     func bitonicSort(segments: Int, padded: Int, valid: Int) throws {
         let backend = try #require(kernelBackend)
         let alignment = max(backend.configuration.localKeys, backend.configuration.scanTile)
-        let total = OpenCLSession.roundUp(segments * padded, to: alignment)
+        let total = KernelConfiguration.roundUp(segments * padded, to: alignment)
         let input = Self.keys(segments: segments, padded: padded, valid: valid, total: total, seed: UInt64(padded))
-        let sorted = try backend.withSession { (session) throws(OpenCLError) -> [UInt64] in
-            let buffer = try CLBuffer(context: session.context, byteCount: total * 8)
-            try buffer.write(input, on: session.queue)
-            try session.sort(keys: buffer, total: total, padded: padded)
-            return try buffer.read(UInt64.self, count: total, on: session.queue)
+        let sorted = try backend.withPipeline { (pipeline) throws(OpenCLError) -> [UInt64] in
+            let buffer = try CLBuffer(context: pipeline.context, byteCount: total * 8)
+            try pipeline.queue.write(input, to: buffer)
+            try pipeline.stages.sort.enqueueSort(keys: buffer, total: total, padded: padded, on: pipeline.queue)
+            return try pipeline.queue.read(UInt64.self, count: total, from: buffer)
         }
         for segment in 0..<segments {
             let range = segment * padded ..< (segment + 1) * padded
@@ -50,20 +50,22 @@ struct KernelTests {
         let backend = try #require(kernelBackend)
         let configuration = backend.configuration
         let tile = configuration.scanTile
-        let total = OpenCLSession.roundUp(segments * padded, to: max(configuration.localKeys, tile))
+        let total = KernelConfiguration.roundUp(segments * padded, to: max(configuration.localKeys, tile))
         var rng = SplitMix64(seed: UInt64(segments * padded))
         let keys = (0..<total).map { _ in UInt64.random(in: 0...UInt64.max, using: &rng) }
-        let (counts, carries) = try backend.withSession { (session) throws(OpenCLError) -> ([UInt32], [UInt32]) in
-            let keyBuffer = try CLBuffer(context: session.context, byteCount: total * 8)
-            let counts = try CLBuffer(context: session.context, byteCount: total * 4)
-            let totals = try CLBuffer(context: session.context, byteCount: max(total / tile, 4) * 4)
-            let carries = try CLBuffer(context: session.context, byteCount: max(total / tile, 4) * 4)
-            try keyBuffer.write(keys, on: session.queue)
-            try carries.fill(with: UInt32(0), on: session.queue)
-            try session.scanForeground(
-                keys: keyBuffer, counts: counts, tileTotals: totals, tileCarries: carries, total: total, padded: padded)
-            return (try counts.read(UInt32.self, count: total, on: session.queue),
-                    try carries.read(UInt32.self, count: max(total / tile, 1), on: session.queue))
+        let (counts, carries) = try backend.withPipeline { (pipeline) throws(OpenCLError) -> ([UInt32], [UInt32]) in
+            let keyBuffer = try CLBuffer(context: pipeline.context, byteCount: total * 8)
+            let counts = try CLBuffer(context: pipeline.context, byteCount: total * 4)
+            let totals = try CLBuffer(context: pipeline.context, byteCount: max(total / tile, 4) * 4)
+            let carries = try CLBuffer(context: pipeline.context, byteCount: max(total / tile, 4) * 4)
+            let segmentTotals = try CLBuffer(context: pipeline.context, byteCount: max(total / padded, 4) * 4)
+            try pipeline.queue.write(keys, to: keyBuffer)
+            try pipeline.queue.fill(carries, with: UInt32(0), count: max(total / tile, 4))
+            try pipeline.stages.scan.enqueueForegroundCounts(
+                keys: keyBuffer, counts: counts, tileTotals: totals, tileCarries: carries, segmentTotals: segmentTotals,
+                total: total, padded: padded, on: pipeline.queue)
+            return (try pipeline.queue.read(UInt32.self, count: total, from: counts),
+                    try pipeline.queue.read(UInt32.self, count: max(total / tile, 1), from: carries))
         }
         var running: UInt32 = 0
         for i in 0..<(segments * padded) {

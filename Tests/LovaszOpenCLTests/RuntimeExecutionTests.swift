@@ -51,10 +51,7 @@ struct RuntimeExecutionTests {
                 try kernel.setArgument(1, value: Float(-3))
                 try queue.enqueue(kernel, globalSize: [count])
                 let read = try buffer.read(into: destination, on: queue, blocking: false)
-                try queue.flush()
-                try read.wait()
-                #expect(try written.isComplete)
-                #expect(try read.isComplete)
+                try CLEvent.wait(for: [written, read])
             }
         }
         #expect(output == input.map { $0 * -3 })

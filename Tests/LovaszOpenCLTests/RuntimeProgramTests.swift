@@ -50,27 +50,26 @@ struct RuntimeProgramTests {
         #expect(error.detail == "kernel no_such_kernel")
     }
 
-    @Test func cacheReturnsTheSameProgramForTheSameSourceAndOptions() throws {
-        let queue = try RuntimeTestDevice.makeQueue()
+    @Test func cacheReturnsTheSameProgramForTheSameDeviceSourceAndOptions() throws {
+        let device = try #require(RuntimeTestDevice.device)
         let cache = ProgramCache()
-        let first = try cache.program(for: queue.context, source: Self.copyKernel, options: "-DA=1")
-        let second = try cache.program(for: queue.context, source: Self.copyKernel, options: "-DA=1")
-        let otherOptions = try cache.program(for: queue.context, source: Self.copyKernel, options: "-DA=2")
+        let first = try cache.program(for: device, source: Self.copyKernel, options: "-DA=1")
+        let second = try cache.program(for: device, source: Self.copyKernel, options: "-DA=1")
+        let otherOptions = try cache.program(for: device, source: Self.copyKernel, options: "-DA=2")
+        let otherSource = try cache.program(for: device, source: Self.copyKernel + "\n", options: "-DA=1")
         #expect(first === second)
-        #expect(first !== otherOptions)
-        let otherContext = try CLContext(device: queue.context.device)
-        #expect(try cache.program(for: otherContext, source: Self.copyKernel, options: "-DA=1") !== first)
+        #expect(first !== otherOptions && first !== otherSource)
         #expect(cache.count == 3)
         cache.removeAll()
         #expect(cache.count == 0)
     }
 
     @Test func cacheBuildsOnceUnderConcurrentRequests() throws {
-        let context = try CLContext(device: #require(RuntimeTestDevice.device))
+        let device = try #require(RuntimeTestDevice.device)
         let cache = ProgramCache()
         let seen = Mutex<Set<ObjectIdentifier>>([])
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            if let program = try? cache.program(for: context, source: Self.copyKernel) {
+            if let program = try? cache.program(for: device, source: Self.copyKernel) {
                 seen.withLock { _ = $0.insert(ObjectIdentifier(program)) }
             }
         }
@@ -79,10 +78,10 @@ struct RuntimeProgramTests {
     }
 
     @Test func cacheDoesNotKeepFailedBuilds() throws {
-        let queue = try RuntimeTestDevice.makeQueue()
+        let device = try #require(RuntimeTestDevice.device)
         let cache = ProgramCache()
         for _ in 0..<2 {
-            #expect(throws: OpenCLError.self) { try cache.program(for: queue.context, source: "__kernel void k( {") }
+            #expect(throws: OpenCLError.self) { try cache.program(for: device, source: "__kernel void k( {") }
         }
         #expect(cache.count == 0)
     }

@@ -24,6 +24,31 @@ public struct CommandRunner: Sendable {
 
     public init() {}
 
+    /// Runs `/bin/sh -c script` with `$LOVASZ` naming the executable, for redirections
+    /// (`2>&-`, `>/dev/full`) and limits (`ulimit -v`). A child killed by a signal shows as a
+    /// shell status above 128, reported in ``Outcome/killedBySignal``.
+    public func runShell(_ script: String, in directory: URL) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment
+        env["LOVASZ"] = Self.lovaszExecutable.path
+        process.environment = env
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: outData, as: UTF8.self),
+            standardError: String(decoding: errData, as: UTF8.self),
+            killedBySignal: process.terminationReason == .uncaughtSignal || process.terminationStatus > 128)
+    }
+
     /// Runs `lovasz arguments…` with `environment` added to (or removed from, for `nil`
     /// values) this process's environment.
     public func run(_ arguments: [String], environment: [String: String?] = [:]) throws -> Outcome {

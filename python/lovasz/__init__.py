@@ -11,12 +11,16 @@ With PyTorch installed, ``lovasz.LovaszLoss`` (segmentation_models_pytorch's opt
 :mod:`lovasz.torch` run as the PyTorch operator ``torch.ops.lovasz.loss``: autograd,
 mixed precision, ``torch.compile`` and ``torch.func.grad`` work. ``lovasz.ConfusionMatrix``
 accumulates dataset IoU counts that sum across processes.
+
+``pyopencl.array.Array`` scores and labels are computed in place on their command queue,
+and the gradient comes back as a pyopencl array (zero-copy; see :mod:`lovasz._opencl`).
 """
 
 from ._engine import Engine, default_engine, hinge, sigmoid, softmax
 from ._errors import InternalError, LovaszError, OpenCLUnavailable
 from ._library import LibraryNotFound, library_path
 from ._metrics import ConfusionMatrix
+from ._opencl import QueueEngine, engine_for
 
 __version__ = "0.1.0"
 
@@ -27,7 +31,9 @@ __all__ = [
     "LibraryNotFound",
     "LovaszError",
     "OpenCLUnavailable",
+    "QueueEngine",
     "default_engine",
+    "engine_for",
     "hinge",
     "library_path",
     "sigmoid",

@@ -11,6 +11,7 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _library as capi
+from . import _opencl
 from ._errors import LovaszError, raise_for_status
 from ._inputs import (  # noqa: F401  (expected_label_shape, _check_label_shape: used by the torch layer)
     LABEL_TYPES, _c_array, _check_label_shape, _label_count_shape, _labels_array, _scores_array,
@@ -210,6 +211,15 @@ class Engine:
         """
         if loss not in capi.LOSSES:
             raise LovaszError(f"invalid option: loss must be 'softmax', 'hinge' or 'sigmoid'; got {loss!r}")
+        if _opencl.is_device_array(scores):
+            # pyopencl arrays: computed in place on the arrays' queue (lovasz/_opencl.py).
+            if not _opencl.is_device_array(labels):
+                raise LovaszError("invalid option: pyopencl scores need pyopencl labels (on the same context)")
+            _check_label_shape(loss, tuple(scores.shape), tuple(labels.shape))
+            options, keep_alive = _options(loss, classes, class_weights, per_image, ignore_index, scores_are)
+            result = _opencl.engine_for(scores.queue).compute(loss, scores, labels, options=options, gradient=gradient)
+            del keep_alive
+            return result
         scores = _scores_array(scores)
         labels = _labels_array(labels)
         _check_label_shape(loss, scores.shape, labels.shape)
@@ -315,6 +325,21 @@ def default_engine() -> Engine:
         return _default
 
 
+def _default_for(scores) -> "Engine":
+    """The default engine, or for pyopencl arrays a CPU engine that only dispatches them to
+    the engine on their queue (so that no default device is opened)."""
+    if _opencl.is_device_array(scores):
+        global _dispatcher
+        with _default_lock:
+            if _dispatcher is None:
+                _dispatcher = Engine("cpu")
+            return _dispatcher
+    return default_engine()
+
+
+_dispatcher: Optional[Engine] = None
+
+
 def softmax(
     scores,
     labels,
@@ -349,7 +374,7 @@ def softmax(
     Raises:
         LovaszError: bad shapes, non-finite scores, labels out of range, bad options.
     """
-    return (engine or default_engine()).softmax(
+    return (engine or _default_for(scores)).softmax(
         scores, labels, classes=classes, class_weights=class_weights, per_image=per_image,
         ignore_index=ignore_index, scores_are=scores_are, gradient=gradient)
 
@@ -368,7 +393,7 @@ def hinge(
     ``per_image`` is true by default, as in the reference implementation. Other arguments,
     the result and errors as :func:`softmax`.
     """
-    return (engine or default_engine()).hinge(
+    return (engine or _default_for(scores)).hinge(
         scores, labels, per_image=per_image, ignore_index=ignore_index, gradient=gradient)
 
 
@@ -386,6 +411,6 @@ def sigmoid(
 
     ``per_image`` is true by default. Other arguments, the result and errors as :func:`softmax`.
     """
-    return (engine or default_engine()).sigmoid(
+    return (engine or _default_for(scores)).sigmoid(
         scores, labels, per_image=per_image, ignore_index=ignore_index, scores_are=scores_are,
         gradient=gradient)

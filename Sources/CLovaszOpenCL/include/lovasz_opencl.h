@@ -121,6 +121,22 @@ cl_int lovasz_clGetEventInfo(cl_event event, cl_event_info param_name, size_t pa
 cl_int lovasz_clGetEventProfilingInfo(cl_event event, cl_profiling_info param_name, size_t param_value_size,
                                       void *param_value, size_t *param_value_size_ret);
 
+/* External handles: a caller's queue, buffers and events (zero-copy from training code). */
+cl_int lovasz_clRetainContext(cl_context context);
+cl_int lovasz_clRetainCommandQueue(cl_command_queue command_queue);
+cl_int lovasz_clGetCommandQueueInfo(cl_command_queue command_queue, cl_command_queue_info param_name,
+                                    size_t param_value_size, void *param_value, size_t *param_value_size_ret);
+cl_int lovasz_clRetainMemObject(cl_mem memobj);
+cl_int lovasz_clGetMemObjectInfo(cl_mem memobj, cl_mem_info param_name, size_t param_value_size,
+                                 void *param_value, size_t *param_value_size_ret);
+cl_mem lovasz_clCreateSubBuffer(cl_mem buffer, cl_mem_flags flags, cl_buffer_create_type buffer_create_type,
+                                const void *buffer_create_info, cl_int *errcode_ret);
+cl_int lovasz_clRetainEvent(cl_event event);
+cl_int lovasz_clEnqueueMarkerWithWaitList(cl_command_queue command_queue, cl_uint num_events_in_wait_list,
+                                          const cl_event *event_wait_list, cl_event *event);
+cl_int lovasz_clEnqueueBarrierWithWaitList(cl_command_queue command_queue, cl_uint num_events_in_wait_list,
+                                           const cl_event *event_wait_list, cl_event *event);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,8 +34,8 @@ extension LossResult {
     /// The result of a planned problem: its counts come from the plan, whatever the backend.
     init(_ plan: SegmentPlan, loss: Double, backend: Backend, device: String) {
         self.init(
-            loss: loss, classesCounted: plan.classesCounted, segments: plan.segments.count,
-            segmentElements: plan.segments.reduce(0) { $0 + plan.groups[$1.group].validCount },
+            loss: loss, classesCounted: plan.classesCounted, segments: plan.segmentCount,
+            segmentElements: plan.segmentElements,
             backend: backend, device: device)
     }
 }

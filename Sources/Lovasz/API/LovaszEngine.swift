@@ -76,37 +76,114 @@ public final class LovaszEngine: Sendable {
     /// Computes a loss, and `∂loss/∂scores` into `gradient`, without copying the inputs.
     ///
     /// - Parameters:
-    ///   - scores: float32 scores in C order, `shape.reduce(1, *)` of them, all finite.
+    ///   - scores: scores in C order, `shape.reduce(1, *)` of them, all finite: `Float`,
+    ///     `Float16` or ``BFloat16`` (taken as they are and widened to float32 exactly; the
+    ///     OpenCL path uploads them narrow and widens on the device).
     ///   - shape: `[B, C, ...]` for softmax; `[B, ...]` or `[B, 1, ...]` for hinge and sigmoid.
     ///   - labels: one label per pixel (`B · Π spatial`), in `0..<C` (binary: 0 or 1) or
     ///     equal to `options.ignoreIndex`. Any integer type.
     ///   - options: the loss and its options.
-    ///   - gradient: when given, receives `∂loss/∂scores` (as many floats as `scores`); with
-    ///     respect to the logits when `options.scoresAre == .logits`.
+    ///   - gradient: when given, receives `∂loss/∂scores` as float32 (as many as `scores`);
+    ///     with respect to the logits when `options.scoresAre == .logits`. It may be the
+    ///     scores' own memory (in place) or overlap it: the scores are then copied first.
     /// - Returns: the loss, the classes counted and the backend that computed it.
-    /// - Throws: ``LovaszError`` naming the first bad position for non-finite scores or
-    ///   out-of-range labels, and the problem for bad shapes or options.
-    public func compute<Label: FixedWidthInteger>(
-        scores: UnsafeBufferPointer<Float>,
+    /// - Throws: ``LovaszError`` naming the first bad position for non-finite scores,
+    ///   probabilities outside `[0, 1]` (`scoresAre: .probabilities`) or out-of-range labels,
+    ///   the problem for bad shapes or options, and ``LovaszError/outOfMemory(bytes:)`` when a
+    ///   buffer cannot be allocated (the engine stays usable).
+    ///
+    /// Probabilities are used as given: softmax probabilities that do not sum to one over the
+    /// classes are neither rejected nor normalised (as in the reference implementation's
+    /// `lovasz_softmax` on probabilities); each class's errors are `1 - p` and `p` and the
+    /// gradient is with respect to each probability on its own.
+    public func compute<Scores: LovaszScalar, Label: FixedWidthInteger>(
+        scores: UnsafeBufferPointer<Scores>,
         shape: [Int],
         labels: UnsafeBufferPointer<Label>,
         options: LossOptions,
         gradient: UnsafeMutableBufferPointer<Float>? = nil
     ) throws(LovaszError) -> LossResult {
-        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
-        if let gradient, gradient.count != scores.count {
-            throw .invalidShape("the gradient buffer holds \(gradient.count) floats for \(scores.count) scores")
+        try computeAny(scores: scores, shape: shape, labels: labels, options: options, gradient: gradient)
+    }
+
+    /// Computes a loss, and `∂loss/∂scores` in the scores' own type into `gradient`.
+    ///
+    /// The gradient is computed in float32 as for ``compute(scores:shape:labels:options:gradient:)``
+    /// and rounded once, to nearest with ties to even, into `gradient`.
+    /// - Parameter gradient: as many elements as `scores`.
+    /// - Throws: as ``compute(scores:shape:labels:options:gradient:)``.
+    public func compute<Scores: LovaszScalar, Label: FixedWidthInteger>(
+        scores: UnsafeBufferPointer<Scores>,
+        shape: [Int],
+        labels: UnsafeBufferPointer<Label>,
+        options: LossOptions,
+        gradientInScoreType gradient: UnsafeMutableBufferPointer<Scores>
+    ) throws(LovaszError) -> LossResult {
+        try computeAny(scores: scores, shape: shape, labels: labels, options: options, gradient: gradient)
+    }
+
+    private func computeAny<Scores: LovaszScalar, Gradient: LovaszScalar, Label: FixedWidthInteger>(
+        scores: UnsafeBufferPointer<Scores>, shape: [Int], labels: UnsafeBufferPointer<Label>, options: LossOptions,
+        gradient: UnsafeMutableBufferPointer<Gradient>?
+    ) throws(LovaszError) -> LossResult {
+        if let gradient, Self.overlap(UnsafeRawBufferPointer(scores), UnsafeRawBufferPointer(gradient)) {
+            // In place (or overlapping): the backends write the gradient while they still read
+            // the scores, so they read a copy.
+            let copy = try FallibleMemory.allocate(Scores.self, count: scores.count)
+            defer { copy.deallocate() }
+            _ = copy.initialize(from: scores)
+            return try computeAny(
+                scores: UnsafeBufferPointer(rebasing: copy[0..<scores.count]), shape: shape, labels: labels,
+                options: options, gradient: gradient)
         }
         if let openCL {
+            let problemShape = try ProblemShape(scores: shape, loss: options.loss)
+            try LossProblem.checkCounts(scores: scores.count, labels: labels.count, shape: problemShape)
+            if let gradient, gradient.count != scores.count {
+                throw .invalidShape("the gradient buffer holds \(gradient.count) elements for \(scores.count) scores")
+            }
+            try checkProbabilities(scores, shape: problemShape, options: options)
             do throws(LovaszError) {
-                let loss = try openCL.compute(problem, gradient: gradient)
-                return LossResult(problem.plan, loss: loss, backend: .opencl, device: device)
+                let target = gradient.map { GradientBuffer(bytes: UnsafeMutableRawBufferPointer($0), type: Gradient.scoreType) }
+                let planned = try openCL.compute(
+                    scores: UnsafeRawBufferPointer(scores), type: Scores.scoreType, shape: problemShape, labels: labels,
+                    options: options, gradient: target
+                ).loss
+                return LossResult(planned.plan, loss: planned.loss, backend: .opencl, device: device)
             } catch .openCL(let failure) where choice == .auto {
                 reason.withLock { $0 = "OpenCL failed (\(failure)); this call ran on the CPU" }
             }
         }
-        let loss = try cpu.compute(problem, gradient: gradient)
+        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
+        if let gradient, gradient.count != scores.count {
+            throw .invalidShape("the gradient buffer holds \(gradient.count) elements for \(scores.count) scores")
+        }
+        try checkProbabilities(scores, shape: problem.shape, options: options)
+        let loss = try computeOnCPU(problem, scores: scores, gradient: gradient)
         return LossResult(problem.plan, loss: loss, backend: .cpu, device: cpu.deviceName)
+    }
+
+    /// The CPU path on float32: narrower scores are widened once, and a narrower gradient is
+    /// rounded once from the float32 one.
+    private func computeOnCPU<Scores: LovaszScalar, Gradient: LovaszScalar>(
+        _ problem: LossProblem, scores: UnsafeBufferPointer<Scores>, gradient: UnsafeMutableBufferPointer<Gradient>?
+    ) throws(LovaszError) -> Double {
+        if Scores.self == Float.self, Gradient.self == Float.self {
+            // Gradient is Float: the same memory, typed as such.
+            return try cpu.compute(problem, gradient: gradient.map { UnsafeMutableRawBufferPointer($0).assumingMemoryBound(to: Float.self) })
+        }
+        var widened = try [Float](fallibleCapacity: scores.count)
+        for score in scores { widened.append(score.floatValue) }
+        var floatGradient = try [Float](fallibleRepeating: 0, count: gradient == nil ? 0 : scores.count)
+        let loss = try widened.withUnsafeBufferPointer { (widened) throws(LovaszError) -> Double in
+            try floatGradient.withUnsafeMutableBufferPointer { (floats) throws(LovaszError) -> Double in
+                try cpu.compute(problem.withScores(widened), gradient: gradient == nil ? nil : floats)
+            }
+        }
+        if let gradient {
+            for i in gradient.indices { gradient[i] = Gradient(rounding: floatGradient[i]) }
+        }
+        return loss
     }
 
     /// Computes a loss from arrays.
@@ -142,25 +219,29 @@ public final class LovaszEngine: Sendable {
 }
 
 extension LovaszEngine {
-    /// Times the OpenCL launch sequence with its inputs already on the device, for benchmarks.
+    /// Whether two buffers share a byte.
+    static func overlap(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard let x = a.baseAddress, let y = b.baseAddress, !a.isEmpty, !b.isEmpty else { return false }
+        return x < y + b.count && y < x + a.count
+    }
+
+    /// Throws for the first score outside `[0, 1]` when the scores are probabilities.
     ///
-    /// The scores and labels are uploaded once; each of the `repetitions` runs then computes
-    /// the loss and the gradient on the device, leaving the gradient there, and reads back the
-    /// loss: what a training step whose tensors live on the GPU would pay. Compare it with the
-    /// time of ``compute(scores:shape:labels:options:gradient:)``, which adds the transfers.
-    ///
-    /// - Parameter repetitions: timed runs, at least 1.
-    /// - Returns: the wall-clock seconds of each run and the loss.
-    /// - Throws: ``LovaszError/openCLUnavailable(_:)`` when the engine does not use OpenCL, and
-    ///   as ``compute(scores:shape:labels:options:gradient:)``.
-    public func deviceResidentTimes<Label: FixedWidthInteger>(
-        scores: UnsafeBufferPointer<Float>, shape: [Int], labels: UnsafeBufferPointer<Label>,
-        options: LossOptions, repetitions: Int
-    ) throws(LovaszError) -> (seconds: [Double], loss: Double) {
-        guard let openCL else {
-            throw .openCLUnavailable(fallbackReason ?? "the engine computes on the CPU")
+    /// - Throws: ``LovaszError/nonFiniteScore(position:value:)`` for NaN or infinity,
+    ///   ``LovaszError/probabilityOutOfRange(position:value:)`` for another value outside.
+    func checkProbabilities<Scores: LovaszScalar>(
+        _ scores: UnsafeBufferPointer<Scores>, shape: ProblemShape, options: LossOptions
+    ) throws(LovaszError) {
+        guard options.scoresAre == .probabilities else { return }
+        let found: (index: Int, value: Float)?
+        if Scores.self == Float.self {
+            let floats = UnsafeRawBufferPointer(scores).assumingMemoryBound(to: Float.self)
+            found = firstOutsideUnitInterval(floats, workers: cpu.workers).map { ($0, floats[$0]) }
+        } else {
+            found = scores.firstIndex { !($0.floatValue >= 0 && $0.floatValue <= 1) }.map { ($0, scores[$0].floatValue) }
         }
-        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
-        return try openCL.residentTimes(problem, repetitions: max(1, repetitions))
+        guard let (bad, value) = found else { return }
+        if !value.isFinite { throw .nonFiniteScore(position: shape.scorePosition(bad), value: value) }
+        throw .probabilityOutOfRange(position: shape.scorePosition(bad), value: value)
     }
 }

@@ -35,11 +35,7 @@ enum Backpropagation {
     ) {
         let C = shape.channels, S = shape.spatial, pixels = shape.pixelCount
         let chunk = Probabilities.pixelChunk
-        let chunksPerImage = (S + chunk - 1) / chunk
-        parallelForEach(count: shape.batch * chunksPerImage, workers: workers) { _, item in
-            let b = item / chunksPerImage
-            let start = (item % chunksPerImage) * chunk
-            let length = min(chunk, S - start)
+        Probabilities.forEachPixelRun(shape: shape, workers: workers) { b, start, length in
             let output = gradient.baseAddress! + (b * C * S + start)
             let incoming = upstream.baseAddress! + (b * S + start)
             guard logits else {

@@ -10,14 +10,19 @@ final class CPUScratch: Sendable {
 
     private let floatPool = BufferPool<Float>()
     private let keyPool = BufferPool<UInt64>()
+    private let intPool = BufferPool<Int>()
 
     /// A float buffer of at least `capacity` elements, uninitialized; give the whole buffer back.
-    func floats(capacity: Int) -> UnsafeMutableBufferPointer<Float> { floatPool.take(capacity) }
+    func floats(capacity: Int) throws(LovaszError) -> UnsafeMutableBufferPointer<Float> { try floatPool.take(capacity) }
     func returnFloats(_ buffer: UnsafeMutableBufferPointer<Float>) { floatPool.give(buffer) }
 
     /// A key buffer of at least `capacity` elements, uninitialized; give the whole buffer back.
-    func keys(capacity: Int) -> UnsafeMutableBufferPointer<UInt64> { keyPool.take(capacity) }
+    func keys(capacity: Int) throws(LovaszError) -> UnsafeMutableBufferPointer<UInt64> { try keyPool.take(capacity) }
     func returnKeys(_ buffer: UnsafeMutableBufferPointer<UInt64>) { keyPool.give(buffer) }
+
+    /// An integer buffer (histograms, offsets) of at least `capacity` elements, uninitialized.
+    func ints(capacity: Int) throws(LovaszError) -> UnsafeMutableBufferPointer<Int> { try intPool.take(capacity) }
+    func returnInts(_ buffer: UnsafeMutableBufferPointer<Int>) { intPool.give(buffer) }
 }
 
 /// One allocation handed between the pool and the call using it.
@@ -36,13 +41,16 @@ private final class BufferPool<Element>: Sendable {
     }
 
     /// The smallest free allocation of at least `capacity` elements, or a new one.
-    func take(_ capacity: Int) -> UnsafeMutableBufferPointer<Element> {
+    ///
+    /// - Throws: ``LovaszError/outOfMemory(bytes:)`` when a new one cannot be allocated.
+    func take(_ capacity: Int) throws(LovaszError) -> UnsafeMutableBufferPointer<Element> {
         let found = free.withLock { list -> PooledAllocation<Element>? in
             let fitting = list.indices.filter { list[$0].buffer.count >= capacity }
             guard let best = fitting.min(by: { list[$0].buffer.count < list[$1].buffer.count }) else { return nil }
             return list.remove(at: best)
         }
-        return found?.buffer ?? .allocate(capacity: max(capacity, 1))
+        if let found { return found.buffer }
+        return try FallibleMemory.allocate(Element.self, count: capacity)
     }
 
     /// Gives an allocation back; the smallest is released when more than the limit are kept.

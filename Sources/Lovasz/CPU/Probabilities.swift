@@ -21,11 +21,7 @@ enum Probabilities {
     ) -> Bool {
         let sawNonFinite = Atomic<Bool>(false)
         let C = shape.channels, S = shape.spatial
-        let chunksPerImage = (S + pixelChunk - 1) / pixelChunk
-        parallelForEach(count: shape.batch * chunksPerImage, workers: workers) { _, item in
-            let b = item / chunksPerImage
-            let start = (item % chunksPerImage) * pixelChunk
-            let length = min(pixelChunk, S - start)
+        forEachPixelRun(shape: shape, workers: workers) { b, start, length in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * pixelChunk) { scratch in
                 // Plane pointers keep index arithmetic out of the inner loops so they vectorize.
                 let maximum = scratch.baseAddress!
@@ -65,6 +61,25 @@ enum Probabilities {
             }
         }
         return sawNonFinite.load(ordering: .relaxed)
+    }
+
+    /// Calls `body(image, start, length)` in parallel for runs of at most ``pixelChunk`` pixels
+    /// of one image that cover every image; images smaller than a run are handed out several
+    /// to a task, so that a batch of tiny images pays no per-image task overhead.
+    static func forEachPixelRun(shape: ProblemShape, workers: Int, _ body: (_ image: Int, _ start: Int, _ length: Int) -> Void) {
+        let S = shape.spatial, B = shape.batch
+        let imagesPerTask = max(1, pixelChunk / max(S, 1))
+        if imagesPerTask > 1 {
+            parallelForEach(count: (B + imagesPerTask - 1) / imagesPerTask, workers: workers) { _, item in
+                for b in item * imagesPerTask ..< min(B, (item + 1) * imagesPerTask) { body(b, 0, S) }
+            }
+            return
+        }
+        let chunksPerImage = (S + pixelChunk - 1) / pixelChunk
+        parallelForEach(count: B * chunksPerImage, workers: workers) { _, item in
+            let start = (item % chunksPerImage) * pixelChunk
+            body(item / chunksPerImage, start, min(pixelChunk, S - start))
+        }
     }
 
     /// Writes `sigmoid(logits)` into `out`, element by element.

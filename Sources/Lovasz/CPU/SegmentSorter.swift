@@ -4,213 +4,100 @@
 /// after it is background with nothing left to intersect (`intersection = 0`), so its
 /// gradient entry is exactly zero and it adds nothing to the loss. The result is the same as
 /// sorting everything; the work shrinks to the pixels that matter.
+///
+/// Segments are planned, cut and sorted in chunks of ``chunkSegments``, so that the
+/// bookkeeping of a batch of millions of tiny images stays a few hundred kilobytes.
 enum SegmentSorter {
-    /// The unweighted Lovász loss of each segment of `problem.plan`, in plan order.
+    /// Segments planned, cut and sorted together: bounds the bookkeeping memory of a batch
+    /// of many small groups (a few hundred kilobytes, whatever the batch size).
+    static let chunkSegments = 1 << 14
+
+    /// Segments keeping at most this many keys are sorted by insertion, without a histogram.
+    static let smallGroup = 32
+
+    /// The loss `Σ weight · lovasz(segment)` over the segments of `problem.plan`, summed in
+    /// plan order.
     ///
     /// - Parameters:
     ///   - values: `[B, C, S]` probabilities (softmax, sigmoid) or the logits (hinge).
     ///   - upstream: when given, receives `weight · ∂lovasz/∂m · ∂m/∂x` at `[c][b·S + s]`, where
     ///     `x` is the probability (softmax, sigmoid) or the logit (hinge), for every pixel of
-    ///     every segment's group (zero where the gradient is zero, ignored pixels included).
+    ///     every channel (zero where the gradient is zero, ignored pixels included).
+    ///   - workers: threads, at least 1.
+    /// - Throws: ``LovaszError/outOfMemory(bytes:)``.
     static func run(
         _ problem: LossProblem,
         values: UnsafeBufferPointer<Float>,
         upstream: UnsafeMutableBufferPointer<Float>?,
         scratch: CPUScratch,
-        workers: Int
-    ) -> [Double] {
+        workers: Int,
+        tuning: CPUSortTuning = .standard
+    ) throws(LovaszError) -> Double {
         let plan = problem.plan
         let capacity = max(plan.largestGroup, 1)
-        let threads = max(1, min(workers, plan.segments.count))
-        let keys = scratch.keys(capacity: 2 * capacity * threads)
-        let histograms = UnsafeMutablePointer<Int>.allocate(capacity: RadixSort.histogramSize * threads)
-        defer {
-            scratch.returnKeys(keys)
-            histograms.deallocate()
+        // Many segments: one thread per segment. Few: every thread on each segment in turn.
+        let splitting = workers > 1 && plan.segmentCount < tuning.splitBelow * workers
+        let teams = splitting ? 1 : max(1, min(workers, plan.segmentCount))
+        let perTeam = splitting ? workers : 1
+        let maxChunks = splitting ? tuning.chunksPerWorker * workers : 1
+        let intsPerTeam = SortWorkspace.intCount(maxChunks: maxChunks, workers: perTeam)
+        let keys = try scratch.keys(capacity: 2 * capacity * teams)
+        defer { scratch.returnKeys(keys) }
+        let ints = try scratch.ints(capacity: intsPerTeam * teams)
+        defer { scratch.returnInts(ints) }
+        func workspace(_ team: Int) -> SortWorkspace {
+            SortWorkspace(
+                keys: keys.baseAddress! + 2 * capacity * team, capacity: capacity,
+                ints: ints.baseAddress! + intsPerTeam * team, maxChunks: maxChunks, workers: perTeam)
         }
-        var losses = [Double](repeating: 0, count: plan.segments.count)
+        var total = 0.0
+        var segments: [SegmentPlan.Segment] = []
+        segments.reserveCapacity(chunkSegments + problem.labels.labelClasses)
+        var losses = [Double](repeating: 0, count: chunkSegments + problem.labels.labelClasses)
+        var order: [Int] = []
+        var nextGroup = 0
         problem.labels.classOf.withUnsafeBufferPointer { classOf in
-            let cuts = foregroundCuts(problem, values: values, classOf: classOf, workers: workers)
-            problem.plan.validPixels.withOptionalBuffer { validPixels in
-                losses.withUnsafeMutableBufferPointer { losses in
-                    parallelForEach(count: plan.segments.count, workers: threads) { worker, index in
-                        let own = keys.baseAddress! + 2 * capacity * worker
-                        var segment = SegmentWork(
-                            problem: problem, segment: plan.segments[index], values: values,
-                            classOf: classOf, validPixels: validPixels, upstream: upstream)
-                        losses[index] = segment.run(
-                            cut: cuts[index], keys: own, scratch: own + capacity,
-                            histogram: histograms + RadixSort.histogramSize * worker)
+            plan.validPixels.withOptionalBuffer { validPixels in
+                while nextGroup < plan.groupCount {
+                    let first = nextGroup
+                    segments.removeAll(keepingCapacity: true)
+                    while nextGroup < plan.groupCount && segments.count < chunkSegments {
+                        plan.appendSegments(ofGroups: nextGroup ..< nextGroup + 1, to: &segments)
+                        nextGroup += 1
                     }
-                }
-            }
-        }
-        return losses
-    }
-
-    /// The largest foreground key of every segment (0 without foreground): where its sort
-    /// can stop. One pass over each group's pixels finds the cuts of all its classes.
-    private static func foregroundCuts(
-        _ problem: LossProblem, values: UnsafeBufferPointer<Float>, classOf: UnsafeBufferPointer<Int32>,
-        workers: Int
-    ) -> [UInt64] {
-        let plan = problem.plan
-        let labelClasses = problem.labels.labelClasses
-        let S = problem.shape.spatial, C = problem.shape.channels
-        var segmentsOfGroup = [[Int]](repeating: [], count: plan.groups.count)
-        for (index, segment) in plan.segments.enumerated() { segmentsOfGroup[segment.group].append(index) }
-        var cuts = [UInt64](repeating: 0, count: plan.segments.count)
-        cuts.withUnsafeMutableBufferPointer { cuts in
-            parallelForEach(count: plan.groups.count, workers: workers) { _, g in
-                guard !segmentsOfGroup[g].isEmpty else { return }
-                let group = plan.groups[g]
-                // label → (segment, channel); the binary losses read channel 0 for label 1.
-                var segmentOfLabel = [Int](repeating: -1, count: labelClasses)
-                var channelOfLabel = [Int](repeating: 0, count: labelClasses)
-                for index in segmentsOfGroup[g] {
-                    let segment = plan.segments[index]
-                    segmentOfLabel[Int(segment.foregroundLabel)] = index
-                    channelOfLabel[Int(segment.foregroundLabel)] = segment.channel
-                }
-                var largest = [UInt64](repeating: 0, count: labelClasses)
-                var rank = 0
-                for b in group.firstImage ..< group.firstImage + group.imageCount {
-                    let labels = classOf.baseAddress! + b * S
-                    let image = values.baseAddress! + b * C * S
-                    for s in 0..<S {
-                        let label = Int(labels[s])
-                        if label < 0 { continue }
-                        if segmentOfLabel[label] >= 0 {
-                            // The foreground error is 1 - x for every loss (x: probability or logit).
-                            let error = 1 - image[channelOfLabel[label] * S + s]
-                            let key = SortKey.pack(error: error, rank: rank, foreground: true)
-                            if key > largest[label] { largest[label] = key }
+                    let chunk = SegmentChunk(groups: first ..< nextGroup, segments: segments)
+                    if let upstream { chunk.zeroUncovered(problem, upstream: upstream, workers: workers) }
+                    let cuts = chunk.foregroundCuts(
+                        problem, values: values, classOf: classOf, validPixels: validPixels, workers: workers, tuning: tuning)
+                    losses.withUnsafeMutableBufferPointer { losses in
+                        func work(_ index: Int) -> SegmentWork {
+                            SegmentWork(
+                                problem: problem, segment: segments[index], values: values,
+                                classOf: classOf, validPixels: validPixels, upstream: upstream, tuning: tuning)
                         }
-                        rank += 1
+                        if splitting {
+                            for index in segments.indices {
+                                losses[index] = work(index).run(cut: cuts[index], workspace: workspace(0), workers: workers)
+                            }
+                            return
+                        }
+                        // Largest groups first, so that the last segments to finish are small.
+                        order.removeAll(keepingCapacity: true)
+                        order.append(contentsOf: segments.indices)
+                        if teams > 1 {
+                            let sizes = segments.map { plan.group($0.group).validCount }
+                            order.sort { sizes[$0] > sizes[$1] }
+                        }
+                        parallelForEach(count: order.count, workers: teams) { team, item in
+                            let index = order[item]
+                            losses[index] = work(index).run(cut: cuts[index], workspace: workspace(team), workers: 1)
+                        }
                     }
-                }
-                for label in 0..<labelClasses where segmentOfLabel[label] >= 0 {
-                    cuts[segmentOfLabel[label]] = largest[label]
+                    for (segment, value) in zip(segments, losses) { total += segment.weight * value }
                 }
             }
         }
-        return cuts
-    }
-}
-
-/// The work on one segment: errors, cut, sort and the walk of Algorithm 1.
-private struct SegmentWork {
-    let segment: SegmentPlan.Segment
-    let group: SegmentPlan.Group
-    let values: UnsafeBufferPointer<Float>
-    let classOf: UnsafeBufferPointer<Int32>
-    let validPixels: UnsafeBufferPointer<UInt32>?
-    /// The segment's class plane of the upstream buffer, `[b·S + s]`.
-    let plane: UnsafeMutablePointer<Float>?
-    let spatial: Int
-    let channels: Int
-    let hinge: Bool
-
-    init(
-        problem: LossProblem, segment: SegmentPlan.Segment, values: UnsafeBufferPointer<Float>,
-        classOf: UnsafeBufferPointer<Int32>, validPixels: UnsafeBufferPointer<UInt32>?,
-        upstream: UnsafeMutableBufferPointer<Float>?
-    ) {
-        self.segment = segment
-        self.group = problem.plan.groups[segment.group]
-        self.values = values
-        self.classOf = classOf
-        self.validPixels = validPixels
-        self.plane = upstream.map { $0.baseAddress! + segment.channel * problem.shape.pixelCount }
-        self.spatial = problem.shape.spatial
-        self.channels = problem.shape.channels
-        self.hinge = problem.options.loss == .hinge
-    }
-
-    /// Calls `body(rank, pixel, key)` for every valid pixel of the group in rank order.
-    @inline(__always)
-    func forEachKey(_ body: (Int, Int, UInt64) -> Void) {
-        var rank = 0
-        let foreground = segment.foregroundLabel
-        for b in group.firstImage ..< group.firstImage + group.imageCount {
-            let labelBase = b * spatial
-            let valueBase = (b * channels + segment.channel) * spatial
-            for s in 0..<spatial {
-                let label = classOf[labelBase + s]
-                if label < 0 { continue }
-                let isForeground = label == foreground
-                let x = values[valueBase + s]
-                let error: Float = hinge ? (isForeground ? 1 - x : 1 + x) : (isForeground ? 1 - x : x)
-                body(rank, labelBase + s, SortKey.pack(error: error, rank: rank, foreground: isForeground))
-                rank += 1
-            }
-        }
-    }
-
-    @inline(__always)
-    func pixel(ofRank rank: Int) -> Int {
-        if let validPixels { return Int(validPixels[group.validOffset + rank]) }
-        return group.firstImage * spatial + rank
-    }
-
-    /// - Parameter cut: the segment's largest foreground key (from `foregroundCuts`).
-    mutating func run(
-        cut: UInt64, keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
-        histogram: UnsafeMutablePointer<Int>
-    ) -> Double {
-        if let plane {
-            let first = group.firstImage * spatial
-            (plane + first).update(repeating: 0, count: group.imageCount * spatial)
-        }
-        if segment.foregroundCount == 0 { return runWithoutForeground() }
-
-        // The last foreground pixel in sorted order has the largest foreground key.
-        histogram.initialize(repeating: 0, count: RadixSort.histogramSize)
-        var count = 0
-        forEachKey { _, _, key in
-            if key <= cut {
-                keys[count] = key
-                RadixSort.count(key, into: histogram)
-                count += 1
-            }
-        }
-        let sorted = RadixSort.sort(keys, scratch: scratch, count: count, countedHistogram: histogram)
-        return walk(sorted: sorted, count: count)
-    }
-
-    /// Algorithm 1 over the sorted keys with exact integer counts.
-    private func walk(sorted: UnsafeMutablePointer<UInt64>, count: Int) -> Double {
-        var intersection = segment.foregroundCount
-        var union = intersection
-        var loss = 0.0
-        let weight = segment.weight
-        for r in 0..<count {
-            let key = sorted[r]
-            let isForeground = SortKey.isForeground(key)
-            let g = lovaszStep(isForeground: isForeground, intersection: &intersection, union: &union)
-            let error = SortKey.error(of: key)
-            let active = !hinge || error > 0
-            if active { loss += Double(error) * g }
-            if let plane {
-                // ∂m/∂x is -1 for foreground, +1 for background (softmax, sigmoid and hinge alike).
-                let derivative = active ? (isForeground ? -weight * g : weight * g) : 0
-                plane[pixel(ofRank: SortKey.rank(of: key))] = Float(derivative)
-            }
-        }
-        return loss
-    }
-
-    /// A segment with no foreground: only its largest error counts, with gradient 1.
-    private func runWithoutForeground() -> Double {
-        var first = UInt64.max
-        forEachKey { _, _, key in
-            if key < first { first = key }
-        }
-        guard first != .max else { return 0 }
-        let error = SortKey.error(of: first)
-        guard !hinge || error > 0 else { return 0 }
-        if let plane { plane[pixel(ofRank: SortKey.rank(of: first))] = Float(segment.weight) }
-        return Double(error)
+        return total
     }
 }
 

@@ -2,8 +2,9 @@
 struct LabelMap: Sendable {
     /// One entry per pixel (`b·S + s`): the class index, or -1 for an ignored pixel.
     let classOf: [Int32]
-    /// `counts[b * labelClasses + c]`: pixels of image `b` labelled `c`.
-    let counts: [Int]
+    /// `counts[b * labelClasses + c]`: pixels of image `b` labelled `c` (at most
+    /// `UInt32.max` pixels are supported).
+    let counts: [UInt32]
     /// The number of label values (`C` for softmax, 2 for the binary losses).
     let labelClasses: Int
     /// Whether any pixel is ignored.
@@ -11,9 +12,10 @@ struct LabelMap: Sendable {
 
     /// Validates `labels` (one per pixel of `shape`) and maps them.
     ///
-    /// - Throws: ``LovaszError/invalidShape(_:)`` when the count is wrong,
-    ///   ``LovaszError/labelOutOfRange(position:label:classes:)`` for the first label (in
-    ///   C order) outside `0..<labelClasses` that is not `ignoreIndex`.
+    /// - Throws: ``LovaszError/invalidShape(_:)`` when the count is wrong or above
+    ///   `UInt32.max`, ``LovaszError/labelOutOfRange(position:label:classes:)`` for the first
+    ///   label (in C order) outside `0..<labelClasses` that is not `ignoreIndex`,
+    ///   ``LovaszError/outOfMemory(bytes:)``.
     init<Label: FixedWidthInteger>(
         labels: UnsafeBufferPointer<Label>,
         shape: ProblemShape,
@@ -44,11 +46,14 @@ struct LabelMap: Sendable {
             throw .invalidShape(
                 "\(labels.count) labels for \(shape.pixelCount) pixels (labels must be \(shape.labelShape.bracketed))")
         }
+        if shape.pixelCount > Int(UInt32.max) {
+            throw .invalidShape("\(shape.pixelCount) pixels; at most \(UInt32.max) are supported")
+        }
         let labelClasses = shape.isSoftmax ? shape.channels : 2
         let ignore: Label? = ignoreIndex.flatMap { Label(exactly: $0) }
         let limit: Label? = Label(exactly: labelClasses)
-        var classOf = [Int32](repeating: -1, count: labels.count)
-        var counts = [Int](repeating: 0, count: shape.batch * labelClasses)
+        var classOf = try [Int32](fallibleRepeating: -1, count: labels.count)
+        var counts = try [UInt32](fallibleRepeating: 0, count: shape.batch * labelClasses)
         var hasIgnored = false
         var firstBad: Int?
         classOf.withUnsafeMutableBufferPointer { out in

@@ -13,7 +13,11 @@ enum PortableMath {
     /// `e^x` for `x ≤ 0`, within 2 ulp of the true value; 0 below -87 (and for subnormal results).
     ///
     /// Written without branches (selects only) so that loops over it vectorize; the values
-    /// are those of the straightforward form `x < -87 ? 0 : flush(y · 2^n)`.
+    /// are those of the straightforward form `x < -87 ? 0 : flush(y · 2^n)`. The method and
+    /// constants are Cephes' single-precision `expf` (Stephen L. Moshier): n = round(x·log2 e),
+    /// r = x − n·ln 2 with ln 2 split into 0.693359375 + (−2.12194440e-4) so that r is exact,
+    /// and a degree-5 minimax polynomial for (e^r − 1 − r)/r²; the kernels name the same
+    /// constants (`EXP_*` in `Kernels/lovasz_common.cl`).
     @inline(__always)
     static func expNonPositive(_ x: Float) -> Float {
         let inRange = x >= -87

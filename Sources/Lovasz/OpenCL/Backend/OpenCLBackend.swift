@@ -1,51 +1,76 @@
+internal import CLovaszOpenCL
 import Synchronization
 
-/// The OpenCL path: one device, its context and queue, the kernels built once, and device
-/// buffers reused across calls (DESIGN §5).
+/// The OpenCL path: one device, its program and queue, and device buffers reused across
+/// calls (see ``OpenCLPipeline`` for the launch sequence).
 ///
-/// One call is one launch sequence with no host round trip between kernels: validation,
-/// probabilities, per chunk of segments the keys, the segmented bitonic sort, the scan of
-/// the foreground counts, the Lovász gradient and the per-segment loss sums, then the
-/// back-propagation; the loss terms and the gradient are read back at the end. Calls are
-/// serialized by a lock, so any number of threads may share one backend.
+/// Every call plans on the device (the labels validated and counted there, see
+/// `Kernels/lovasz_plan.cl`), then runs the launch sequence; host arrays are uploaded as they
+/// are, a caller's device buffers are used in place. Calls are serialized by a lock, so any
+/// number of threads may share one backend.
 final class OpenCLBackend: Sendable {
     let device: OpenCLDevice
     let configuration: KernelConfiguration
-    private let session: Mutex<OpenCLSession>
+    private let pipeline: Mutex<OpenCLPipeline>
 
-    /// Creates the context and queue for `device` and builds the kernels.
+    /// Builds the kernels for `device` (or takes them from `programs`) and creates a queue.
     ///
     /// - Parameters:
     ///   - chunkKeyLimit: at most this many keys sorted per chunk (tests use it to force
     ///     several chunks); by default what the device's memory allows.
     ///   - stagedTransfers: transfer through pinned host memory; by default on devices that do
     ///     not share the host's memory (tests force it on PoCL).
+    ///   - transferChunkBytes: move the scores and the gradient in chunks of whole images of
+    ///     about this many bytes (≥ 1; at least one image), overlapping the kernels; by default
+    ///     ``defaultTransferChunkBytes`` on devices that do not share the host's memory, one
+    ///     piece on the others (tests force small chunks on PoCL).
     /// - Throws: ``OpenCLError`` from any OpenCL call, with the build log for a build failure.
-    init(
+    convenience init(
         device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil,
-        stagedTransfers: Bool? = nil
+        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil
     ) throws(OpenCLError) {
-        let context = try CLContext(device: device)
-        var configuration = KernelConfiguration(device: device)
-        var program = try programs.program(
-            for: context, source: KernelConfiguration.source, options: configuration.buildOptions)
-        var kernels = try LovaszKernelSet(program: program)
-        // A kernel may allow fewer work-items than the device (registers, local memory).
-        let limit = try kernels.groupedKernels.map { (kernel) throws(OpenCLError) in try kernel.maxWorkGroupSize }.min() ?? 1
-        if limit < configuration.localSize {
-            configuration = KernelConfiguration(device: device, localSizeLimit: limit)
-            program = try programs.program(
-                for: context, source: KernelConfiguration.source, options: configuration.buildOptions)
-            kernels = try LovaszKernelSet(program: program)
+        let (stages, configuration) = try PipelineStages.build(for: device) { (options) throws(OpenCLError) in
+            try programs.program(for: device, source: KernelConfiguration.source, options: options)
         }
-        self.device = device
-        self.configuration = configuration
-        self.session = Mutex(try OpenCLSession(
-            context: context, kernels: kernels, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
-            stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory))
+        let queue = try CLCommandQueue(context: stages.program.context)
+        try self.init(stages: stages, configuration: configuration, queue: queue, chunkKeyLimit: chunkKeyLimit,
+                      stagedTransfers: stagedTransfers, transferChunkBytes: transferChunkBytes)
     }
 
-    /// Programs built in this process, shared by every backend.
+    /// A backend running `stages` on `queue` (of the stages' context); see
+    /// ``init(device:programs:chunkKeyLimit:stagedTransfers:transferChunkBytes:)`` for the rest.
+    init(
+        stages: PipelineStages, configuration: KernelConfiguration, queue: CLCommandQueue, chunkKeyLimit: Int? = nil,
+        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil
+    ) throws(OpenCLError) {
+        let device = queue.context.device
+        self.device = device
+        self.configuration = configuration
+        self.pipeline = Mutex(try OpenCLPipeline(
+            queue: queue, stages: stages, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
+            stagedTransfers: stagedTransfers ?? !device.hostUnifiedMemory,
+            transferChunkBytes: transferChunkBytes ?? (device.hostUnifiedMemory ? nil : Self.defaultTransferChunkBytes)))
+    }
+
+    /// A backend on a caller's in-order command queue (retained; released with the backend),
+    /// building the kernels for its context and device once per context.
+    ///
+    /// - Throws: ``OpenCLError`` for a null or invalid queue, an out-of-order queue, and any
+    ///   failure to build the kernels.
+    static func adopting(queue handle: OpaquePointer?) throws(OpenCLError) -> OpenCLBackend {
+        let queue = try CLExternal.adoptQueue(handle)
+        let (stages, configuration) = try PipelineStages.build(for: queue.context.device) { (options) throws(OpenCLError) in
+            try ContextProgramCache.shared.program(for: queue.context, source: KernelConfiguration.source, options: options)
+        }
+        return try OpenCLBackend(stages: stages, configuration: configuration, queue: queue)
+    }
+
+    /// The transfer chunk on a discrete device: large enough to run near the bus's speed, small
+    /// enough that the first kernels start early.
+    static let defaultTransferChunkBytes = 4 << 20
+
+    /// Programs built in this process, shared by every backend: one per device and build
+    /// options.
     static let programs = ProgramCache()
 
     /// Backends by device index, so that engines on one device share its programs and buffers.
@@ -61,76 +86,191 @@ final class OpenCLBackend: Sendable {
         }
     }
 
-    /// Computes the loss of `problem` and, when `gradient` is given, `∂loss/∂scores` into it.
+    /// Computes the loss of host arrays and, when `gradient` is given, `∂loss/∂scores` into it.
     ///
-    /// - Throws: ``LovaszError/nonFiniteScore(position:value:)`` when the kernels find a NaN
-    ///   or infinity, ``LovaszError/openCL(_:)`` when an OpenCL call fails.
-    func compute(
-        _ problem: LossProblem, gradient: UnsafeMutableBufferPointer<Float>?
-    ) throws(LovaszError) -> Double {
-        let outcome: Result<OpenCLOutcome, OpenCLError> = session.withLock { session in
-            do throws(OpenCLError) {
-                return .success(try session.run(problem, gradient: gradient))
-            } catch {
-                session.buffers.removeAll()
-                return .failure(error)
-            }
-        }
-        return try result(of: outcome, for: problem)
-    }
-
-    /// Uploads `problem`'s inputs once, then times `repetitions` launch sequences that
-    /// compute the loss and gradient with the inputs and the gradient left on the device.
+    /// The scores (float32 or 16-bit, `type`) and the labels are uploaded as they are, the
+    /// scores in chunks of images that overlap the kernels; the labels are validated and planned
+    /// on the device (the host never passes over them), then the launch sequence runs. With
+    /// `LOVASZ_TRACE` set, or `profile`, the call runs on profiling queues and gives the device
+    /// time of each phase.
     ///
-    /// - Returns: the seconds of each repetition (wall clock, from the first enqueue to the
-    ///   loss read back), and the loss.
-    func residentTimes(_ problem: LossProblem, repetitions: Int) throws(LovaszError) -> (seconds: [Double], loss: Double) {
-        let clock = ContinuousClock()
-        let outcome: Result<([Double], OpenCLOutcome), OpenCLError> = session.withLock { session in
-            do throws(OpenCLError) {
-                var last = try session.run(problem, gradient: nil, resident: false)
-                var seconds: [Double] = []
-                for _ in 0..<repetitions {
-                    let start = clock.now
-                    last = try session.run(problem, gradient: nil, resident: true)
-                    let elapsed = clock.now - start
-                    seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    /// - Parameters:
+    ///   - scores: `shape.scoreCount` elements of `type`.
+    ///   - gradient: as many elements of its type as there are scores.
+    /// - Throws: ``LovaszError`` for out-of-range labels, non-finite scores (first position)
+    ///   and bad options, ``LovaszError/openCL(_:)`` when an OpenCL call fails.
+    func compute<Label: FixedWidthInteger>(
+        scores: UnsafeRawBufferPointer, type: ScoreType, shape: ProblemShape, labels: UnsafeBufferPointer<Label>,
+        options: LossOptions, gradient: GradientBuffer?, profile: Bool = false
+    ) throws(LovaszError) -> (loss: PlannedLoss, phases: PhaseTimes?) {
+        try locked { (pipeline) throws(LovaszError) -> (loss: PlannedLoss, phases: PhaseTimes?) in
+            let run = { () throws(LovaszError) -> PlannedLoss in
+                // The uploads read the caller's memory until they complete, even when the call fails early.
+                defer { try? pipeline.queue.transfer.finish() }
+                let deviceScores = try mappingOpenCLErrors { () throws(OpenCLError) in
+                    try pipeline.uploadScores(scores, type: type, shape: shape)
                 }
-                return .success((seconds, last))
-            } catch {
-                session.buffers.removeAll()
-                return .failure(error)
+                let deviceLabels = try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.uploadLabels(labels) }
+                return try Self.plannedRun(
+                    pipeline: pipeline, shape: shape, options: options, labels: deviceLabels,
+                    ignore: options.ignoreIndex.flatMap { Label(exactly: $0) }.map { Int($0) }, scores: deviceScores,
+                    gradient: gradient.map { .host($0) } ?? .none,
+                    labelText: { flat in String(labels[flat]) }, scoreValue: { flat in type.value(in: scores, at: flat) })
             }
-        }
-        switch outcome {
-        case .failure(let error): throw .openCL(error)
-        case .success(let (seconds, last)):
-            let loss = try result(of: .success(last), for: problem)
-            return (seconds, loss)
+            guard profile || pipeline.trace.enabled else { return (try run(), nil) }
+            let (result, phases) = try mappingOpenCLErrors { () throws(OpenCLError) in
+                try pipeline.profiled { () -> Result<PlannedLoss, LovaszError> in
+                    do throws(LovaszError) { return .success(try run()) } catch { return .failure(error) }
+                }
+            }
+            pipeline.trace.report(phases)
+            return (try result.get(), phases)
         }
     }
 
-    /// Runs `body` with the session, under the lock (tests drive single kernels through it).
-    func withSession<R: Sendable>(_ body: (OpenCLSession) throws(OpenCLError) -> R) throws(OpenCLError) -> R {
-        let result: Result<R, OpenCLError> = session.withLock { session in
-            do throws(OpenCLError) { return .success(try body(session)) } catch { return .failure(error) }
+    /// Computes on a caller's device buffers on this backend's queue: plans on the device,
+    /// runs the launch sequence and leaves the gradient in the caller's gradient buffer.
+    ///
+    /// - Parameters:
+    ///   - events: `cl_event` handles every command waits for.
+    ///   - completionEvent: return a retained marker event (the caller releases it).
+    /// - Throws: as ``compute(scores:shape:labels:options:gradient:)``, and the buffer checks
+    ///   of ``OpenCLPipeline/adopt(_:role:types:count:fromElementZero:written:)``.
+    func compute(
+        scores: OpenCLDeviceBuffer, shape: ProblemShape, labels: OpenCLDeviceBuffer, options: LossOptions,
+        gradient: OpenCLDeviceBuffer?, waitFor events: [OpaquePointer?], completionEvent: Bool
+    ) throws(LovaszError) -> DeviceOutcome {
+        try locked { (pipeline) throws(LovaszError) -> DeviceOutcome in
+            let scoreType = scores.elementType.scoreType ?? .float32  // other types are refused below
+            let scoreBuffer = try pipeline.adopt(
+                scores, role: "scores", types: [.float32, .float16, .bfloat16], count: shape.scoreCount, fromElementZero: true,
+                written: false).buffer
+            let deviceScores = try mappingOpenCLErrors { () throws(OpenCLError) in
+                scoreType == .float32
+                    ? DeviceScores.resident(float32: scoreBuffer, narrow: nil, shape: shape)
+                    : DeviceScores.resident(
+                        float32: try pipeline.buffers.buffer(.scores, bytes: shape.scoreCount * 4),
+                        narrow: (scoreBuffer, scoreType), shape: shape)
+            }
+            let labelTypes: [DeviceElementType] = [.uint8, .int32, .int64]
+            let (labelBuffer, labelOffset) = try pipeline.adopt(
+                labels, role: "labels", types: labelTypes, count: shape.pixelCount, fromElementZero: false, written: false)
+            let gradientTypes: [DeviceElementType] = scores.elementType == .float32 ? [.float32] : [.float32, scores.elementType]
+            let gradientBuffer = try gradient.map { (range) throws(LovaszError) in
+                try pipeline.adopt(
+                    range, role: "gradient", types: gradientTypes, count: shape.scoreCount, fromElementZero: true, written: true).buffer
+            }
+            let gradientType = gradient?.elementType.scoreType ?? .float32
+            let type: LabelElementType = labels.elementType == .uint8 ? .uint8 : labels.elementType == .int32 ? .int32 : .int64
+            let deviceLabels = DeviceLabels(buffer: labelBuffer, elementOffset: labelOffset, type: type)
+            guard events.allSatisfy({ $0 != nil }) else {
+                throw .openCL(OpenCLError(status: CL_INVALID_EVENT_WAIT_LIST, call: "lovasz (wait events)", detail: "a wait event is NULL"))
+            }
+            try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.queue.queue.waitFor(events: events.compactMap { $0 }) }
+            let outcome = try Self.plannedRun(
+                pipeline: pipeline, shape: shape, options: options, labels: deviceLabels,
+                ignore: options.ignoreIndex.flatMap { type.representable($0) }, scores: deviceScores,
+                gradient: gradientBuffer.map { .device($0, gradientType) } ?? .none,
+                labelText: { (flat) throws(OpenCLError) in
+                    let bytes = try pipeline.probe(
+                        labelBuffer, byteOffset: (labelOffset + flat) * type.byteCount, bytes: type.byteCount)
+                    return type.decimal(bytes)
+                },
+                scoreValue: { (flat) throws(OpenCLError) in
+                    let size = scores.elementType.byteCount
+                    let bytes = try pipeline.probe(scoreBuffer, byteOffset: flat * size, bytes: size)
+                    return bytes.withUnsafeBytes { scoreType.value(in: $0, at: 0) }
+                })
+            guard completionEvent else { return DeviceOutcome(loss: outcome, event: nil) }
+            let event = try mappingOpenCLErrors { () throws(OpenCLError) -> cl_event in
+                let marker = try pipeline.queue.queue.marker().retainedHandle()
+                try pipeline.queue.queue.flush()
+                return marker
+            }
+            return DeviceOutcome(loss: outcome, event: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(event))))
+        }
+    }
+
+    /// Plans on the device from `labels`, then runs the launch sequence.
+    private static func plannedRun(
+        pipeline: OpenCLPipeline, shape: ProblemShape, options: LossOptions, labels: DeviceLabels, ignore: Int?,
+        scores: DeviceScores, gradient: GradientDestination,
+        labelText: (Int) throws(OpenCLError) -> String, scoreValue: (Int) throws(OpenCLError) -> Float
+    ) throws(LovaszError) -> PlannedLoss {
+        let layout = PlanLayout(shape: shape, options: options)
+        let counts = try mappingOpenCLErrors { () throws(OpenCLError) in
+            try pipeline.countLabels(labels, layout: layout, ignore: ignore)
+        }
+        switch counts {
+        case .badLabel(let flat):
+            let text = try mappingOpenCLErrors { () throws(OpenCLError) in try labelText(flat) }
+            throw .labelOutOfRange(position: shape.labelPosition(flat), label: text, classes: layout.labelClasses)
+        case .counts(let groupCounts, let hasIgnored):
+            let plan = try SegmentPlan(
+                shape: shape, groupCounts: groupCounts, labelClasses: layout.labelClasses, hasIgnored: hasIgnored,
+                options: options, validPixels: nil)
+            let outcome = try mappingOpenCLErrors { () throws(OpenCLError) -> OpenCLOutcome in
+                let validPixels = try pipeline.listValidPixels(layout: layout, plan: plan)
+                let classOf = try pipeline.buffers.buffer(.classOf, bytes: shape.pixelCount * 4)
+                let inputs = LaunchInputs(
+                    shape: shape, options: options, plan: plan, scores: scores, classOf: classOf, validPixels: validPixels)
+                return try pipeline.launch(inputs, gradient: gradient)
+            }
+            if let bad = outcome.firstNonFinite {
+                let value = try mappingOpenCLErrors { () throws(OpenCLError) in try scoreValue(bad) }
+                throw .nonFiniteScore(position: shape.scorePosition(bad), value: value)
+            }
+            return PlannedLoss(loss: outcome.loss, plan: plan)
+        }
+    }
+
+    /// Runs `body` with the pipeline under the lock; after an OpenCL failure the device
+    /// buffers are released (the next call allocates afresh).
+    func locked<R: Sendable>(_ body: (OpenCLPipeline) throws(LovaszError) -> R) throws(LovaszError) -> R {
+        let result: Result<R, LovaszError> = pipeline.withLock { pipeline in
+            do throws(LovaszError) {
+                return .success(try body(pipeline))
+            } catch {
+                if case .openCL = error { pipeline.buffers.removeAll() }
+                return .failure(error)
+            }
         }
         return try result.get()
     }
 
-    private func result(of outcome: Result<OpenCLOutcome, OpenCLError>, for problem: LossProblem) throws(LovaszError) -> Double {
-        switch outcome {
-        case .failure(let error):
-            throw .openCL(error)
-        case .success(let result):
-            if let bad = result.firstNonFinite { throw problem.nonFiniteError(at: bad) }
-            return result.loss
+    /// Runs `body` with the pipeline, under the lock; after a failure the device buffers are
+    /// released (the failure may have been running out of device memory).
+    ///
+    /// - Throws: ``LovaszError/openCL(_:)`` with `body`'s error.
+    func withPipeline<R: Sendable>(_ body: (OpenCLPipeline) throws(OpenCLError) -> R) throws(LovaszError) -> R {
+        try locked { (pipeline) throws(LovaszError) -> R in
+            try mappingOpenCLErrors { () throws(OpenCLError) in try body(pipeline) }
+        }
+    }
+
+    /// Runs `body` with the pipeline under the lock, returning a non-`Sendable` result as a `Result`.
+    func withPipelineResult<R>(_ body: (OpenCLPipeline) throws(OpenCLError) -> R) -> Result<R, OpenCLError> {
+        pipeline.withLock { pipeline in
+            do throws(OpenCLError) { return .success(try body(pipeline)) } catch { return .failure(error) }
         }
     }
 }
 
-/// What one launch sequence read back.
-struct OpenCLOutcome: Sendable {
+/// The loss of a call planned on the device, with the plan's counts for ``LossResult``.
+struct PlannedLoss: Sendable {
     var loss: Double
-    var firstNonFinite: Int?
+    var plan: SegmentPlan
+}
+
+/// A device call's loss and, when asked for, its completion event (a retained `cl_event`,
+/// as an address so that the value stays `Sendable`).
+struct DeviceOutcome: Sendable {
+    var loss: PlannedLoss
+    var event: UInt?
+}
+
+/// Runs `body`, turning its ``OpenCLError`` into ``LovaszError/openCL(_:)``.
+@inline(__always)
+func mappingOpenCLErrors<R>(_ body: () throws(OpenCLError) -> R) throws(LovaszError) -> R {
+    do throws(OpenCLError) { return try body() } catch { throw .openCL(error) }
 }

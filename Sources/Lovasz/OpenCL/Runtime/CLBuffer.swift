@@ -36,8 +36,11 @@ final class CLBuffer {
     ///   - access: how kernels use it (default read-write).
     /// - Throws: ``OpenCLError`` from `clCreateBuffer` (`CL_INVALID_BUFFER_SIZE` for 0 or too
     ///   many bytes, checked before calling OpenCL; `CL_MEM_OBJECT_ALLOCATION_FAILURE`).
+    ///   - hostAccess: `false` creates it with `CL_MEM_HOST_NO_ACCESS`: only the device reads
+    ///     and writes it (tests use it to prove that no transfer touches a buffer).
     init(
-        context: CLContext, byteCount: Int, access: Access = .readWrite, allocateHostPointer: Bool = false
+        context: CLContext, byteCount: Int, access: Access = .readWrite, allocateHostPointer: Bool = false,
+        hostAccess: Bool = true
     ) throws(OpenCLError) {
         let limit = context.device.maxAllocationBytes
         guard byteCount >= 1, limit == 0 || UInt64(byteCount) <= limit else {
@@ -47,6 +50,7 @@ final class CLBuffer {
         }
         var status: cl_int = CL_SUCCESS
         let flags = access.flags | (allocateHostPointer ? cl_mem_flags(CL_MEM_ALLOC_HOST_PTR) : 0)
+            | (hostAccess ? 0 : cl_mem_flags(CL_MEM_HOST_NO_ACCESS))
         let memory = lovasz_clCreateBuffer(context.handle, flags, byteCount, nil, &status)
         guard status == CL_SUCCESS, let memory else {
             throw OpenCLError(
@@ -56,6 +60,36 @@ final class CLBuffer {
         self.context = context
         self.handle = memory
         self.byteCount = byteCount
+    }
+
+    /// Wraps a memory object: a caller's buffer (`retain: true`, retained now) or one this
+    /// library created (`retain: false`, a sub-buffer); released in `deinit` either way.
+    ///
+    /// - Parameter byteCount: the bytes kernels may touch (at most the object's size).
+    /// - Throws: ``OpenCLError`` from `clRetainMemObject`.
+    init(memory: cl_mem, context: CLContext, byteCount: Int, retain: Bool) throws(OpenCLError) {
+        if retain { try checkCL(lovasz_clRetainMemObject(memory), "clRetainMemObject") }
+        self.context = context
+        self.handle = memory
+        self.byteCount = byteCount
+    }
+
+    /// A sub-buffer of `parent` over `byteCount` bytes from `origin`, for kernels that read
+    /// from element 0.
+    ///
+    /// - Parameter origin: a multiple of the device's `CL_DEVICE_MEM_BASE_ADDR_ALIGN` (in bytes).
+    /// - Throws: ``OpenCLError`` from `clCreateSubBuffer` (`CL_MISALIGNED_SUB_BUFFER_OFFSET`).
+    static func region(of parent: CLBuffer, origin: Int, byteCount: Int) throws(OpenCLError) -> CLBuffer {
+        var region = cl_buffer_region(origin: origin, size: byteCount)
+        var status: cl_int = CL_SUCCESS
+        let memory = lovasz_clCreateSubBuffer(
+            parent.handle, 0, cl_buffer_create_type(CL_BUFFER_CREATE_TYPE_REGION), &region, &status)
+        guard status == CL_SUCCESS, let memory else {
+            throw OpenCLError(
+                clStatus: status == CL_SUCCESS ? CL_INVALID_MEM_OBJECT : status, call: "clCreateSubBuffer",
+                detail: "\(byteCount) bytes at offset \(origin)")
+        }
+        return try CLBuffer(memory: memory, context: parent.context, byteCount: byteCount, retain: false)
     }
 
     deinit { _ = lovasz_clReleaseMemObject(handle) }
@@ -69,35 +103,36 @@ final class CLBuffer {
     ///   - blocking: `true` (default) returns once `source` has been read and may be reused.
     ///     With `false` the copy is only enqueued: `source` must stay valid and unchanged until
     ///     the returned event completes (or the queue is finished).
+    ///   - events: commands (of any queue of the context) that must complete first.
     /// - Returns: the transfer's event (discardable).
     /// - Throws: ``OpenCLError`` from `clEnqueueWriteBuffer`; `CL_INVALID_VALUE` for an empty or
     ///   out-of-range transfer, before calling OpenCL.
     @discardableResult
     func write(
         from source: UnsafeRawBufferPointer, atByteOffset offset: Int = 0,
-        on queue: CLCommandQueue, blocking: Bool = true
+        on queue: CLCommandQueue, blocking: Bool = true, waitingFor events: [CLEvent] = []
     ) throws(OpenCLError) -> CLEvent {
-        try checkRange(offset: offset, count: source.count, call: "clEnqueueWriteBuffer")
-        var event: cl_event?
-        let status = lovasz_clEnqueueWriteBuffer(
-            queue.handle, handle, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE), offset, source.count,
-            source.baseAddress, 0, nil, &event)
-        return try CLEvent(status: status, event: event, call: "clEnqueueWriteBuffer")
+        try transfer("clEnqueueWriteBuffer", offset: offset, count: source.count, waitingFor: events) {
+            lovasz_clEnqueueWriteBuffer(
+                queue.handle, handle, cl_bool(blocking ? CL_TRUE : CL_FALSE), offset, source.count, source.baseAddress,
+                $0, $1, $2)
+        }
     }
 
     /// Copies `values` into the buffer at `offset` bytes and waits until the copy is done.
     ///
+    /// - Returns: the transfer's event (discardable; complete).
     /// - Throws: as ``write(from:atByteOffset:on:blocking:)``.
-    func write<T: BitwiseCopyable>(_ values: [T], atByteOffset offset: Int = 0, on queue: CLCommandQueue) throws(OpenCLError) {
-        var failure: OpenCLError?
-        values.withUnsafeBytes { bytes in
+    @discardableResult
+    func write<T: BitwiseCopyable>(_ values: [T], atByteOffset offset: Int = 0, on queue: CLCommandQueue) throws(OpenCLError) -> CLEvent {
+        let result: Result<CLEvent, OpenCLError> = values.withUnsafeBytes { bytes in
             do throws(OpenCLError) {
-                try write(from: bytes, atByteOffset: offset, on: queue, blocking: true)
+                return .success(try write(from: bytes, atByteOffset: offset, on: queue, blocking: true))
             } catch {
-                failure = error
+                return .failure(error)
             }
         }
-        if let failure { throw failure }
+        return try result.get()
     }
 
     /// Copies bytes of the buffer into host memory.
@@ -109,20 +144,32 @@ final class CLBuffer {
     ///   - blocking: `true` (default) returns with `destination` filled. With `false` the copy
     ///     is only enqueued: `destination` must stay valid, and must not be read, until the
     ///     returned event completes (or the queue is finished).
+    ///   - events: commands (of any queue of the context) that must complete first.
     /// - Returns: the transfer's event (discardable).
     /// - Throws: ``OpenCLError`` from `clEnqueueReadBuffer` (also errors of earlier commands
     ///   that surface here); `CL_INVALID_VALUE` for an empty or out-of-range transfer.
     @discardableResult
     func read(
         into destination: UnsafeMutableRawBufferPointer, fromByteOffset offset: Int = 0,
-        on queue: CLCommandQueue, blocking: Bool = true
+        on queue: CLCommandQueue, blocking: Bool = true, waitingFor events: [CLEvent] = []
     ) throws(OpenCLError) -> CLEvent {
-        try checkRange(offset: offset, count: destination.count, call: "clEnqueueReadBuffer")
+        try transfer("clEnqueueReadBuffer", offset: offset, count: destination.count, waitingFor: events) {
+            lovasz_clEnqueueReadBuffer(
+                queue.handle, handle, cl_bool(blocking ? CL_TRUE : CL_FALSE), offset, destination.count,
+                destination.baseAddress, $0, $1, $2)
+        }
+    }
+
+    /// Checks the range, then runs `enqueue` with the wait list of `events` and the place for
+    /// the new event, and wraps that event.
+    private func transfer(
+        _ call: String, offset: Int, count: Int, waitingFor events: [CLEvent],
+        _ enqueue: (cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>) -> cl_int
+    ) throws(OpenCLError) -> CLEvent {
+        try checkRange(offset: offset, count: count, call: call)
         var event: cl_event?
-        let status = lovasz_clEnqueueReadBuffer(
-            queue.handle, handle, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE), offset, destination.count,
-            destination.baseAddress, 0, nil, &event)
-        return try CLEvent(status: status, event: event, call: "clEnqueueReadBuffer")
+        let status = CLEvent.withWaitList(events) { waitCount, waitList in enqueue(waitCount, waitList, &event) }
+        return try CLEvent(status: status, event: event, call: call)
     }
 
     /// Reads `count` values of type `T` starting at `offset` bytes, waiting for them.

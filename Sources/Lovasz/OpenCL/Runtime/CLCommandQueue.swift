@@ -26,7 +26,38 @@ final class CLCommandQueue {
         self.profiling = profiling
     }
 
+    /// Wraps a caller's in-order queue on `context`, retaining it (`clRetainCommandQueue`);
+    /// released in `deinit`.
+    ///
+    /// - Throws: ``OpenCLError`` from `clRetainCommandQueue`.
+    init(retaining handle: cl_command_queue, context: CLContext, profiling: Bool) throws(OpenCLError) {
+        try checkCL(lovasz_clRetainCommandQueue(handle), "clRetainCommandQueue")
+        self.context = context
+        self.handle = handle
+        self.profiling = profiling
+    }
+
     deinit { _ = lovasz_clReleaseCommandQueue(handle) }
+
+    /// Makes every later command wait for `events` (a barrier with a wait list; nothing
+    /// for none).
+    ///
+    /// - Parameter events: `cl_event` handles of the queue's context.
+    /// - Throws: ``OpenCLError`` from `clEnqueueBarrierWithWaitList` (`CL_INVALID_EVENT_WAIT_LIST`).
+    func waitFor(events: [cl_event]) throws(OpenCLError) {
+        guard !events.isEmpty else { return }
+        let list: [cl_event?] = events
+        try checkCL(lovasz_clEnqueueBarrierWithWaitList(handle, cl_uint(list.count), list, nil), "clEnqueueBarrierWithWaitList")
+    }
+
+    /// A marker that completes once every command enqueued so far has completed.
+    ///
+    /// - Throws: ``OpenCLError`` from `clEnqueueMarkerWithWaitList`.
+    func marker() throws(OpenCLError) -> CLEvent {
+        var event: cl_event?
+        let status = lovasz_clEnqueueMarkerWithWaitList(handle, 0, nil, &event)
+        return try CLEvent(status: status, event: event, call: "clEnqueueMarkerWithWaitList")
+    }
 
     /// Waits until every command enqueued so far has completed.
     ///
@@ -35,7 +66,8 @@ final class CLCommandQueue {
         try checkCL(lovasz_clFinish(handle), "clFinish")
     }
 
-    /// Submits every command enqueued so far to the device without waiting.
+    /// Submits every command enqueued so far to the device without waiting (so that another
+    /// queue's commands waiting for them can proceed).
     ///
     /// - Throws: ``OpenCLError`` from `clFlush`.
     func flush() throws(OpenCLError) {
@@ -50,12 +82,15 @@ final class CLCommandQueue {
     ///   - localSize: work-group size per dimension (same count as `globalSize`, each
     ///     dividing the global size, product at most the kernel's ``CLKernel/maxWorkGroupSize``),
     ///     or `nil` to let the implementation choose.
+    ///   - events: commands (of any queue of the context) that must complete first.
     /// - Returns: the launch's event (discardable).
     /// - Throws: ``OpenCLError`` from `clEnqueueNDRangeKernel`; `CL_INVALID_WORK_DIMENSION`,
     ///   `CL_INVALID_GLOBAL_WORK_SIZE` or `CL_INVALID_WORK_GROUP_SIZE` for sizes that do not fit
     ///   the rules above, before calling OpenCL.
     @discardableResult
-    func enqueue(_ kernel: CLKernel, globalSize: [Int], localSize: [Int]? = nil) throws(OpenCLError) -> CLEvent {
+    func enqueue(
+        _ kernel: CLKernel, globalSize: [Int], localSize: [Int]? = nil, waitingFor events: [CLEvent] = []
+    ) throws(OpenCLError) -> CLEvent {
         let call = "clEnqueueNDRangeKernel(\(kernel.name))"
         guard (1...3).contains(globalSize.count) else {
             throw OpenCLError(
@@ -76,16 +111,18 @@ final class CLCommandQueue {
             }
         }
         var event: cl_event?
-        let status = globalSize.withUnsafeBufferPointer { global in
-            if let localSize {
-                return localSize.withUnsafeBufferPointer { local in
-                    lovasz_clEnqueueNDRangeKernel(
-                        handle, kernel.handle, cl_uint(global.count), nil, global.baseAddress, local.baseAddress,
-                        0, nil, &event)
+        let status = CLEvent.withWaitList(events) { count, waitList in
+            globalSize.withUnsafeBufferPointer { global in
+                if let localSize {
+                    return localSize.withUnsafeBufferPointer { local in
+                        lovasz_clEnqueueNDRangeKernel(
+                            handle, kernel.handle, cl_uint(global.count), nil, global.baseAddress, local.baseAddress,
+                            count, waitList, &event)
+                    }
                 }
+                return lovasz_clEnqueueNDRangeKernel(
+                    handle, kernel.handle, cl_uint(global.count), nil, global.baseAddress, nil, count, waitList, &event)
             }
-            return lovasz_clEnqueueNDRangeKernel(
-                handle, kernel.handle, cl_uint(global.count), nil, global.baseAddress, nil, 0, nil, &event)
         }
         return try CLEvent(status: status, event: event, call: call)
     }

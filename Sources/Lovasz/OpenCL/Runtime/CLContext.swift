@@ -37,5 +37,18 @@ final class CLContext: @unchecked Sendable {
         self.deviceID = id.device
     }
 
+    /// Wraps a caller's context, retaining it (`clRetainContext`); released in `deinit`.
+    ///
+    /// - Parameters:
+    ///   - handle: a valid `cl_context` (the caller keeps its own reference).
+    ///   - device: the description of `deviceID`.
+    /// - Throws: ``OpenCLError`` from `clRetainContext`.
+    init(retaining handle: cl_context, device: OpenCLDevice, deviceID: cl_device_id) throws(OpenCLError) {
+        try checkCL(lovasz_clRetainContext(handle), "clRetainContext")
+        self.device = device
+        self.handle = handle
+        self.deviceID = deviceID
+    }
+
     deinit { _ = lovasz_clReleaseContext(handle) }
 }

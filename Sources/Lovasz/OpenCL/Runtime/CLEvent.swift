@@ -13,6 +13,14 @@ final class CLEvent {
         self.handle = event
     }
 
+    /// The handle with one more reference, for a caller who releases it (`clRetainEvent`).
+    ///
+    /// - Throws: ``OpenCLError`` from `clRetainEvent`.
+    func retainedHandle() throws(OpenCLError) -> cl_event {
+        try checkCL(lovasz_clRetainEvent(handle), "clRetainEvent")
+        return handle
+    }
+
     deinit { _ = lovasz_clReleaseEvent(handle) }
 
     /// Waits until the command has completed.
@@ -32,18 +40,12 @@ final class CLEvent {
         try checkCL(lovasz_clWaitForEvents(cl_uint(handles.count), handles), "clWaitForEvents")
     }
 
-    /// Whether the command has completed (`CL_COMPLETE`).
-    ///
-    /// - Throws: ``OpenCLError`` from `clGetEventInfo`, or the command's own error status
-    ///   when it terminated abnormally.
-    var isComplete: Bool {
-        get throws(OpenCLError) {
-            let status = try queryInfoValue(cl_int.self, "clGetEventInfo(CL_EVENT_COMMAND_EXECUTION_STATUS)") {
-                lovasz_clGetEventInfo(handle, cl_event_info(CL_EVENT_COMMAND_EXECUTION_STATUS), $0, $1, $2)
-            }
-            if status < 0 { throw OpenCLError(clStatus: status, call: "command execution") }
-            return status == CL_COMPLETE
-        }
+    /// Calls `body` with the count and the handles of `events` as an OpenCL wait list (a null
+    /// list for none, as OpenCL requires).
+    static func withWaitList<R>(_ events: [CLEvent], _ body: (cl_uint, UnsafePointer<cl_event?>?) -> R) -> R {
+        guard !events.isEmpty else { return body(0, nil) }
+        let handles: [cl_event?] = events.map(\.handle)
+        return handles.withUnsafeBufferPointer { body(cl_uint($0.count), $0.baseAddress) }
     }
 
     /// Device time from the start to the end of the command, in nanoseconds.

@@ -158,7 +158,7 @@ public struct OpenCLDiscovery: Sendable, Equatable {
             problem: problems.isEmpty ? nil : problems.joined(separator: "; "))
     }
 
-    private static func describeDevice(
+    static func describeDevice(
         _ handle: CLDeviceHandle, index: Int, platformIndex: Int, platformName: String, platformVersion: String
     ) throws(OpenCLError) -> OpenCLDevice {
         let id = handle.device

@@ -4,10 +4,11 @@
 /// used under the backend's lock.
 final class DeviceBuffers {
     enum Role: Hashable, CaseIterable {
-        case scores, probabilities, classOf, validPixels, segments, weights
+        case scores, narrowScores, probabilities, classOf, validPixels, segments, weights
         case keys, counts, tileTotals, tileCarries, terms, segmentLosses
-        case upstream, gradient, status, placeholder
+        case upstream, gradient, narrowGradient, status, placeholder
         case boundPartials, cuts, blockCounts, blockOffsets, kept, segmentForegroundTotals
+        case labels, labelStatus, partCounts, groupCounts, partOffsets, groupOffsets, probe
     }
 
     let context: CLContext
@@ -26,9 +27,6 @@ final class DeviceBuffers {
         buffers[role] = created
         return created
     }
-
-    /// Bytes held on the device.
-    var heldBytes: Int { buffers.values.reduce(0) { $0 + $1.byteCount } }
 
     /// Releases every buffer (after an out-of-resources failure, say).
     func removeAll() { buffers.removeAll() }

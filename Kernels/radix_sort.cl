@@ -1,0 +1,317 @@
+// Segmented LSD radix sort of packed 64-bit keys by their high words (the order-mapped error
+// bits), stable: keys created in rank order keep ties in rank order, so the result is the
+// ascending order of the whole 64-bit keys. Reduce-then-scan, as GPUSorting's DeviceRadixSort
+// and Satish, Harris & Garland (2009), with no atomics, no look-back and no spinning:
+//
+//   radix_tile_segments  tile -> segment, from each segment's first tile
+//   per pass of 8 bits (the lowest byte, then each higher byte that varies in the segment):
+//     radix_upsweep      sorts each tile of RADIX_TILE keys stably by the digit in local memory
+//                        (two 4-bit counting splits with per-work-item counters), writes the
+//                        sorted tile back in place and its 256-bin histogram (counted from the
+//                        digit boundaries of the sorted tile)
+//     radix_scan         one work-group per segment: the histograms become each (tile, digit)'s
+//                        prefix over the segment's earlier tiles, and each digit's first
+//                        output position in the segment is recorded
+//     radix_downsweep    scatters each sorted tile to those positions (runs of equal digits)
+//   radix_copy_back      segments that ended in the alternate buffer are copied back
+//
+// A segment is a range [begin, end) of the key array; its tiles hold RADIX_TILE keys each
+// (the last one fewer). Segment table entries (uint4): begin, end, first tile, unused.
+// Constants from the host: RADIX_GROUP (work-items per work-group, a power of two up to 256),
+// RADIX_ITEMS (keys per work-item; RADIX_GROUP * RADIX_ITEMS <= 65535) and RADIX_SPLIT_BITS
+// (4 or 8: the digit width of one counting split; 8 needs RADIX_GROUP * 256 counters).
+
+#define RADIX_TILE (RADIX_GROUP * RADIX_ITEMS)
+#define RADIX_SPLIT_BINS (1u << RADIX_SPLIT_BITS)
+#define RADIX_BINS 256
+#define RADIX_SKIP 0xFFFFFFFFu
+// One padding slot per 16 keys: the blocked reads (stride RADIX_ITEMS) hit distinct banks.
+#define RADIX_PAD(j) ((j) + ((j) >> 4))
+#define RADIX_LOCAL_KEYS RADIX_PAD(RADIX_TILE)
+
+inline uint radix_digit(ulong key, uint shift) {
+    return (uint)(key >> (32 + shift)) & 0xFFu;
+}
+
+// The bit shift of the digit that `pass` sorts for a segment whose bytes 1..3 vary as in
+// bits 1..3 of `varying`, or RADIX_SKIP when the segment has no pass left. Pass 0 sorts byte 0.
+inline uint radix_pass_shift(uint pass, uint varying) {
+    if (pass == 0) return 0;
+    uint seen = 0;
+    for (uint byte = 1; byte < 4; ++byte) {
+        if ((varying >> byte) & 1u) {
+            seen += 1;
+            if (seen == pass) return 8 * byte;
+        }
+    }
+    return RADIX_SKIP;
+}
+
+// Inclusive scan of values[0 .. RADIX_GROUP) in place (Hillis-Steele); every work-item calls it.
+inline void radix_scan_local(__local uint *values, uint lid) {
+    for (uint offset = 1; offset < RADIX_GROUP; offset <<= 1) {
+        uint v = values[lid];
+        uint before = lid >= offset ? values[lid - offset] : 0u;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        values[lid] = v + before;
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+}
+
+// Stable counting split of the tile by the RADIX_SPLIT_BITS-bit digit at `shift` of the high word.
+// keys[i] is the key at position lid * RADIX_ITEMS + i before, and after when `reload` (the
+// sorted tile is in `tile` either way). Work-item lid counts
+// its own keys in column lid of `counters` (digit-major), so the exclusive scan of the
+// counters in memory order is each (digit, work-item)'s first position: no atomics.
+inline void radix_split(ulong *keys, __local ulong *tile, __local ushort *counters, __local uint *partial,
+                        uint shift, uint lid, bool reload) {
+    for (uint d = 0; d < RADIX_SPLIT_BINS; ++d) counters[d * RADIX_GROUP + lid] = 0;
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint d = (uint)(keys[i] >> (32 + shift)) & (RADIX_SPLIT_BINS - 1);
+        counters[d * RADIX_GROUP + lid] += 1;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    // Work-item lid scans its RADIX_SPLIT_BINS consecutive counters on top of the earlier ones' totals.
+    __local ushort *mine = counters + lid * RADIX_SPLIT_BINS;
+    uint own = 0;
+    for (uint j = 0; j < RADIX_SPLIT_BINS; ++j) own += mine[j];
+    partial[lid] = own;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    radix_scan_local(partial, lid);
+    uint running = partial[lid] - own;
+    for (uint j = 0; j < RADIX_SPLIT_BINS; ++j) {
+        uint c = mine[j];
+        mine[j] = (ushort)running;
+        running += c;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint d = (uint)(keys[i] >> (32 + shift)) & (RADIX_SPLIT_BINS - 1);
+        uint position = counters[d * RADIX_GROUP + lid];
+        counters[d * RADIX_GROUP + lid] = (ushort)(position + 1);
+        tile[RADIX_PAD(position)] = keys[i];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (reload) {
+        for (uint i = 0; i < RADIX_ITEMS; ++i) keys[i] = tile[RADIX_PAD(lid * RADIX_ITEMS + i)];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+// tile_segment[t] = k for every tile t of segment k. One work-item per segment.
+__kernel void radix_tile_segments(__global const uint4 *segments, __global uint *tile_segment, uint segment_count) {
+    uint k = get_global_id(0);
+    if (k >= segment_count) return;
+    uint4 s = segments[k];
+    uint tiles = (s.y - s.x + RADIX_TILE - 1) / RADIX_TILE;
+    for (uint t = 0; t < tiles; ++t) tile_segment[s.z + t] = k;
+}
+
+// The tile of work-group `tile`: its segment, first key and key count.
+inline uint radix_tile(__global const uint4 *segments, __global const uint *tile_segment, uint tile,
+                       size_t *base, uint *count) {
+    uint k = tile_segment[tile];
+    uint4 s = segments[k];
+    *base = (size_t)s.x + (size_t)(tile - s.z) * RADIX_TILE;
+    *count = min((uint)RADIX_TILE, (uint)((size_t)s.y - *base));
+    return k;
+}
+
+// Sorts tile get_group_id(0) of `keys` in place by the pass's digit and writes its histogram
+// to histograms[tile * 256 + digit]. Pass 0 also writes the AND and OR of the tile's high
+// words to tile_bits[2 tile], [2 tile + 1] (which bytes vary).
+__kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments,
+                            __global const uint *tile_segment, __global const uint *varying,
+                            __global uint *histograms, __global uint *tile_bits, uint pass) {
+    __local ulong tile[RADIX_LOCAL_KEYS];
+    __local ushort counters[RADIX_SPLIT_BINS * RADIX_GROUP];
+    __local uint partial[RADIX_GROUP];
+    __local uint starts[RADIX_BINS];
+    __local uint ends[RADIX_BINS];
+    uint lid = get_local_id(0);
+    uint group = get_group_id(0);
+    size_t base;
+    uint count;
+    uint k = radix_tile(segments, tile_segment, group, &base, &count);
+    uint shift = radix_pass_shift(pass, pass == 0 ? 0u : varying[k]);
+    if (shift == RADIX_SKIP) return;  // the whole work-group
+
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint j = lid + i * RADIX_GROUP;
+        tile[RADIX_PAD(j)] = j < count ? keys[base + j] : SENTINEL_KEY;
+    }
+    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) { starts[d] = 0; ends[d] = 0; }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    ulong own[RADIX_ITEMS];
+    uint all = 0xFFFFFFFFu, any = 0;
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint j = lid * RADIX_ITEMS + i;
+        own[i] = tile[RADIX_PAD(j)];
+        if (j < count) {
+            uint high = (uint)(own[i] >> 32);
+            all &= high;
+            any |= high;
+        }
+    }
+    if (pass == 0) {
+        // AND, then OR, of the tile's high words.
+        partial[lid] = all;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (uint width = RADIX_GROUP / 2; width > 0; width >>= 1) {
+            if (lid < width) partial[lid] &= partial[lid + width];
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        if (lid == 0) tile_bits[2 * (size_t)group] = partial[0];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        partial[lid] = any;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (uint width = RADIX_GROUP / 2; width > 0; width >>= 1) {
+            if (lid < width) partial[lid] |= partial[lid + width];
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        if (lid == 0) tile_bits[2 * (size_t)group + 1] = partial[0];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint bits = 0; bits < 8; bits += RADIX_SPLIT_BITS)
+        radix_split(own, tile, counters, partial, shift + bits, lid, bits + RADIX_SPLIT_BITS < 8);
+
+    // The tile holds the sorted keys; the sentinels of a short tile sort after the real keys.
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint j = lid + i * RADIX_GROUP;
+        if (j < count) {
+            ulong key = tile[RADIX_PAD(j)];
+            keys[base + j] = key;
+            uint d = radix_digit(key, shift);
+            if (j == 0 || radix_digit(tile[RADIX_PAD(j - 1)], shift) != d) starts[d] = j;
+            if (j + 1 == count || radix_digit(tile[RADIX_PAD(j + 1)], shift) != d) ends[d] = j + 1;
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP)
+        histograms[(size_t)group * RADIX_BINS + d] = ends[d] - starts[d];
+}
+
+// One work-group per segment. Turns the segment's tile histograms into prefixes,
+// histograms[t * 256 + d] = keys with digit d in the segment's tiles before t, and writes
+// digit_bases[k * 256 + d] = begin + keys of the segment with a digit below d.
+// Pass 0 also records in varying[k] which of the bytes 1..3 differ within the segment.
+__kernel void radix_scan(__global uint *histograms, __global uint *digit_bases, __global const uint4 *segments,
+                         __global const uint *tile_bits, __global uint *varying, uint pass) {
+    __local uint totals[RADIX_BINS];
+    __local uint partial[RADIX_GROUP];
+    __local uint partial_or[RADIX_GROUP];
+    uint lid = get_local_id(0);
+    uint k = get_group_id(0);
+    uint4 s = segments[k];
+    uint tiles = (s.y - s.x + RADIX_TILE - 1) / RADIX_TILE;
+    if (pass == 0) {
+        uint all = 0xFFFFFFFFu, any = 0;
+        for (uint t = lid; t < tiles; t += RADIX_GROUP) {
+            all &= tile_bits[2 * ((size_t)s.z + t)];
+            any |= tile_bits[2 * ((size_t)s.z + t) + 1];
+        }
+        partial[lid] = all;
+        partial_or[lid] = any;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (uint width = RADIX_GROUP / 2; width > 0; width >>= 1) {
+            if (lid < width) {
+                partial[lid] &= partial[lid + width];
+                partial_or[lid] |= partial_or[lid + width];
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        if (lid == 0) {
+            uint differ = tiles > 0 ? (partial[0] ^ partial_or[0]) : 0u;
+            uint mask = 0;
+            for (uint byte = 1; byte < 4; ++byte)
+                if ((differ >> (8 * byte)) & 0xFFu) mask |= 1u << byte;
+            varying[k] = mask;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    } else if (radix_pass_shift(pass, varying[k]) == RADIX_SKIP) {
+        return;  // the whole work-group
+    }
+
+    // Per digit: exclusive prefixes over the segment's tiles, and the digit's total.
+    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) {
+        uint running = 0;
+        for (uint t = 0; t < tiles; ++t) {
+            size_t at = ((size_t)s.z + t) * RADIX_BINS + d;
+            uint c = histograms[at];
+            histograms[at] = running;
+            running += c;
+        }
+        totals[d] = running;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    // Exclusive scan of the 256 totals: RADIX_BINS / RADIX_GROUP consecutive digits per work-item.
+    uint per = RADIX_BINS / RADIX_GROUP;
+    uint own = 0;
+    for (uint j = 0; j < per; ++j) own += totals[lid * per + j];
+    partial[lid] = own;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    radix_scan_local(partial, lid);
+    uint running = partial[lid] - own;
+    for (uint j = 0; j < per; ++j) {
+        uint c = totals[lid * per + j];
+        totals[lid * per + j] = running;
+        running += c;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) digit_bases[(size_t)k * RADIX_BINS + d] = s.x + totals[d];
+}
+
+// Scatters the sorted tile get_group_id(0) of `source` to `destination` at the positions of
+// radix_scan: each run of equal digits is written to consecutive addresses.
+__kernel void radix_downsweep(__global const ulong *source, __global ulong *destination,
+                              __global const uint4 *segments, __global const uint *tile_segment,
+                              __global const uint *varying, __global const uint *prefixes,
+                              __global const uint *digit_bases, uint pass) {
+    __local ulong tile[RADIX_LOCAL_KEYS];
+    __local uint offsets[RADIX_BINS];
+    uint lid = get_local_id(0);
+    uint group = get_group_id(0);
+    size_t base;
+    uint count;
+    uint k = radix_tile(segments, tile_segment, group, &base, &count);
+    uint shift = radix_pass_shift(pass, pass == 0 ? 0u : varying[k]);
+    if (shift == RADIX_SKIP) return;  // the whole work-group
+
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint j = lid + i * RADIX_GROUP;
+        if (j < count) tile[RADIX_PAD(j)] = source[base + j];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    // offsets[d] = output position of the tile's first key with digit d, minus its position in the tile.
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint j = lid + i * RADIX_GROUP;
+        if (j < count) {
+            uint d = radix_digit(tile[RADIX_PAD(j)], shift);
+            if (j == 0 || radix_digit(tile[RADIX_PAD(j - 1)], shift) != d)
+                offsets[d] = digit_bases[(size_t)k * RADIX_BINS + d] + prefixes[(size_t)group * RADIX_BINS + d] - j;
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint j = lid + i * RADIX_GROUP;
+        if (j < count) {
+            ulong key = tile[RADIX_PAD(j)];
+            destination[(size_t)offsets[radix_digit(key, shift)] + j] = key;
+        }
+    }
+}
+
+// Copies the tiles of segments that made an odd number of passes from `alternate` back to `keys`.
+__kernel void radix_copy_back(__global const ulong *alternate, __global ulong *keys,
+                              __global const uint4 *segments, __global const uint *tile_segment,
+                              __global const uint *varying) {
+    uint lid = get_local_id(0);
+    size_t base;
+    uint count;
+    uint k = radix_tile(segments, tile_segment, get_group_id(0), &base, &count);
+    if ((popcount(varying[k]) & 1u) != 0) return;  // 1 + popcount passes: even, already in keys
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint j = lid + i * RADIX_GROUP;
+        if (j < count) keys[base + j] = alternate[base + j];
+    }
+}

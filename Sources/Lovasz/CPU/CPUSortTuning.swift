@@ -1,0 +1,28 @@
+/// The sizes that decide how the CPU path splits and sorts its work.
+///
+/// They change only the speed, never the gradient; ``walkChunk`` also sets how the loss is
+/// summed (per chunk of sorted keys, the chunk sums in order), so the loss of a given tuning
+/// is the same number for every thread count. Tests shrink them to send small problems
+/// through every path.
+struct CPUSortTuning: Sendable, Hashable {
+    /// Segments keeping more keys than this take the MSD pass split over chunks of pixels;
+    /// smaller ones, and buckets up to this size, are sorted by LSD passes in cache.
+    var cacheResidentKeys = KeyRadixSort.cacheResidentKeys
+    /// Keys per top-level bucket aimed at when choosing the width of the MSD digit. Float
+    /// keys crowd into few exponents, so real buckets hold several times the average.
+    var targetBucket = 256
+    /// The smallest chunk of pixels worth a task of its own.
+    var minimumChunkPixels = 1 << 14
+    /// Sorted keys per partial sum of the loss.
+    var walkChunk = 1 << 16
+    /// Below this many segments per thread, every thread works on each segment in turn.
+    var splitBelow = 2
+    /// Chunks of pixels per thread when threads share a segment (for balance).
+    var chunksPerWorker = 4
+    /// Calls with fewer scores than this run on the calling thread alone: threads would cost
+    /// more than they save, and no worker thread has to be created (which can fail, and hang
+    /// libdispatch, under a tight address-space limit).
+    var singleThreadedBelow = 1 << 15
+
+    static let standard = CPUSortTuning()
+}

@@ -1,0 +1,183 @@
+/// A stable radix sort of packed ``SortKey`` values by their high 32 bits (the key word); the
+/// low word (rank and foreground bit) is carried as payload.
+///
+/// Because the sort is stable and keys are created in increasing order of their low word, the
+/// result is in ascending order of the whole 64-bit key: error descending, then rank
+/// ascending. Large inputs take one most-significant-digit pass (up to ``topDigitBits`` bits;
+/// ``ParallelKeySort`` for a whole segment) into buckets small enough to stay in cache with
+/// their scratch space; each bucket is then sorted by least-significant-digit passes of
+/// up to 11 bits, or by insertion when tiny. Digits that are the same for every key of a
+/// bucket are skipped, and only the bits below the highest one that varies are sorted.
+enum KeyRadixSort {
+    /// The most bits of the most significant digit of a large sort.
+    static let topDigitBits = 12
+    /// The most buckets of the most significant digit.
+    static let topBuckets = 1 << topDigitBits
+    /// Buckets of at most this many keys are sorted by LSD passes (their keys and scratch,
+    /// 1 MiB, stay in a core's L2 or nearby L3 cache); larger ones take an MSD pass first.
+    static let cacheResidentKeys = 1 << 16
+    /// Buckets of at most this many keys are sorted by insertion.
+    static let insertionKeys = 32
+    /// The widest LSD digit.
+    static let widestDigit = 11
+    /// Integers of histogram space ``sortBucket(_:scratch:count:highBit:histogram:)`` needs.
+    static let bucketHistogramSize = 4 * (3 << widestDigit)
+
+    /// One past the highest bit of the key word in which keys differ, given the OR of
+    /// `first ^ key` over the keys (32 when every key word is equal).
+    @inline(__always)
+    static func highBit(varying: UInt64) -> Int {
+        max(32, 64 - (varying & 0xFFFF_FFFF_0000_0000).leadingZeroBitCount)
+    }
+
+    /// Sorts `keys[0..<count]`, whose bits at and above `highBit` (32...64) are the same in
+    /// every key, in place; `scratch[0..<count]` is overwritten.
+    ///
+    /// - Parameter histogram: ``bucketHistogramSize`` integers of working space.
+    static func sortBucket(
+        _ keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int,
+        highBit: Int, histogram: UnsafeMutablePointer<Int>, cacheResident: Int = cacheResidentKeys
+    ) {
+        guard count > 1, highBit > 32 else { return }
+        if count <= insertionKeys {
+            insertionSort(keys, count: count)
+        } else if count <= cacheResident {
+            let sorted = leastSignificantFirst(
+                keys, scratch: scratch, count: count, lowBit: 32, highBit: highBit, histogram: histogram)
+            if sorted != keys { keys.update(from: sorted, count: count) }
+        } else {
+            mostSignificantFirst(
+                keys, scratch: scratch, count: count, highBit: highBit, histogram: histogram, cacheResident: cacheResident)
+        }
+    }
+
+    /// Stable insertion sort by the key word.
+    @inline(__always)
+    static func insertionSort(_ keys: UnsafeMutablePointer<UInt64>, count: Int) {
+        for i in 1..<count {
+            let key = keys[i]
+            let word = key &>> 32
+            var j = i
+            while j > 0 && keys[j - 1] &>> 32 > word {
+                keys[j] = keys[j - 1]
+                j -= 1
+            }
+            keys[j] = key
+        }
+    }
+
+    /// One MSD pass on the bits just below `highBit` from `keys` into `scratch`, each bucket
+    /// sorted there, and the result copied back.
+    private static func mostSignificantFirst(
+        _ keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int,
+        highBit: Int, histogram: UnsafeMutablePointer<Int>, cacheResident: Int
+    ) {
+        let low = max(32, highBit - widestDigit)
+        let buckets = 1 << (highBit - low)
+        let shift = UInt64(low), mask = UInt64(buckets - 1)
+        let starts = histogram
+        starts.update(repeating: 0, count: buckets + 1)
+        for i in 0..<count { starts[Int(truncatingIfNeeded: (keys[i] &>> shift) & mask) + 1] &+= 1 }
+        for b in 0..<buckets { starts[b + 1] &+= starts[b] }
+        let next = histogram + (buckets + 1)
+        next.update(from: starts, count: buckets)
+        for i in 0..<count {
+            let key = keys[i]
+            let digit = Int(truncatingIfNeeded: (key &>> shift) & mask)
+            scratch[next[digit]] = key
+            next[digit] &+= 1
+        }
+        let inner = histogram + 2 * (buckets + 1)
+        for b in 0..<buckets {
+            let start = starts[b]
+            sortBucket(
+                scratch + start, scratch: keys + start, count: starts[b + 1] - start, highBit: low,
+                histogram: inner, cacheResident: cacheResident)
+        }
+        keys.update(from: scratch, count: count)
+    }
+
+    /// LSD passes over bits `lowBit..<highBit` (a multiple of no more than 11 bits each),
+    /// skipping digits equal in every key.
+    ///
+    /// - Returns: the buffer holding the sorted keys (`keys` or `scratch`).
+    static func leastSignificantFirst(
+        _ keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int,
+        lowBit: Int, highBit: Int, histogram: UnsafeMutablePointer<Int>
+    ) -> UnsafeMutablePointer<UInt64> {
+        let width = highBit - lowBit
+        let widest = count <= 2048 ? 8 : widestDigit
+        let passes = (width + widest - 1) / widest
+        // Digit p covers bits shifts[p] ..< shifts[p] + bits[p]; at most 4 passes of 8 bits.
+        var shifts = (0, 0, 0, 0), bits = (0, 0, 0, 0)
+        var low = lowBit
+        for p in 0..<passes {
+            let b = width / passes + (p < width % passes ? 1 : 0)
+            switch p {
+            case 0: (shifts.0, bits.0) = (low, b)
+            case 1: (shifts.1, bits.1) = (low, b)
+            case 2: (shifts.2, bits.2) = (low, b)
+            default: (shifts.3, bits.3) = (low, b)
+            }
+            low += b
+        }
+        let stride = 1 << widest
+        histogram.update(repeating: 0, count: passes * stride)
+        let s0 = UInt64(shifts.0), m0 = UInt64((1 << bits.0) - 1)
+        let s1 = UInt64(shifts.1), m1 = UInt64((1 << bits.1) - 1)
+        let s2 = UInt64(shifts.2), m2 = UInt64((1 << bits.2) - 1)
+        let s3 = UInt64(shifts.3), m3 = UInt64((1 << bits.3) - 1)
+        let h0 = histogram, h1 = histogram + stride, h2 = histogram + 2 * stride, h3 = histogram + 3 * stride
+        // Unused passes count into bucket 0 of a spare histogram row (their mask is 0).
+        switch passes {
+        case 1:
+            for i in 0..<count { h0[Int(truncatingIfNeeded: (keys[i] &>> s0) & m0)] &+= 1 }
+        case 2:
+            for i in 0..<count {
+                let k = keys[i]
+                h0[Int(truncatingIfNeeded: (k &>> s0) & m0)] &+= 1
+                h1[Int(truncatingIfNeeded: (k &>> s1) & m1)] &+= 1
+            }
+        case 3:
+            for i in 0..<count {
+                let k = keys[i]
+                h0[Int(truncatingIfNeeded: (k &>> s0) & m0)] &+= 1
+                h1[Int(truncatingIfNeeded: (k &>> s1) & m1)] &+= 1
+                h2[Int(truncatingIfNeeded: (k &>> s2) & m2)] &+= 1
+            }
+        default:
+            for i in 0..<count {
+                let k = keys[i]
+                h0[Int(truncatingIfNeeded: (k &>> s0) & m0)] &+= 1
+                h1[Int(truncatingIfNeeded: (k &>> s1) & m1)] &+= 1
+                h2[Int(truncatingIfNeeded: (k &>> s2) & m2)] &+= 1
+                h3[Int(truncatingIfNeeded: (k &>> s3) & m3)] &+= 1
+            }
+        }
+        var source = keys, destination = scratch
+        for p in 0..<passes {
+            let (shift, mask, offsets): (UInt64, UInt64, UnsafeMutablePointer<Int>)
+            switch p {
+            case 0: (shift, mask, offsets) = (s0, m0, h0)
+            case 1: (shift, mask, offsets) = (s1, m1, h1)
+            case 2: (shift, mask, offsets) = (s2, m2, h2)
+            default: (shift, mask, offsets) = (s3, m3, h3)
+            }
+            if offsets[Int(truncatingIfNeeded: (source[0] &>> shift) & mask)] == count { continue }
+            var sum = 0
+            for d in 0...Int(mask) {
+                let c = offsets[d]
+                offsets[d] = sum
+                sum &+= c
+            }
+            for i in 0..<count {
+                let key = source[i]
+                let digit = Int(truncatingIfNeeded: (key &>> shift) & mask)
+                destination[offsets[digit]] = key
+                offsets[digit] &+= 1
+            }
+            swap(&source, &destination)
+        }
+        return source
+    }
+}

@@ -1,0 +1,156 @@
+/// The work on one segment: keys up to the cut, their sort, and the walk of Algorithm 1.
+///
+/// Every phase is split into tasks (chunks of pixels, buckets, chunks of sorted keys) that run
+/// on `workers` threads; with one worker the same tasks run in order. The loss is summed per
+/// chunk of ``CPUSortTuning/walkChunk`` sorted keys and the chunk sums added in order, so the result does
+/// not depend on the number of threads.
+struct SegmentWork {
+    let segment: SegmentPlan.Segment
+    let group: SegmentPlan.Group
+    let values: UnsafeBufferPointer<Float>
+    let classOf: UnsafeBufferPointer<Int32>
+    let validPixels: UnsafeBufferPointer<UInt32>?
+    /// The segment's class plane of the upstream buffer, `[b·S + s]`.
+    let plane: UnsafeMutablePointer<Float>?
+    let spatial: Int
+    let channels: Int
+    let hinge: Bool
+    let tuning: CPUSortTuning
+
+    init(
+        problem: LossProblem, segment: SegmentPlan.Segment, values: UnsafeBufferPointer<Float>,
+        classOf: UnsafeBufferPointer<Int32>, validPixels: UnsafeBufferPointer<UInt32>?,
+        upstream: UnsafeMutableBufferPointer<Float>?, tuning: CPUSortTuning
+    ) {
+        self.segment = segment
+        self.group = problem.plan.group(segment.group)
+        self.values = values
+        self.classOf = classOf
+        self.validPixels = validPixels
+        self.plane = upstream.map { $0.baseAddress! + segment.channel * problem.shape.pixelCount }
+        self.spatial = problem.shape.spatial
+        self.channels = problem.shape.channels
+        self.hinge = problem.options.loss == .hinge
+        self.tuning = tuning
+    }
+
+    @inline(__always)
+    func pixel(ofRank rank: Int) -> Int {
+        if let validPixels { return Int(validPixels[group.validOffset + rank]) }
+        return group.firstImage * spatial + rank
+    }
+
+    /// The segment's unweighted loss; writes its gradient into ``plane``.
+    ///
+    /// - Parameters:
+    ///   - cut: the segment's largest foreground key (from the cut pass).
+    ///   - workers: threads for this segment (the workspace must have been made for as many).
+    func run(cut: UInt64, workspace: SortWorkspace, workers: Int) -> Double {
+        let chunks = GroupChunks(
+            group: group, spatial: spatial, chunks: workers == 1 ? 1 : workspace.maxChunks,
+            minimumPixels: tuning.minimumChunkPixels)
+        if segment.foregroundCount == 0 {
+            zeroPlane(chunks: chunks, workers: workers)
+            return runWithoutForeground()
+        }
+        // Keys up to the cut, written at their rank.
+        parallelForEach(count: chunks.count, workers: workers) { _, c in
+            let range = chunks.range(c)
+            if let plane { (plane + group.firstImage * spatial + range.lowerBound).update(repeating: 0, count: range.count) }
+            let rank = GroupChunks.rank(atOffset: range.lowerBound, group: group, spatial: spatial, validPixels: validPixels)
+            let made = createKeys(pixels: range, rank: rank, keys: workspace.keys + rank, cut: cut)
+            workspace.chunkRanks[c] = rank
+            workspace.chunkKept[c] = made.kept
+            workspace.chunkAnd[c] = Int(bitPattern: UInt(made.and))
+            workspace.chunkOr[c] = Int(bitPattern: UInt(made.or))
+        }
+        var count = 0, andBits = UInt64.max, orBits: UInt64 = 0
+        for c in 0..<chunks.count {
+            count += workspace.chunkKept[c]
+            andBits &= UInt64(UInt(bitPattern: workspace.chunkAnd[c]))
+            orBits |= UInt64(UInt(bitPattern: workspace.chunkOr[c]))
+        }
+        let highBit = KeyRadixSort.highBit(varying: andBits ^ orBits)
+        let sorted: UnsafeMutablePointer<UInt64>
+        if count <= tuning.cacheResidentKeys || highBit == 32 {
+            var end = workspace.chunkKept[0]
+            for c in 1..<chunks.count {
+                let kept = workspace.chunkKept[c]
+                (workspace.keys + end).update(from: workspace.keys + workspace.chunkRanks[c], count: kept)
+                end += kept
+            }
+            if count <= SegmentSorter.smallGroup {
+                insertionSort(workspace.keys, count: count)
+            } else {
+                KeyRadixSort.sortBucket(
+                    workspace.keys, scratch: workspace.scratch, count: count, highBit: highBit,
+                    histogram: workspace.bucketHistogram(worker: 0), cacheResident: tuning.cacheResidentKeys)
+            }
+            sorted = workspace.keys
+        } else {
+            ParallelKeySort.sort(
+                workspace: workspace, chunks: chunks.count, count: count, highBit: highBit, workers: workers, tuning: tuning)
+            sorted = workspace.scratch
+        }
+        return walk(sorted: sorted, count: count, workers: workers)
+    }
+
+    /// Writes the keys of the valid pixels at group offsets `pixels` that are at most `cut`,
+    /// in rank order, from `keys[0]`.
+    private func createKeys(
+        pixels: Range<Int>, rank first: Int, keys: UnsafeMutablePointer<UInt64>, cut: UInt64
+    ) -> (kept: Int, and: UInt64, or: UInt64) {
+        var rank = first, kept = 0, andBits = UInt64.max, orBits: UInt64 = 0
+        let background: Float = hinge ? 1 : 0
+        let foreground = segment.foregroundLabel
+        var offset = pixels.lowerBound
+        while offset < pixels.upperBound {
+            let image = group.firstImage + offset / spatial
+            let start = offset % spatial
+            let end = min(spatial, start + (pixels.upperBound - offset))
+            let labels = classOf.baseAddress! + image * spatial
+            let scores = values.baseAddress! + (image * channels + segment.channel) * spatial
+            for s in start..<end {
+                let label = labels[s]
+                if label < 0 { continue }
+                let isForeground = label == foreground
+                let x = scores[s]
+                // Both errors, then a select on the bits: labels are random, a branch would
+                // mispredict. 0 + x is x, except that -0 becomes +0, which keys do not tell apart.
+                let select = 0 &- UInt32(truncatingIfNeeded: isForeground ? 1 : 0)
+                let bits = ((1 - x).bitPattern & select) | ((background + x).bitPattern & ~select)
+                let key = SortKey.pack(error: Float(bitPattern: bits), rank: rank, foreground: isForeground)
+                let keep = key <= cut
+                keys[kept] = key
+                kept &+= keep ? 1 : 0
+                andBits &= keep ? key : .max
+                orBits |= keep ? key : 0
+                rank &+= 1
+            }
+            offset += end - start
+        }
+        return (kept, andBits, orBits)
+    }
+
+    /// Sorts `keys[0..<count]` ascending, for a handful of keys (no histogram to clear).
+    private func insertionSort(_ keys: UnsafeMutablePointer<UInt64>, count: Int) {
+        guard count > 1 else { return }
+        for i in 1..<count {
+            let key = keys[i]
+            var j = i
+            while j > 0 && keys[j - 1] > key {
+                keys[j] = keys[j - 1]
+                j -= 1
+            }
+            keys[j] = key
+        }
+    }
+
+    private func zeroPlane(chunks: GroupChunks, workers: Int) {
+        guard let plane else { return }
+        parallelForEach(count: chunks.count, workers: workers) { _, c in
+            let range = chunks.range(c)
+            (plane + group.firstImage * spatial + range.lowerBound).update(repeating: 0, count: range.count)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// Every stage of the launch sequence, each with its kernels, created once from one program.
+///
+/// Not thread-safe (kernel arguments are per kernel object): used under the backend's lock.
+final class PipelineStages {
+    let program: CLProgram
+    let scores: ScoreStage
+    let keys: KeyStage
+    let sort: BitonicSortStage
+    /// The radix sort for segments past one bitonic work-group's local keys (used where
+    /// ``RadixSortStage/isRunnable``; the bitonic sort then sorts everything).
+    let radixSort: RadixSortStage
+    let scan: SegmentedScanStage
+    let gradient: GradientStage
+    let backpropagation: BackpropagationStage
+    let planning: PlanningStage
+
+    init(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) {
+        self.program = program
+        scores = try ScoreStage(program: program)
+        keys = try KeyStage(program: program, configuration: configuration)
+        sort = try BitonicSortStage(program: program, configuration: configuration)
+        radixSort = try RadixSortStage(program: program, configuration: configuration)
+        scan = try SegmentedScanStage(program: program, configuration: configuration)
+        gradient = try GradientStage(program: program, configuration: configuration)
+        backpropagation = try BackpropagationStage(program: program)
+        planning = try PlanningStage(program: program, configuration: configuration)
+    }
+
+    /// The kernels that run in work-groups of ``KernelConfiguration/localSize``.
+    var groupedKernels: [CLKernel] {
+        keys.groupedKernels + sort.groupedKernels + radixSort.groupedKernels + scan.groupedKernels
+            + gradient.groupedKernels + planning.groupedKernels
+    }
+
+    /// The stages for `device`, built from the cache: with the device's default sizes, or
+    /// smaller work-groups when a kernel allows fewer work-items than the device (registers,
+    /// local memory).
+    ///
+    /// - Throws: ``OpenCLError`` from the build, with its log, or from creating a kernel.
+    ///
+    /// - Parameter program: the program built with the given options, from a cache.
+    static func build(
+        for device: OpenCLDevice, program: (String) throws(OpenCLError) -> CLProgram
+    ) throws(OpenCLError) -> (stages: PipelineStages, configuration: KernelConfiguration) {
+        var configuration = KernelConfiguration(device: device)
+        var stages = try PipelineStages(program: program(configuration.buildOptions), configuration: configuration)
+        let limit = try stages.groupedKernels.map { (kernel) throws(OpenCLError) in try kernel.maxWorkGroupSize }.min() ?? 1
+        if limit < configuration.localSize {
+            configuration = KernelConfiguration(device: device, localSizeLimit: limit)
+            stages = try PipelineStages(program: program(configuration.buildOptions), configuration: configuration)
+        }
+        return (stages, configuration)
+    }
+}

@@ -1,0 +1,82 @@
+import Lovasz
+import LovaszTestSupport
+import Testing
+@testable import Lovasz
+
+/// The CPU path with its sizes shrunk so that small problems take every parallel route:
+/// threads sharing one segment, the MSD pass over chunks of pixels, nested MSD passes inside
+/// buckets, and the chunked walk. The sort is unique, so the gradient must equal the
+/// standard path's bit for bit; the loss is summed in other chunks, so it agrees to rounding.
+@Suite struct ParallelSortPathTests {
+    static let forced = CPUSortTuning(
+        cacheResidentKeys: 40, targetBucket: 4, minimumChunkPixels: 5, walkChunk: 16, splitBelow: 1000,
+        chunksPerWorker: 3, singleThreadedBelow: 0)
+
+    static func compute(
+        _ problem: RandomProblem, options: LossOptions, backend: CPUBackend
+    ) throws -> (loss: Double, gradient: [Float]) {
+        var gradient = [Float](repeating: .nan, count: problem.scores.count)
+        let loss = try problem.scores.withUnsafeBufferPointer { scores in
+            try problem.labels.withUnsafeBufferPointer { labels in
+                try gradient.withUnsafeMutableBufferPointer { gradient in
+                    let lossProblem = try LossProblem(scores: scores, shape: problem.shape, labels: labels, options: options)
+                    return try backend.compute(lossProblem, gradient: gradient)
+                }
+            }
+        }
+        return (loss, gradient)
+    }
+
+    @Test(arguments: RandomProblems.all)
+    func forcedParallelPathMatchesReference(recipe: RandomRecipe) throws {
+        let problem = recipe.make()
+        for options in problem.optionVariants {
+            let naive = NaiveLovasz.loss(
+                scores: problem.scores, shape: problem.shape, labels: problem.labels, options: options)
+            let standard = try Self.compute(problem, options: options, backend: CPUBackend(workers: 1))
+            for threads in [1, 3] {
+                let forced = try Self.compute(problem, options: options, backend: CPUBackend(workers: threads, tuning: Self.forced))
+                expectLoss(forced.loss, naive.loss, "\(recipe) \(options), \(threads) threads")
+                expectGradient(forced.gradient, naive.gradient, "\(recipe) \(options), \(threads) threads")
+                #expect(forced.gradient.map(\.bitPattern) == standard.gradient.map(\.bitPattern), "\(recipe) \(options)")
+                #expect(abs(forced.loss - standard.loss) <= 1e-12 * max(1, abs(standard.loss)), "\(recipe) \(options)")
+            }
+        }
+    }
+
+    /// The standard sizes, but with threads even on small problems: segments handed out one
+    /// per thread, the cut pass split over groups, give the one-thread result bit for bit.
+    @Test(arguments: RandomProblems.all)
+    func segmentsOnSeveralThreadsMatchOneThread(recipe: RandomRecipe) throws {
+        let problem = recipe.make()
+        let threaded = CPUSortTuning(singleThreadedBelow: 0)
+        for options in problem.optionVariants {
+            let one = try Self.compute(problem, options: options, backend: CPUBackend(workers: 1))
+            let many = try Self.compute(problem, options: options, backend: CPUBackend(workers: 3, tuning: threaded))
+            #expect(many.loss.bitPattern == one.loss.bitPattern, "\(recipe) \(options)")
+            #expect(many.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(recipe) \(options)")
+        }
+    }
+
+    /// One large segment (a per-batch hinge) with ties and signed errors, on the standard
+    /// sizes (above the MSD threshold): several threads give the one-thread result bit for
+    /// bit, and the forced sizes the same gradient.
+    @Test func oneLargeSegmentOnSeveralThreads() throws {
+        var random = SplitMix64(seed: 11)
+        let shape = [2, 190, 200]
+        let count = shape.reduce(1, *)
+        let scores: [Float] = (0..<count).map { _ in
+            random.next() % 4 == 0 ? 0.5 : Float.random(in: -4...4, using: &random)
+        }
+        let labels: [UInt8] = (0..<count).map { _ in random.next() % 7 == 0 ? 255 : UInt8(random.next() % 2) }
+        let options = LossOptions.hinge(perImage: false, ignoreIndex: 255)
+        let one = try LovaszEngine(backend: .cpu, threads: 1).lossAndGradient(
+            scores: scores, shape: shape, labels: labels, options: options)
+        for threads in [2, 4] {
+            let many = try LovaszEngine(backend: .cpu, threads: threads).lossAndGradient(
+                scores: scores, shape: shape, labels: labels, options: options)
+            #expect(many.result.loss.bitPattern == one.result.loss.bitPattern, "\(threads) threads")
+            #expect(many.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(threads) threads")
+        }
+    }
+}
