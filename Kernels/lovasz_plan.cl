@@ -73,16 +73,7 @@ __kernel void plan_part_offsets(__global const uint *part_counts, __global uint 
     uint first = min(lid * per, parts), last = min(first + per, parts);
     uint own = 0u;
     for (uint k = first; k < last; ++k) own += lovasz_part_valid(part_counts, base + k, label_classes);
-    prefix[lid] = own;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint offset = 1; offset < LOCAL_SIZE; offset <<= 1) {
-        uint v = prefix[lid];
-        uint pv = lid >= offset ? prefix[lid - offset] : 0u;
-        barrier(CLK_LOCAL_MEM_FENCE);
-        prefix[lid] = v + pv;
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    uint running = prefix[lid] - own;
+    uint running = lovasz_group_inclusive_scan(prefix, lid, own) - own;
     for (uint k = first; k < last; ++k) {
         part_offsets[base + k] = running;
         running += lovasz_part_valid(part_counts, base + k, label_classes);
