@@ -15,7 +15,7 @@ struct BenchCase {
     let scoreCount: Int
     private let body: (LovaszEngine, UnsafeMutableBufferPointer<Float>) throws(LovaszError) -> LossResult
     private let zeroCopyBody: (LovaszEngine, Int) throws(LovaszError) -> [Double]
-    private let phaseBody: (LovaszEngine) throws(LovaszError) -> PhaseTimes
+    private let phaseBody: (LovaszEngine) throws(LovaszError) -> (hostArrays: PhaseTimes, zeroCopy: PhaseTimes)
 
     /// A case whose labels keep their own integer type, so that the engine sees them as stored.
     ///
@@ -47,7 +47,8 @@ struct BenchCase {
         self.phaseBody = { (engine) throws(LovaszError) in
             try scores.withUnsafeBufferPointer { (scores) throws(LovaszError) in
                 try labels.withUnsafeBufferPointer { (labels) throws(LovaszError) in
-                    try engine.phaseTimes(scores: scores, shape: shape, labels: labels, options: options)
+                    (try engine.phaseTimes(scores: scores, shape: shape, labels: labels, options: options),
+                     try engine.zeroCopyPhaseTimes(scores: scores, shape: shape, labels: labels, options: options))
                 }
             }
         }
@@ -93,8 +94,9 @@ struct BenchCase {
         try zeroCopyBody(engine, repetitions)
     }
 
-    /// The device time of each phase of one OpenCL call (``LovaszEngine/phaseTimes(scores:shape:labels:options:)``).
-    func phaseTimes(engine: LovaszEngine) throws(LovaszError) -> PhaseTimes {
+    /// The device time of each phase of one OpenCL call on host arrays
+    /// (``LovaszEngine/phaseTimes(scores:shape:labels:options:)``) and of one zero-copy call.
+    func phaseTimes(engine: LovaszEngine) throws(LovaszError) -> (hostArrays: PhaseTimes, zeroCopy: PhaseTimes) {
         try phaseBody(engine)
     }
 

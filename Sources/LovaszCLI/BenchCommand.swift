@@ -84,7 +84,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The seed of the generated data.")
     var seed: UInt64 = 2018
 
-    @Flag(help: "On OpenCL, also report the device time of each phase of one call (event profiling): upload, plan, keys, sort, scan+gradient, backpropagation, download. LOVASZ_TRACE=1 prints them for every call.")
+    @Flag(help: "On OpenCL, also report the device time of each phase of one call on host arrays (event profiling): upload, plan, keys, sort, scan+gradient, backpropagation, download; and of one zero-copy call (no upload or download). LOVASZ_TRACE=1 prints them for every host-array call.")
     var phases = false
 
     @Flag(help: "Print one JSON object (machine, settings, results, skipped) instead of the table.")

@@ -36,6 +36,10 @@ struct BenchRecord: Codable {
     /// command's start to the last one's end.
     var phases: [BenchPhase]?
     var phaseSpanMilliseconds: Double?
+    /// OpenCL with `--phases` only: the same for one zero-copy call (no upload or download of
+    /// the scores and gradient).
+    var zeroCopyPhases: [BenchPhase]?
+    var zeroCopyPhaseSpanMilliseconds: Double?
     var warmup: Int
     var `repeat`: Int
     /// The peak resident memory of the process during the measurement.
@@ -82,6 +86,10 @@ struct BenchRecord: Codable {
             times.phases.map { BenchPhase(phase: $0.name, milliseconds: $0.seconds * 1000, commands: $0.commands) }
         }
         phaseSpanMilliseconds = measurement.phases.map { $0.span * 1000 }
+        zeroCopyPhases = measurement.zeroCopyPhases.map { times in
+            times.phases.map { BenchPhase(phase: $0.name, milliseconds: $0.seconds * 1000, commands: $0.commands) }
+        }
+        zeroCopyPhaseSpanMilliseconds = measurement.zeroCopyPhases.map { $0.span * 1000 }
         self.warmup = warmup
         self.repeat = `repeat`
         peakRSSMiB = measurement.peakResidentBytes.map { Double($0) / mebibyte }
@@ -172,11 +180,15 @@ struct BenchReport: Codable {
             lines.append(cells.joined(separator: "  ").trimmingTrailingSpaces())
         }
         for record in results {
-            guard let phases = record.phases, let span = record.phaseSpanMilliseconds else { continue }
-            let parts = phases.map { "\($0.phase) \(String(format: "%.2f", $0.milliseconds))" }
-            lines.append(
-                "\(record.workload) \(record.data) \(record.backend) phases (device ms): "
-                    + parts.joined(separator: ", ") + "; span \(String(format: "%.2f", span))")
+            let runs = [("phases", record.phases, record.phaseSpanMilliseconds),
+                        ("zero-copy phases", record.zeroCopyPhases, record.zeroCopyPhaseSpanMilliseconds)]
+            for (title, phases, span) in runs {
+                guard let phases, let span else { continue }
+                let parts = phases.map { "\($0.phase) \(String(format: "%.2f", $0.milliseconds))" }
+                lines.append(
+                    "\(record.workload) \(record.data) \(record.backend) \(title) (device ms): "
+                        + parts.joined(separator: ", ") + "; span \(String(format: "%.2f", span))")
+            }
         }
         for skip in skipped { lines.append("\(skip.backend): skipped: \(skip.reason)") }
         return lines.joined(separator: "\n")

@@ -12,8 +12,10 @@ struct BenchMeasurement {
     let samples: [Double]
     /// OpenCL only: seconds per zero-copy call (device buffers in, the gradient left there).
     let zeroCopySamples: [Double]?
-    /// OpenCL with `--phases` only: the device time of each phase of one more call.
+    /// OpenCL with `--phases` only: the device time of each phase of one more call on host
+    /// arrays, and of one zero-copy call.
     let phases: PhaseTimes?
+    let zeroCopyPhases: PhaseTimes?
     /// The peak resident memory during the measurement, in bytes (`nil` if unreadable).
     let peakResidentBytes: Int?
     /// Whether the peak covers only this measurement (`true` where the peak can be reset)
@@ -81,7 +83,7 @@ enum BenchRunner {
         let phaseTimes = engine.backend == .opencl && phases ? try benchCase.phaseTimes(engine: engine) : nil
         return BenchMeasurement(
             backend: engine.backend, device: engine.device, result: last, samples: samples, zeroCopySamples: zeroCopy,
-            phases: phaseTimes,
+            phases: phaseTimes?.hostArrays, zeroCopyPhases: phaseTimes?.zeroCopy,
             peakResidentBytes: ResidentMemory.peakBytes(), peakIsPerMeasurement: peakIsPerMeasurement)
     }
 }

@@ -121,6 +121,46 @@ int main(void) {
     }
     clReleaseEvent(before);
 
+    /* bfloat16 scores on the device, the gradient in bfloat16: as lovasz_compute_typed on the host. */
+    uint16_t narrow[SCORES];
+    for (int i = 0; i < SCORES; i++) {
+        uint32_t bits;
+        memcpy(&bits, &scores[i], 4);
+        narrow[i] = (uint16_t)(bits >> 16);
+    }
+    uint16_t expected_narrow[SCORES];
+    double expected_narrow_loss = 0;
+    check(lovasz_compute_typed(host_engine, LOVASZ_LOSS_SOFTMAX, narrow, LOVASZ_SCORES_BFLOAT16, shape, 3, labels,
+                               LOVASZ_LABELS_INT64, &options, expected_narrow, 1, &expected_narrow_loss, message,
+                               sizeof message) == LOVASZ_OK, message);
+    cl_mem narrow_mem = device_buffer(narrow, sizeof narrow, align);
+    uint16_t narrow_zeros[SCORES] = {0};
+    cl_mem narrow_gradient_mem = device_buffer(narrow_zeros, sizeof narrow_zeros, 0);
+    check(lovasz_compute_device_typed(engine, LOVASZ_LOSS_SOFTMAX, narrow_mem, align, LOVASZ_SCORES_BFLOAT16, shape, 3,
+                                      label_mem, 8, LOVASZ_LABELS_INT64, &options, narrow_gradient_mem, 0, 1, 0, NULL,
+                                      NULL, &loss, message, sizeof message) == LOVASZ_OK, message);
+    check(fabs(loss - expected_narrow_loss) <= 1e-5 * fabs(expected_narrow_loss) + 1e-9,
+          "bfloat16 device loss equals the host loss");
+    float narrow_gradient[SCORES / 2];
+    read_floats(narrow_gradient_mem, 0, narrow_gradient, SCORES / 2);
+    uint16_t narrow_bits[SCORES];
+    memcpy(narrow_bits, narrow_gradient, sizeof narrow_bits);
+    worst = 0;
+    for (int i = 0; i < SCORES; i++) {
+        uint16_t got_bits = narrow_bits[i];
+        uint32_t got32 = (uint32_t)got_bits << 16, want32 = (uint32_t)expected_narrow[i] << 16;
+        float got, want;
+        memcpy(&got, &got32, 4);
+        memcpy(&want, &want32, 4);
+        worst = fmax(worst, fabs(got - want) - 1e-2 * fabs(want));
+    }
+    check(worst <= 1e-6, "bfloat16 device gradient equals the host one (to one bfloat16 rounding)");
+    check(lovasz_compute_device_typed(engine, LOVASZ_LOSS_SOFTMAX, narrow_mem, align, 7, shape, 3, label_mem, 8,
+                                      LOVASZ_LABELS_INT64, &options, NULL, 0, 0, 0, NULL, NULL, &loss, message,
+                                      sizeof message) == LOVASZ_ERROR_BAD_INPUT, "an unknown score_type is refused");
+    clReleaseMemObject(narrow_mem);
+    clReleaseMemObject(narrow_gradient_mem);
+
     /* Bad handles and buffers: statuses and messages, never a crash. */
     lovasz_engine *bad = NULL;
     check(lovasz_engine_create_opencl(NULL, &bad, message, sizeof message) == LOVASZ_ERROR_OPENCL && bad == NULL,

@@ -128,10 +128,16 @@ import Testing
         ])
         #expect(phases.allSatisfy { ($0["commands"] as? Int ?? 0) >= 1 && ($0["milliseconds"] as? Double ?? -1) >= 0 })
         #expect((row["phaseSpanMilliseconds"] as? Double ?? 0) > 0)
+        // The zero-copy call moves no scores or gradient between host and device.
+        let zeroCopy = try #require(row["zeroCopyPhases"] as? [[String: Any]])
+        #expect(zeroCopy.map { $0["phase"] as? String } == ["plan", "keys", "sort", "scan+gradient", "backpropagation"])
+        #expect((row["zeroCopyPhaseSpanMilliseconds"] as? Double ?? 0) > 0)
         let table = try Self.bench(common + ["--backend", "opencl"])
         #expect(table.standardOutput.contains("voc random opencl phases (device ms): upload "))
+        #expect(table.standardOutput.contains("voc random opencl zero-copy phases (device ms): plan "))
         let cpu = try Self.bench(common + ["--backend", "cpu", "--json"])
         #expect(try Self.results(Self.json(cpu)).first?["phases"] == nil)
+        #expect(try Self.results(Self.json(cpu)).first?["zeroCopyPhases"] == nil)
     }
 
     @Test func memoryModeReportsTheBudgetAndFailsWhenExceeded() throws {

@@ -28,6 +28,12 @@ _DEVICE_LABEL_TYPES = {
     np.dtype(np.uint8): capi.LABELS_UINT8,
 }
 
+# LOVASZ_SCORES_FLOAT32 and LOVASZ_SCORES_FLOAT16 (NumPy has no bfloat16).
+_DEVICE_SCORE_TYPES = {
+    np.dtype(np.float32): 0,
+    np.dtype(np.float16): 1,
+}
+
 
 def is_device_array(value) -> bool:
     """Whether `value` is a ``pyopencl.array.Array`` (checked without importing pyopencl)."""
@@ -41,17 +47,17 @@ def _declare(library: ctypes.CDLL) -> None:
     c_size_t, c_int32, c_void_p = ctypes.c_size_t, ctypes.c_int32, ctypes.c_void_p
     library.lovasz_engine_create_opencl.argtypes = [c_void_p, ctypes.POINTER(c_void_p), ctypes.c_char_p, c_size_t]
     library.lovasz_engine_create_opencl.restype = c_int32
-    library.lovasz_compute_device.argtypes = [
+    library.lovasz_compute_device_typed.argtypes = [
         c_void_p, c_int32,  # engine, loss
-        c_void_p, c_size_t,  # scores, offset
+        c_void_p, c_size_t, c_int32,  # scores, offset, score type
         ctypes.POINTER(ctypes.c_int64), c_int32,  # shape, rank
         c_void_p, c_size_t, c_int32,  # labels, offset, type
         ctypes.POINTER(capi.Options),
-        c_void_p, c_size_t,  # gradient, offset
+        c_void_p, c_size_t, c_int32,  # gradient, offset, gradient in the scores' type
         ctypes.c_uint32, ctypes.POINTER(c_void_p), ctypes.POINTER(c_void_p),  # wait events, completion
         ctypes.POINTER(ctypes.c_double), ctypes.c_char_p, c_size_t,
     ]
-    library.lovasz_compute_device.restype = c_int32
+    library.lovasz_compute_device_typed.restype = c_int32
     library._lovasz_opencl_declared = True
 
 
@@ -128,32 +134,33 @@ class QueueEngine:
         """`loss` of device arrays with the C options `options`; see :func:`lovasz.softmax`.
 
         Returns:
-            ``(loss, grad)``: a float and a float32 ``pyopencl.array.Array`` on the engine's
-            queue shaped like ``scores`` (``None`` when ``gradient`` is false).
+            ``(loss, grad)``: a float and a ``pyopencl.array.Array`` on the engine's queue
+            shaped like ``scores``, of the scores' dtype (float32, or float16 widened exactly on
+            the device and the gradient rounded once), ``None`` when ``gradient`` is false.
         """
         import pyopencl.array as cl_array
 
         handle = self._handle
         if handle is None:
             raise LovaszError("the engine is closed")
-        _check_array(scores, "scores", [np.dtype(np.float32)])
+        _check_array(scores, "scores", list(_DEVICE_SCORE_TYPES))
         _check_array(labels, "labels", list(_DEVICE_LABEL_TYPES))
         from ._engine import _check_label_shape
 
         _check_label_shape(loss, tuple(scores.shape), tuple(labels.shape))
-        grad = cl_array.empty(self.queue, scores.shape, np.float32) if gradient else None
+        grad = cl_array.empty(self.queue, scores.shape, scores.dtype) if gradient else None
         waits = [event.int_ptr for event in list(scores.events) + list(labels.events)]
         wait_array = (ctypes.c_void_p * max(len(waits), 1))(*waits)
         shape = (ctypes.c_int64 * max(len(scores.shape), 1))(*scores.shape)
         value = ctypes.c_double(0.0)
         message = ctypes.create_string_buffer(_MESSAGE_SIZE)
-        status = self._lib.lovasz_compute_device(
+        status = self._lib.lovasz_compute_device_typed(
             handle, capi.LOSSES[loss],
-            ctypes.c_void_p(scores.base_data.int_ptr), scores.offset,
+            ctypes.c_void_p(scores.base_data.int_ptr), scores.offset, _DEVICE_SCORE_TYPES[scores.dtype],
             shape, len(scores.shape),
             ctypes.c_void_p(labels.base_data.int_ptr), labels.offset, _DEVICE_LABEL_TYPES[labels.dtype],
             ctypes.byref(options),
-            ctypes.c_void_p(grad.base_data.int_ptr) if grad is not None else None, grad.offset if grad is not None else 0,
+            ctypes.c_void_p(grad.base_data.int_ptr) if grad is not None else None, grad.offset if grad is not None else 0, 1,
             len(waits), wait_array, None,
             ctypes.byref(value), message, _MESSAGE_SIZE)
         raise_for_status(status, message.value)

@@ -59,6 +59,20 @@ def test_softmax_on_pyopencl_arrays_equals_numpy(queue):
     np.testing.assert_allclose(grad.get(), expected_grad, atol=1e-6)
 
 
+def test_float16_scores_are_widened_on_the_device_and_the_gradient_rounded_once(queue):
+    scores, labels = _problem(seed=3)
+    half = scores.astype(np.float16)
+    align = queue.device.mem_base_addr_align // 8 // 2  # halves per sub-buffer alignment
+    device_scores = _at_offset(queue, half, align)
+    loss, grad = lovasz.softmax(device_scores, cl_array.to_device(queue, labels), ignore_index=255)
+    expected, expected_grad = lovasz.softmax(
+        half.astype(np.float32), labels, ignore_index=255, engine=lovasz.Engine("cpu"))
+    assert grad.dtype == np.float16 and grad.shape == scores.shape
+    assert loss == pytest.approx(expected, rel=1e-5)
+    np.testing.assert_allclose(grad.get().astype(np.float32), expected_grad.astype(np.float16).astype(np.float32),
+                               rtol=1e-2, atol=1e-6)
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
 @pytest.mark.parametrize("loss", ["hinge", "sigmoid"])
 def test_binary_losses_and_label_types(queue, loss, dtype):

@@ -5,7 +5,8 @@ extension LovaszEngine {
     ///
     /// The engine derives the queue's context and device, builds the kernels there (once per
     /// context, shared by every engine on it), and retains the queue and the context until it
-    /// is deinitialized. Every call enqueues on this queue, after the caller's earlier commands.
+    /// is deinitialized. Every call enqueues on this queue, after the caller's earlier commands
+    /// (host-array calls also upload on a second queue that the engine creates in the context).
     /// Engines on different queues or contexts work concurrently.
     ///
     /// - Parameters:

@@ -11,6 +11,8 @@ import Synchronization
 final class OpenCLBackend: Sendable {
     let device: OpenCLDevice
     let configuration: KernelConfiguration
+    /// Whether the queue is a caller's (``adopting(queue:)``).
+    let adoptedQueue: Bool
     private let pipeline: Mutex<OpenCLPipeline>
 
     /// Builds the kernels for `device` (or takes them from `programs`) and creates a queue.
@@ -41,10 +43,11 @@ final class OpenCLBackend: Sendable {
     /// ``init(device:programs:chunkKeyLimit:stagedTransfers:transferChunkBytes:)`` for the rest.
     init(
         stages: PipelineStages, configuration: KernelConfiguration, queue: CLCommandQueue, chunkKeyLimit: Int? = nil,
-        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil
+        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil, adoptedQueue: Bool = false
     ) throws(OpenCLError) {
         let device = queue.context.device
         self.device = device
+        self.adoptedQueue = adoptedQueue
         self.configuration = configuration
         self.pipeline = Mutex(try OpenCLPipeline(
             queue: queue, stages: stages, configuration: configuration, chunkKeyLimit: chunkKeyLimit,
@@ -62,7 +65,7 @@ final class OpenCLBackend: Sendable {
         let (stages, configuration) = try PipelineStages.build(for: queue.context.device) { (options) throws(OpenCLError) in
             try ContextProgramCache.shared.program(for: queue.context, source: KernelConfiguration.source, options: options)
         }
-        return try OpenCLBackend(stages: stages, configuration: configuration, queue: queue)
+        return try OpenCLBackend(stages: stages, configuration: configuration, queue: queue, adoptedQueue: true)
     }
 
     /// The transfer chunk on a discrete device: large enough to run near the bus's speed, small
@@ -138,9 +141,25 @@ final class OpenCLBackend: Sendable {
     ///   of ``OpenCLPipeline/adopt(_:role:types:count:fromElementZero:written:)``.
     func compute(
         scores: OpenCLDeviceBuffer, shape: ProblemShape, labels: OpenCLDeviceBuffer, options: LossOptions,
-        gradient: OpenCLDeviceBuffer?, waitFor events: [OpaquePointer?], completionEvent: Bool
+        gradient: OpenCLDeviceBuffer?, waitFor events: [OpaquePointer?], completionEvent: Bool, profile: Bool = false
     ) throws(LovaszError) -> DeviceOutcome {
-        try locked { (pipeline) throws(LovaszError) -> DeviceOutcome in
+        return try locked { (pipeline) throws(LovaszError) -> DeviceOutcome in
+            guard profile else {
+                return try run(pipeline)
+            }
+            // Profiling queues are this library's own: a caller's queue would lose its ordering.
+            guard !adoptedQueue else { throw .openCLUnavailable("phase times need an engine on its own queue") }
+            let (result, phases) = try mappingOpenCLErrors { () throws(OpenCLError) in
+                try pipeline.profiled { () -> Result<DeviceOutcome, LovaszError> in
+                    do throws(LovaszError) { return .success(try run(pipeline)) } catch { return .failure(error) }
+                }
+            }
+            var outcome = try result.get()
+            outcome.phases = phases
+            return outcome
+        }
+
+        func run(_ pipeline: OpenCLPipeline) throws(LovaszError) -> DeviceOutcome {
             let scoreType = scores.elementType.scoreType ?? .float32  // other types are refused below
             let scoreBuffer = try pipeline.adopt(
                 scores, role: "scores", types: [.float32, .float16, .bfloat16], count: shape.scoreCount, fromElementZero: true,
@@ -181,13 +200,13 @@ final class OpenCLBackend: Sendable {
                     let bytes = try pipeline.probe(scoreBuffer, byteOffset: flat * size, bytes: size)
                     return bytes.withUnsafeBytes { scoreType.value(in: $0, at: 0) }
                 })
-            guard completionEvent else { return DeviceOutcome(loss: outcome, event: nil) }
+            guard completionEvent else { return DeviceOutcome(loss: outcome, event: nil, phases: nil) }
             let event = try mappingOpenCLErrors { () throws(OpenCLError) -> cl_event in
                 let marker = try pipeline.queue.queue.marker().retainedHandle()
                 try pipeline.queue.queue.flush()
                 return marker
             }
-            return DeviceOutcome(loss: outcome, event: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(event))))
+            return DeviceOutcome(loss: outcome, event: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(event))), phases: nil)
         }
     }
 
@@ -267,6 +286,8 @@ struct PlannedLoss: Sendable {
 struct DeviceOutcome: Sendable {
     var loss: PlannedLoss
     var event: UInt?
+    /// The device time of each phase, when the call was profiled.
+    var phases: PhaseTimes?
 }
 
 /// Runs `body`, turning its ``OpenCLError`` into ``LovaszError/openCL(_:)``.
