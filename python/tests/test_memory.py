@@ -34,8 +34,6 @@ def limited(limit_bytes):
     return apply
 
 
-@pytest.mark.xfail(strict=False, reason="needs the library's fallible allocations (LOVASZ_ERROR_OUT_OF_MEMORY, "
-                   "issue 10 item 4, branch hardening); until then an allocation failure may abort")
 @pytest.mark.parametrize("limit_mb", [450, 800])
 def test_a_failed_allocation_is_a_memory_error_and_the_process_goes_on(limit_mb):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PACKAGE_SOURCE), os.environ.get("PYTHONPATH", "")]),
