@@ -35,6 +35,7 @@ let package = Package(
                 .embedInCode("lovasz_keys.cl"),
                 .embedInCode("bitonic_sort.cl"),
                 .embedInCode("radix_sort.cl"),
+                .embedInCode("radix_scatter.cl"),
                 .embedInCode("segmented_scan.cl"),
                 .embedInCode("lovasz_gradient.cl"),
                 .embedInCode("backprop.cl"),

@@ -7,6 +7,7 @@ public enum KernelSource {
         ("lovasz_keys.cl", PackageResources.lovasz_keys_cl),
         ("bitonic_sort.cl", PackageResources.bitonic_sort_cl),
         ("radix_sort.cl", PackageResources.radix_sort_cl),
+        ("radix_scatter.cl", PackageResources.radix_scatter_cl),
         ("segmented_scan.cl", PackageResources.segmented_scan_cl),
         ("lovasz_gradient.cl", PackageResources.lovasz_gradient_cl),
         ("backprop.cl", PackageResources.backprop_cl),
