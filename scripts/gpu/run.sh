@@ -35,6 +35,9 @@ for step in $steps; do
       LOVASZ_TRACE=1 $lovasz bench --backend opencl --workload voc --data trained --repeat 2 --warmup 1 2>&1 | grep -E "trace|median" | tail -40 | tee "$out/trace.txt" ;;
     check) python3 scripts/gpu/check_backends.py $lovasz --size full 2>&1 | tee "$out/check.txt" ;;
     bench) $lovasz bench --backend opencl --data both --repeat 7 --warmup 2 --phases ${WORKLOADS:-} 2>&1 | tee "$out/bench-opencl.txt" ;;
+    example)
+      LOVASZ_LIBRARY=$PWD/.gpu/libLovaszC.so PYTHONPATH=$PWD/python:${PYTHONPATH:-} python3 python/examples/train_zero_copy.py \
+        --size 256 --batch 16 --steps 200 --check 2>&1 | tail -n 25 | tee "$out/example.txt" ;;
     cpu) $lovasz bench --backend cpu --data both --repeat 5 --warmup 1 2>&1 | tee "$out/bench-cpu.txt" ;;
     pytorch)
       for workload in ${PYTORCH_WORKLOADS:-voc voc-per-image-all ade20k}; do
