@@ -210,39 +210,6 @@ final class OpenCLBackend: Sendable {
         }
     }
 
-    /// Plans on the device from `labels`, then runs the launch sequence.
-    private static func plannedRun(
-        pipeline: OpenCLPipeline, shape: ProblemShape, options: LossOptions, labels: DeviceLabels, ignore: Int?,
-        scores: DeviceScores, gradient: GradientDestination,
-        labelText: (Int) throws(OpenCLError) -> String, scoreValue: (Int) throws(OpenCLError) -> Float
-    ) throws(LovaszError) -> PlannedLoss {
-        let layout = PlanLayout(shape: shape, options: options)
-        let counts = try mappingOpenCLErrors { () throws(OpenCLError) in
-            try pipeline.countLabels(labels, layout: layout, ignore: ignore)
-        }
-        switch counts {
-        case .badLabel(let flat):
-            let text = try mappingOpenCLErrors { () throws(OpenCLError) in try labelText(flat) }
-            throw .labelOutOfRange(position: shape.labelPosition(flat), label: text, classes: layout.labelClasses)
-        case .counts(let groupCounts, let hasIgnored):
-            let plan = try SegmentPlan(
-                shape: shape, groupCounts: groupCounts, labelClasses: layout.labelClasses, hasIgnored: hasIgnored,
-                options: options, validPixels: nil)
-            let outcome = try mappingOpenCLErrors { () throws(OpenCLError) -> OpenCLOutcome in
-                let validPixels = try pipeline.listValidPixels(layout: layout, plan: plan)
-                let classOf = try pipeline.buffers.buffer(.classOf, bytes: shape.pixelCount * 4)
-                let inputs = LaunchInputs(
-                    shape: shape, options: options, plan: plan, scores: scores, classOf: classOf, validPixels: validPixels)
-                return try pipeline.launch(inputs, gradient: gradient)
-            }
-            if let bad = outcome.firstNonFinite {
-                let value = try mappingOpenCLErrors { () throws(OpenCLError) in try scoreValue(bad) }
-                throw .nonFiniteScore(position: shape.scorePosition(bad), value: value)
-            }
-            return PlannedLoss(loss: outcome.loss, plan: plan)
-        }
-    }
-
     /// Runs `body` with the pipeline under the lock; after an OpenCL failure the device
     /// buffers are released (the next call allocates afresh).
     func locked<R: Sendable>(_ body: (OpenCLPipeline) throws(LovaszError) -> R) throws(LovaszError) -> R {
@@ -273,25 +240,4 @@ final class OpenCLBackend: Sendable {
             do throws(OpenCLError) { return .success(try body(pipeline)) } catch { return .failure(error) }
         }
     }
-}
-
-/// The loss of a call planned on the device, with the plan's counts for ``LossResult``.
-struct PlannedLoss: Sendable {
-    var loss: Double
-    var plan: SegmentPlan
-}
-
-/// A device call's loss and, when asked for, its completion event (a retained `cl_event`,
-/// as an address so that the value stays `Sendable`).
-struct DeviceOutcome: Sendable {
-    var loss: PlannedLoss
-    var event: UInt?
-    /// The device time of each phase, when the call was profiled.
-    var phases: PhaseTimes?
-}
-
-/// Runs `body`, turning its ``OpenCLError`` into ``LovaszError/openCL(_:)``.
-@inline(__always)
-func mappingOpenCLErrors<R>(_ body: () throws(OpenCLError) -> R) throws(LovaszError) -> R {
-    do throws(OpenCLError) { return try body() } catch { throw .openCL(error) }
 }

@@ -1,0 +1,34 @@
+extension OpenCLBackend {
+    /// Plans on the device from `labels`, then runs the launch sequence.
+    static func plannedRun(
+        pipeline: OpenCLPipeline, shape: ProblemShape, options: LossOptions, labels: DeviceLabels, ignore: Int?,
+        scores: DeviceScores, gradient: GradientDestination,
+        labelText: (Int) throws(OpenCLError) -> String, scoreValue: (Int) throws(OpenCLError) -> Float
+    ) throws(LovaszError) -> PlannedLoss {
+        let layout = PlanLayout(shape: shape, options: options)
+        let counts = try mappingOpenCLErrors { () throws(OpenCLError) in
+            try pipeline.countLabels(labels, layout: layout, ignore: ignore)
+        }
+        switch counts {
+        case .badLabel(let flat):
+            let text = try mappingOpenCLErrors { () throws(OpenCLError) in try labelText(flat) }
+            throw .labelOutOfRange(position: shape.labelPosition(flat), label: text, classes: layout.labelClasses)
+        case .counts(let groupCounts, let hasIgnored):
+            let plan = try SegmentPlan(
+                shape: shape, groupCounts: groupCounts, labelClasses: layout.labelClasses, hasIgnored: hasIgnored,
+                options: options, validPixels: nil)
+            let outcome = try mappingOpenCLErrors { () throws(OpenCLError) -> OpenCLOutcome in
+                let validPixels = try pipeline.listValidPixels(layout: layout, plan: plan)
+                let classOf = try pipeline.buffers.buffer(.classOf, bytes: shape.pixelCount * 4)
+                let inputs = LaunchInputs(
+                    shape: shape, options: options, plan: plan, scores: scores, classOf: classOf, validPixels: validPixels)
+                return try pipeline.launch(inputs, gradient: gradient)
+            }
+            if let bad = outcome.firstNonFinite {
+                let value = try mappingOpenCLErrors { () throws(OpenCLError) in try scoreValue(bad) }
+                throw .nonFiniteScore(position: shape.scorePosition(bad), value: value)
+            }
+            return PlannedLoss(loss: outcome.loss, plan: plan)
+        }
+    }
+}
