@@ -56,16 +56,30 @@ struct PlanLayout {
     let parts: Int
     let partPixels: Int
     let labelClasses: Int
+    /// Whether each part is one work-group's (`plan_labels_grouped_*`: groups of at least one
+    /// work-group's part, at most ``KernelLayout/planBins`` classes) or one work-item's.
+    let groupedParts: Bool
+    /// Copies of the local class histogram of a grouped part (1...8, within the bins).
+    let histogramCopies: Int
 
-    init(shape: ProblemShape, options: LossOptions) {
+    /// - Parameter localSize: work-items per work-group (``KernelConfiguration/localSize``).
+    init(shape: ProblemShape, options: LossOptions, localSize: Int) {
         let groupImages = options.perImage ? 1 : shape.batch
         groups = shape.batch / groupImages
         groupPixels = groupImages * shape.spatial
         labelClasses = shape.isSoftmax ? shape.channels : 2
-        // At most one count row per 16 pixels, and parts of at least 256 pixels.
-        let wanted = max(256, 16 * labelClasses)
-        parts = max(1, (groupPixels + wanted - 1) / wanted)
-        partPixels = (groupPixels + parts - 1) / parts
+        let groupedPart = KernelLayout.planItems * localSize
+        groupedParts = labelClasses <= KernelLayout.planBins && groupPixels >= groupedPart
+        histogramCopies = max(1, min(8, KernelLayout.planBins / max(labelClasses, 1)))
+        if groupedParts {
+            partPixels = groupedPart
+            parts = (groupPixels + groupedPart - 1) / groupedPart
+        } else {
+            // At most one count row per 16 pixels, and parts of at least 256 pixels.
+            let wanted = max(256, 16 * labelClasses)
+            parts = max(1, (groupPixels + wanted - 1) / wanted)
+            partPixels = (groupPixels + parts - 1) / parts
+        }
     }
 
     var partCount: Int { groups * parts }
@@ -81,7 +95,7 @@ enum LabelCounts {
 
 extension OpenCLPipeline {
     /// Validates and maps the labels on the device and reads back the class counts of every
-    /// group: the call's one planning read-back (`groups · classes` integers).
+    /// group: the call's one planning read-back (`1 + groups · classes` integers: the first bad label, then the counts).
     ///
     /// Leaves the class of every pixel in the pipeline's `classOf` buffer and the per-part
     /// counts in `partCounts` for ``listValidPixels(layout:plan:)``.
@@ -92,18 +106,15 @@ extension OpenCLPipeline {
         let pixelCount = layout.groups * layout.groupPixels
         let classOf = try buffers.buffer(.classOf, bytes: pixelCount * 4)
         let partCounts = try buffers.buffer(.partCounts, bytes: layout.partCount * layout.labelClasses * 4)
-        let status = try buffers.buffer(.labelStatus, bytes: 4)
-        try queue.fill(status, with: UInt32.max, count: 1)
+        // result[0]: the first bad label (UInt32.max: none); result[1...]: the group counts.
+        let result = try buffers.buffer(.groupCounts, bytes: (1 + layout.groups * layout.labelClasses) * 4)
+        try queue.fill(result, with: UInt32.max, count: 1)
         try stages.planning.enqueueLabels(
-            labels, layout: layout, ignore: ignore, classOf: classOf, partCounts: partCounts, status: status, on: queue)
-        var counts = partCounts
-        if layout.parts > 1 {
-            counts = try buffers.buffer(.groupCounts, bytes: layout.groups * layout.labelClasses * 4)
-            try stages.planning.enqueueGroupCounts(partCounts: partCounts, groupCounts: counts, layout: layout, on: queue)
-        }
-        let firstBad = try queue.read(UInt32.self, count: 1, from: status)[0]
-        if firstBad != UInt32.max { return .badLabel(Int(firstBad)) }
-        let groupCounts = try queue.read(UInt32.self, count: layout.groups * layout.labelClasses, from: counts)
+            labels, layout: layout, ignore: ignore, classOf: classOf, partCounts: partCounts, status: result, on: queue)
+        try stages.planning.enqueueGroupCounts(partCounts: partCounts, result: result, layout: layout, on: queue)
+        let read = try queue.read(UInt32.self, count: 1 + layout.groups * layout.labelClasses, from: result)
+        if read[0] != UInt32.max { return .badLabel(Int(read[0])) }
+        let groupCounts = Array(read.dropFirst())
         trace.mark("labels planned, counts read back")
         let valid = groupCounts.reduce(0) { $0 + Int($1) }
         return .counts(groupCounts: groupCounts, hasIgnored: valid < pixelCount)

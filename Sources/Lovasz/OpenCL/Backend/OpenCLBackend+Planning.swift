@@ -5,7 +5,7 @@ extension OpenCLBackend {
         scores: DeviceScores, gradient: GradientDestination,
         labelText: (Int) throws(OpenCLError) -> String, scoreValue: (Int) throws(OpenCLError) -> Float
     ) throws(LovaszError) -> PlannedLoss {
-        let layout = PlanLayout(shape: shape, options: options)
+        let layout = PlanLayout(shape: shape, options: options, localSize: pipeline.configuration.localSize)
         let counts = try mappingOpenCLErrors { () throws(OpenCLError) in
             try pipeline.countLabels(labels, layout: layout, ignore: ignore)
         }

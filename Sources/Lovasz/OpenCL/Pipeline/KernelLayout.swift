@@ -38,6 +38,14 @@ enum KernelLayout {
     /// Ranks each work-item of the cut and compaction kernels visits (`BOUND_ITEMS`).
     static let boundItems = 8
 
+    /// Bins of the local class histogram of one planning work-group (`PLAN_BINS`): groups with
+    /// more label classes are planned one work-item per part instead.
+    static let planBins = 2048
+
+    /// Pixels each work-item of a planning work-group visits (its part is
+    /// `planItems · localSize` pixels).
+    static let planItems = 16
+
     /// The key that sorts after every real key (`SENTINEL_KEY`): it fills the sort's segments
     /// past their kept keys. A real key's high word comes from a finite error, never all ones.
     static let sentinelKey = UInt64.max
@@ -46,7 +54,7 @@ enum KernelLayout {
     static var buildOptions: String {
         var options = [
             "-DBOUND_ITEMS=\(boundItems)", "-DSENTINEL_KEY=0x\(String(sentinelKey, radix: 16))UL",
-            "-DSEGMENT_FIELDS=\(segmentFields)",
+            "-DSEGMENT_FIELDS=\(segmentFields)", "-DPLAN_BINS=\(planBins)",
         ]
         options += SegmentField.allCases.map { "-D\($0.macro)=\($0.rawValue)" }
         return options.joined(separator: " ")

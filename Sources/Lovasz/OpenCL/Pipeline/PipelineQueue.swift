@@ -100,6 +100,11 @@ extension CLKernel {
     /// Called by the stage that owns the kernel, with the arguments in the order of the
     /// kernel's signature.
     func setArguments(_ arguments: KernelArgument...) throws(OpenCLError) {
+        try setArguments(arguments)
+    }
+
+    /// Sets every argument in order, from the first (for argument lists built in parts).
+    func setArguments(_ arguments: [KernelArgument]) throws(OpenCLError) {
         for (index, argument) in arguments.enumerated() {
             switch argument {
             case .buffer(let buffer): try setArgument(index, buffer: buffer)
