@@ -3,18 +3,18 @@
 // kept keys of a segment (up to its last foreground pixel) are visited; the gradient of the
 // others stays at the zero the buffer was filled with.
 
-// Dimension 0 runs over the chunk's segments * padded sorted positions; segment k of the chunk
-// is segment_base + k of the table.
+// Dimension 0 runs over the chunk's segments * padded sorted positions (`padded`: a power of
+// two, or a multiple of SCAN_TILE); segment k of the chunk is segment_base + k of the table.
 __kernel void lovasz_gradient(__global const ulong *keys, __global const uint *counts,
                               __global const uint *tile_carries, __global const uint *segments,
                               __global const uint *valid_pixels, __global const float *weights,
                               __global const uint *kept,
                               __global acc_t *terms, __global float *upstream,
-                              uint padded_log2, uint pixel_count, uint hinge, uint write_gradient,
+                              uint padded, uint pixel_count, uint hinge, uint write_gradient,
                               uint segment_base) {
     size_t i = get_global_id(0);
-    uint k = (uint)(i >> padded_log2);
-    uint position = (uint)(i & (((size_t)1 << padded_log2) - 1));
+    uint k = (uint)(i / padded);
+    uint position = (uint)(i - (size_t)k * padded);
     __global const uint *segment = segments + (size_t)(segment_base + k) * SEGMENT_FIELDS;
     if (position >= kept[segment_base + k]) {
         terms[i] = 0;
@@ -23,7 +23,7 @@ __kernel void lovasz_gradient(__global const ulong *keys, __global const uint *c
     ulong key = keys[i];
     uint foreground = (uint)(key & 1UL);
     uint inclusive = counts[i];
-    if (((size_t)1 << padded_log2) > (size_t)SCAN_TILE) inclusive += tile_carries[i / SCAN_TILE];
+    if (padded > SCAN_TILE) inclusive += tile_carries[i / SCAN_TILE];
     uint foreground_before = inclusive - foreground;
     uint background_before = position - foreground_before;
     uint total = segment[SEG_FG_COUNT];

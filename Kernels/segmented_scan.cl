@@ -4,6 +4,7 @@
 // the same segment held when a segment spans several tiles. Integer counts: exact for any
 // segment length.
 
+// Segments of `padded` keys: a power of two, or a multiple of SCAN_TILE.
 __kernel void scan_foreground(__global const ulong *keys, __global uint *counts,
                               __global uint *tile_totals, uint padded) {
     __local uint values[LOCAL_SIZE];
@@ -12,12 +13,15 @@ __kernel void scan_foreground(__global const ulong *keys, __global uint *counts,
     size_t tile_base = get_group_id(0) * (size_t)SCAN_TILE;
     size_t first = tile_base + (size_t)lid * SCAN_ITEMS;
 
-    // Sequential scan of this work-item's items, restarting at segment starts.
-    uint running = 0, restarted = 0;
+    // Sequential scan of this work-item's items, restarting at segment starts (`padded` is
+    // any length; `offset` is i's position within its segment).
+    uint first_offset = (uint)(first % padded);
+    uint running = 0, restarted = 0, offset = first_offset;
     for (uint t = 0; t < SCAN_ITEMS; ++t) {
         size_t i = first + t;
-        if ((i & (padded - 1)) == 0) { running = 0; restarted = 1; }
+        if (offset == 0) { running = 0; restarted = 1; }
         running += (uint)(keys[i] & 1UL);
+        offset = offset + 1 == padded ? 0u : offset + 1;
     }
     values[lid] = running;
     flags[lid] = restarted;
@@ -40,11 +44,13 @@ __kernel void scan_foreground(__global const ulong *keys, __global uint *counts,
     uint carry = lid > 0 ? values[lid - 1] : 0u;
 
     running = carry;
+    offset = first_offset;
     for (uint t = 0; t < SCAN_ITEMS; ++t) {
         size_t i = first + t;
-        if ((i & (padded - 1)) == 0) running = 0;
+        if (offset == 0) running = 0;
         running += (uint)(keys[i] & 1UL);
         counts[i] = running;
+        offset = offset + 1 == padded ? 0u : offset + 1;
     }
     if (lid == LOCAL_SIZE - 1) tile_totals[get_group_id(0)] = running;
 }

@@ -16,10 +16,10 @@ final class GradientStage {
     /// The kernels that run in work-groups of ``KernelConfiguration/localSize``.
     var groupedKernels: [CLKernel] { [reduceSegmentLosses] }
 
-    /// `lovasz_gradient`: over `segmentCount` segments of `padded` (a power of two) sorted
-    /// keys from segment `segmentBase` on, the loss terms into `terms` and, when
-    /// `writeGradient`, the weighted gradient scattered into `upstream` (class-major
-    /// [C][pixelCount]).
+    /// `lovasz_gradient`: over `segmentCount` segments of `padded` sorted keys (a power of
+    /// two, or a multiple of the scan tile) from segment `segmentBase` on, the loss terms into
+    /// `terms` and, when `writeGradient`, the weighted gradient scattered into `upstream`
+    /// (class-major [C][pixelCount]).
     func enqueueGradient(
         keys: CLBuffer, counts: CLBuffer, tileCarries: CLBuffer, segments: CLBuffer, validPixels: CLBuffer,
         weights: CLBuffer, kept: CLBuffer, terms: CLBuffer, upstream: CLBuffer, padded: Int, pixelCount: Int,
@@ -27,7 +27,7 @@ final class GradientStage {
     ) throws(OpenCLError) {
         try lovaszGradient.setArguments(
             .buffer(keys), .buffer(counts), .buffer(tileCarries), .buffer(segments), .buffer(validPixels),
-            .buffer(weights), .buffer(kept), .buffer(terms), .buffer(upstream), .count(padded.trailingZeroBitCount),
+            .buffer(weights), .buffer(kept), .buffer(terms), .buffer(upstream), .count(padded),
             .count(pixelCount), .flag(hinge), .flag(writeGradient), .count(segmentBase))
         try queue.launch(lovaszGradient, globalSize: [segmentCount * padded])
     }

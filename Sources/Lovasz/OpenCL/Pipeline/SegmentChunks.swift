@@ -30,10 +30,16 @@ extension OpenCLPipeline {
         let keptCounts = try queue.read(UInt32.self, count: segmentCount, from: kept)
         trace.mark("cuts and kept counts")
 
-        // The sort of the kept keys, in chunks of segments of `padded` keys.
-        let padded = KernelConfiguration.powerOfTwo(atMost: 2 * Int(keptCounts.max() ?? 1) - 1)
+        // The sort of the kept keys, in chunks of segments of `padded` keys: a power of two for
+        // the bitonic sort; for the radix sort, which sorts only the kept keys, the largest kept
+        // count rounded up to whole scan tiles and local sorts (less to fill, scan and walk).
+        let largestKept = Int(keptCounts.max() ?? 1)
         let tile = configuration.scanTile
         let alignment = max(configuration.localKeys, tile)
+        var padded = KernelConfiguration.powerOfTwo(atMost: 2 * largestKept - 1)
+        if stages.radixSort.isRunnable && padded > configuration.localKeys {
+            padded = KernelConfiguration.roundUp(largestKept, to: alignment)
+        }
         let perChunk = try segmentsPerChunk(padded: padded, total: segmentCount)
         let capacity = KernelConfiguration.roundUp(perChunk * padded, to: alignment)
         let keys = try buffers.buffer(.keys, bytes: capacity * 8)
