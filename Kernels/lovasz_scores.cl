@@ -22,16 +22,21 @@ __kernel void widen_scores(__global const ushort *bits, __global float *scores, 
 
 // Softmax over the class axis of [B, C, S] for the images first_image .. first_image + images
 // - 1, one work-item per pixel: the max, the portable exp of the difference, the sum in class
-// order, and a correctly rounded division.
+// order, and a correctly rounded division. The logits are validated as they are read, as by
+// find_nonfinite (status[0]: the smallest flat index of a NaN or infinity), so that softmax
+// from logits needs no pass of its own for it.
 __kernel void softmax_probabilities(__global const float *logits, __global float *probabilities,
-                                    uint classes, uint spatial, uint first_image, uint images) {
+                                    uint classes, uint spatial, uint first_image, uint images,
+                                    __global volatile uint *status) {
     uint pixel = first_image * spatial + get_global_id(0);
     if (pixel >= (first_image + images) * spatial) return;
     uint b = pixel / spatial, s = pixel - b * spatial;
     size_t base = (size_t)b * classes * spatial + s;
     float maximum = logits[base];
+    if ((as_uint(maximum) & 0x7F800000u) == 0x7F800000u) atomic_min(&status[0], (uint)base);
     for (uint c = 1; c < classes; ++c) {
         float v = logits[base + (size_t)c * spatial];
+        if ((as_uint(v) & 0x7F800000u) == 0x7F800000u) atomic_min(&status[0], (uint)(base + (size_t)c * spatial));
         maximum = v > maximum ? v : maximum;
     }
     float sum = 0.0f;
@@ -47,10 +52,14 @@ __kernel void softmax_probabilities(__global const float *logits, __global float
     }
 }
 
-// The sigmoid of the logits first .. first + count - 1.
+// The sigmoid of the logits first .. first + count - 1, validated as they are read (as by
+// find_nonfinite).
 __kernel void sigmoid_probabilities(__global const float *logits, __global float *probabilities, uint first,
-                                    uint count) {
+                                    uint count, __global volatile uint *status) {
     uint i = first + get_global_id(0);
-    if (i < first + count) probabilities[i] = lovasz_sigmoid(logits[i]);
+    if (i >= first + count) return;
+    float x = logits[i];
+    if ((as_uint(x) & 0x7F800000u) == 0x7F800000u) atomic_min(&status[0], i);
+    probabilities[i] = lovasz_sigmoid(x);
 }
 

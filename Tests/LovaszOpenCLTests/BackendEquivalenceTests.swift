@@ -150,6 +150,31 @@ struct BackendEquivalenceTests {
         }
     }
 
+    /// The kernels that make probabilities validate the logits as they read them, pixel by
+    /// pixel across the classes: the smallest flat index must still win.
+    @Test("the first bad score in flat order, whichever kernel validates it", arguments: [
+        LossOptions.softmax(), .softmax(scoresAre: .probabilities), .sigmoid(), .hinge(),
+    ])
+    func firstNonFiniteInFlatOrder(_ options: LossOptions) throws {
+        let engine = try #require(openCLEngine)
+        let softmax = options.loss == .softmax
+        let shape = softmax ? [2, 3, 4] : [2, 12]
+        var scores = [Float](repeating: 0.25, count: 24)
+        scores[9] = -.infinity  // [0, 2, 1]: read before flat index 6 by the per-pixel softmax
+        scores[6] = .nan  // [0, 1, 2]
+        scores[20] = .infinity
+        let labels = [Int32](repeating: 1, count: softmax ? 8 : 24)
+        let error = #expect(throws: LovaszError.self) {
+            _ = try engine.loss(scores: scores, shape: shape, labels: labels, options: options)
+        }
+        guard case .nonFiniteScore(let position, let value) = error else {
+            Issue.record("expected nonFiniteScore, got \(String(describing: error))")
+            return
+        }
+        #expect(position == ProblemShape.unravel(6, in: shape))
+        #expect(value.isNaN)
+    }
+
     @Test("many threads calling one engine at once get the CPU's results")
     func concurrentCalls() throws {
         let engine = try #require(openCLEngine)

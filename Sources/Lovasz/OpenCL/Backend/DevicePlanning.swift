@@ -94,14 +94,16 @@ enum LabelCounts {
 }
 
 extension OpenCLPipeline {
-    /// Validates and maps the labels on the device and reads back the class counts of every
-    /// group: the call's one planning read-back (`1 + groups · classes` integers: the first bad label, then the counts).
+    /// Enqueues the validation and mapping of the labels on the device and the class counts of
+    /// every group (and sends them to the device), without waiting: the host may stage the
+    /// scores meanwhile. ``readLabelCounts(_:layout:)`` brings the counts back.
     ///
     /// Leaves the class of every pixel in the pipeline's `classOf` buffer and the per-part
     /// counts in `partCounts` for ``listValidPixels(layout:plan:)``.
     ///
     /// - Parameter ignore: the ignore index when a label of the caller's type can equal it.
-    func countLabels(_ labels: DeviceLabels, layout: PlanLayout, ignore: Int?) throws(OpenCLError) -> LabelCounts {
+    /// - Returns: the buffer of the status word and the counts.
+    func enqueueLabelCounts(_ labels: DeviceLabels, layout: PlanLayout, ignore: Int?) throws(OpenCLError) -> CLBuffer {
         queue.phase = .plan
         let pixelCount = layout.groups * layout.groupPixels
         let classOf = try buffers.buffer(.classOf, bytes: pixelCount * 4)
@@ -112,15 +114,24 @@ extension OpenCLPipeline {
         try stages.planning.enqueueLabels(
             labels, layout: layout, ignore: ignore, classOf: classOf, partCounts: partCounts, status: result, on: queue)
         try stages.planning.enqueueGroupCounts(partCounts: partCounts, result: result, layout: layout, on: queue)
+        try queue.queue.flush()
+        return result
+    }
+
+    /// Reads back what ``enqueueLabelCounts(_:layout:ignore:)`` computes: the call's one
+    /// planning read-back (`1 + groups · classes` integers: the first bad label, then the
+    /// counts).
+    func readLabelCounts(_ result: CLBuffer, layout: PlanLayout) throws(OpenCLError) -> LabelCounts {
+        queue.phase = .plan
         let read = try queue.read(UInt32.self, count: 1 + layout.groups * layout.labelClasses, from: result)
         if read[0] != UInt32.max { return .badLabel(Int(read[0])) }
         let groupCounts = Array(read.dropFirst())
         trace.mark("labels planned, counts read back")
         let valid = groupCounts.reduce(0) { $0 + Int($1) }
-        return .counts(groupCounts: groupCounts, hasIgnored: valid < pixelCount)
+        return .counts(groupCounts: groupCounts, hasIgnored: valid < layout.groups * layout.groupPixels)
     }
 
-    /// Enqueues the list of valid pixels of every group (after ``countLabels(_:layout:ignore:)``),
+    /// Enqueues the list of valid pixels of every group (after ``readLabelCounts(_:layout:)``),
     /// or returns `nil` when no pixel is ignored.
     func listValidPixels(layout: PlanLayout, plan: SegmentPlan) throws(OpenCLError) -> CLBuffer? {
         guard plan.hasIgnored, let offsets = plan.validOffsets else { return nil }
@@ -158,6 +169,7 @@ extension OpenCLPipeline {
         let type: LabelElementType = Label.self == UInt8.self ? .uint8 : Label.self == Int32.self ? .int32 : .int64
         let direct = Label.self == UInt8.self || Label.self == Int32.self || Label.self == Int64.self
             || (Label.self == Int.self && MemoryLayout<Int>.size == 8)
+        queue.phase = .upload
         let buffer = try buffers.buffer(.labels, bytes: labels.count * type.byteCount)
         if direct {
             // Straight from the caller's memory: the pinned staging buffer holds the scores.

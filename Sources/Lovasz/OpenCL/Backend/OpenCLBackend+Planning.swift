@@ -1,13 +1,21 @@
 extension OpenCLBackend {
     /// Plans on the device from `labels`, then runs the launch sequence.
+    ///
+    /// - Parameter scores: makes the scores ready on the device (for host arrays: stages and
+    ///   enqueues their upload); called once the planning kernels are on their way, so that
+    ///   the device plans while the host works.
     static func plannedRun(
         pipeline: OpenCLPipeline, shape: ProblemShape, options: LossOptions, labels: DeviceLabels, ignore: Int?,
-        scores: DeviceScores, gradient: GradientDestination,
+        scores: () throws(LovaszError) -> DeviceScores, gradient: GradientDestination,
         labelText: (Int) throws(OpenCLError) -> String, scoreValue: (Int) throws(OpenCLError) -> Float
     ) throws(LovaszError) -> PlannedLoss {
         let layout = PlanLayout(shape: shape, options: options, localSize: pipeline.configuration.localSize)
+        let pending = try mappingOpenCLErrors { () throws(OpenCLError) in
+            try pipeline.enqueueLabelCounts(labels, layout: layout, ignore: ignore)
+        }
+        let deviceScores = try scores()
         let counts = try mappingOpenCLErrors { () throws(OpenCLError) in
-            try pipeline.countLabels(labels, layout: layout, ignore: ignore)
+            try pipeline.readLabelCounts(pending, layout: layout)
         }
         switch counts {
         case .badLabel(let flat):
@@ -21,7 +29,7 @@ extension OpenCLBackend {
                 let validPixels = try pipeline.listValidPixels(layout: layout, plan: plan)
                 let classOf = try pipeline.buffers.buffer(.classOf, bytes: shape.pixelCount * 4)
                 let inputs = LaunchInputs(
-                    shape: shape, options: options, plan: plan, scores: scores, classOf: classOf, validPixels: validPixels)
+                    shape: shape, options: options, plan: plan, scores: deviceScores, classOf: classOf, validPixels: validPixels)
                 return try pipeline.launch(inputs, gradient: gradient)
             }
             if let bad = outcome.firstNonFinite {

@@ -110,13 +110,17 @@ final class OpenCLBackend: Sendable {
             let run = { () throws(LovaszError) -> PlannedLoss in
                 // The uploads read the caller's memory until they complete, even when the call fails early.
                 defer { try? pipeline.queue.transfer.finish() }
-                let deviceScores = try mappingOpenCLErrors { () throws(OpenCLError) in
-                    try pipeline.uploadScores(scores, type: type, shape: shape)
-                }
+                // The labels first: the device plans while the host stages the scores.
+                pipeline.trace.start()
                 let deviceLabels = try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.uploadLabels(labels) }
                 return try Self.plannedRun(
                     pipeline: pipeline, shape: shape, options: options, labels: deviceLabels,
-                    ignore: options.ignoreIndex.flatMap { Label(exactly: $0) }.map { Int($0) }, scores: deviceScores,
+                    ignore: options.ignoreIndex.flatMap { Label(exactly: $0) }.map { Int($0) },
+                    scores: { () throws(LovaszError) in
+                        try mappingOpenCLErrors { () throws(OpenCLError) in
+                            try pipeline.uploadScores(scores, type: type, shape: shape)
+                        }
+                    },
                     gradient: gradient.map { .host($0) } ?? .none,
                     labelText: { flat in String(labels[flat]) }, scoreValue: { flat in type.value(in: scores, at: flat) })
             }
@@ -186,9 +190,10 @@ final class OpenCLBackend: Sendable {
                 throw .openCL(OpenCLError(status: CL_INVALID_EVENT_WAIT_LIST, call: "lovasz (wait events)", detail: "a wait event is NULL"))
             }
             try mappingOpenCLErrors { () throws(OpenCLError) in try pipeline.queue.queue.waitFor(events: events.compactMap { $0 }) }
+            pipeline.trace.start()
             let outcome = try Self.plannedRun(
                 pipeline: pipeline, shape: shape, options: options, labels: deviceLabels,
-                ignore: options.ignoreIndex.flatMap { type.representable($0) }, scores: deviceScores,
+                ignore: options.ignoreIndex.flatMap { type.representable($0) }, scores: { deviceScores },
                 gradient: gradientBuffer.map { .device($0, gradientType) } ?? .none,
                 labelText: { (flat) throws(OpenCLError) in
                     let bytes = try pipeline.probe(

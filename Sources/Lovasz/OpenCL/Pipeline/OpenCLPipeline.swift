@@ -129,7 +129,6 @@ final class OpenCLPipeline: @unchecked Sendable {
     /// images on the transfer queue (through pinned memory on a discrete device); `values` must
     /// stay valid until the call's read-back.
     func uploadScores(_ values: UnsafeRawBufferPointer, type: ScoreType, shape: ProblemShape) throws(OpenCLError) -> DeviceScores {
-        trace.start()
         queue.phase = .upload
         let scores = try buffers.buffer(.scores, bytes: shape.scoreCount * 4)
         let narrow = type == .float32 ? nil : (buffer: try buffers.buffer(.narrowScores, bytes: values.count), type: type)
@@ -172,17 +171,20 @@ final class OpenCLPipeline: @unchecked Sendable {
                     bits: narrow.buffer, scores: scores, type: narrow.type, first: first, count: count,
                     waitingFor: uploaded, on: queue)
             }
-            try stages.scores.enqueueFindNonFinite(
-                scores: scores, first: first, count: count, status: status, waitingFor: uploaded, on: queue)
-            guard probabilities else { continue }
+            // The probabilities' kernels validate the logits as they read them.
+            guard probabilities else {
+                try stages.scores.enqueueFindNonFinite(
+                    scores: scores, first: first, count: count, status: status, waitingFor: uploaded, on: queue)
+                continue
+            }
             if loss == .softmax {
                 try stages.scores.enqueueSoftmax(
                     logits: scores, probabilities: values, classes: shape.channels, spatial: shape.spatial,
-                    images: images, waitingFor: uploaded, on: queue)
+                    images: images, status: status, waitingFor: uploaded, on: queue)
             } else {
                 try stages.scores.enqueueSigmoid(
-                    logits: scores, probabilities: values, first: first, count: count, waitingFor: uploaded,
-                    on: queue)
+                    logits: scores, probabilities: values, first: first, count: count, status: status,
+                    waitingFor: uploaded, on: queue)
             }
         }
 

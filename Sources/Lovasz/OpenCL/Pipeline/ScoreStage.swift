@@ -37,24 +37,27 @@ final class ScoreStage {
 
     /// `softmax_probabilities`: the softmax over the class axis of `logits` [B, classes,
     /// spatial] into `probabilities` (same shape) for the images `images`, bit for bit as the
-    /// CPU path, after `events`.
+    /// CPU path, after `events`; the first NaN or infinite logit into `status[0]` (as
+    /// ``enqueueFindNonFinite(scores:first:count:status:waitingFor:on:)``).
     func enqueueSoftmax(
-        logits: CLBuffer, probabilities: CLBuffer, classes: Int, spatial: Int, images: Range<Int>,
+        logits: CLBuffer, probabilities: CLBuffer, classes: Int, spatial: Int, images: Range<Int>, status: CLBuffer,
         waitingFor events: [CLEvent], on queue: PipelineQueue
     ) throws(OpenCLError) {
         try softmaxProbabilities.setArguments(
             .buffer(logits), .buffer(probabilities), .count(classes), .count(spatial), .count(images.lowerBound),
-            .count(images.count))
+            .count(images.count), .buffer(status))
         try queue.launch(softmaxProbabilities, globalSize: [images.count * spatial], waitingFor: events)
     }
 
     /// `sigmoid_probabilities`: the logistic sigmoid of the logits `first ..< first + count`
-    /// (count ≥ 1), bit for bit as the CPU path, after `events`.
+    /// (count ≥ 1), bit for bit as the CPU path, after `events`; the first NaN or infinite
+    /// logit into `status[0]`.
     func enqueueSigmoid(
-        logits: CLBuffer, probabilities: CLBuffer, first: Int, count: Int, waitingFor events: [CLEvent],
-        on queue: PipelineQueue
+        logits: CLBuffer, probabilities: CLBuffer, first: Int, count: Int, status: CLBuffer,
+        waitingFor events: [CLEvent], on queue: PipelineQueue
     ) throws(OpenCLError) {
-        try sigmoidProbabilities.setArguments(.buffer(logits), .buffer(probabilities), .count(first), .count(count))
+        try sigmoidProbabilities.setArguments(
+            .buffer(logits), .buffer(probabilities), .count(first), .count(count), .buffer(status))
         try queue.launch(sigmoidProbabilities, globalSize: [count], waitingFor: events)
     }
 }
