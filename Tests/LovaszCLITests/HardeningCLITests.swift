@@ -202,6 +202,23 @@ struct HardeningCLITests {
         #expect(fileType(directory.appendingPathComponent("g.npy").path) == 0)
     }
 
+    /// The CPU path's threads are made once per process (``WorkerPool``), and a limit that
+    /// keeps them from starting leaves the work on the calling thread: under every
+    /// address-space limit, a call above the single-threaded size finishes, fails with status
+    /// 2, or cannot even load (127) — it never hangs (libdispatch did, near 80 MB) and never
+    /// dies of a signal.
+    @Test("a call of 80 000 scores under a ladder of ulimit -v values ends, never hangs")
+    func threadsUnderAddressLimits() throws {
+        guard let directory = try sparseInputs(pixels: 40_000) else { return }
+        for limitKiB in stride(from: 60_000, through: 200_000, by: 5_000) {
+            let outcome = try runner.runShell(
+                "ulimit -v \(limitKiB) && exec timeout 30 \"$LOVASZ\" loss --backend cpu --scores s.npy --labels y.npy",
+                in: directory)
+            #expect(outcome.status != 124, "hung under ulimit -v \(limitKiB)")
+            #expect([0, 2, 127].contains(outcome.status), "ulimit -v \(limitKiB): \(outcome.status) \(outcome.standardError)")
+        }
+    }
+
     @Test("--scores-are probabilities outside [0, 1]: status 2 naming the first position")
     func probabilities() throws {
         let directory = try folder()

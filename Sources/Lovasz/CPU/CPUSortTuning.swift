@@ -19,9 +19,8 @@ struct CPUSortTuning: Sendable, Hashable {
     var splitBelow = 2
     /// Chunks of pixels per thread when threads share a segment (for balance).
     var chunksPerWorker = 4
-    /// Calls with fewer scores than this run on the calling thread alone: threads would cost
-    /// more than they save, and no worker thread has to be created (which can fail, and hang
-    /// libdispatch, under a tight address-space limit).
+    /// Calls with fewer scores than this run on the calling thread alone: handing items to
+    /// the ``WorkerPool`` would cost more than it saves.
     var singleThreadedBelow = 1 << 15
 
     static let standard = CPUSortTuning()

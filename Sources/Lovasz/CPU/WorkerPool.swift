@@ -1,0 +1,173 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Threads created once per process that run the items of ``parallelForEach(count:workers:_:)``.
+///
+/// A call hands its items to the pool's idle threads and works on them itself as worker 0;
+/// no thread is created per call. One call uses the pool at a time: a call that finds it busy
+/// (another engine call on another thread, or a nested call from inside an item) runs its
+/// items on its own thread, so calls never wait for each other and never deadlock. Threads
+/// that cannot be created (a tight address-space or process limit) are simply not there:
+/// the work then runs on fewer threads, down to the calling thread alone.
+final class WorkerPool: @unchecked Sendable {
+    // @unchecked Sendable: every mutable field is read and written only with `mutex` held,
+    // except the job's item counter, which is an atomic.
+
+    /// The pool shared by every engine of the process: one thread per processor but one.
+    static let shared = WorkerPool(threads: HostProcessors.online - 1)
+
+    /// The stack of each pool thread: the items use little stack (a few KiB of temporaries).
+    static let stackBytes = 1 << 20
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let workReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let jobDone = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Threads that started (at most the number asked for).
+    private(set) var threadCount = 0
+    private var busy = false
+    /// Incremented for every job; a thread runs each generation at most once.
+    private var generation = 0
+    /// Pool threads 1...helpers take part in the current job.
+    private var helpers = 0
+    /// Helpers of the current job that have not finished.
+    private var remaining = 0
+    private var job: Job?
+
+    /// One call's items: the body and the next item to hand out.
+    private final class Job: @unchecked Sendable {
+        // @unchecked Sendable: `body` is read by the helpers only while the submitting call
+        // waits for them, and cleared by that call (under the pool's mutex) once they are
+        // done, before its non-escaping closure goes out of scope; `next` is atomic.
+        var body: ((_ worker: Int, _ item: Int) -> Void)?
+        let count: Int
+        let next = Atomic<Int>(0)
+
+        init(count: Int, body: @escaping (_ worker: Int, _ item: Int) -> Void) {
+            self.count = count
+            self.body = body
+        }
+
+        /// Runs items until none is left.
+        func drain(worker: Int) {
+            var item = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard item < count, let body else { return }
+            while item < count {
+                body(worker, item)
+                item = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            }
+        }
+    }
+
+    /// Starts up to `threads` threads (none for `threads` ≤ 0).
+    init(threads: Int) {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(workReady, nil)
+        pthread_cond_init(jobDone, nil)
+        var index = 1
+        while index <= threads && startThread(index: index) {
+            threadCount += 1
+            index += 1
+        }
+    }
+
+    deinit {
+        // The shared pool lives as long as the process; a pool made in a test is never released
+        // while its threads run (they hold it), so this only frees what the threads never used.
+        pthread_cond_destroy(jobDone)
+        pthread_cond_destroy(workReady)
+        pthread_mutex_destroy(mutex)
+        jobDone.deallocate()
+        workReady.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Runs `body(worker, item)` for every item in `0..<count` on the calling thread and up to
+    /// `workers - 1` pool threads, and returns when all have finished.
+    ///
+    /// - Parameters:
+    ///   - workers: the most threads to use (≥ 1); worker indices are in `0..<workers`.
+    ///   - body: called once per item; items are handed out dynamically, one at a time.
+    func run(count: Int, workers: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
+        let wanted = min(workers, count) - 1
+        guard wanted > 0, threadCount > 0 else {
+            for item in 0..<count { body(0, item) }
+            return
+        }
+        pthread_mutex_lock(mutex)
+        if busy {
+            pthread_mutex_unlock(mutex)
+            for item in 0..<count { body(0, item) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let job = Job(count: count, body: body)
+            busy = true
+            helpers = min(wanted, threadCount)
+            remaining = helpers
+            generation += 1
+            self.job = job
+            pthread_cond_broadcast(workReady)
+            pthread_mutex_unlock(mutex)
+
+            job.drain(worker: 0)
+
+            pthread_mutex_lock(mutex)
+            while remaining > 0 { pthread_cond_wait(jobDone, mutex) }
+            job.body = nil  // the closure must not outlive this call
+            self.job = nil
+            busy = false
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    /// The loop of pool thread `index` (1...threadCount).
+    private func serve(index: Int) {
+        var seen = 0
+        pthread_mutex_lock(mutex)
+        while true {
+            while generation == seen || job == nil { pthread_cond_wait(workReady, mutex) }
+            seen = generation
+            guard index <= helpers, let job else { continue }
+            pthread_mutex_unlock(mutex)
+            job.drain(worker: index)
+            pthread_mutex_lock(mutex)
+            remaining -= 1
+            if remaining == 0 { pthread_cond_signal(jobDone) }
+        }
+    }
+
+    /// Starts pool thread `index`, detached, with a small stack; false when it cannot be created.
+    private func startThread(index: Int) -> Bool {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, Self.stackBytes)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let context = Unmanaged.passRetained(ThreadStart(pool: self, index: index)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, &attributes, { raw in
+            let start = Unmanaged<ThreadStart>.fromOpaque(raw!).takeRetainedValue()
+            start.pool.serve(index: start.index)
+            return nil
+        }, context)
+        if status != 0 {
+            Unmanaged<ThreadStart>.fromOpaque(context).release()
+            return false
+        }
+        return true
+    }
+
+    /// What a new pool thread needs to start serving.
+    private final class ThreadStart {
+        let pool: WorkerPool
+        let index: Int
+        init(pool: WorkerPool, index: Int) {
+            self.pool = pool
+            self.index = index
+        }
+    }
+}
