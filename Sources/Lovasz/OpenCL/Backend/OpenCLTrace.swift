@@ -50,6 +50,7 @@ final class OpenCLTrace {
     /// Prints the device time of every phase.
     func report(_ phases: PhaseTimes) {
         guard enabled else { return }
+        for line in phases.commandLines { Self.print("lovasz trace: device command \(line)") }
         for line in phases.lines { Self.print("lovasz trace: device \(line)") }
     }
 

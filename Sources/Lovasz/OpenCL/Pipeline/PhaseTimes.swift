@@ -15,21 +15,47 @@ package struct PhaseTimes: Sendable, Equatable {
 
     /// The phases that ran, in the order of ``PipelinePhase``.
     package let phases: [Phase]
+    /// Per phase and command (a kernel's name, `fill` or `transfer`): seconds of device time
+    /// and launches, in the order of ``phases`` then of first launch.
+    package let commands: [Command]
+
+    /// One command's share of a phase.
+    package struct Command: Sendable, Equatable {
+        package let phase: String
+        /// A kernel's name, `fill` or `transfer`.
+        package let command: String
+        package let seconds: Double
+        package let launches: Int
+    }
     /// Seconds from the first command's start to the last command's end.
     package let span: Double
 
     /// The times of `events`, all complete and from profiling queues.
     ///
     /// - Throws: ``OpenCLError`` from `clGetEventProfilingInfo`.
-    init(_ events: [(phase: PipelinePhase, event: CLEvent)]) throws(OpenCLError) {
+    init(_ events: [ProfiledCommand]) throws(OpenCLError) {
         var nanoseconds: [PipelinePhase: (total: UInt64, commands: Int)] = [:]
+        var perCommand: [String: (phase: PipelinePhase, total: UInt64, launches: Int, order: Int)] = [:]
         var first = UInt64.max, last = UInt64.zero
-        for (phase, event) in events {
-            let start = try event.profilingTime(.started), end = try event.profilingTime(.ended)
+        for (index, profiled) in events.enumerated() {
+            let phase = profiled.phase
+            let start = try profiled.event.profilingTime(.started), end = try profiled.event.profilingTime(.ended)
+            let duration = end >= start ? end - start : 0
             let entry = nanoseconds[phase, default: (0, 0)]
-            nanoseconds[phase] = (entry.total + (end >= start ? end - start : 0), entry.commands + 1)
+            nanoseconds[phase] = (entry.total + duration, entry.commands + 1)
+            let key = "\(phase.rawValue)/\(profiled.command)"
+            let command = perCommand[key, default: (phase, 0, 0, index)]
+            perCommand[key] = (phase, command.total + duration, command.launches + 1, command.order)
             first = min(first, start)
             last = max(last, end)
+        }
+        let phaseOrder = Dictionary(uniqueKeysWithValues: PipelinePhase.allCases.enumerated().map { ($1, $0) })
+        commands = perCommand.sorted { a, b in
+            (phaseOrder[a.value.phase]!, a.value.order) < (phaseOrder[b.value.phase]!, b.value.order)
+        }.map { key, value in
+            Command(
+                phase: value.phase.rawValue, command: String(key.dropFirst(value.phase.rawValue.count + 1)),
+                seconds: Double(value.total) * 1e-9, launches: value.launches)
         }
         phases = PipelinePhase.allCases.compactMap { phase in
             nanoseconds[phase].map { Phase(name: phase.rawValue, seconds: Double($0.total) * 1e-9, commands: $0.commands) }
@@ -41,6 +67,11 @@ package struct PhaseTimes: Sendable, Equatable {
     package var lines: [String] {
         phases.map { "\($0.name): \(Self.milliseconds($0.seconds)) ms (\($0.commands) commands)" }
             + ["span: \(Self.milliseconds(span)) ms"]
+    }
+
+    /// One line per phase and command, milliseconds with three decimals.
+    package var commandLines: [String] {
+        commands.map { "\($0.phase) \($0.command): \(Self.milliseconds($0.seconds)) ms (\($0.launches)×)" }
     }
 
     private static func milliseconds(_ seconds: Double) -> String {

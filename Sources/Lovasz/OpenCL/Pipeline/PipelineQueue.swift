@@ -32,8 +32,9 @@ final class PipelineQueue {
     var phase: PipelinePhase = .upload
     /// The event of the last command enqueued on ``queue`` (nil before the first).
     private(set) var lastComputeEvent: CLEvent?
-    /// The events of the commands enqueued since ``takeEvents()``, when profiling.
-    private var events: [(phase: PipelinePhase, event: CLEvent)] = []
+    /// The events of the commands enqueued since ``takeEvents()``, when profiling, with the
+    /// command (a kernel's name, or a transfer).
+    private var events: [ProfiledCommand] = []
 
     /// Creates both queues in `context`, with event profiling when `profiling`.
     ///
@@ -60,13 +61,15 @@ final class PipelineQueue {
     ) throws(OpenCLError) -> CLEvent {
         let event = try queue.enqueue(kernel, globalSize: globalSize, localSize: localSize, waitingFor: events)
         lastComputeEvent = event
-        record(event)
+        record(event, command: kernel.name)
         return event
     }
 
     /// Attributes `event` to the current phase (kept only when the queues profile).
-    func record(_ event: CLEvent) {
-        if queue.profiling { events.append((phase, event)) }
+    ///
+    /// - Parameter command: what the event is of, for the per-command times of the trace.
+    func record(_ event: CLEvent, command: String = "transfer") {
+        if queue.profiling { events.append(ProfiledCommand(phase: phase, command: command, event: event)) }
     }
 
     /// Reads `count` values of `T` from the start of `buffer`, waiting for them (and so for
@@ -79,7 +82,7 @@ final class PipelineQueue {
     func fill<T: BitwiseCopyable>(_ buffer: CLBuffer, with pattern: T, count: Int) throws(OpenCLError) {
         let event = try buffer.fill(with: pattern, byteCount: count * MemoryLayout<T>.stride, on: queue)
         lastComputeEvent = event
-        record(event)
+        record(event, command: "fill")
     }
 
     /// Writes `values` to the start of `buffer`, waiting until the copy is done.
@@ -88,7 +91,7 @@ final class PipelineQueue {
     }
 
     /// The events recorded so far, which are forgotten.
-    func takeEvents() -> [(phase: PipelinePhase, event: CLEvent)] {
+    func takeEvents() -> [ProfiledCommand] {
         defer { events.removeAll() }
         return events
     }
@@ -128,4 +131,12 @@ enum KernelArgument {
 
     /// A `uint` flag argument: 1 for true, 0 for false.
     static func flag(_ value: Bool) -> KernelArgument { .uint(value ? 1 : 0) }
+}
+
+/// One profiled command: its phase, what it is (a kernel's name, `fill` or `transfer`) and
+/// its event.
+struct ProfiledCommand {
+    let phase: PipelinePhase
+    let command: String
+    let event: CLEvent
 }
