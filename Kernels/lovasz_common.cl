@@ -5,6 +5,7 @@
 //   LOCAL_SIZE      work-items per work-group for the sort, scan and reduction kernels
 //   SCAN_ITEMS      elements each work-item scans sequentially (LOCAL_SIZE * SCAN_ITEMS = scan tile)
 //   BOUND_ITEMS     ranks each work-item of the cut and compaction kernels visits
+//   REDUCE_ITEMS    loss terms each work-item of reduce_term_blocks sums
 //   PLAN_BINS       bins of one planning work-group's local class histogram
 //   SENTINEL_KEY    the key that sorts after every real key (pads the sort's segments)
 //   SEGMENT_FIELDS  uints per segment in the segment table, and the field indices:
@@ -29,6 +30,7 @@ typedef float acc_t;
 
 #define SCAN_TILE (LOCAL_SIZE * SCAN_ITEMS)
 #define BOUND_BLOCK (LOCAL_SIZE * BOUND_ITEMS)
+#define REDUCE_BLOCK (LOCAL_SIZE * REDUCE_ITEMS)
 
 // x, or zero when |x| is below the smallest normal float (as PortableMath.flushSubnormal).
 inline float lovasz_flush(float x) {

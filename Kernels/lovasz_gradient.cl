@@ -49,14 +49,29 @@ __kernel void lovasz_gradient(__global const ulong *keys, __global const uint *c
     }
 }
 
-// losses[segment_base + k] = the sum of the chunk's segment k terms, in a fixed order.
-__kernel void reduce_segment_losses(__global const acc_t *terms, __global acc_t *losses, uint padded,
+// partials[k * blocks + b]: the sum of terms b * REDUCE_BLOCK .. min((b + 1) * REDUCE_BLOCK,
+// padded) - 1 of the chunk's segment k, in a fixed order. Work-group (b, k): every segment's
+// terms are summed by many work-groups at once.
+__kernel void reduce_term_blocks(__global const acc_t *terms, __global acc_t *partials, uint padded, uint blocks) {
+    __local acc_t partial[LOCAL_SIZE];
+    uint lid = get_local_id(0);
+    uint b = get_group_id(0), k = get_group_id(1);
+    size_t base = (size_t)k * padded;
+    uint first = b * REDUCE_BLOCK, last = min(first + REDUCE_BLOCK, padded);
+    acc_t sum = 0;
+    for (uint t = first + lid; t < last; t += LOCAL_SIZE) sum += terms[base + t];
+    acc_t total = lovasz_group_sum_acc(partial, lid, sum);
+    if (lid == 0) partials[(size_t)k * blocks + b] = total;
+}
+
+// losses[segment_base + k] = the sum of the chunk's segment k block partials, in a fixed order.
+__kernel void reduce_segment_losses(__global const acc_t *partials, __global acc_t *losses, uint blocks,
                                     uint segment_base) {
     __local acc_t partial[LOCAL_SIZE];
     uint lid = get_local_id(0);
-    size_t base = get_group_id(0) * (size_t)padded;
+    size_t base = get_group_id(0) * (size_t)blocks;
     acc_t sum = 0;
-    for (uint t = lid; t < padded; t += LOCAL_SIZE) sum += terms[base + t];
+    for (uint t = lid; t < blocks; t += LOCAL_SIZE) sum += partials[base + t];
     acc_t total = lovasz_group_sum_acc(partial, lid, sum);
     if (lid == 0) losses[segment_base + get_group_id(0)] = total;
 }

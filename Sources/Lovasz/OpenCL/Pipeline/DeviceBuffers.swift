@@ -5,7 +5,7 @@
 final class DeviceBuffers {
     enum Role: Hashable, CaseIterable {
         case scores, narrowScores, probabilities, classOf, validPixels, segments, weights
-        case keys, counts, tileTotals, tileCarries, terms, segmentLosses
+        case keys, counts, tileTotals, tileCarries, terms, termPartials, segmentLosses
         case upstream, gradient, narrowGradient, status, placeholder
         case boundPartials, cuts, blockCounts, blockOffsets, kept, segmentForegroundTotals
         case labels, labelStatus, partCounts, groupCounts, partOffsets, groupOffsets, probe

@@ -38,6 +38,10 @@ enum KernelLayout {
     /// Ranks each work-item of the cut and compaction kernels visits (`BOUND_ITEMS`).
     static let boundItems = 8
 
+    /// Loss terms each work-item of `reduce_term_blocks` sums (`REDUCE_ITEMS`): a block of
+    /// `reduceItems · localSize` terms per work-group.
+    static let reduceItems = 32
+
     /// Bins of the local class histogram of one planning work-group (`PLAN_BINS`): groups with
     /// more label classes are planned one work-item per part instead.
     static let planBins = 2048
@@ -54,7 +58,7 @@ enum KernelLayout {
     static var buildOptions: String {
         var options = [
             "-DBOUND_ITEMS=\(boundItems)", "-DSENTINEL_KEY=0x\(String(sentinelKey, radix: 16))UL",
-            "-DSEGMENT_FIELDS=\(segmentFields)", "-DPLAN_BINS=\(planBins)",
+            "-DSEGMENT_FIELDS=\(segmentFields)", "-DPLAN_BINS=\(planBins)", "-DREDUCE_ITEMS=\(reduceItems)",
         ]
         options += SegmentField.allCases.map { "-D\($0.macro)=\($0.rawValue)" }
         return options.joined(separator: " ")

@@ -37,7 +37,7 @@ extension OpenCLPipeline {
         let tile = configuration.scanTile
         let alignment = max(configuration.localKeys, tile)
         var padded = KernelConfiguration.powerOfTwo(atMost: 2 * largestKept - 1)
-        if stages.radixSort.isRunnable && padded > configuration.localKeys {
+        if sortsByRadix(padded: padded) {
             padded = KernelConfiguration.roundUp(largestKept, to: alignment)
         }
         let perChunk = try segmentsPerChunk(padded: padded, total: segmentCount)
@@ -48,13 +48,18 @@ extension OpenCLPipeline {
         let tileCarries = try buffers.buffer(.tileCarries, bytes: capacity / tile * 4)
         let segmentTotals = try buffers.buffer(.segmentForegroundTotals, bytes: capacity / padded * 4)
         let terms = try buffers.buffer(.terms, bytes: capacity * accumulatorBytes)
+        let reduceBlocks = (padded + stages.gradient.reduceBlock - 1) / stages.gradient.reduceBlock
+        let termPartials = try buffers.buffer(.termPartials, bytes: perChunk * reduceBlocks * accumulatorBytes)
+        let radix = sortsByRadix(padded: padded)
 
         var base = 0
         while base < segmentCount {
             let count = min(perChunk, segmentCount - base)
             let total = KernelConfiguration.roundUp(count * padded, to: alignment)
             queue.phase = .keys
-            try queue.fill(keys, with: KernelLayout.sentinelKey, count: total)
+            // The bitonic sort sorts whole slots, so they are padded with sentinels; the radix
+            // sort sorts only the kept keys, and what lies after them in a slot is never used.
+            if !radix { try queue.fill(keys, with: KernelLayout.sentinelKey, count: total) }
             try stages.keys.enqueueCompactKeys(
                 keyInputs, cuts: cuts, blockOffsets: blockOffsets, keys: keys, blocks: blocks, padded: padded,
                 segmentBase: base, segmentCount: count, on: queue)
@@ -70,7 +75,8 @@ extension OpenCLPipeline {
                 padded: padded, pixelCount: shape.pixelCount, hinge: keyInputs.hinge,
                 writeGradient: writeGradient, segmentBase: base, segmentCount: count, on: queue)
             try stages.gradient.enqueueSegmentLosses(
-                terms: terms, losses: losses, padded: padded, segmentBase: base, segmentCount: count, on: queue)
+                terms: terms, partials: termPartials, losses: losses, padded: padded, segmentBase: base,
+                segmentCount: count, on: queue)
             base += count
         }
     }
