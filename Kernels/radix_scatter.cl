@@ -43,14 +43,19 @@ __kernel void radix_scan(__global uint *histograms, __global uint *digit_bases, 
         return;  // the whole work-group
     }
 
-    // Per digit: exclusive prefixes over the segment's tiles, and the digit's total.
+    // Per digit: exclusive prefixes over the segment's tiles, and the digit's total. The
+    // counts of RADIX_SCAN_BATCH tiles are loaded before any is written, so that their loads
+    // overlap instead of waiting one after another.
     for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) {
         uint running = 0;
-        for (uint t = 0; t < tiles; ++t) {
-            size_t at = ((size_t)s.z + t) * RADIX_BINS + d;
-            uint c = histograms[at];
-            histograms[at] = running;
-            running += c;
+        for (uint t0 = 0; t0 < tiles; t0 += RADIX_SCAN_BATCH) {
+            uint counts[RADIX_SCAN_BATCH];
+            for (uint j = 0; j < RADIX_SCAN_BATCH; ++j)
+                counts[j] = t0 + j < tiles ? histograms[((size_t)s.z + t0 + j) * RADIX_BINS + d] : 0u;
+            for (uint j = 0; j < RADIX_SCAN_BATCH && t0 + j < tiles; ++j) {
+                histograms[((size_t)s.z + t0 + j) * RADIX_BINS + d] = running;
+                running += counts[j];
+            }
         }
         totals[d] = running;
     }

@@ -26,6 +26,8 @@
 #define RADIX_SPLIT_BINS (1u << RADIX_SPLIT_BITS)
 #define RADIX_BINS 256
 #define RADIX_SKIP 0xFFFFFFFFu
+// Tiles whose counts radix_scan loads together (a kernel-internal unrolling, not a layout).
+#define RADIX_SCAN_BATCH 8
 // One padding slot per 16 keys: the blocked reads (stride RADIX_ITEMS) hit distinct banks.
 #define RADIX_PAD(j) ((j) + ((j) >> 4))
 #define RADIX_LOCAL_KEYS RADIX_PAD(RADIX_TILE)
