@@ -160,6 +160,7 @@ final class OpenCLPipeline: @unchecked Sendable {
         let status = try buffers.buffer(.status, bytes: 4)
         try queue.fill(status, with: UInt32.max, count: 1)
         let probabilities = loss != .hinge && logits
+        let givenProbabilities = loss != .hinge && !logits
         let scores = inputs.scores.float32
         let values = probabilities ? try buffers.buffer(.probabilities, bytes: scoreCount * 4) : scores
         let perImage = shape.channels * shape.spatial
@@ -172,8 +173,13 @@ final class OpenCLPipeline: @unchecked Sendable {
                     bits: narrow.buffer, scores: scores, type: narrow.type, first: first, count: count,
                     waitingFor: uploaded, on: queue)
             }
-            try stages.scores.enqueueFindNonFinite(
-                scores: scores, first: first, count: count, status: status, waitingFor: uploaded, on: queue)
+            if givenProbabilities {
+                try stages.scores.enqueueFindOutsideUnitInterval(
+                    scores: scores, first: first, count: count, status: status, waitingFor: uploaded, on: queue)
+            } else {
+                try stages.scores.enqueueFindNonFinite(
+                    scores: scores, first: first, count: count, status: status, waitingFor: uploaded, on: queue)
+            }
             guard probabilities else { continue }
             if loss == .softmax {
                 try stages.scores.enqueueSoftmax(
@@ -251,12 +257,14 @@ final class OpenCLPipeline: @unchecked Sendable {
                 : try queue.read(Float.self, count: segmentCount, from: losses).map(Double.init)
             for (segment, sum) in zip(plan.segments, sums) { total += segment.weight * sum }
         }
-        return OpenCLOutcome(loss: total, firstNonFinite: firstBad == UInt32.max ? nil : Int(firstBad))
+        return OpenCLOutcome(loss: total, firstBadScore: firstBad == UInt32.max ? nil : Int(firstBad))
     }
 }
 
 /// What one launch sequence read back.
 struct OpenCLOutcome: Sendable {
     var loss: Double
-    var firstNonFinite: Int?
+    /// The flat index of the first bad score: NaN or infinite, or when the scores are
+    /// probabilities, outside `[0, 1]`.
+    var firstBadScore: Int?
 }
