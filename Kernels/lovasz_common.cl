@@ -5,6 +5,7 @@
 //   LOCAL_SIZE      work-items per work-group for the sort, scan and reduction kernels
 //   SCAN_ITEMS      elements each work-item scans sequentially (LOCAL_SIZE * SCAN_ITEMS = scan tile)
 //   BOUND_ITEMS     ranks each work-item of the cut and compaction kernels visits
+//   SMALL_SEGMENT   the most pixels of a segment one work-item cuts and compacts alone
 //   SENTINEL_KEY    the key that sorts after every real key (pads the sort's segments)
 //   SEGMENT_FIELDS  uints per segment in the segment table, and the field indices:
 //     SEG_COUNT         valid pixels in the group (n)

@@ -38,6 +38,10 @@ enum KernelLayout {
     /// Ranks each work-item of the cut and compaction kernels visits (`BOUND_ITEMS`).
     static let boundItems = 8
 
+    /// The most pixels of a segment whose cut and kept keys one work-item finds alone
+    /// (`SMALL_SEGMENT`); larger segments take a work-group per block of ranks.
+    static let smallSegment = 64
+
     /// The key that sorts after every real key (`SENTINEL_KEY`): it fills the sort's segments
     /// past their kept keys. A real key's high word comes from a finite error, never all ones.
     static let sentinelKey = UInt64.max
@@ -46,7 +50,7 @@ enum KernelLayout {
     static var buildOptions: String {
         var options = [
             "-DBOUND_ITEMS=\(boundItems)", "-DSENTINEL_KEY=0x\(String(sentinelKey, radix: 16))UL",
-            "-DSEGMENT_FIELDS=\(segmentFields)",
+            "-DSEGMENT_FIELDS=\(segmentFields)", "-DSMALL_SEGMENT=\(smallSegment)",
         ]
         options += SegmentField.allCases.map { "-D\($0.macro)=\($0.rawValue)" }
         return options.joined(separator: " ")

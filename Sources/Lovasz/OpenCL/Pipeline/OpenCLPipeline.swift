@@ -58,8 +58,8 @@ final class OpenCLPipeline: @unchecked Sendable {
         let validPixels: CLBuffer
         let segments: CLBuffer
         let weights: CLBuffer
-        /// The largest group's valid pixel count (at least 1).
-        let largestGroup: Int
+        /// The large segments and their blocks, for the key kernels.
+        let blocks: SegmentBlocks
     }
 
     /// The gradient of the scores on the device, and for each transfer chunk the commands
@@ -97,7 +97,7 @@ final class OpenCLPipeline: @unchecked Sendable {
         if let list = launch.validPixels { validPixels = list }
         let inputs = Inputs(
             scores: launch.scores, classOf: launch.classOf, validPixels: validPixels, segments: segments,
-            weights: weights, largestGroup: table.largestGroup)
+            weights: weights, blocks: SegmentBlocks(counts: table.validCounts, blockSize: configuration.boundBlock))
         let scoreCount = shape.scoreCount
         var target: GradientTarget?
         switch destination {
