@@ -255,7 +255,11 @@ final class OpenCLPipeline: @unchecked Sendable {
             let sums: [Double] = configuration.doubleAccumulation
                 ? try queue.read(Double.self, count: segmentCount, from: losses)
                 : try queue.read(Float.self, count: segmentCount, from: losses).map(Double.init)
-            for (segment, sum) in zip(plan.segments, sums) { total += segment.weight * sum }
+            var index = 0
+            plan.forEachSegment { segment in
+                total += segment.weight * sums[index]
+                index += 1
+            }
         }
         return OpenCLOutcome(loss: total, firstBadScore: firstBad == UInt32.max ? nil : Int(firstBad))
     }

@@ -18,7 +18,7 @@ struct SegmentTable {
         entries.reserveCapacity(plan.segmentCount * KernelLayout.segmentFields)
         var weights = [Float]()
         weights.reserveCapacity(plan.segmentCount)
-        for segment in plan.segments {
+        plan.forEachSegment { segment in
             let group = plan.group(segment.group)
             weights.append(Float(segment.weight))
             for field in KernelLayout.SegmentField.allCases {
@@ -35,5 +35,21 @@ struct SegmentTable {
         }
         self.entries = entries
         self.weights = weights
+    }
+}
+
+extension SegmentPlan {
+    /// Calls `body` with every segment in plan order, made a few thousand groups at a time
+    /// into one reused array (no allocation per group, for plans of millions of groups).
+    func forEachSegment(_ body: (Segment) -> Void) {
+        var batch = [Segment]()
+        var first = 0
+        while first < groupCount {
+            let groups = first ..< min(first + 4096, groupCount)
+            batch.removeAll(keepingCapacity: true)
+            appendSegments(ofGroups: groups, to: &batch)
+            for segment in batch { body(segment) }
+            first = groups.upperBound
+        }
     }
 }
