@@ -7,6 +7,7 @@
 //   BOUND_ITEMS     ranks each work-item of the cut and compaction kernels visits
 //   REDUCE_ITEMS    loss terms each work-item of reduce_term_blocks sums
 //   PLAN_BINS       bins of one planning work-group's local class histogram
+//   SMALL_SEGMENT   the most pixels of a segment one work-item cuts and compacts alone
 //   SENTINEL_KEY    the key that sorts after every real key (pads the sort's segments)
 //   SEGMENT_FIELDS  uints per segment in the segment table, and the field indices:
 //     SEG_COUNT         valid pixels in the group (n)

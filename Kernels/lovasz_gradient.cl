@@ -3,20 +3,21 @@
 // kept keys of a segment (up to its last foreground pixel) are visited; the gradient of the
 // others stays at the zero the buffer was filled with.
 
-// Dimension 0 runs over the chunk's segments * padded sorted positions (`padded`: a power of
-// two, or a multiple of SCAN_TILE); segment k of the chunk is segment_base + k of the table.
+// Dimension 0 runs over the chunk's slots * padded sorted positions (`padded`: a power of two,
+// or a multiple of SCAN_TILE); slot j of the chunk is segment order[chunk_base + j] of the table.
 __kernel void lovasz_gradient(__global const ulong *keys, __global const uint *counts,
                               __global const uint *tile_carries, __global const uint *segments,
                               __global const uint *valid_pixels, __global const float *weights,
-                              __global const uint *kept,
+                              __global const uint *kept, __global const uint *order,
                               __global acc_t *terms, __global float *upstream,
                               uint padded, uint pixel_count, uint hinge, uint write_gradient,
-                              uint segment_base) {
+                              uint chunk_base) {
     size_t i = get_global_id(0);
-    uint k = (uint)(i / padded);
-    uint position = (uint)(i - (size_t)k * padded);
-    __global const uint *segment = segments + (size_t)(segment_base + k) * SEGMENT_FIELDS;
-    if (position >= kept[segment_base + k]) {
+    uint slot = (uint)(i / padded);
+    uint k = order[chunk_base + slot];
+    uint position = (uint)(i - (size_t)slot * padded);
+    __global const uint *segment = segments + (size_t)k * SEGMENT_FIELDS;
+    if (position >= kept[k]) {
         terms[i] = 0;
         return;
     }
@@ -43,35 +44,49 @@ __kernel void lovasz_gradient(__global const ulong *keys, __global const uint *c
     if (write_gradient) {
         uint rank = (uint)((key & 0xFFFFFFFFUL) >> 1);
         uint pixel = lovasz_pixel_of_rank(segment, valid_pixels, rank);
-        acc_t w = (acc_t)weights[segment_base + k];
+        acc_t w = (acc_t)weights[k];
         float value = active ? (float)(foreground ? -w * g : w * g) : 0.0f;
         upstream[(size_t)segment[SEG_CHANNEL] * pixel_count + pixel] = value;
     }
 }
 
-// partials[k * blocks + b]: the sum of terms b * REDUCE_BLOCK .. min((b + 1) * REDUCE_BLOCK,
-// padded) - 1 of the chunk's segment k, in a fixed order. Work-group (b, k): every segment's
-// terms are summed by many work-groups at once.
+// partials[j * blocks + b]: the sum of terms b * REDUCE_BLOCK .. min((b + 1) * REDUCE_BLOCK,
+// padded) - 1 of the chunk's slot j, in a fixed order. Work-group (b, j): every slot's terms
+// are summed by many work-groups at once.
 __kernel void reduce_term_blocks(__global const acc_t *terms, __global acc_t *partials, uint padded, uint blocks) {
     __local acc_t partial[LOCAL_SIZE];
     uint lid = get_local_id(0);
-    uint b = get_group_id(0), k = get_group_id(1);
-    size_t base = (size_t)k * padded;
+    uint b = get_group_id(0), j = get_group_id(1);
+    size_t base = (size_t)j * padded;
     uint first = b * REDUCE_BLOCK, last = min(first + REDUCE_BLOCK, padded);
     acc_t sum = 0;
     for (uint t = first + lid; t < last; t += LOCAL_SIZE) sum += terms[base + t];
     acc_t total = lovasz_group_sum_acc(partial, lid, sum);
-    if (lid == 0) partials[(size_t)k * blocks + b] = total;
+    if (lid == 0) partials[(size_t)j * blocks + b] = total;
 }
 
-// losses[segment_base + k] = the sum of the chunk's segment k block partials, in a fixed order.
-__kernel void reduce_segment_losses(__global const acc_t *partials, __global acc_t *losses, uint blocks,
-                                    uint segment_base) {
+// losses[order[chunk_base + j]] = the sum of the chunk's slot j block partials, in a fixed
+// order: one work-group per slot.
+__kernel void reduce_segment_losses(__global const acc_t *partials, __global acc_t *losses,
+                                    __global const uint *order, uint blocks, uint chunk_base) {
     __local acc_t partial[LOCAL_SIZE];
     uint lid = get_local_id(0);
     size_t base = get_group_id(0) * (size_t)blocks;
     acc_t sum = 0;
     for (uint t = lid; t < blocks; t += LOCAL_SIZE) sum += partials[base + t];
     acc_t total = lovasz_group_sum_acc(partial, lid, sum);
-    if (lid == 0) losses[segment_base + get_group_id(0)] = total;
+    if (lid == 0) losses[order[chunk_base + get_group_id(0)]] = total;
+}
+
+// The same sums for slots of at most LOCAL_SIZE terms, one work-item per slot, in position
+// order.
+__kernel void reduce_small_segment_losses(__global const acc_t *terms, __global acc_t *losses,
+                                          __global const uint *order, uint padded, uint chunk_base,
+                                          uint chunk_count) {
+    uint j = get_global_id(0);
+    if (j >= chunk_count) return;
+    size_t base = (size_t)j * padded;
+    acc_t sum = 0;
+    for (uint t = 0; t < padded; ++t) sum += terms[base + t];
+    losses[order[chunk_base + j]] = sum;
 }

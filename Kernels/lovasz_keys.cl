@@ -3,9 +3,15 @@
 // In sorted order, every pixel after the segment's last foreground pixel is background with
 // nothing left to intersect, so its gradient entry is exactly zero and it adds nothing to the
 // loss (the CPU path skips it too). The cut key is the largest foreground key (or, with no
-// foreground, the smallest key: only the first pixel counts). Only keys <= cut are sorted:
-// segment_bounds and segment_cuts find the cut, count_kept and exclusive_scan_per_segment count
-// the kept keys per block of ranks, and compact_keys writes them, in rank order, to the sort's key array.
+// foreground, the smallest key: only the first pixel counts). Only keys <= cut are sorted.
+//
+// The work is linear in the pixels however many segments there are: a segment of at most
+// SMALL_SEGMENT pixels is handled by one work-item (small_segment_cuts, compact_small_keys);
+// a larger one by one work-group per block of BOUND_BLOCK ranks. Its blocks are listed
+// consecutively: block e of the list belongs to segment block_segments[e], as its block
+// e - first_block[k]. segment_bounds and segment_cuts find the cut of the large segments,
+// count_kept and large_segment_offsets count the kept keys per block, and compact_keys writes
+// them, in rank order, to the sort's key array.
 
 // The key of the pixel at `rank` of `segment`. `values` are probabilities (softmax, sigmoid)
 // or logits (hinge); the error is computed exactly as on the CPU path.
@@ -20,17 +26,44 @@ inline ulong lovasz_key_at(__global const float *values, __global const int *cla
     return lovasz_pack(error, rank, foreground);
 }
 
-// partials[2 * (k * blocks + block)] = the largest foreground key of the block (0 if none),
-// partials[... + 1] = the smallest key (the sentinel if none). Work-group (block, k).
+// cuts[k] and kept[k] of every segment k < segment_count of at most SMALL_SEGMENT pixels, one
+// work-item each (larger segments are skipped).
+__kernel void small_segment_cuts(__global const float *values, __global const int *class_of,
+                                 __global const uint *valid_pixels, __global const uint *segments,
+                                 __global ulong *cuts, __global uint *kept, uint classes, uint spatial,
+                                 uint hinge, uint segment_count) {
+    uint k = get_global_id(0);
+    if (k >= segment_count) return;
+    __global const uint *segment = segments + (size_t)k * SEGMENT_FIELDS;
+    uint n = segment[SEG_COUNT];
+    if (n > SMALL_SEGMENT) return;
+    ulong high = 0, low = SENTINEL_KEY;
+    for (uint rank = 0; rank < n; ++rank) {
+        ulong key = lovasz_key_at(values, class_of, valid_pixels, segment, rank, classes, spatial, hinge);
+        if ((key & 1UL) && key > high) high = key;
+        if (key < low) low = key;
+    }
+    ulong cut = segment[SEG_FG_COUNT] > 0 ? high : low;
+    uint count = 0;
+    for (uint rank = 0; rank < n; ++rank) {
+        if (lovasz_key_at(values, class_of, valid_pixels, segment, rank, classes, spatial, hinge) <= cut) count += 1;
+    }
+    cuts[k] = cut;
+    kept[k] = count;
+}
+
+// partials[2 * e] = the largest foreground key of listed block e (0 if none), partials[2 * e
+// + 1] = its smallest key (the sentinel if none). Work-group e.
 __kernel void segment_bounds(__global const float *values, __global const int *class_of,
                              __global const uint *valid_pixels, __global const uint *segments,
-                             __global ulong *partials, uint classes, uint spatial, uint hinge,
-                             uint blocks) {
+                             __global const uint *block_segments, __global const uint *first_block,
+                             __global ulong *partials, uint classes, uint spatial, uint hinge) {
     __local ulong largest[LOCAL_SIZE];
     __local ulong smallest[LOCAL_SIZE];
     uint lid = get_local_id(0);
-    uint block = get_group_id(0);
-    uint k = get_group_id(1);
+    uint e = get_group_id(0);
+    uint k = block_segments[e];
+    uint block = e - first_block[k];
     __global const uint *segment = segments + (size_t)k * SEGMENT_FIELDS;
     uint n = segment[SEG_COUNT];
     ulong high = 0, low = SENTINEL_KEY;
@@ -44,38 +77,46 @@ __kernel void segment_bounds(__global const float *values, __global const int *c
     }
     lovasz_group_bounds(largest, smallest, lid, high, low);
     if (lid == 0) {
-        size_t at = 2 * ((size_t)k * blocks + block);
-        partials[at] = largest[0];
-        partials[at + 1] = smallest[0];
+        partials[2 * (size_t)e] = largest[0];
+        partials[2 * (size_t)e + 1] = smallest[0];
     }
 }
 
-// cuts[k]: the largest foreground key of segment k, or its smallest key without foreground.
+// The number of listed blocks of a segment of n > SMALL_SEGMENT pixels.
+inline uint lovasz_blocks_of(uint n) { return (n + BOUND_BLOCK - 1) / BOUND_BLOCK; }
+
+// cuts[k] for the large segment k = large_segments[group]: its largest foreground key, or its
+// smallest key without foreground.
 __kernel void segment_cuts(__global const ulong *partials, __global const uint *segments,
-                           __global ulong *cuts, uint blocks) {
+                           __global const uint *large_segments, __global const uint *first_block,
+                           __global ulong *cuts) {
     __local ulong largest[LOCAL_SIZE];
     __local ulong smallest[LOCAL_SIZE];
     uint lid = get_local_id(0);
-    uint k = get_group_id(0);
+    uint k = large_segments[get_group_id(0)];
+    __global const uint *segment = segments + (size_t)k * SEGMENT_FIELDS;
+    uint blocks = lovasz_blocks_of(segment[SEG_COUNT]);
+    size_t base = first_block[k];
     ulong high = 0, low = SENTINEL_KEY;
     for (uint block = lid; block < blocks; block += LOCAL_SIZE) {
-        size_t at = 2 * ((size_t)k * blocks + block);
-        high = max(high, partials[at]);
-        low = min(low, partials[at + 1]);
+        high = max(high, partials[2 * (base + block)]);
+        low = min(low, partials[2 * (base + block) + 1]);
     }
     lovasz_group_bounds(largest, smallest, lid, high, low);
-    if (lid == 0) cuts[k] = segments[(size_t)k * SEGMENT_FIELDS + SEG_FG_COUNT] > 0 ? largest[0] : smallest[0];
+    if (lid == 0) cuts[k] = segment[SEG_FG_COUNT] > 0 ? largest[0] : smallest[0];
 }
 
-// block_counts[k * blocks + block]: keys <= cut among the block's ranks. Work-group (block, k).
+// block_counts[e]: the keys <= cut among the ranks of listed block e. Work-group e.
 __kernel void count_kept(__global const float *values, __global const int *class_of,
                          __global const uint *valid_pixels, __global const uint *segments,
+                         __global const uint *block_segments, __global const uint *first_block,
                          __global const ulong *cuts, __global uint *block_counts,
-                         uint classes, uint spatial, uint hinge, uint blocks) {
+                         uint classes, uint spatial, uint hinge) {
     __local uint partial[LOCAL_SIZE];
     uint lid = get_local_id(0);
-    uint block = get_group_id(0);
-    uint k = get_group_id(1);
+    uint e = get_group_id(0);
+    uint k = block_segments[e];
+    uint block = e - first_block[k];
     __global const uint *segment = segments + (size_t)k * SEGMENT_FIELDS;
     uint n = segment[SEG_COUNT];
     ulong cut = cuts[k];
@@ -88,21 +129,72 @@ __kernel void count_kept(__global const float *values, __global const int *class
         }
     }
     uint total = lovasz_group_sum_uint(partial, lid, count);
-    if (lid == 0) block_counts[(size_t)k * blocks + block] = total;
+    if (lid == 0) block_counts[e] = total;
 }
 
-// keys[(k - segment_base) * padded + position]: the kept keys of segment k in rank order.
-// Work-group (block, k - segment_base); each work-item handles BOUND_ITEMS consecutive ranks.
+// For the large segment k = large_segments[group]: block_offsets[e], the exclusive prefix
+// sums of block_counts over its blocks, and kept[k], their total.
+__kernel void large_segment_offsets(__global const uint *block_counts, __global uint *block_offsets,
+                                    __global uint *kept, __global const uint *segments,
+                                    __global const uint *large_segments, __global const uint *first_block) {
+    __local uint values[LOCAL_SIZE];
+    uint lid = get_local_id(0);
+    uint k = large_segments[get_group_id(0)];
+    uint blocks = lovasz_blocks_of(segments[(size_t)k * SEGMENT_FIELDS + SEG_COUNT]);
+    size_t base = first_block[k];
+    uint running = 0;
+    for (uint chunk = 0; chunk < blocks; chunk += LOCAL_SIZE) {
+        uint t = chunk + lid;
+        uint own = t < blocks ? block_counts[base + t] : 0u;
+        uint inclusive = lovasz_group_inclusive_scan(values, lid, own);
+        if (t < blocks) block_offsets[base + t] = running + inclusive - own;
+        uint chunk_total = values[LOCAL_SIZE - 1];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        running += chunk_total;
+    }
+    if (lid == 0) kept[k] = running;
+}
+
+// The sort's key array of one chunk: slot j holds segment order[chunk_base + j], its kept keys
+// in rank order from keys[j * padded] on (the rest stays as filled, with sentinels).
+
+// The kept keys of the chunk's segments of at most SMALL_SEGMENT pixels, one work-item per slot.
+__kernel void compact_small_keys(__global const float *values, __global const int *class_of,
+                                 __global const uint *valid_pixels, __global const uint *segments,
+                                 __global const uint *order, __global const ulong *cuts, __global ulong *keys,
+                                 uint classes, uint spatial, uint hinge, uint padded, uint chunk_base,
+                                 uint chunk_count) {
+    uint j = get_global_id(0);
+    if (j >= chunk_count) return;
+    uint k = order[chunk_base + j];
+    __global const uint *segment = segments + (size_t)k * SEGMENT_FIELDS;
+    uint n = segment[SEG_COUNT];
+    if (n > SMALL_SEGMENT) return;
+    ulong cut = cuts[k];
+    __global ulong *out = keys + (size_t)j * padded;
+    uint position = 0;
+    for (uint rank = 0; rank < n; ++rank) {
+        ulong key = lovasz_key_at(values, class_of, valid_pixels, segment, rank, classes, spatial, hinge);
+        if (key <= cut) out[position++] = key;
+    }
+}
+
+// The kept keys of the chunk's large segments: work-group g handles listed block
+// compact_blocks[2 * (entry_base + g)] of the segment in slot compact_blocks[... + 1]; each
+// work-item handles BOUND_ITEMS consecutive ranks.
 __kernel void compact_keys(__global const float *values, __global const int *class_of,
                            __global const uint *valid_pixels, __global const uint *segments,
-                           __global const ulong *cuts, __global const uint *block_offsets,
-                           __global ulong *keys, uint classes, uint spatial, uint hinge,
-                           uint blocks, uint padded, uint segment_base) {
+                           __global const uint *block_segments, __global const uint *first_block,
+                           __global const uint *compact_blocks, __global const ulong *cuts,
+                           __global const uint *block_offsets, __global ulong *keys, uint classes,
+                           uint spatial, uint hinge, uint padded, uint entry_base) {
     __local uint prefix[LOCAL_SIZE];
     uint lid = get_local_id(0);
-    uint block = get_group_id(0);
-    uint slot = get_group_id(1);
-    uint k = segment_base + slot;
+    size_t entry = 2 * ((size_t)entry_base + get_group_id(0));
+    uint e = compact_blocks[entry];
+    uint slot = compact_blocks[entry + 1];
+    uint k = block_segments[e];
+    uint block = e - first_block[k];
     __global const uint *segment = segments + (size_t)k * SEGMENT_FIELDS;
     uint n = segment[SEG_COUNT];
     ulong cut = cuts[k];
@@ -115,7 +207,7 @@ __kernel void compact_keys(__global const float *values, __global const int *cla
             own += 1;
         }
     }
-    uint position = block_offsets[(size_t)k * blocks + block] + lovasz_group_inclusive_scan(prefix, lid, own) - own;
+    uint position = block_offsets[e] + lovasz_group_inclusive_scan(prefix, lid, own) - own;
     __global ulong *out = keys + (size_t)slot * padded;
     for (uint t = 0; t < BOUND_ITEMS; ++t) {
         uint rank = first + t;

@@ -11,6 +11,18 @@ __kernel void find_nonfinite(__global const uint *score_bits, uint first, uint c
     if ((score_bits[i] & 0x7F800000u) == 0x7F800000u) atomic_min(&status[0], i);
 }
 
+// status[0] receives the smallest flat index of a score outside [0, 1] among the scores first
+// .. first + count - 1, for scores given as probabilities (tested on the bits): as an unsigned
+// integer, every float above 1.0 (0x3F800000), infinity, NaN and every negative number has
+// larger bits, except -0 (0x80000000), which is accepted as 0.
+__kernel void find_outside_unit_interval(__global const uint *score_bits, uint first, uint count,
+                                         __global volatile uint *status) {
+    uint i = first + get_global_id(0);
+    if (i >= first + count) return;
+    uint bits = score_bits[i];
+    if (bits > 0x3F800000u && bits != 0x80000000u) atomic_min(&status[0], i);
+}
+
 // Widens the scores first .. first + count - 1 from their 16-bit encoding to float, exactly:
 // binary16 (vload_half, core OpenCL C) or, when `bfloat16`, the high half of a binary32.
 __kernel void widen_scores(__global const ushort *bits, __global float *scores, uint first, uint count,

@@ -113,6 +113,9 @@ public struct FileOutput: Sendable, Equatable {
         defer { InterruptCleanup.disarm() }
         guard fd >= 0 else { throw .cannotWrite(path: path, reason: FileIO.lastErrorText()) }
         var failure = Self.writeAll(bytes, to: fd)
+        #if DEBUG
+        TestPauseHook.pauseAfterCreating(temporary: temporary)
+        #endif
         if failure == nil, let mode, fchmod(fd, mode_t(mode)) != 0 { failure = FileIO.lastErrorText() }
         if failure == nil, fsync(fd) != 0, errno != EINVAL { failure = FileIO.lastErrorText() }
         if close(fd) != 0, failure == nil { failure = FileIO.lastErrorText() }

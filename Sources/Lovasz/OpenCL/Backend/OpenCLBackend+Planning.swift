@@ -32,9 +32,10 @@ extension OpenCLBackend {
                     shape: shape, options: options, plan: plan, scores: deviceScores, classOf: classOf, validPixels: validPixels)
                 return try pipeline.launch(inputs, gradient: gradient)
             }
-            if let bad = outcome.firstNonFinite {
+            if let bad = outcome.firstBadScore {
                 let value = try mappingOpenCLErrors { () throws(OpenCLError) in try scoreValue(bad) }
-                throw .nonFiniteScore(position: shape.scorePosition(bad), value: value)
+                guard value.isFinite else { throw .nonFiniteScore(position: shape.scorePosition(bad), value: value) }
+                throw .probabilityOutOfRange(position: shape.scorePosition(bad), value: value)
             }
             return PlannedLoss(loss: outcome.loss, plan: plan)
         }

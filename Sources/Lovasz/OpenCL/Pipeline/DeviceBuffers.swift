@@ -8,6 +8,7 @@ final class DeviceBuffers {
         case keys, counts, tileTotals, tileCarries, terms, termPartials, segmentLosses
         case upstream, gradient, narrowGradient, status, placeholder
         case boundPartials, cuts, blockCounts, blockOffsets, kept, segmentForegroundTotals
+        case blockSegments, firstBlock, largeSegments, order, compactBlocks
         case labels, labelStatus, partCounts, groupCounts, partOffsets, groupOffsets, probe
     }
 

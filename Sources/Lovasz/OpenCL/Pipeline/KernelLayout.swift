@@ -50,6 +50,10 @@ enum KernelLayout {
     /// `planItems · localSize` pixels).
     static let planItems = 16
 
+    /// The most pixels of a segment whose cut and kept keys one work-item finds alone
+    /// (`SMALL_SEGMENT`); larger segments take a work-group per block of ranks.
+    static let smallSegment = 64
+
     /// The key that sorts after every real key (`SENTINEL_KEY`): it fills the sort's segments
     /// past their kept keys. A real key's high word comes from a finite error, never all ones.
     static let sentinelKey = UInt64.max
@@ -59,6 +63,7 @@ enum KernelLayout {
         var options = [
             "-DBOUND_ITEMS=\(boundItems)", "-DSENTINEL_KEY=0x\(String(sentinelKey, radix: 16))UL",
             "-DSEGMENT_FIELDS=\(segmentFields)", "-DPLAN_BINS=\(planBins)", "-DREDUCE_ITEMS=\(reduceItems)",
+            "-DSMALL_SEGMENT=\(smallSegment)",
         ]
         options += SegmentField.allCases.map { "-D\($0.macro)=\($0.rawValue)" }
         return options.joined(separator: " ")

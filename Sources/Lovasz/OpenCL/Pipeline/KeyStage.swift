@@ -1,6 +1,10 @@
 /// The cut of every segment, the kept keys and their compaction: the kernels of
 /// `Kernels/lovasz_keys.cl`.
 ///
+/// Segments of at most ``KernelLayout/smallSegment`` pixels take one work-item each; larger
+/// ones one work-group per listed block (``SegmentBlocks``), so the work is linear in the
+/// pixels for any mix of segment sizes.
+///
 /// Not thread-safe (kernel arguments are per kernel object): used under the backend's lock.
 final class KeyStage {
     /// What every key kernel reads to make the key of a pixel (`lovasz_key_at`'s inputs).
@@ -19,70 +23,104 @@ final class KeyStage {
         let hinge: Bool
     }
 
+    /// The block list of the large segments on the device (``SegmentBlocks``).
+    struct Blocks {
+        /// The segment of every listed block.
+        let blockSegments: CLBuffer
+        /// The first listed block of every segment (and the list's length at the end).
+        let firstBlock: CLBuffer
+        /// The large segments.
+        let largeSegments: CLBuffer
+        let blockCount: Int
+        let largeCount: Int
+    }
+
+    private let smallSegmentCuts: CLKernel
     private let segmentBounds: CLKernel
     private let segmentCuts: CLKernel
     private let countKept: CLKernel
+    private let largeSegmentOffsets: CLKernel
+    private let compactSmallKeys: CLKernel
     private let compactKeys: CLKernel
     private let configuration: KernelConfiguration
 
     /// The kernels that run in work-groups of ``KernelConfiguration/localSize``.
-    var groupedKernels: [CLKernel] { [segmentBounds, segmentCuts, countKept, compactKeys] }
+    var groupedKernels: [CLKernel] { [segmentBounds, segmentCuts, countKept, largeSegmentOffsets, compactKeys] }
 
     init(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) {
+        smallSegmentCuts = try program.makeKernel("small_segment_cuts")
         segmentBounds = try program.makeKernel("segment_bounds")
         segmentCuts = try program.makeKernel("segment_cuts")
         countKept = try program.makeKernel("count_kept")
+        largeSegmentOffsets = try program.makeKernel("large_segment_offsets")
+        compactSmallKeys = try program.makeKernel("compact_small_keys")
         compactKeys = try program.makeKernel("compact_keys")
         self.configuration = configuration
     }
 
-    /// `segment_bounds`: per block of ``KernelConfiguration/boundBlock`` ranks of each of
-    /// `segmentCount` segments, the largest foreground key and the smallest key into
-    /// `partials` (2·`segmentCount`·`blocks` keys).
-    func enqueueSegmentBounds(
-        _ inputs: Inputs, partials: CLBuffer, blocks: Int, segmentCount: Int, on queue: PipelineQueue
+    /// Enqueues `cuts[k]` (the last kept key) and `kept[k]` (the kept keys) of every one of
+    /// `segmentCount` segments, with `blockOffsets[e]`, where the kept keys of listed block e
+    /// start within its segment.
+    ///
+    /// - Parameters:
+    ///   - partials: 2 keys per listed block.
+    ///   - blockCounts, blockOffsets: one `uint` per listed block.
+    func enqueueCuts(
+        _ inputs: Inputs, blocks: Blocks, segmentCount: Int, partials: CLBuffer, cuts: CLBuffer, kept: CLBuffer,
+        blockCounts: CLBuffer, blockOffsets: CLBuffer, on queue: PipelineQueue
     ) throws(OpenCLError) {
+        if blocks.largeCount < segmentCount {
+            try smallSegmentCuts.setArguments(
+                .buffer(inputs.values), .buffer(inputs.classOf), .buffer(inputs.validPixels), .buffer(inputs.segments),
+                .buffer(cuts), .buffer(kept), .count(inputs.classes), .count(inputs.spatial), .flag(inputs.hinge),
+                .count(segmentCount))
+            try queue.launch(smallSegmentCuts, globalSize: [segmentCount])
+        }
+        guard blocks.largeCount > 0 else { return }
+        let localSize = configuration.localSize
+        let perBlock = [blocks.blockCount * localSize], perLarge = [blocks.largeCount * localSize]
         try segmentBounds.setArguments(
             .buffer(inputs.values), .buffer(inputs.classOf), .buffer(inputs.validPixels), .buffer(inputs.segments),
-            .buffer(partials), .count(inputs.classes), .count(inputs.spatial), .flag(inputs.hinge), .count(blocks))
-        try queue.launch(segmentBounds, globalSize: perBlock(blocks, segmentCount), localSize: [configuration.localSize, 1])
-    }
-
-    /// `segment_cuts`: `cuts[k]`, the last key of segment k that is kept, from `partials`.
-    func enqueueSegmentCuts(
-        partials: CLBuffer, segments: CLBuffer, cuts: CLBuffer, blocks: Int, segmentCount: Int, on queue: PipelineQueue
-    ) throws(OpenCLError) {
-        try segmentCuts.setArguments(.buffer(partials), .buffer(segments), .buffer(cuts), .count(blocks))
-        let localSize = configuration.localSize
-        try queue.launch(segmentCuts, globalSize: [segmentCount * localSize], localSize: [localSize])
-    }
-
-    /// `count_kept`: `blockCounts[k·blocks + block]`, the keys ≤ `cuts[k]` in each block.
-    func enqueueCountKept(
-        _ inputs: Inputs, cuts: CLBuffer, blockCounts: CLBuffer, blocks: Int, segmentCount: Int, on queue: PipelineQueue
-    ) throws(OpenCLError) {
+            .buffer(blocks.blockSegments), .buffer(blocks.firstBlock), .buffer(partials), .count(inputs.classes),
+            .count(inputs.spatial), .flag(inputs.hinge))
+        try queue.launch(segmentBounds, globalSize: perBlock, localSize: [localSize])
+        try segmentCuts.setArguments(
+            .buffer(partials), .buffer(inputs.segments), .buffer(blocks.largeSegments), .buffer(blocks.firstBlock),
+            .buffer(cuts))
+        try queue.launch(segmentCuts, globalSize: perLarge, localSize: [localSize])
         try countKept.setArguments(
             .buffer(inputs.values), .buffer(inputs.classOf), .buffer(inputs.validPixels), .buffer(inputs.segments),
-            .buffer(cuts), .buffer(blockCounts), .count(inputs.classes), .count(inputs.spatial), .flag(inputs.hinge),
-            .count(blocks))
-        try queue.launch(countKept, globalSize: perBlock(blocks, segmentCount), localSize: [configuration.localSize, 1])
+            .buffer(blocks.blockSegments), .buffer(blocks.firstBlock), .buffer(cuts), .buffer(blockCounts),
+            .count(inputs.classes), .count(inputs.spatial), .flag(inputs.hinge))
+        try queue.launch(countKept, globalSize: perBlock, localSize: [localSize])
+        try largeSegmentOffsets.setArguments(
+            .buffer(blockCounts), .buffer(blockOffsets), .buffer(kept), .buffer(inputs.segments),
+            .buffer(blocks.largeSegments), .buffer(blocks.firstBlock))
+        try queue.launch(largeSegmentOffsets, globalSize: perLarge, localSize: [localSize])
     }
 
-    /// `compact_keys`: the kept keys of segments `segmentBase ..< segmentBase + segmentCount`
-    /// in rank order, segment `segmentBase + j` from `keys[j·padded]` on.
-    func enqueueCompactKeys(
-        _ inputs: Inputs, cuts: CLBuffer, blockOffsets: CLBuffer, keys: CLBuffer, blocks: Int, padded: Int,
-        segmentBase: Int, segmentCount: Int, on queue: PipelineQueue
+    /// Enqueues the compaction of one chunk (``SortBatches/Chunk``): the kept keys of the
+    /// segment `order[chunk.slots.lowerBound + j]` in rank order from `keys[j·padded]` on.
+    ///
+    /// - Parameter compactBlocks: the (listed block, slot) pairs of ``SortBatches``.
+    func enqueueCompaction(
+        _ inputs: Inputs, blocks: Blocks, chunk: SortBatches.Chunk, order: CLBuffer, compactBlocks: CLBuffer,
+        cuts: CLBuffer, blockOffsets: CLBuffer, keys: CLBuffer, on queue: PipelineQueue
     ) throws(OpenCLError) {
+        if chunk.hasSmall {
+            try compactSmallKeys.setArguments(
+                .buffer(inputs.values), .buffer(inputs.classOf), .buffer(inputs.validPixels), .buffer(inputs.segments),
+                .buffer(order), .buffer(cuts), .buffer(keys), .count(inputs.classes), .count(inputs.spatial),
+                .flag(inputs.hinge), .count(chunk.padded), .count(chunk.slots.lowerBound), .count(chunk.slots.count))
+            try queue.launch(compactSmallKeys, globalSize: [chunk.slots.count])
+        }
+        guard !chunk.compactEntries.isEmpty else { return }
         try compactKeys.setArguments(
             .buffer(inputs.values), .buffer(inputs.classOf), .buffer(inputs.validPixels), .buffer(inputs.segments),
-            .buffer(cuts), .buffer(blockOffsets), .buffer(keys), .count(inputs.classes), .count(inputs.spatial),
-            .flag(inputs.hinge), .count(blocks), .count(padded), .count(segmentBase))
-        try queue.launch(compactKeys, globalSize: perBlock(blocks, segmentCount), localSize: [configuration.localSize, 1])
-    }
-
-    /// One work-group per (block, segment).
-    private func perBlock(_ blocks: Int, _ segmentCount: Int) -> [Int] {
-        [blocks * configuration.localSize, segmentCount]
+            .buffer(blocks.blockSegments), .buffer(blocks.firstBlock), .buffer(compactBlocks), .buffer(cuts),
+            .buffer(blockOffsets), .buffer(keys), .count(inputs.classes), .count(inputs.spatial), .flag(inputs.hinge),
+            .count(chunk.padded), .count(chunk.compactEntries.lowerBound))
+        let localSize = configuration.localSize
+        try queue.launch(compactKeys, globalSize: [chunk.compactEntries.count * localSize], localSize: [localSize])
     }
 }

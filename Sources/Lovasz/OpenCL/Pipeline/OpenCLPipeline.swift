@@ -58,8 +58,8 @@ final class OpenCLPipeline: @unchecked Sendable {
         let validPixels: CLBuffer
         let segments: CLBuffer
         let weights: CLBuffer
-        /// The largest group's valid pixel count (at least 1).
-        let largestGroup: Int
+        /// The large segments and their blocks, for the key kernels.
+        let blocks: SegmentBlocks
     }
 
     /// The gradient of the scores on the device, and for each transfer chunk the commands
@@ -97,7 +97,7 @@ final class OpenCLPipeline: @unchecked Sendable {
         if let list = launch.validPixels { validPixels = list }
         let inputs = Inputs(
             scores: launch.scores, classOf: launch.classOf, validPixels: validPixels, segments: segments,
-            weights: weights, largestGroup: table.largestGroup)
+            weights: weights, blocks: SegmentBlocks(counts: table.validCounts, blockSize: configuration.boundBlock))
         let scoreCount = shape.scoreCount
         var target: GradientTarget?
         switch destination {
@@ -159,6 +159,7 @@ final class OpenCLPipeline: @unchecked Sendable {
         let status = try buffers.buffer(.status, bytes: 4)
         try queue.fill(status, with: UInt32.max, count: 1)
         let probabilities = loss != .hinge && logits
+        let givenProbabilities = loss != .hinge && !logits
         let scores = inputs.scores.float32
         let values = probabilities ? try buffers.buffer(.probabilities, bytes: scoreCount * 4) : scores
         let perImage = shape.channels * shape.spatial
@@ -173,8 +174,13 @@ final class OpenCLPipeline: @unchecked Sendable {
             }
             // The probabilities' kernels validate the logits as they read them.
             guard probabilities else {
-                try stages.scores.enqueueFindNonFinite(
-                    scores: scores, first: first, count: count, status: status, waitingFor: uploaded, on: queue)
+                if givenProbabilities {
+                    try stages.scores.enqueueFindOutsideUnitInterval(
+                        scores: scores, first: first, count: count, status: status, waitingFor: uploaded, on: queue)
+                } else {
+                    try stages.scores.enqueueFindNonFinite(
+                        scores: scores, first: first, count: count, status: status, waitingFor: uploaded, on: queue)
+                }
                 continue
             }
             if loss == .softmax {
@@ -251,14 +257,20 @@ final class OpenCLPipeline: @unchecked Sendable {
             let sums: [Double] = configuration.doubleAccumulation
                 ? try queue.read(Double.self, count: segmentCount, from: losses)
                 : try queue.read(Float.self, count: segmentCount, from: losses).map(Double.init)
-            for (segment, sum) in zip(plan.segments, sums) { total += segment.weight * sum }
+            var index = 0
+            plan.forEachSegment { segment in
+                total += segment.weight * sums[index]
+                index += 1
+            }
         }
-        return OpenCLOutcome(loss: total, firstNonFinite: firstBad == UInt32.max ? nil : Int(firstBad))
+        return OpenCLOutcome(loss: total, firstBadScore: firstBad == UInt32.max ? nil : Int(firstBad))
     }
 }
 
 /// What one launch sequence read back.
 struct OpenCLOutcome: Sendable {
     var loss: Double
-    var firstNonFinite: Int?
+    /// The flat index of the first bad score: NaN or infinite, or when the scores are
+    /// probabilities, outside `[0, 1]`.
+    var firstBadScore: Int?
 }

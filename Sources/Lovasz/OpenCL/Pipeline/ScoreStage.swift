@@ -4,12 +4,14 @@
 final class ScoreStage {
     private let widenScores: CLKernel
     private let findNonFinite: CLKernel
+    private let findOutsideUnitInterval: CLKernel
     private let softmaxProbabilities: CLKernel
     private let sigmoidProbabilities: CLKernel
 
     init(program: CLProgram) throws(OpenCLError) {
         widenScores = try program.makeKernel("widen_scores")
         findNonFinite = try program.makeKernel("find_nonfinite")
+        findOutsideUnitInterval = try program.makeKernel("find_outside_unit_interval")
         softmaxProbabilities = try program.makeKernel("softmax_probabilities")
         sigmoidProbabilities = try program.makeKernel("sigmoid_probabilities")
     }
@@ -33,6 +35,17 @@ final class ScoreStage {
     ) throws(OpenCLError) {
         try findNonFinite.setArguments(.buffer(scores), .count(first), .count(count), .buffer(status))
         try queue.launch(findNonFinite, globalSize: [count], waitingFor: events)
+    }
+
+    /// `find_outside_unit_interval`: lowers `status[0]` to the smallest index of a value
+    /// outside `[0, 1]` (NaN and infinities included; -0 accepted) among the floats
+    /// `first ..< first + count` (count ≥ 1) of `scores`, after `events`; `status[0]` must start
+    /// at `UInt32.max`. For scores given as probabilities, in place of `find_nonfinite`.
+    func enqueueFindOutsideUnitInterval(
+        scores: CLBuffer, first: Int, count: Int, status: CLBuffer, waitingFor events: [CLEvent], on queue: PipelineQueue
+    ) throws(OpenCLError) {
+        try findOutsideUnitInterval.setArguments(.buffer(scores), .count(first), .count(count), .buffer(status))
+        try queue.launch(findOutsideUnitInterval, globalSize: [count], waitingFor: events)
     }
 
     /// `softmax_probabilities`: the softmax over the class axis of `logits` [B, classes,

@@ -1,6 +1,6 @@
 extension OpenCLPipeline {
     /// Enqueues the keys, sort, scan, gradient and loss sums of every segment, in chunks of
-    /// segments that fit the device.
+    /// segments of similar kept counts that fit the device (``SortBatches``).
     ///
     /// First the cut of every segment (its last foreground key) and the number of keys up to
     /// it are found on the device; those counts are read back (a few bytes: they set the size
@@ -13,71 +13,82 @@ extension OpenCLPipeline {
 
         // The cut and the kept count of every segment.
         queue.phase = .plan
-        let blocks = (inputs.largestGroup + configuration.boundBlock - 1) / configuration.boundBlock
-        let partials = try buffers.buffer(.boundPartials, bytes: 16 * segmentCount * blocks)
+        let list = inputs.blocks
+        let blockCount = list.blockSegments.count
+        let blocks = KeyStage.Blocks(
+            blockSegments: try buffers.buffer(.blockSegments, bytes: 4 * blockCount),
+            firstBlock: try buffers.buffer(.firstBlock, bytes: 4 * list.firstBlock.count),
+            largeSegments: try buffers.buffer(.largeSegments, bytes: 4 * list.largeSegments.count),
+            blockCount: blockCount, largeCount: list.largeSegments.count)
+        if blockCount > 0 {
+            try queue.write(list.blockSegments, to: blocks.blockSegments)
+            try queue.write(list.firstBlock, to: blocks.firstBlock)
+            try queue.write(list.largeSegments, to: blocks.largeSegments)
+        }
+        let partials = try buffers.buffer(.boundPartials, bytes: 16 * blockCount)
         let cuts = try buffers.buffer(.cuts, bytes: 8 * segmentCount)
-        let blockCounts = try buffers.buffer(.blockCounts, bytes: 4 * segmentCount * blocks)
-        let blockOffsets = try buffers.buffer(.blockOffsets, bytes: 4 * segmentCount * blocks)
+        let blockCounts = try buffers.buffer(.blockCounts, bytes: 4 * blockCount)
+        let blockOffsets = try buffers.buffer(.blockOffsets, bytes: 4 * blockCount)
         let kept = try buffers.buffer(.kept, bytes: 4 * segmentCount)
-        try stages.keys.enqueueSegmentBounds(keyInputs, partials: partials, blocks: blocks, segmentCount: segmentCount, on: queue)
-        try stages.keys.enqueueSegmentCuts(
-            partials: partials, segments: inputs.segments, cuts: cuts, blocks: blocks, segmentCount: segmentCount, on: queue)
-        try stages.keys.enqueueCountKept(
-            keyInputs, cuts: cuts, blockCounts: blockCounts, blocks: blocks, segmentCount: segmentCount, on: queue)
-        try stages.scan.enqueueExclusiveScanPerSegment(
-            counts: blockCounts, offsets: blockOffsets, totals: kept, perSegment: blocks, segmentCount: segmentCount,
-            on: queue)
+        try stages.keys.enqueueCuts(
+            keyInputs, blocks: blocks, segmentCount: segmentCount, partials: partials, cuts: cuts, kept: kept,
+            blockCounts: blockCounts, blockOffsets: blockOffsets, on: queue)
         let keptCounts = try queue.read(UInt32.self, count: segmentCount, from: kept)
         trace.mark("cuts and kept counts")
 
         // The sort of the kept keys, in chunks of segments of `padded` keys: a power of two for
         // the bitonic sort; for the radix sort, which sorts only the kept keys, the largest kept
         // count rounded up to whole scan tiles and local sorts (less to fill, scan and walk).
-        let largestKept = Int(keptCounts.max() ?? 1)
         let tile = configuration.scanTile
         let alignment = max(configuration.localKeys, tile)
-        var padded = KernelConfiguration.powerOfTwo(atMost: 2 * largestKept - 1)
-        if sortsByRadix(padded: padded) {
-            padded = KernelConfiguration.roundUp(largestKept, to: alignment)
+        let batches = try SortBatches(
+            kept: keptCounts, blocks: list, slack: alignment,
+            padding: { powerOfTwo, largestKept in
+                sortsByRadix(padded: powerOfTwo) ? KernelConfiguration.roundUp(largestKept, to: alignment) : powerOfTwo
+            }
+        ) { (padded, total) throws(OpenCLError) in
+            try segmentsPerChunk(padded: padded, total: total)
         }
-        let perChunk = try segmentsPerChunk(padded: padded, total: segmentCount)
-        let capacity = KernelConfiguration.roundUp(perChunk * padded, to: alignment)
+        let capacity = batches.chunks.map { KernelConfiguration.roundUp($0.slots.count * $0.padded, to: alignment) }.max() ?? alignment
         let keys = try buffers.buffer(.keys, bytes: capacity * 8)
         let counts = try buffers.buffer(.counts, bytes: capacity * 4)
         let tileTotals = try buffers.buffer(.tileTotals, bytes: capacity / tile * 4)
         let tileCarries = try buffers.buffer(.tileCarries, bytes: capacity / tile * 4)
-        let segmentTotals = try buffers.buffer(.segmentForegroundTotals, bytes: capacity / padded * 4)
+        let segmentSlots = batches.chunks.map { KernelConfiguration.roundUp($0.slots.count * $0.padded, to: alignment) / $0.padded }
+        let segmentTotals = try buffers.buffer(.segmentForegroundTotals, bytes: (segmentSlots.max() ?? 1) * 4)
         let terms = try buffers.buffer(.terms, bytes: capacity * accumulatorBytes)
-        let reduceBlocks = (padded + stages.gradient.reduceBlock - 1) / stages.gradient.reduceBlock
-        let termPartials = try buffers.buffer(.termPartials, bytes: perChunk * reduceBlocks * accumulatorBytes)
-        let radix = sortsByRadix(padded: padded)
+        let reduceBlock = stages.gradient.reduceBlock
+        let partialCount = batches.chunks.map { $0.slots.count * (($0.padded + reduceBlock - 1) / reduceBlock) }.max() ?? 1
+        let termPartials = try buffers.buffer(.termPartials, bytes: partialCount * accumulatorBytes)
+        let order = try buffers.buffer(.order, bytes: 4 * segmentCount)
+        let compactBlocks = try buffers.buffer(.compactBlocks, bytes: 4 * batches.compactBlocks.count)
+        try queue.write(batches.order, to: order)
+        if !batches.compactBlocks.isEmpty { try queue.write(batches.compactBlocks, to: compactBlocks) }
 
-        var base = 0
-        while base < segmentCount {
-            let count = min(perChunk, segmentCount - base)
-            let total = KernelConfiguration.roundUp(count * padded, to: alignment)
+        for chunk in batches.chunks {
+            let padded = chunk.padded
+            let total = KernelConfiguration.roundUp(chunk.slots.count * padded, to: alignment)
             queue.phase = .keys
             // The bitonic sort sorts whole slots, so they are padded with sentinels; the radix
             // sort sorts only the kept keys, and what lies after them in a slot is never used.
-            if !radix { try queue.fill(keys, with: KernelLayout.sentinelKey, count: total) }
-            try stages.keys.enqueueCompactKeys(
-                keyInputs, cuts: cuts, blockOffsets: blockOffsets, keys: keys, blocks: blocks, padded: padded,
-                segmentBase: base, segmentCount: count, on: queue)
+            if !sortsByRadix(padded: padded) { try queue.fill(keys, with: KernelLayout.sentinelKey, count: total) }
+            try stages.keys.enqueueCompaction(
+                keyInputs, blocks: blocks, chunk: chunk, order: order, compactBlocks: compactBlocks, cuts: cuts,
+                blockOffsets: blockOffsets, keys: keys, on: queue)
             queue.phase = .sort
-            try enqueueSort(keys: keys, total: total, padded: padded, kept: keptCounts[base ..< base + count])
+            try enqueueSort(keys: keys, total: total, padded: padded, kept: batches.order[chunk.slots].map { keptCounts[Int($0)] })
             queue.phase = .gradient
             try stages.scan.enqueueForegroundCounts(
                 keys: keys, counts: counts, tileTotals: tileTotals, tileCarries: tileCarries,
                 segmentTotals: segmentTotals, total: total, padded: padded, on: queue)
             try stages.gradient.enqueueGradient(
                 keys: keys, counts: counts, tileCarries: tileCarries, segments: inputs.segments,
-                validPixels: inputs.validPixels, weights: inputs.weights, kept: kept, terms: terms, upstream: upstream,
-                padded: padded, pixelCount: shape.pixelCount, hinge: keyInputs.hinge,
-                writeGradient: writeGradient, segmentBase: base, segmentCount: count, on: queue)
+                validPixels: inputs.validPixels, weights: inputs.weights, kept: kept, order: order, terms: terms,
+                upstream: upstream, padded: padded, pixelCount: shape.pixelCount, hinge: keyInputs.hinge,
+                writeGradient: writeGradient, slots: chunk.slots, on: queue)
             try stages.gradient.enqueueSegmentLosses(
-                terms: terms, partials: termPartials, losses: losses, padded: padded, segmentBase: base,
-                segmentCount: count, on: queue)
-            base += count
+                terms: terms, partials: termPartials, losses: losses, order: order, padded: padded,
+                slots: chunk.slots, on: queue)
         }
     }
 

@@ -5,8 +5,11 @@ struct SegmentTable {
     let entries: [UInt32]
     /// The weight of each segment, as float.
     let weights: [Float]
-    /// The largest group's valid pixel count (at least 1).
-    let largestGroup: Int
+    /// The valid pixels of every segment's group.
+    var validCounts: some Sequence<Int> {
+        stride(from: KernelLayout.SegmentField.count.rawValue, to: entries.count, by: KernelLayout.segmentFields)
+            .lazy.map { Int(entries[$0]) }
+    }
 
     init(plan: SegmentPlan, shape: ProblemShape) {
         let spatial = shape.spatial
@@ -15,11 +18,9 @@ struct SegmentTable {
         entries.reserveCapacity(plan.segmentCount * KernelLayout.segmentFields)
         var weights = [Float]()
         weights.reserveCapacity(plan.segmentCount)
-        var largest = 1
-        for segment in plan.segments {
+        plan.forEachSegment { segment in
             let group = plan.group(segment.group)
             weights.append(Float(segment.weight))
-            largest = max(largest, group.validCount)
             for field in KernelLayout.SegmentField.allCases {
                 switch field {
                 case .count: entries.append(UInt32(group.validCount))
@@ -34,6 +35,21 @@ struct SegmentTable {
         }
         self.entries = entries
         self.weights = weights
-        self.largestGroup = largest
+    }
+}
+
+extension SegmentPlan {
+    /// Calls `body` with every segment in plan order, made a few thousand groups at a time
+    /// into one reused array (no allocation per group, for plans of millions of groups).
+    func forEachSegment(_ body: (Segment) -> Void) {
+        var batch = [Segment]()
+        var first = 0
+        while first < groupCount {
+            let groups = first ..< min(first + 4096, groupCount)
+            batch.removeAll(keepingCapacity: true)
+            appendSegments(ofGroups: groups, to: &batch)
+            for segment in batch { body(segment) }
+            first = groups.upperBound
+        }
     }
 }

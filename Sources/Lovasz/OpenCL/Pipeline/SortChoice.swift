@@ -16,7 +16,7 @@ extension OpenCLPipeline {
     ///   - total: keys in the chunk, a multiple of ``KernelConfiguration/localKeys``.
     ///   - kept: the kept count of each of the chunk's segments, at most `padded`.
     /// - Throws: ``OpenCLError`` from an allocation or launch.
-    func enqueueSort(keys: CLBuffer, total: Int, padded: Int, kept: ArraySlice<UInt32>) throws(OpenCLError) {
+    func enqueueSort(keys: CLBuffer, total: Int, padded: Int, kept: [UInt32]) throws(OpenCLError) {
         let radixSort = stages.radixSort
         guard sortsByRadix(padded: padded) else {
             try stages.sort.enqueueSort(keys: keys, total: total, padded: padded, on: queue)
