@@ -51,16 +51,13 @@ __kernel void softmax_probabilities(__global const float *logits, __global float
         if ((as_uint(v) & 0x7F800000u) == 0x7F800000u) atomic_min(&status[0], (uint)(base + (size_t)c * spatial));
         maximum = v > maximum ? v : maximum;
     }
+    // The exponentials are computed twice (for the sum, then for the quotients), the same
+    // values both times: cheaper on a GPU than writing them and reading them back.
     float sum = 0.0f;
+    for (uint c = 0; c < classes; ++c) sum = sum + lovasz_exp(logits[base + (size_t)c * spatial] - maximum);
     for (uint c = 0; c < classes; ++c) {
         size_t at = base + (size_t)c * spatial;
-        float e = lovasz_exp(logits[at] - maximum);
-        probabilities[at] = e;
-        sum = sum + e;
-    }
-    for (uint c = 0; c < classes; ++c) {
-        size_t at = base + (size_t)c * spatial;
-        probabilities[at] = lovasz_flush(lovasz_divide(probabilities[at], sum));
+        probabilities[at] = lovasz_flush(lovasz_divide(lovasz_exp(logits[at] - maximum), sum));
     }
 }
 
