@@ -32,6 +32,8 @@ final class PipelineQueue {
     var phase: PipelinePhase = .upload
     /// The event of the last command enqueued on ``queue`` (nil before the first).
     private(set) var lastComputeEvent: CLEvent?
+    /// Host copies of the values of writes that may still be in flight (``write(_:to:)``).
+    private var pendingWrites: [UnsafeMutableRawBufferPointer] = []
     /// The events of the commands enqueued since ``takeEvents()``, when profiling, with the
     /// command (a kernel's name, or a transfer).
     private var events: [ProfiledCommand] = []
@@ -42,6 +44,12 @@ final class PipelineQueue {
     init(context: CLContext, profiling: Bool = false) throws(OpenCLError) {
         queue = try CLCommandQueue(context: context, profiling: profiling)
         transfer = try CLCommandQueue(context: context, profiling: profiling)
+    }
+
+    deinit {
+        // The writes' host copies may be read until the queue has run them.
+        if !pendingWrites.isEmpty { try? queue.finish() }
+        releasePendingWrites()
     }
 
     /// Runs the kernels on `queue` (this library's, or a caller's) and creates the transfer
@@ -75,7 +83,9 @@ final class PipelineQueue {
     /// Reads `count` values of `T` from the start of `buffer`, waiting for them (and so for
     /// every command before). Meant for small reads; not recorded.
     func read<T: BitwiseCopyable>(_ type: T.Type, count: Int, from buffer: CLBuffer) throws(OpenCLError) -> [T] {
-        try buffer.read(type, count: count, on: queue)
+        let values = try buffer.read(type, count: count, on: queue)
+        releasePendingWrites()
+        return values
     }
 
     /// Enqueues filling the first `count` values of `buffer` with `pattern`.
@@ -85,9 +95,26 @@ final class PipelineQueue {
         record(event, command: "fill")
     }
 
-    /// Writes `values` to the start of `buffer`, waiting until the copy is done.
+    /// Enqueues writing `values` to the start of `buffer`, without waiting: the values are
+    /// first copied into host memory that the queue keeps until its next ``read(_:count:from:)``
+    /// (which waits for every command before it), so that writing a table in the middle of the
+    /// launch sequence never stalls it.
     func write<T: BitwiseCopyable>(_ values: [T], to buffer: CLBuffer) throws(OpenCLError) {
-        record(try buffer.write(values, on: queue))
+        let bytes = values.count * MemoryLayout<T>.stride
+        guard bytes > 0 else { return }
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 16)
+        values.withUnsafeBytes { copy.copyMemory(from: $0) }
+        pendingWrites.append(copy)
+        let event = try buffer.write(from: UnsafeRawBufferPointer(copy), on: queue, blocking: false)
+        lastComputeEvent = event
+        record(event)
+    }
+
+    /// Frees the host copies of the writes enqueued so far: only once every command before
+    /// now has completed.
+    private func releasePendingWrites() {
+        pendingWrites.forEach { $0.deallocate() }
+        pendingWrites.removeAll()
     }
 
     /// The events recorded so far, which are forgotten.
