@@ -75,8 +75,12 @@ extension OpenCLPipeline {
             try stages.keys.enqueueCompaction(
                 keyInputs, blocks: blocks, chunk: chunk, order: order, compactBlocks: compactBlocks, cuts: cuts,
                 blockOffsets: blockOffsets, keys: keys, on: queue)
+            // Sent to the device at once, so that it works while the host enqueues the rest
+            // (until the call's last read, nothing else would send it).
+            try queue.queue.flush()
             queue.phase = .sort
             try enqueueSort(keys: keys, total: total, padded: padded, kept: batches.order[chunk.slots].map { keptCounts[Int($0)] })
+            try queue.queue.flush()
             queue.phase = .gradient
             try stages.scan.enqueueForegroundCounts(
                 keys: keys, counts: counts, tileTotals: tileTotals, tileCarries: tileCarries,
