@@ -31,10 +31,12 @@ final class WorkerPool: @unchecked Sendable {
     private var busy = false
     /// Incremented for every job; a thread runs each generation at most once.
     private var generation = 0
-    /// Pool threads 1...helpers take part in the current job.
+    /// Pool threads 1...helpers may take part in the current job.
     private var helpers = 0
-    /// Helpers of the current job that have not finished.
-    private var remaining = 0
+    /// Helpers working on the current job: the call waits for these alone, not for threads
+    /// that wake after it has closed the job (they find no job and go back to sleep).
+    private var running = 0
+    /// The job open to helpers, or nil.
     private var job: Job?
 
     /// One call's items: the body and the next item to hand out.
@@ -107,7 +109,7 @@ final class WorkerPool: @unchecked Sendable {
             let job = Job(count: count, body: body)
             busy = true
             helpers = min(wanted, threadCount)
-            remaining = helpers
+            running = 0
             generation += 1
             self.job = job
             pthread_cond_broadcast(workReady)
@@ -116,9 +118,9 @@ final class WorkerPool: @unchecked Sendable {
             job.drain(worker: 0)
 
             pthread_mutex_lock(mutex)
-            while remaining > 0 { pthread_cond_wait(jobDone, mutex) }
+            self.job = nil  // closed: no helper joins from now on
+            while running > 0 { pthread_cond_wait(jobDone, mutex) }
             job.body = nil  // the closure must not outlive this call
-            self.job = nil
             busy = false
             pthread_mutex_unlock(mutex)
         }
@@ -132,11 +134,12 @@ final class WorkerPool: @unchecked Sendable {
             while generation == seen || job == nil { pthread_cond_wait(workReady, mutex) }
             seen = generation
             guard index <= helpers, let job else { continue }
+            running += 1
             pthread_mutex_unlock(mutex)
             job.drain(worker: index)
             pthread_mutex_lock(mutex)
-            remaining -= 1
-            if remaining == 0 { pthread_cond_signal(jobDone) }
+            running -= 1
+            if running == 0 { pthread_cond_signal(jobDone) }
         }
     }
 
