@@ -42,7 +42,7 @@ extension OpenCLPipeline {
         let tile = configuration.scanTile
         let alignment = max(configuration.localKeys, tile)
         let batches = try SortBatches(
-            kept: keptCounts, blocks: list, slack: alignment,
+            kept: keptCounts, blocks: list, slack: context.device.kind == .cpu ? alignment : max(alignment, SortBatches.deviceSlack),
             padding: { powerOfTwo, largestKept in
                 sortsByRadix(padded: powerOfTwo) ? KernelConfiguration.roundUp(largestKept, to: alignment) : powerOfTwo
             }

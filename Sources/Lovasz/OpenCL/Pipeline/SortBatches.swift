@@ -55,6 +55,12 @@ struct SortBatches: Equatable {
         let hasSmall: Bool
     }
 
+    /// The padding slack on a GPU: one more chunk costs a dozen launches and flushes (tens
+    /// of microseconds of host time each way), while this many padded keys cost the scan and
+    /// the gradient well under 0.1 ms on a current GPU; a CPU device (PoCL) pads only to
+    /// the sort's alignment.
+    static let deviceSlack = 1 << 22
+
     /// Every segment once: the segment of each slot.
     let order: [UInt32]
     let chunks: [Chunk]
