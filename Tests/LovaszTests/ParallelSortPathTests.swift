@@ -9,7 +9,7 @@ import Testing
 /// standard path's bit for bit; the loss is summed in other chunks, so it agrees to rounding.
 @Suite struct ParallelSortPathTests {
     static let forced = CPUSortTuning(
-        cacheResidentKeys: 40, targetBucket: 4, minimumChunkPixels: 5, walkChunk: 16, splitBelow: 1000,
+        cacheResidentKeys: 40, targetBucket: 4, targetBucketAlone: 4, minimumChunkPixels: 5, walkChunk: 16, splitBelow: 1000,
         chunksPerWorker: 3, singleThreadedBelow: 0)
 
     static func compute(

@@ -1,27 +1,56 @@
-/// The sort of one large segment on several threads: per-chunk histograms of the most
-/// significant digit, one prefix over (digit, chunk), a parallel stable scatter into buckets,
-/// then the buckets sorted in parallel (``KeyRadixSort/sortBucket(_:scratch:count:highBit:histogram:)``).
+/// The MSD pass of one large segment, possibly on several threads: per-chunk histograms of
+/// the most significant digit, one prefix over (digit, chunk), a stable scatter into buckets,
+/// then the buckets sorted in parallel (``KeyRadixSort/sortBucket(_:scratch:count:highBit:histogram:cacheResident:)``).
+///
+/// Chunks are counted and scattered ``streams`` at a time by one thread, interleaved: float
+/// digits have low entropy, so consecutive keys of one chunk mostly hit the same counter, and
+/// each increment would wait for the one before it; four chunks give four independent chains.
 enum ParallelKeySort {
+    /// Chunks one thread counts and scatters at once (a segment sorted by one thread is split
+    /// into this many chunks).
+    static let streams = 4
+
     /// Sorts the keys chunk `c` left at `workspace.keys[chunkRanks[c] ..< chunkRanks[c] + chunkKept[c]]`
     /// (the chunks in rank order) into `workspace.scratch[0..<count]`.
     ///
     /// The top digit is as wide as it takes for buckets of about ``CPUSortTuning/targetBucket`` keys on
-    /// average (at most ``KeyRadixSort/topDigitBits`` bits), just below `highBit`, one past
+    /// average (``CPUSortTuning/targetBucketAlone`` on one thread) (at most ``KeyRadixSort/topDigitBits`` bits), just below `highBit`, one past
     /// the highest bit in which the keys differ.
     static func sort(
         workspace: SortWorkspace, chunks: Int, count: Int, highBit: Int, workers: Int, tuning: CPUSortTuning
     ) {
-        let wanted = (count / tuning.targetBucket).bitWidth - (count / tuning.targetBucket).leadingZeroBitCount
+        let target = workers == 1 ? tuning.targetBucketAlone : tuning.targetBucket
+        let wanted = (count / target).bitWidth - (count / target).leadingZeroBitCount
         let bits = min(KeyRadixSort.topDigitBits, max(1, wanted), highBit - 32)
         let shift = UInt64(highBit - bits)
         let buckets = 1 << bits
         let mask = UInt64(buckets - 1)
         @inline(__always) func digit(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &>> shift) & mask) }
-        parallelForEach(count: chunks, workers: workers) { _, c in
-            let histogram = workspace.histogram(chunk: c)
-            histogram.update(repeating: 0, count: buckets)
-            let keys = workspace.keys + workspace.chunkRanks[c]
-            for i in 0..<workspace.chunkKept[c] { histogram[digit(keys[i])] &+= 1 }
+        let tasks = (chunks + streams - 1) / streams
+        func chunkRange(_ task: Int) -> Range<Int> { task * streams ..< min(chunks, (task + 1) * streams) }
+        parallelForEach(count: tasks, workers: workers) { _, task in
+            let range = chunkRange(task)
+            for c in range { workspace.histogram(chunk: c).update(repeating: 0, count: buckets) }
+            var done = 0
+            if range.count == streams {
+                let c = range.lowerBound
+                let k0 = workspace.keys + workspace.chunkRanks[c], h0 = workspace.histogram(chunk: c)
+                let k1 = workspace.keys + workspace.chunkRanks[c + 1], h1 = workspace.histogram(chunk: c + 1)
+                let k2 = workspace.keys + workspace.chunkRanks[c + 2], h2 = workspace.histogram(chunk: c + 2)
+                let k3 = workspace.keys + workspace.chunkRanks[c + 3], h3 = workspace.histogram(chunk: c + 3)
+                done = range.map { workspace.chunkKept[$0] }.min()!
+                for i in 0..<done {
+                    h0[digit(k0[i])] &+= 1
+                    h1[digit(k1[i])] &+= 1
+                    h2[digit(k2[i])] &+= 1
+                    h3[digit(k3[i])] &+= 1
+                }
+            }
+            for c in range {
+                let histogram = workspace.histogram(chunk: c)
+                let keys = workspace.keys + workspace.chunkRanks[c]
+                for i in done ..< workspace.chunkKept[c] { histogram[digit(keys[i])] &+= 1 }
+            }
         }
         // Exclusive offsets, digit-major then chunk: the scatter keeps rank order.
         var sum = 0
@@ -35,15 +64,39 @@ enum ParallelKeySort {
             }
         }
         workspace.bucketStarts[buckets] = sum
-        parallelForEach(count: chunks, workers: workers) { _, c in
-            let offsets = workspace.histogram(chunk: c)
-            let keys = workspace.keys + workspace.chunkRanks[c]
-            let destination = workspace.scratch
-            for i in 0..<workspace.chunkKept[c] {
-                let key = keys[i]
-                let d = digit(key)
-                destination[offsets[d]] = key
-                offsets[d] &+= 1
+        let destination = workspace.scratch
+        parallelForEach(count: tasks, workers: workers) { _, task in
+            let range = chunkRange(task)
+            var done = 0
+            if range.count == streams {
+                let c = range.lowerBound
+                let k0 = workspace.keys + workspace.chunkRanks[c], o0 = workspace.histogram(chunk: c)
+                let k1 = workspace.keys + workspace.chunkRanks[c + 1], o1 = workspace.histogram(chunk: c + 1)
+                let k2 = workspace.keys + workspace.chunkRanks[c + 2], o2 = workspace.histogram(chunk: c + 2)
+                let k3 = workspace.keys + workspace.chunkRanks[c + 3], o3 = workspace.histogram(chunk: c + 3)
+                done = range.map { workspace.chunkKept[$0] }.min()!
+                for i in 0..<done {
+                    let a = k0[i], b = k1[i], e = k2[i], f = k3[i]
+                    let da = digit(a), db = digit(b), de = digit(e), df = digit(f)
+                    destination[o0[da]] = a
+                    o0[da] &+= 1
+                    destination[o1[db]] = b
+                    o1[db] &+= 1
+                    destination[o2[de]] = e
+                    o2[de] &+= 1
+                    destination[o3[df]] = f
+                    o3[df] &+= 1
+                }
+            }
+            for c in range {
+                let offsets = workspace.histogram(chunk: c)
+                let keys = workspace.keys + workspace.chunkRanks[c]
+                for i in done ..< workspace.chunkKept[c] {
+                    let key = keys[i]
+                    let d = digit(key)
+                    destination[offsets[d]] = key
+                    offsets[d] &+= 1
+                }
             }
         }
         let inner = Int(shift)

@@ -39,7 +39,7 @@ enum SegmentSorter {
         let splitting = workers > 1 && plan.segmentCount < tuning.splitBelow * workers
         let teams = splitting ? 1 : max(1, min(workers, plan.segmentCount))
         let perTeam = splitting ? workers : 1
-        let maxChunks = splitting ? tuning.chunksPerWorker * workers : 1
+        let maxChunks = splitting ? tuning.chunksPerWorker * workers : ParallelKeySort.streams
         let intsPerTeam = SortWorkspace.intCount(maxChunks: maxChunks, workers: perTeam)
         let keys = try scratch.keys(capacity: 2 * capacity * teams)
         defer { scratch.returnKeys(keys) }

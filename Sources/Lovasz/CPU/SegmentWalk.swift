@@ -47,25 +47,35 @@ extension SegmentWork {
         var union = segment.foregroundCount + range.lowerBound - foregroundBefore
         var loss = 0.0
         let weight = segment.weight
+        // Only pixels with a positive error count for the hinge (all of them otherwise).
+        let hingeMask: UInt32 = hinge ? .max : 0
+        let firstPixel = group.firstImage * spatial
+        let ranked = validPixels.map { UnsafePointer($0.baseAddress! + group.validOffset) }
         for r in range {
             let key = sorted[r]
-            let isForeground = SortKey.isForeground(key)
-            // `lovaszStep` with selects instead of branches (foreground and background pixels
-            // alternate at random): the same operations, so the same values. The union is at
-            // least Σδ ≥ 1 here, so its special case for a union of 0 cannot arise.
-            let unionValue = Double(union)
-            let numerator = isForeground ? 1.0 : Double(intersection)
-            let denominator = isForeground ? unionValue : unionValue * Double(union + 1)
+            // `lovaszStep` without branches (foreground and background pixels alternate at
+            // random, so a branch would mispredict half the time): one division either way,
+            // 1 / union for foreground and intersection / (union · (union + 1)) for
+            // background, with the same operands, so the same values. The union is at least
+            // Σδ ≥ 1 here, so its special case for a union of 0 cannot arise.
+            let foreground = Int(truncatingIfNeeded: key & 1)
+            let numerator = Double(intersection &+ foreground &* (1 &- intersection))
+            let denominator = Double(union) * Double(union &+ 1 &- foreground &* union)
             let g = numerator / denominator
-            intersection -= isForeground ? 1 : 0
-            union += isForeground ? 0 : 1
+            intersection &-= foreground
+            union &+= 1 &- foreground
             let error = SortKey.error(of: key)
-            let active = !hinge || error > 0
-            loss += active ? Double(error) * g : 0
+            // All ones when the pixel counts; `x & mask` is then x, else +0.
+            let bits = error.bitPattern
+            let inactive = ((bits &- 1) | bits) >> 31
+            let mask = UInt64(truncatingIfNeeded: Int64(Int32(bitPattern: inactive & hingeMask) &- 1))
+            loss += Double(bitPattern: (Double(error) * g).bitPattern & mask)
             if let plane {
                 // ∂m/∂x is -1 for foreground, +1 for background (softmax, sigmoid and hinge alike).
-                let derivative = active ? (isForeground ? -weight : weight) * g : 0
-                plane[pixel(ofRank: SortKey.rank(of: key))] = Float(derivative)
+                let signed = Double(bitPattern: weight.bitPattern ^ (UInt64(foreground) << 63))
+                let derivative = Double(bitPattern: (signed * g).bitPattern & mask)
+                let rank = SortKey.rank(of: key)
+                plane[ranked.map { Int($0[rank]) } ?? firstPixel + rank] = Float(derivative)
             }
         }
         return (loss, segment.foregroundCount - foregroundBefore - intersection)

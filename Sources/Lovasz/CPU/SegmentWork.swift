@@ -47,7 +47,7 @@ struct SegmentWork {
     ///   - workers: threads for this segment (the workspace must have been made for as many).
     func run(cut: UInt64, workspace: SortWorkspace, workers: Int) -> Double {
         let chunks = GroupChunks(
-            group: group, spatial: spatial, chunks: workers == 1 ? 1 : workspace.maxChunks,
+            group: group, spatial: spatial, chunks: workspace.maxChunks,
             minimumPixels: tuning.minimumChunkPixels)
         if segment.foregroundCount == 0 {
             zeroPlane(chunks: chunks, workers: workers)
