@@ -66,6 +66,26 @@ import Testing
         }
     }
 
+    /// Large enough for the labels to be mapped image by image on several threads: the error
+    /// still names the first bad label in C order, whichever image finishes first.
+    @Test(arguments: [1, 3]) func labelOutOfRangeOnSeveralThreadsNamesTheFirst(threads: Int) throws {
+        let engine = try LovaszEngine(backend: .cpu, threads: threads)
+        let shape = [6, 2, 100, 100]  // labels [6, 100, 100]
+        let scores = [Float](repeating: 0.25, count: 120_000)
+        var labels = [Int16](repeating: 1, count: 60_000)
+        labels[Self.flat([1, 5, 5], in: [6, 100, 100])] = -1  // ignored
+        labels[Self.flat([4, 0, 0], in: [6, 100, 100])] = 7
+        labels[Self.flat([2, 99, 98], in: [6, 100, 100])] = 2
+        labels[Self.flat([5, 0, 0], in: [6, 100, 100])] = -3
+        #expect(throws: LovaszError.labelOutOfRange(position: [2, 99, 98], label: "2", classes: 2)) {
+            try engine.loss(scores: scores, shape: shape, labels: labels, options: .softmax(ignoreIndex: -1))
+        }
+        labels[Self.flat([2, 99, 98], in: [6, 100, 100])] = 0
+        #expect(throws: LovaszError.labelOutOfRange(position: [4, 0, 0], label: "7", classes: 2)) {
+            try engine.loss(scores: scores, shape: shape, labels: labels, options: .softmax(ignoreIndex: -1))
+        }
+    }
+
     @Test func binaryLabelsAreZeroOrOne() throws {
         let labels: [UInt8] = [0, 1, 1, 0, 2, 1]
         #expect(throws: LovaszError.labelOutOfRange(position: [1, 0, 1], label: "2", classes: 2)) {

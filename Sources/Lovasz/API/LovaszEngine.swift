@@ -154,7 +154,9 @@ public final class LovaszEngine: Sendable {
                 reason.withLock { $0 = "OpenCL failed (\(failure)); this call ran on the CPU" }
             }
         }
-        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
+        // Small calls map their labels on the calling thread alone, as the CPU path does.
+        let mappers = scores.count < cpu.tuning.singleThreadedBelow ? 1 : cpu.workers
+        let problem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options, workers: mappers)
         if let gradient, gradient.count != scores.count {
             throw .invalidShape("the gradient buffer holds \(gradient.count) elements for \(scores.count) scores")
         }

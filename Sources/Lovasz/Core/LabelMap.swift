@@ -10,7 +10,8 @@ struct LabelMap: Sendable {
     /// Whether any pixel is ignored.
     let hasIgnored: Bool
 
-    /// Validates `labels` (one per pixel of `shape`) and maps them.
+    /// Validates `labels` (one per pixel of `shape`) and maps them, images on up to
+    /// `workers` threads (at least 1; the result does not depend on it).
     ///
     /// - Throws: ``LovaszError/invalidShape(_:)`` when the count is wrong or above
     ///   `UInt32.max`, ``LovaszError/labelOutOfRange(position:label:classes:)`` for the first
@@ -19,28 +20,30 @@ struct LabelMap: Sendable {
     init<Label: FixedWidthInteger>(
         labels: UnsafeBufferPointer<Label>,
         shape: ProblemShape,
-        ignoreIndex: Int?
+        ignoreIndex: Int?,
+        workers: Int = 1
     ) throws(LovaszError) {
         // Callers in other modules reach here unspecialized; dispatch the common label types
         // to specialized copies of the per-pixel loop.
         switch labels {
-        case let l as UnsafeBufferPointer<UInt8>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
-        case let l as UnsafeBufferPointer<Int32>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
-        case let l as UnsafeBufferPointer<Int64>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
-        case let l as UnsafeBufferPointer<Int>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
-        case let l as UnsafeBufferPointer<UInt16>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
-        case let l as UnsafeBufferPointer<Int16>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
-        case let l as UnsafeBufferPointer<Int8>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
-        case let l as UnsafeBufferPointer<UInt32>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
-        case let l as UnsafeBufferPointer<UInt64>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex)
-        default: try self.init(mapping: labels, shape: shape, ignoreIndex: ignoreIndex)
+        case let l as UnsafeBufferPointer<UInt8>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex, workers: workers)
+        case let l as UnsafeBufferPointer<Int32>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex, workers: workers)
+        case let l as UnsafeBufferPointer<Int64>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex, workers: workers)
+        case let l as UnsafeBufferPointer<Int>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex, workers: workers)
+        case let l as UnsafeBufferPointer<UInt16>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex, workers: workers)
+        case let l as UnsafeBufferPointer<Int16>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex, workers: workers)
+        case let l as UnsafeBufferPointer<Int8>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex, workers: workers)
+        case let l as UnsafeBufferPointer<UInt32>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex, workers: workers)
+        case let l as UnsafeBufferPointer<UInt64>: try self.init(mapping: l, shape: shape, ignoreIndex: ignoreIndex, workers: workers)
+        default: try self.init(mapping: labels, shape: shape, ignoreIndex: ignoreIndex, workers: workers)
         }
     }
 
     private init<Label: FixedWidthInteger>(
         mapping labels: UnsafeBufferPointer<Label>,
         shape: ProblemShape,
-        ignoreIndex: Int?
+        ignoreIndex: Int?,
+        workers: Int
     ) throws(LovaszError) {
         guard labels.count == shape.pixelCount else {
             throw .invalidShape(
@@ -54,30 +57,38 @@ struct LabelMap: Sendable {
         let limit: Label? = Label(exactly: labelClasses)
         var classOf = try [Int32](fallibleRepeating: -1, count: labels.count)
         var counts = try [UInt32](fallibleRepeating: 0, count: shape.batch * labelClasses)
-        var hasIgnored = false
-        var firstBad: Int?
+        // Images are mapped in parallel; each notes its first bad pixel and whether it has
+        // ignored pixels, so the error names the first bad label in C order, as one pass would.
+        var firstBadOfImage = try [Int](fallibleRepeating: -1, count: shape.batch)
+        var ignoredInImage = try [Bool](fallibleRepeating: false, count: shape.batch)
         classOf.withUnsafeMutableBufferPointer { out in
             counts.withUnsafeMutableBufferPointer { counts in
-                for b in 0..<shape.batch {
-                    let base = b * shape.spatial
-                    let countBase = b * labelClasses
-                    for s in 0..<shape.spatial {
-                        let value = labels[base + s]
-                        if let ignore, value == ignore {
-                            hasIgnored = true
-                            continue
+                firstBadOfImage.withUnsafeMutableBufferPointer { firstBadOfImage in
+                    ignoredInImage.withUnsafeMutableBufferPointer { ignoredInImage in
+                        parallelForEach(count: shape.batch, workers: workers) { _, b in
+                            let base = b * shape.spatial
+                            let countBase = b * labelClasses
+                            for s in 0..<shape.spatial {
+                                let value = labels[base + s]
+                                if let ignore, value == ignore {
+                                    ignoredInImage[b] = true
+                                    continue
+                                }
+                                guard value >= 0, limit.map({ value < $0 }) ?? true else {
+                                    firstBadOfImage[b] = base + s
+                                    return
+                                }
+                                let c = Int(truncatingIfNeeded: value)
+                                out[base + s] = Int32(truncatingIfNeeded: c)
+                                counts[countBase + c] += 1
+                            }
                         }
-                        guard value >= 0, limit.map({ value < $0 }) ?? true else {
-                            firstBad = base + s
-                            return
-                        }
-                        let c = Int(truncatingIfNeeded: value)
-                        out[base + s] = Int32(truncatingIfNeeded: c)
-                        counts[countBase + c] += 1
                     }
                 }
             }
         }
+        let firstBad = firstBadOfImage.first { $0 >= 0 }
+        let hasIgnored = ignoredInImage.contains(true)
         if let firstBad {
             throw .labelOutOfRange(
                 position: shape.labelPosition(firstBad), label: String(labels[firstBad]), classes: labelClasses)

@@ -19,16 +19,18 @@ struct LossProblem {
     }
 
     /// Validates shapes, options and labels (not the score values: each backend tests those
-    /// in its first pass) and plans the segments.
+    /// in its first pass) and plans the segments; the labels are mapped on up to `workers`
+    /// threads (at least 1).
     init<Scores: LovaszScalar, Label: FixedWidthInteger>(
         scores: UnsafeBufferPointer<Scores>,
         shape scoreShape: [Int],
         labels: UnsafeBufferPointer<Label>,
-        options: LossOptions
+        options: LossOptions,
+        workers: Int = 1
     ) throws(LovaszError) {
         let shape = try ProblemShape(scores: scoreShape, loss: options.loss)
         try Self.checkCounts(scores: scores.count, labels: nil, shape: shape)
-        let labelMap = try LabelMap(labels: labels, shape: shape, ignoreIndex: options.ignoreIndex)
+        let labelMap = try LabelMap(labels: labels, shape: shape, ignoreIndex: options.ignoreIndex, workers: workers)
         self.plan = try SegmentPlan(shape: shape, labels: labelMap, options: options)
         self.options = options
         self.shape = shape
