@@ -25,8 +25,6 @@ let package = Package(
             name: "CLovaszOpenCL",
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
-        // Hints for the CPU path that Swift cannot express (cache prefetch), inlined.
-        .target(name: "CLovaszCPU"),
         // The OpenCL C kernels, embedded into the binary at build time.
         .target(
             name: "LovaszKernels",
@@ -48,7 +46,6 @@ let package = Package(
         .target(
             name: "Lovasz",
             dependencies: [
-                "CLovaszCPU",
                 "CLovaszOpenCL",
                 "LovaszKernels",
                 .product(name: "Logging", package: "swift-log"),

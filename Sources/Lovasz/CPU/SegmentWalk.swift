@@ -1,5 +1,3 @@
-import CLovaszCPU
-
 extension SegmentWork {
     /// Algorithm 1 over the sorted keys with exact integer counts, in chunks of ``CPUSortTuning/walkChunk``
     /// keys; with several workers the foreground keys before each chunk are counted first.
@@ -39,9 +37,6 @@ extension SegmentWork {
         }
     }
 
-    /// Sorted keys between a gradient store's prefetch and the store itself.
-    static let prefetchDistance = 16
-
     /// The walk over sorted positions `range`, after `foregroundBefore` foreground keys.
     ///
     /// - Returns: the chunk's part of the loss and its number of foreground keys.
@@ -52,7 +47,6 @@ extension SegmentWork {
         var union = segment.foregroundCount + range.lowerBound - foregroundBefore
         var loss = 0.0
         let weight = segment.weight
-        let last = range.upperBound - 1
         for r in range {
             let key = sorted[r]
             let isForeground = SortKey.isForeground(key)
@@ -70,9 +64,6 @@ extension SegmentWork {
             let active = !hinge || error > 0
             loss += active ? Double(error) * g : 0
             if let plane {
-                // The store lands at a random pixel of the plane: its cache line is asked for
-                // ``prefetchDistance`` keys ahead, so that the misses overlap.
-                lovasz_prefetch_for_write(plane + pixel(ofRank: SortKey.rank(of: sorted[min(r &+ Self.prefetchDistance, last)])))
                 // ∂m/∂x is -1 for foreground, +1 for background (softmax, sigmoid and hinge alike).
                 let derivative = active ? (isForeground ? -weight : weight) * g : 0
                 plane[pixel(ofRank: SortKey.rank(of: key))] = Float(derivative)
