@@ -33,17 +33,13 @@ enum ParallelKeySort {
             for c in range { workspace.histogram(chunk: c).update(repeating: 0, count: buckets) }
             var done = 0
             if range.count == streams {
-                let c = range.lowerBound
-                let k0 = workspace.keys + workspace.chunkRanks[c], h0 = workspace.histogram(chunk: c)
-                let k1 = workspace.keys + workspace.chunkRanks[c + 1], h1 = workspace.histogram(chunk: c + 1)
-                let k2 = workspace.keys + workspace.chunkRanks[c + 2], h2 = workspace.histogram(chunk: c + 2)
-                let k3 = workspace.keys + workspace.chunkRanks[c + 3], h3 = workspace.histogram(chunk: c + 3)
-                done = range.map { workspace.chunkKept[$0] }.min()!
+                let four = FourChunks(workspace, first: range.lowerBound)
+                done = four.shortest
                 for i in 0..<done {
-                    h0[digit(k0[i])] &+= 1
-                    h1[digit(k1[i])] &+= 1
-                    h2[digit(k2[i])] &+= 1
-                    h3[digit(k3[i])] &+= 1
+                    four.h0[digit(four.k0[i])] &+= 1
+                    four.h1[digit(four.k1[i])] &+= 1
+                    four.h2[digit(four.k2[i])] &+= 1
+                    four.h3[digit(four.k3[i])] &+= 1
                 }
             }
             for c in range {
@@ -69,12 +65,10 @@ enum ParallelKeySort {
             let range = chunkRange(task)
             var done = 0
             if range.count == streams {
-                let c = range.lowerBound
-                let k0 = workspace.keys + workspace.chunkRanks[c], o0 = workspace.histogram(chunk: c)
-                let k1 = workspace.keys + workspace.chunkRanks[c + 1], o1 = workspace.histogram(chunk: c + 1)
-                let k2 = workspace.keys + workspace.chunkRanks[c + 2], o2 = workspace.histogram(chunk: c + 2)
-                let k3 = workspace.keys + workspace.chunkRanks[c + 3], o3 = workspace.histogram(chunk: c + 3)
-                done = range.map { workspace.chunkKept[$0] }.min()!
+                let four = FourChunks(workspace, first: range.lowerBound)
+                let (k0, k1, k2, k3) = (four.k0, four.k1, four.k2, four.k3)
+                let (o0, o1, o2, o3) = (four.h0, four.h1, four.h2, four.h3)
+                done = four.shortest
                 for i in 0..<done {
                     let a = k0[i], b = k1[i], e = k2[i], f = k3[i]
                     let da = digit(a), db = digit(b), de = digit(e), df = digit(f)
@@ -108,5 +102,25 @@ enum ParallelKeySort {
                 workspace.scratch + start, scratch: workspace.keys + start, count: n, highBit: inner,
                 histogram: workspace.bucketHistogram(worker: worker), cacheResident: tuning.cacheResidentKeys)
         }
+    }
+}
+
+/// The keys and the top-digit histograms (counts, then offsets) of chunks `first ..< first + 4`
+/// of a workspace, and the fewest keys any of them kept.
+private struct FourChunks {
+    let k0, k1, k2, k3: UnsafeMutablePointer<UInt64>
+    let h0, h1, h2, h3: UnsafeMutablePointer<Int>
+    let shortest: Int
+
+    init(_ workspace: SortWorkspace, first c: Int) {
+        k0 = workspace.keys + workspace.chunkRanks[c]
+        k1 = workspace.keys + workspace.chunkRanks[c + 1]
+        k2 = workspace.keys + workspace.chunkRanks[c + 2]
+        k3 = workspace.keys + workspace.chunkRanks[c + 3]
+        h0 = workspace.histogram(chunk: c)
+        h1 = workspace.histogram(chunk: c + 1)
+        h2 = workspace.histogram(chunk: c + 2)
+        h3 = workspace.histogram(chunk: c + 3)
+        shortest = (c ..< c + 4).map { workspace.chunkKept[$0] }.min()!
     }
 }
