@@ -25,6 +25,9 @@ let package = Package(
             name: "CLovaszOpenCL",
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
+        // The CPU path's inner loops that Swift cannot vectorize (compaction by lane masks),
+        // in C with a portable scalar form and an AVX2 form chosen at run time.
+        .target(name: "CLovaszCPU"),
         // The OpenCL C kernels, embedded into the binary at build time.
         .target(
             name: "LovaszKernels",
@@ -46,6 +49,7 @@ let package = Package(
         .target(
             name: "Lovasz",
             dependencies: [
+                "CLovaszCPU",
                 "CLovaszOpenCL",
                 "LovaszKernels",
                 .product(name: "Logging", package: "swift-log"),
@@ -100,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LovaszTests",
-            dependencies: ["Lovasz", "LovaszTestSupport"],
+            dependencies: ["Lovasz", "CLovaszCPU", "LovaszTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+import CLovaszCPU
+
 /// The work on one segment: keys up to the cut, their sort, and the walk of Algorithm 1.
 ///
 /// Every phase is split into tasks (chunks of pixels, buckets, chunks of sorted keys) that run
@@ -96,40 +98,25 @@ struct SegmentWork {
     }
 
     /// Writes the keys of the valid pixels at group offsets `pixels` that are at most `cut`,
-    /// in rank order, from `keys[0]`.
+    /// in rank order, from `keys[0]` (`lovasz_cpu_create_keys`, image by image: eight pixels
+    /// tested at a time and the kept keys stored compacted where the processor has AVX2).
     private func createKeys(
         pixels: Range<Int>, rank first: Int, keys: UnsafeMutablePointer<UInt64>, cut: UInt64
     ) -> (kept: Int, and: UInt64, or: UInt64) {
-        var rank = first, kept = 0, andBits = UInt64.max, orBits: UInt64 = 0
+        var pass = lovasz_key_pass(kept: 0, rank: UInt64(first), and_bits: .max, or_bits: 0)
+        // The error of a background pixel is x (probabilities) or 1 + x (hinge logits).
         let background: Float = hinge ? 1 : 0
-        let foreground = segment.foregroundLabel
         var offset = pixels.lowerBound
         while offset < pixels.upperBound {
             let image = group.firstImage + offset / spatial
             let start = offset % spatial
             let end = min(spatial, start + (pixels.upperBound - offset))
-            let labels = classOf.baseAddress! + image * spatial
-            let scores = values.baseAddress! + (image * channels + segment.channel) * spatial
-            for s in start..<end {
-                let label = labels[s]
-                if label < 0 { continue }
-                let isForeground = label == foreground
-                let x = scores[s]
-                // Both errors, then a select on the bits: labels are random, a branch would
-                // mispredict. 0 + x is x, except that -0 becomes +0, which keys do not tell apart.
-                let select = 0 &- UInt32(truncatingIfNeeded: isForeground ? 1 : 0)
-                let bits = ((1 - x).bitPattern & select) | ((background + x).bitPattern & ~select)
-                let key = SortKey.pack(error: Float(bitPattern: bits), rank: rank, foreground: isForeground)
-                let keep = key <= cut
-                keys[kept] = key
-                kept &+= keep ? 1 : 0
-                andBits &= keep ? key : .max
-                orBits |= keep ? key : 0
-                rank &+= 1
-            }
+            let labels = classOf.baseAddress! + image * spatial + start
+            let scores = values.baseAddress! + (image * channels + segment.channel) * spatial + start
+            lovasz_cpu_create_keys(&pass, scores, labels, end - start, segment.foregroundLabel, background, cut, keys)
             offset += end - start
         }
-        return (kept, andBits, orBits)
+        return (Int(pass.kept), pass.and_bits, pass.or_bits)
     }
 
     /// Sorts `keys[0..<count]` ascending, for a handful of keys (no histogram to clear).

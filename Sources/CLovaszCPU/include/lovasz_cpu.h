@@ -1,0 +1,47 @@
+#ifndef LOVASZ_CPU_H
+#define LOVASZ_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// The running state of the key pass over one chunk of a segment's pixels.
+///
+/// Keys are written at `keys[kept]`, where `keys` is the chunk's first slot; the chunk owns one
+/// slot per valid pixel.
+typedef struct lovasz_key_pass {
+    /// Keys written so far.
+    uint64_t kept;
+    /// The rank (within the group) of the next valid pixel.
+    uint64_t rank;
+    /// AND and OR of the keys written so far.
+    uint64_t and_bits;
+    uint64_t or_bits;
+} lovasz_key_pass;
+
+/// Writes the packed sort key of every valid pixel of one run of a class plane whose key is at
+/// most `cut`, in pixel order, and updates `pass`.
+///
+/// A key is the error's descending word (high 32 bits), the rank (31 bits) and the foreground
+/// bit. The error is `1 - x` for a foreground pixel (`labels[i] == foreground`) and
+/// `background + x` for the others; pixels with a negative label are skipped and take no
+/// rank. The values are those of the scalar definition bit for bit (the same IEEE additions,
+/// no contraction); on x86-64 processors with AVX2 eight pixels are tested at a time and the
+/// kept keys stored compacted.
+///
+/// - Parameters:
+///   - scores: `count` floats, finite.
+///   - labels: `count` labels.
+///   - keys: the chunk's first slot. Slots from `pass->kept` up to (not including) the number of
+///     valid pixels the chunk has seen once this run is done may be written, kept or not; each
+///     kept key ends at its final slot.
+void lovasz_cpu_create_keys(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+
+/// ``lovasz_cpu_create_keys`` one pixel at a time, on every processor: the definition the
+/// vector form must match (the tests compare both with a naive one).
+void lovasz_cpu_create_keys_scalar(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+
+#endif

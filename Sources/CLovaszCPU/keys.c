@@ -1,0 +1,193 @@
+// The key pass of the CPU path (see include/lovasz_cpu.h): one scalar definition, and an AVX2
+// form chosen at run time on x86-64 that gives the same keys.
+#include "lovasz_cpu.h"
+
+#include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+static inline uint32_t float_bits(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return bits;
+}
+
+/// The error's word, ascending for descending errors (SortKey.descending in Swift).
+static inline uint32_t descending_word(uint32_t bits) {
+    if (bits == 0x80000000u) bits = 0;
+    return bits ^ (((bits >> 31) - 1u) & 0x7FFFFFFFu);
+}
+
+static void create_keys_scalar(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t begin, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    uint64_t kept = pass->kept, rank = pass->rank, and_bits = pass->and_bits, or_bits = pass->or_bits;
+    for (size_t i = begin; i < count; i++) {
+        int32_t label = labels[i];
+        if (label < 0) continue;
+        int is_foreground = label == foreground;
+        float x = scores[i];
+        // Both errors, then a select: labels are random, a branch would mispredict.
+        uint32_t select = 0u - (uint32_t)is_foreground;
+        uint32_t bits = (float_bits(1.0f - x) & select) | (float_bits(background + x) & ~select);
+        uint64_t key = (uint64_t)descending_word(bits) << 32 | rank << 1 | (uint64_t)is_foreground;
+        int keep = key <= cut;
+        keys[kept] = key;
+        kept += (uint64_t)keep;
+        and_bits &= keep ? key : ~(uint64_t)0;
+        or_bits |= keep ? key : 0;
+        rank += 1;
+    }
+    pass->kept = kept;
+    pass->rank = rank;
+    pass->and_bits = and_bits;
+    pass->or_bits = or_bits;
+}
+
+void lovasz_cpu_create_keys_scalar(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    create_keys_scalar(pass, scores, labels, 0, count, foreground, background, cut, keys);
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/// For each 8-bit mask of kept lanes, the lanes to gather so that the kept ones come first.
+static uint32_t compaction[256][8];
+
+static void fill_compaction(void) {
+    for (int mask = 0; mask < 256; mask++) {
+        int n = 0;
+        for (int lane = 0; lane < 8; lane++) if (mask & (1 << lane)) compaction[mask][n++] = (uint32_t)lane;
+        while (n < 8) compaction[mask][n++] = 0;
+    }
+}
+
+__attribute__((target("avx2,popcnt")))
+static uint64_t and_all(__m256i v) {
+    uint32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, v);
+    uint32_t r = ~0u;
+    for (int i = 0; i < 8; i++) r &= lanes[i];
+    return r;
+}
+
+__attribute__((target("avx2,popcnt")))
+static uint64_t or_all(__m256i v) {
+    uint32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, v);
+    uint32_t r = 0;
+    for (int i = 0; i < 8; i++) r |= lanes[i];
+    return r;
+}
+
+__attribute__((target("avx2,popcnt")))
+static void create_keys_avx2(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
+    const __m256i low31 = _mm256_set1_epi32(0x7FFFFFFF);
+    const __m256i one_int = _mm256_set1_epi32(1);
+    const __m256i ones = _mm256_set1_epi32(-1);
+    const __m256i lanes = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m256i wanted = _mm256_set1_epi32(foreground);
+    // Unsigned comparisons as signed ones on words with the sign bit flipped.
+    const __m256i cut_high = _mm256_set1_epi32((int)((uint32_t)(cut >> 32) ^ 0x80000000u));
+    const __m256i cut_low = _mm256_set1_epi32((int)((uint32_t)cut ^ 0x80000000u));
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 base = _mm256_set1_ps(background);
+    __m256i and_high = ones, and_low = ones, or_high = _mm256_setzero_si256(), or_low = _mm256_setzero_si256();
+    uint64_t kept = pass->kept, rank = pass->rank;
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m256i label = _mm256_loadu_si256((const __m256i *)(labels + i));
+        __m256 x = _mm256_loadu_ps(scores + i);
+        __m256i is_foreground = _mm256_cmpeq_epi32(label, wanted);
+        __m256i invalid = _mm256_cmpgt_epi32(_mm256_setzero_si256(), label);
+        __m256i bits = _mm256_castps_si256(_mm256_blendv_ps(
+            _mm256_add_ps(base, x), _mm256_sub_ps(one, x), _mm256_castsi256_ps(is_foreground)));
+        bits = _mm256_andnot_si256(_mm256_cmpeq_epi32(bits, sign), bits);
+        __m256i high = _mm256_xor_si256(
+            bits, _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(bits, 31), one_int), low31));
+        __m256i high_flipped = _mm256_xor_si256(high, sign);
+        __m256i above = _mm256_cmpgt_epi32(high_flipped, cut_high);
+        int candidates = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_andnot_si256(_mm256_or_si256(above, invalid), ones)));
+        int invalid_lanes = _mm256_movemask_ps(_mm256_castsi256_ps(invalid));
+        if (candidates == 0) {
+            rank += (uint64_t)(8 - _mm_popcnt_u32((unsigned)invalid_lanes));
+            continue;
+        }
+        // With every lane valid, the 8 slots from `kept` are the chunk's (kept ≤ rank - first).
+        if (invalid_lanes != 0 || rank + 8 > 0x80000000u) {
+            pass->kept = kept;
+            pass->rank = rank;
+            create_keys_scalar(pass, scores + i, labels + i, 0, 8, foreground, background, cut, keys);
+            kept = pass->kept;
+            rank = pass->rank;
+            continue;
+        }
+        __m256i low = _mm256_or_si256(
+            _mm256_add_epi32(_mm256_set1_epi32((int)(rank << 1)), lanes), _mm256_and_si256(is_foreground, one_int));
+        __m256i equal_high = _mm256_cmpeq_epi32(high_flipped, cut_high);
+        __m256i low_above = _mm256_cmpgt_epi32(_mm256_xor_si256(low, sign), cut_low);
+        __m256i dropped = _mm256_or_si256(above, _mm256_and_si256(equal_high, low_above));
+        __m256i keep = _mm256_andnot_si256(dropped, ones);
+        int keep_lanes = _mm256_movemask_ps(_mm256_castsi256_ps(keep));
+        and_high = _mm256_and_si256(and_high, _mm256_or_si256(high, dropped));
+        and_low = _mm256_and_si256(and_low, _mm256_or_si256(low, dropped));
+        or_high = _mm256_or_si256(or_high, _mm256_and_si256(high, keep));
+        or_low = _mm256_or_si256(or_low, _mm256_and_si256(low, keep));
+        __m256i order = _mm256_loadu_si256((const __m256i *)compaction[keep_lanes]);
+        __m256i packed_high = _mm256_permutevar8x32_epi32(high, order);
+        __m256i packed_low = _mm256_permutevar8x32_epi32(low, order);
+        __m256i pairs_a = _mm256_unpacklo_epi32(packed_low, packed_high);  // keys 0 1 | 4 5
+        __m256i pairs_b = _mm256_unpackhi_epi32(packed_low, packed_high);  // keys 2 3 | 6 7
+        _mm256_storeu_si256((__m256i *)(keys + kept), _mm256_permute2x128_si256(pairs_a, pairs_b, 0x20));
+        _mm256_storeu_si256((__m256i *)(keys + kept + 4), _mm256_permute2x128_si256(pairs_a, pairs_b, 0x31));
+        kept += (uint64_t)_mm_popcnt_u32((unsigned)keep_lanes);
+        rank += 8;
+    }
+    pass->kept = kept;
+    pass->rank = rank;
+    pass->and_bits &= and_all(and_low) | and_all(and_high) << 32;
+    pass->or_bits |= or_all(or_low) | or_all(or_high) << 32;
+    create_keys_scalar(pass, scores, labels, i, count, foreground, background, cut, keys);
+}
+
+typedef void (*create_keys_function)(
+    lovasz_key_pass *, const float *, const int32_t *, size_t, int32_t, float, uint64_t, uint64_t *);
+
+static create_keys_function chosen_create_keys;
+
+__attribute__((constructor))
+static void choose_functions(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) {
+        fill_compaction();
+        chosen_create_keys = create_keys_avx2;
+    } else {
+        chosen_create_keys = lovasz_cpu_create_keys_scalar;
+    }
+}
+
+void lovasz_cpu_create_keys(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    chosen_create_keys(pass, scores, labels, count, foreground, background, cut, keys);
+}
+
+#else
+
+void lovasz_cpu_create_keys(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    lovasz_cpu_create_keys_scalar(pass, scores, labels, count, foreground, background, cut, keys);
+}
+
+#endif

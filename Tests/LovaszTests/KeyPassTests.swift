@@ -1,0 +1,118 @@
+import CLovaszCPU
+import LovaszTestSupport
+import Testing
+@testable import Lovasz
+
+/// The key pass in C (`lovasz_cpu_create_keys`: its AVX2 form where the processor has it, and
+/// the scalar form everywhere) against keys made one by one in Swift from their definition.
+@Suite struct KeyPassTests {
+    /// A run of pixels: labels with ignored ones (-1), scores with ties and signed zeros.
+    struct Run {
+        var labels: [Int32]
+        var scores: [Float]
+    }
+
+    static func run(count: Int, ignoredPercent: Int, seed: UInt64) -> Run {
+        var random = SplitMix64(seed: seed)
+        var labels: [Int32] = [], scores: [Float] = []
+        for _ in 0..<count {
+            labels.append(Int(random.next() % 100) < ignoredPercent ? -1 : Int32(random.next() % 3))
+            switch random.next() % 5 {
+            case 0: scores.append(Float(random.next() % 4) * 0.25)  // ties
+            case 1: scores.append(random.next() & 1 == 0 ? -0.0 : 0)
+            default: scores.append(Float.random(in: -1...1, using: &random))
+            }
+        }
+        return Run(labels: labels, scores: scores)
+    }
+
+    /// The keys of the naive definition: every valid pixel's key, in pixel order.
+    static func naiveKeys(_ run: Run, foreground: Int32, hinge: Bool, firstRank: Int) -> [UInt64] {
+        var keys: [UInt64] = []
+        var rank = firstRank
+        for (label, x) in zip(run.labels, run.scores) where label >= 0 {
+            let isForeground = label == foreground
+            let error: Float = isForeground ? 1 - x : (hinge ? 1 + x : 0 + x)
+            keys.append(SortKey.pack(error: error, rank: rank, foreground: isForeground))
+            rank += 1
+        }
+        return keys
+    }
+
+    /// The first index at which two key lists differ (the shorter one's end if one is a prefix).
+    static func firstDifference(_ a: [UInt64], _ b: [UInt64]) -> Int? {
+        if let index = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset { return index }
+        return a.count == b.count ? nil : min(a.count, b.count)
+    }
+
+    /// Runs the C pass over `run` split into calls at `splits`, as the CPU path calls it image by image.
+    static func pass(
+        _ run: Run, splits: [Int], foreground: Int32, hinge: Bool, firstRank: Int, cut: UInt64, scalar: Bool
+    ) -> (keys: [UInt64], and: UInt64, or: UInt64) {
+        var keys = [UInt64](repeating: 0xDEAD, count: run.labels.count)
+        var state = lovasz_key_pass(kept: 0, rank: UInt64(firstRank), and_bits: .max, or_bits: 0)
+        let bounds = [0] + splits + [run.labels.count]
+        run.labels.withUnsafeBufferPointer { labels in
+            run.scores.withUnsafeBufferPointer { scores in
+                keys.withUnsafeMutableBufferPointer { keys in
+                    for (start, end) in zip(bounds, bounds.dropFirst()) {
+                        let create = scalar ? lovasz_cpu_create_keys_scalar : lovasz_cpu_create_keys
+                        create(
+                            &state, scores.baseAddress! + start, labels.baseAddress! + start, end - start,
+                            foreground, hinge ? 1 : 0, cut, keys.baseAddress!)
+                    }
+                }
+            }
+        }
+        return (Array(keys[0..<Int(state.kept)]), state.and_bits, state.or_bits)
+    }
+
+    @Test(arguments: [false, true], [0, 3, 40])
+    func keptKeysEqualTheNaiveOnes(scalar: Bool, ignoredPercent: Int) {
+        for count in [0, 1, 7, 8, 9, 16, 63, 64, 65, 1000] {
+            for hinge in [false, true] {
+                let seed = UInt64(count * 31 + ignoredPercent * 7) + (hinge ? 1 : 0)
+                let run = Self.run(count: count, ignoredPercent: ignoredPercent, seed: seed)
+                let firstRank = count % 3 == 0 ? 0 : 12345
+                let all = Self.naiveKeys(run, foreground: 1, hinge: hinge, firstRank: firstRank)
+                // Cuts that keep nothing, everything, and a part; cuts equal to a key, so that
+                // keys with the cut's error word are kept or not by their rank.
+                var cuts: [UInt64] = [0, .max]
+                if !all.isEmpty {
+                    let sorted = all.sorted()
+                    cuts += [sorted[sorted.count / 3], sorted[sorted.count / 2], sorted[0], sorted[sorted.count - 1]]
+                }
+                for cut in cuts {
+                    let expected = all.filter { $0 <= cut }
+                    let expectedAnd = expected.reduce(UInt64.max, &)
+                    let expectedOr = expected.reduce(0, |)
+                    for splits in [[], [count / 2], [1, count / 3 + 1, count - 1]] where splits.allSatisfy({ (0...count).contains($0) }) {
+                        let splitsSorted = splits.sorted()
+                        let made = Self.pass(
+                            run, splits: splitsSorted, foreground: 1, hinge: hinge, firstRank: firstRank, cut: cut, scalar: scalar)
+                        #expect(Self.firstDifference(made.keys, expected) == nil, "\(count) pixels, hinge \(hinge), cut \(cut), splits \(splitsSorted)")
+                        #expect(made.and == expectedAnd && made.or == expectedOr, "\(count) pixels, cut \(cut)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every kept key is written at its final slot and nothing is written past the slots of the
+    /// pixels seen (the chunks of a segment are filled side by side by different threads).
+    @Test func writesStayInsideTheChunksSlots() {
+        let run = Self.run(count: 203, ignoredPercent: 25, seed: 99)
+        let valid = run.labels.filter { $0 >= 0 }.count
+        var keys = [UInt64](repeating: 0xDEAD, count: valid + 16)
+        var state = lovasz_key_pass(kept: 0, rank: 0, and_bits: .max, or_bits: 0)
+        run.labels.withUnsafeBufferPointer { labels in
+            run.scores.withUnsafeBufferPointer { scores in
+                keys.withUnsafeMutableBufferPointer { keys in
+                    lovasz_cpu_create_keys(&state, scores.baseAddress!, labels.baseAddress!, 203, 1, 0, .max, keys.baseAddress!)
+                }
+            }
+        }
+        #expect(Int(state.kept) == valid)
+        #expect(keys[valid...].allSatisfy { $0 == 0xDEAD })
+    }
+}
