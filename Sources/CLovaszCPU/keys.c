@@ -1,6 +1,7 @@
 // The key pass of the CPU path (see include/lovasz_cpu.h): one scalar definition, and an AVX2
 // form chosen at run time on x86-64 that gives the same keys.
 #include "lovasz_cpu.h"
+#include "features.h"
 
 #include <string.h>
 
@@ -58,7 +59,7 @@ void lovasz_cpu_create_keys_scalar(
 /// For each 8-bit mask of kept lanes, the lanes to gather so that the kept ones come first.
 static uint32_t compaction[256][8];
 
-static void fill_compaction(void) {
+void lovasz_cpu_fill_compaction(void) {
     for (int mask = 0; mask < 256; mask++) {
         int n = 0;
         for (int lane = 0; lane < 8; lane++) if (mask & (1 << lane)) compaction[mask][n++] = (uint32_t)lane;
@@ -158,27 +159,15 @@ static void create_keys_avx2(
     create_keys_scalar(pass, scores, labels, i, count, foreground, background, cut, keys);
 }
 
-typedef void (*create_keys_function)(
-    lovasz_key_pass *, const float *, const int32_t *, size_t, int32_t, float, uint64_t, uint64_t *);
-
-static create_keys_function chosen_create_keys;
-
-__attribute__((constructor))
-static void choose_functions(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) {
-        fill_compaction();
-        chosen_create_keys = create_keys_avx2;
-    } else {
-        chosen_create_keys = lovasz_cpu_create_keys_scalar;
-    }
-}
-
 void lovasz_cpu_create_keys(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 {
-    chosen_create_keys(pass, scores, labels, count, foreground, background, cut, keys);
+    if (lovasz_cpu_avx2) {
+        create_keys_avx2(pass, scores, labels, count, foreground, background, cut, keys);
+    } else {
+        lovasz_cpu_create_keys_scalar(pass, scores, labels, count, foreground, background, cut, keys);
+    }
 }
 
 #else

@@ -44,4 +44,25 @@ void lovasz_cpu_create_keys_scalar(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys);
 
+/// Writes the softmax over `channels` planes (`stride` floats apart) of `length` pixels from
+/// `input` into `output` (same layout), per pixel: `m = max_c x(c)`, `e(c) = exp(x(c) - m)` in
+/// PortableMath's exp, the sum in class order, `e(c) / sum` flushed below the smallest normal;
+/// bit for bit the values of PortableMath in Swift and of the kernels (no contraction).
+///
+/// - Returns: nonzero when an input was NaN or infinite (`output` is then meaningless).
+int lovasz_cpu_softmax(const float *input, float *output, size_t length, size_t channels, size_t stride);
+
+/// ``lovasz_cpu_softmax`` one pixel at a time on every processor (compared with it by the tests).
+int lovasz_cpu_softmax_scalar(const float *input, float *output, size_t length, size_t channels, size_t stride);
+
+/// The softmax back-propagation of `length` pixels: on entry `gradient` holds the probabilities
+/// `f(c)` (planes `gradient_stride` apart), on return `f(k) · (G(k) - Σ_c f(c) G(c))`, where
+/// `G(c)` is `upstream[c · upstream_stride + i]`; the sum in class order.
+void lovasz_cpu_softmax_backward(
+    float *gradient, const float *upstream, size_t length, size_t channels,
+    size_t gradient_stride, size_t upstream_stride);
+
+/// Nonzero when the loops above run their AVX2 forms on this processor.
+int lovasz_cpu_has_vector_forms(void);
+
 #endif

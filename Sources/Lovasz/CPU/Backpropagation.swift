@@ -1,3 +1,5 @@
+import CLovaszCPU
+
 /// The last step of the CPU path: from `∂loss/∂(probability)` to `∂loss/∂scores`.
 enum Backpropagation {
     /// Writes `∂loss/∂scores` (`[B, C, S]`) into `gradient`.
@@ -7,10 +9,12 @@ enum Backpropagation {
     ///     (softmax, sigmoid) or the logits (hinge). For the hinge, and the sigmoid from
     ///     probabilities, this is `gradient` itself and nothing is left to do.
     ///   - gradient: on entry, the probabilities when the scores are logits.
+    ///   - vectorForms: softmax runs through `lovasz_cpu_softmax_backward` (AVX2; the same
+    ///     operations in the same order as the loops here, so the same bits).
     static func run(
         loss: LovaszLoss, logits: Bool, shape: ProblemShape,
         upstream: UnsafeBufferPointer<Float>, gradient: UnsafeMutableBufferPointer<Float>,
-        workers: Int
+        workers: Int, vectorForms: Bool = CPUVectorForms.available
     ) {
         switch (loss, logits) {
         case (.hinge, _), (.sigmoid, false):
@@ -23,7 +27,9 @@ enum Backpropagation {
                 }
             }
         case (.softmax, _):
-            softmax(logits: logits, shape: shape, upstream: upstream, gradient: gradient, workers: workers)
+            softmax(
+                logits: logits, shape: shape, upstream: upstream, gradient: gradient, workers: workers,
+                vectorForms: vectorForms)
         }
     }
 
@@ -31,7 +37,7 @@ enum Backpropagation {
     private static func softmax(
         logits: Bool, shape: ProblemShape,
         upstream: UnsafeBufferPointer<Float>, gradient: UnsafeMutableBufferPointer<Float>,
-        workers: Int
+        workers: Int, vectorForms: Bool
     ) {
         let C = shape.channels, S = shape.spatial, pixels = shape.pixelCount
         let chunk = Probabilities.pixelChunk
@@ -43,6 +49,10 @@ enum Backpropagation {
                     let target = output + c * S, source = incoming + c * pixels
                     for i in 0..<length { target[i] = source[i] }
                 }
+                return
+            }
+            if vectorForms {
+                lovasz_cpu_softmax_backward(output, incoming, length, C, S, pixels)
                 return
             }
             // Plane pointers keep index arithmetic out of the inner loops so they vectorize.

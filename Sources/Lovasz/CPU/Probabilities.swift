@@ -1,3 +1,4 @@
+import CLovaszCPU
 import Synchronization
 
 /// The forward transforms of the CPU path: softmax over classes and the logistic sigmoid.
@@ -12,16 +13,25 @@ enum Probabilities {
     ///
     /// Per pixel: `m = max_c F(c)`, `e(c) = exp(F(c) - m)` in the portable exp, the sum taken
     /// in class order, and `e(c) / sum` correctly rounded, flushed below the smallest normal.
+    /// With `vectorForms`, each run of pixels goes to `lovasz_cpu_softmax` (AVX2, the same
+    /// operations in the same order, so the same bits); else the loops below, which the compiler
+    /// vectorizes for the baseline processor.
     ///
     /// - Returns: whether a logit was NaN or infinite (tested on its bits while the maximum is
     ///   taken, so validation costs no pass of its own); `out` is then meaningless.
     static func softmax(
         logits: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>,
-        shape: ProblemShape, workers: Int
+        shape: ProblemShape, workers: Int, vectorForms: Bool = CPUVectorForms.available
     ) -> Bool {
         let sawNonFinite = Atomic<Bool>(false)
         let C = shape.channels, S = shape.spatial
         forEachPixelRun(shape: shape, workers: workers) { b, start, length in
+            if vectorForms {
+                let input = logits.baseAddress! + (b * C * S + start)
+                let output = out.baseAddress! + (b * C * S + start)
+                if lovasz_cpu_softmax(input, output, length, C, S) != 0 { sawNonFinite.store(true, ordering: .relaxed) }
+                return
+            }
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * pixelChunk) { scratch in
                 // Plane pointers keep index arithmetic out of the inner loops so they vectorize.
                 let maximum = scratch.baseAddress!
@@ -90,4 +100,9 @@ enum Probabilities {
             for i in range { out[i] = PortableMath.sigmoid(logits[i]) }
         }
     }
+}
+
+/// Whether the CPU path's C loops run their vector (AVX2) forms on this processor.
+enum CPUVectorForms {
+    static let available = lovasz_cpu_has_vector_forms() != 0
 }

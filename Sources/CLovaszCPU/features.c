@@ -1,0 +1,15 @@
+// Which forms of the CPU path's loops this processor runs, decided once when the library loads.
+#include "features.h"
+
+int lovasz_cpu_avx2;
+
+__attribute__((constructor))
+static void lovasz_cpu_detect(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    lovasz_cpu_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+    if (lovasz_cpu_avx2) lovasz_cpu_fill_compaction();
+#endif
+}
+
+int lovasz_cpu_has_vector_forms(void) { return lovasz_cpu_avx2; }

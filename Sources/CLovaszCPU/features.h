@@ -1,0 +1,10 @@
+#ifndef LOVASZ_CPU_FEATURES_H
+#define LOVASZ_CPU_FEATURES_H
+
+/// Nonzero when the processor has AVX2 and POPCNT (x86-64 only); set before main runs.
+__attribute__((visibility("hidden"))) extern int lovasz_cpu_avx2;
+
+/// Fills the lane-compaction table of the AVX2 key pass (keys.c).
+__attribute__((visibility("hidden"))) void lovasz_cpu_fill_compaction(void);
+
+#endif

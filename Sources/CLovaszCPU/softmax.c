@@ -1,0 +1,226 @@
+// The softmax of the CPU path and its back-propagation (see include/lovasz_cpu.h): the same
+// IEEE operations in the same order as PortableMath in Swift and lovasz_exp in the kernels,
+// eight pixels at a time with AVX2.
+#include "lovasz_cpu.h"
+#include "features.h"
+
+#include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+static inline uint32_t bits_of(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return bits;
+}
+
+static inline float float_of(uint32_t bits) {
+    float x;
+    memcpy(&x, &bits, sizeof x);
+    return x;
+}
+
+static inline float flush_subnormal(float x) {
+    return float_of(bits_of(x) & 0x7FFFFFFFu) < 0x1p-126f ? 0.0f : x;
+}
+
+/// PortableMath.expNonPositive: Cephes' expf, additions and multiplications only.
+static inline float exp_non_positive(float x) {
+    int in_range = x >= -87.0f;
+    float clamped = in_range ? x : -87.0f;
+    const float shifter = 12582912.0f;
+    float n = ((clamped * 1.44269504f) + shifter) - shifter;
+    float r = (clamped - n * 0.693359375f) - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = ((p * r) * r + r) + 1.0f;
+    uint32_t biased = bits_of(n + 8388735.0f) - 0x4B000000u;
+    float value = flush_subnormal(y * float_of(biased << 23));
+    return in_range ? value : 0.0f;
+}
+
+static int softmax_scalar(const float *input, float *output, size_t begin, size_t length, size_t channels, size_t stride) {
+    int non_finite = 0;
+    for (size_t i = begin; i < length; i++) {
+        float maximum = input[i];
+        for (size_t c = 0; c < channels; c++) {
+            float v = input[c * stride + i];
+            if ((bits_of(v) & 0x7F800000u) == 0x7F800000u) non_finite = 1;
+            maximum = v > maximum ? v : maximum;
+        }
+        float sum = 0.0f;
+        for (size_t c = 0; c < channels; c++) {
+            float e = exp_non_positive(input[c * stride + i] - maximum);
+            output[c * stride + i] = e;
+            sum += e;
+        }
+        for (size_t c = 0; c < channels; c++) {
+            output[c * stride + i] = flush_subnormal(output[c * stride + i] / sum);
+        }
+    }
+    return non_finite;
+}
+
+static void softmax_backward_scalar(
+    float *gradient, const float *upstream, size_t begin, size_t length, size_t channels,
+    size_t gradient_stride, size_t upstream_stride)
+{
+    for (size_t i = begin; i < length; i++) {
+        float dot = 0.0f;
+        for (size_t c = 0; c < channels; c++) dot += gradient[c * gradient_stride + i] * upstream[c * upstream_stride + i];
+        for (size_t c = 0; c < channels; c++) {
+            float *g = gradient + c * gradient_stride + i;
+            *g = *g * (upstream[c * upstream_stride + i] - dot);
+        }
+    }
+}
+
+int lovasz_cpu_softmax_scalar(const float *input, float *output, size_t length, size_t channels, size_t stride) {
+    return softmax_scalar(input, output, 0, length, channels, stride);
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2")))
+
+AVX2 static inline __m256 flush_subnormal8(__m256 x) {
+    __m256 magnitude = _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)));
+    // Keep x where |x| is not below the smallest normal (an ordered "not less than").
+    return _mm256_and_ps(x, _mm256_cmp_ps(magnitude, _mm256_set1_ps(0x1p-126f), _CMP_NLT_UQ));
+}
+
+AVX2 static inline __m256 exp_non_positive8(__m256 x) {
+    __m256 in_range = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_GE_OQ);
+    __m256 clamped = _mm256_blendv_ps(_mm256_set1_ps(-87.0f), x, in_range);
+    const __m256 shifter = _mm256_set1_ps(12582912.0f);
+    __m256 n = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(clamped, _mm256_set1_ps(1.44269504f)), shifter), shifter);
+    __m256 r = _mm256_sub_ps(
+        _mm256_sub_ps(clamped, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f))),
+        _mm256_mul_ps(n, _mm256_set1_ps(-2.12194440e-4f)));
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
+    __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, r), r), r), _mm256_set1_ps(1.0f));
+    __m256i biased = _mm256_sub_epi32(
+        _mm256_castps_si256(_mm256_add_ps(n, _mm256_set1_ps(8388735.0f))), _mm256_set1_epi32(0x4B000000));
+    __m256 value = flush_subnormal8(_mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(biased, 23))));
+    return _mm256_and_ps(value, in_range);
+}
+
+/// Pixels handled per sweep over the class planes: each plane is read in runs (the planes are
+/// far apart, and a sweep of all of them for every eight pixels would defeat the prefetchers).
+#define RUN 512
+
+AVX2 static int softmax_avx2(const float *input, float *output, size_t length, size_t channels, size_t stride) {
+    const __m256i exponent = _mm256_set1_epi32(0x7F800000);
+    __m256i non_finite = _mm256_setzero_si256();
+    float maximum[RUN] __attribute__((aligned(32)));
+    float sum[RUN] __attribute__((aligned(32)));
+    size_t done = 0;
+    while (length - done >= 8) {
+        size_t run = (length - done) / 8 * 8;
+        if (run > RUN) run = RUN;
+        const float *in = input + done;
+        float *out = output + done;
+        for (size_t i = 0; i < run; i += 8) _mm256_store_ps(maximum + i, _mm256_loadu_ps(in + i));
+        for (size_t c = 0; c < channels; c++) {
+            const float *plane = in + c * stride;
+            for (size_t i = 0; i < run; i += 8) {
+                __m256 v = _mm256_loadu_ps(plane + i);
+                __m256i e = _mm256_and_si256(_mm256_castps_si256(v), exponent);
+                non_finite = _mm256_or_si256(non_finite, _mm256_cmpeq_epi32(e, exponent));
+                _mm256_store_ps(maximum + i, _mm256_max_ps(v, _mm256_load_ps(maximum + i)));  // v > m ? v : m
+            }
+        }
+        for (size_t i = 0; i < run; i += 8) _mm256_store_ps(sum + i, _mm256_setzero_ps());
+        for (size_t c = 0; c < channels; c++) {
+            const float *plane = in + c * stride;
+            float *target = out + c * stride;
+            for (size_t i = 0; i < run; i += 8) {
+                __m256 e = exp_non_positive8(_mm256_sub_ps(_mm256_loadu_ps(plane + i), _mm256_load_ps(maximum + i)));
+                _mm256_storeu_ps(target + i, e);
+                _mm256_store_ps(sum + i, _mm256_add_ps(_mm256_load_ps(sum + i), e));
+            }
+        }
+        for (size_t c = 0; c < channels; c++) {
+            float *target = out + c * stride;
+            for (size_t i = 0; i < run; i += 8) {
+                _mm256_storeu_ps(target + i, flush_subnormal8(_mm256_div_ps(_mm256_loadu_ps(target + i), _mm256_load_ps(sum + i))));
+            }
+        }
+        done += run;
+    }
+    int seen = !_mm256_testz_si256(non_finite, non_finite);
+    return softmax_scalar(input, output, done, length, channels, stride) | seen;
+}
+
+AVX2 static void softmax_backward_avx2(
+    float *gradient, const float *upstream, size_t length, size_t channels,
+    size_t gradient_stride, size_t upstream_stride)
+{
+    float dot[RUN] __attribute__((aligned(32)));
+    size_t done = 0;
+    while (length - done >= 8) {
+        size_t run = (length - done) / 8 * 8;
+        if (run > RUN) run = RUN;
+        float *out = gradient + done;
+        const float *in = upstream + done;
+        for (size_t i = 0; i < run; i += 8) _mm256_store_ps(dot + i, _mm256_setzero_ps());
+        for (size_t c = 0; c < channels; c++) {
+            const float *probability = out + c * gradient_stride, *source = in + c * upstream_stride;
+            for (size_t i = 0; i < run; i += 8) {
+                __m256 term = _mm256_mul_ps(_mm256_loadu_ps(probability + i), _mm256_loadu_ps(source + i));
+                _mm256_store_ps(dot + i, _mm256_add_ps(_mm256_load_ps(dot + i), term));
+            }
+        }
+        for (size_t c = 0; c < channels; c++) {
+            float *target = out + c * gradient_stride;
+            const float *source = in + c * upstream_stride;
+            for (size_t i = 0; i < run; i += 8) {
+                __m256 difference = _mm256_sub_ps(_mm256_loadu_ps(source + i), _mm256_load_ps(dot + i));
+                _mm256_storeu_ps(target + i, _mm256_mul_ps(_mm256_loadu_ps(target + i), difference));
+            }
+        }
+        done += run;
+    }
+    softmax_backward_scalar(gradient, upstream, done, length, channels, gradient_stride, upstream_stride);
+}
+
+int lovasz_cpu_softmax(const float *input, float *output, size_t length, size_t channels, size_t stride) {
+    if (lovasz_cpu_avx2) return softmax_avx2(input, output, length, channels, stride);
+    return softmax_scalar(input, output, 0, length, channels, stride);
+}
+
+void lovasz_cpu_softmax_backward(
+    float *gradient, const float *upstream, size_t length, size_t channels,
+    size_t gradient_stride, size_t upstream_stride)
+{
+    if (lovasz_cpu_avx2) {
+        softmax_backward_avx2(gradient, upstream, length, channels, gradient_stride, upstream_stride);
+    } else {
+        softmax_backward_scalar(gradient, upstream, 0, length, channels, gradient_stride, upstream_stride);
+    }
+}
+
+#else
+
+int lovasz_cpu_softmax(const float *input, float *output, size_t length, size_t channels, size_t stride) {
+    return softmax_scalar(input, output, 0, length, channels, stride);
+}
+
+void lovasz_cpu_softmax_backward(
+    float *gradient, const float *upstream, size_t length, size_t channels,
+    size_t gradient_stride, size_t upstream_stride)
+{
+    softmax_backward_scalar(gradient, upstream, 0, length, channels, gradient_stride, upstream_stride);
+}
+
+#endif
