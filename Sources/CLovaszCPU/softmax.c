@@ -224,3 +224,19 @@ void lovasz_cpu_softmax_backward(
 }
 
 #endif
+
+void lovasz_cpu_foreground_bests(
+    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    uint64_t first_pixel, uint64_t *best)
+{
+    for (size_t c = 0; c < channels; c++) best[c] = 0;
+    for (size_t i = 0; i < length; i++) {
+        int32_t label = classes[i];
+        if (label < 0 || (size_t)label >= channels) continue;
+        uint32_t bits = bits_of(1.0f - probabilities[(size_t)label * stride + i]);
+        if (bits == 0x80000000u) bits = 0;
+        uint32_t word = bits ^ (((bits >> 31) - 1u) & 0x7FFFFFFFu);
+        uint64_t key = (uint64_t)word << 32 | (first_pixel + i);
+        if (key > best[label]) best[label] = key;
+    }
+}

@@ -62,6 +62,19 @@ void lovasz_cpu_softmax_backward(
     float *gradient, const float *upstream, size_t length, size_t channels,
     size_t gradient_stride, size_t upstream_stride);
 
+/// For each class, the foreground pixel of a run whose error `1 - p` is smallest (the largest
+/// pixel index among ties), as `descending word << 32 | pixel`; 0 for a class without
+/// foreground in the run. The cut of a segment is the largest of these over its images.
+///
+/// - Parameters:
+///   - probabilities: `channels` planes `stride` floats apart, `length` pixels each.
+///   - classes: the run's labels as class indices, negative for ignored pixels.
+///   - first_pixel: the index within its image of the run's first pixel (below 2^32 - length).
+///   - best: `channels` entries, overwritten.
+void lovasz_cpu_foreground_bests(
+    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    uint64_t first_pixel, uint64_t *best);
+
 /// Nonzero when the loops above run their AVX2 forms on this processor.
 int lovasz_cpu_has_vector_forms(void);
 

@@ -50,11 +50,24 @@ struct CPUBackend: Sendable {
 
         // Probabilities [B, C, S]: in the gradient buffer when there is one, else temporary.
         var values = problem.scores
+        var foregroundBests: ForegroundBests?
+        var bestsTable: UnsafeMutableBufferPointer<UInt64>?
+        defer { bestsTable.map(scratch.returnKeys) }
         if loss != .hinge && logits {
             let target: UnsafeMutableBufferPointer<Float>
             if let gradient { target = gradient } else { target = try temporary() }
             if loss == .softmax {
-                if Probabilities.softmax(logits: problem.scores, into: target, shape: shape, workers: workers),
+                if ForegroundBests.applies(to: shape) {
+                    let table = try scratch.keys(capacity: ForegroundBests.entryCount(shape: shape))
+                    bestsTable = table
+                    foregroundBests = ForegroundBests(table: table.baseAddress!, shape: shape)
+                }
+                let sawNonFinite = problem.labels.classOf.withUnsafeBufferPointer { classOf in
+                    Probabilities.softmax(
+                        logits: problem.scores, into: target, shape: shape, workers: workers,
+                        foreground: foregroundBests.map { ($0, classOf.baseAddress!) })
+                }
+                if sawNonFinite,
                     let bad = firstNonFinite(problem.scores, workers: workers)
                 {
                     throw problem.nonFiniteError(at: bad)
@@ -73,7 +86,8 @@ struct CPUBackend: Sendable {
         }
 
         let total = try SegmentSorter.run(
-            problem, values: values, upstream: upstream, scratch: scratch, workers: workers, tuning: tuning)
+            problem, values: values, upstream: upstream, scratch: scratch, workers: workers, tuning: tuning,
+            foregroundBests: foregroundBests)
 
         if let gradient, let upstream {
             Backpropagation.run(

@@ -17,15 +17,25 @@ enum Probabilities {
     /// operations in the same order, so the same bits); else the loops below, which the compiler
     /// vectorizes for the baseline processor.
     ///
+    /// - Parameter foreground: when given, each run's foreground bests are recorded into the
+    ///   table while the run's probabilities are in cache (`classOf`: class per pixel, `[B, S]`).
     /// - Returns: whether a logit was NaN or infinite (tested on its bits while the maximum is
     ///   taken, so validation costs no pass of its own); `out` is then meaningless.
     static func softmax(
         logits: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>,
-        shape: ProblemShape, workers: Int, vectorForms: Bool = CPUVectorForms.available
+        shape: ProblemShape, workers: Int, vectorForms: Bool = CPUVectorForms.available,
+        foreground: (bests: ForegroundBests, classOf: UnsafePointer<Int32>)? = nil
     ) -> Bool {
         let sawNonFinite = Atomic<Bool>(false)
         let C = shape.channels, S = shape.spatial
         forEachPixelRun(shape: shape, workers: workers) { b, start, length in
+            defer {
+                if let foreground {
+                    foreground.bests.record(
+                        probabilities: out.baseAddress! + b * C * S, classes: foreground.classOf, image: b, start: start,
+                        length: length)
+                }
+            }
             if vectorForms {
                 let input = logits.baseAddress! + (b * C * S + start)
                 let output = out.baseAddress! + (b * C * S + start)

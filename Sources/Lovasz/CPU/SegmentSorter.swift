@@ -24,6 +24,8 @@ enum SegmentSorter {
     ///     `x` is the probability (softmax, sigmoid) or the logit (hinge), for every pixel of
     ///     every channel (zero where the gradient is zero, ignored pixels included).
     ///   - workers: threads, at least 1.
+    ///   - foregroundBests: the softmax pass's record of the cuts (softmax of logits), read
+    ///     instead of a pass over the scores.
     /// - Throws: ``LovaszError/outOfMemory(bytes:)``.
     static func run(
         _ problem: LossProblem,
@@ -31,7 +33,8 @@ enum SegmentSorter {
         upstream: UnsafeMutableBufferPointer<Float>?,
         scratch: CPUScratch,
         workers: Int,
-        tuning: CPUSortTuning = .standard
+        tuning: CPUSortTuning = .standard,
+        foregroundBests: ForegroundBests? = nil
     ) throws(LovaszError) -> Double {
         let plan = problem.plan
         let capacity = max(plan.largestGroup, 1)
@@ -67,7 +70,9 @@ enum SegmentSorter {
                     }
                     let chunk = SegmentChunk(groups: first ..< nextGroup, segments: segments)
                     if let upstream { chunk.zeroUncovered(problem, upstream: upstream, workers: workers) }
-                    let cuts = chunk.foregroundCuts(
+                    let cuts = foregroundBests.map { bests in
+                        segments.map { bests.cut(of: $0, group: plan.group($0.group), validPixels: validPixels) }
+                    } ?? chunk.foregroundCuts(
                         problem, values: values, classOf: classOf, validPixels: validPixels, workers: workers, tuning: tuning)
                     losses.withUnsafeMutableBufferPointer { losses in
                         func work(_ index: Int) -> SegmentWork {
