@@ -106,7 +106,10 @@ enum KeyRadixSort {
         lowBit: Int, highBit: Int, histogram: UnsafeMutablePointer<Int>
     ) -> UnsafeMutablePointer<UInt64> {
         let width = highBit - lowBit
-        let widest = count <= 2048 ? 8 : widestDigit
+        // Digits of up to 11 bits (fewer passes) unless the bucket is so small that clearing and
+        // summing 2^11 counters per pass would cost more than a pass (measured in one process:
+        // 11 bits from 513 keys on, rather than from 2049, 2-3% faster on the VOC trained batch).
+        let widest = count <= 512 ? 8 : widestDigit
         let passes = (width + widest - 1) / widest
         // Digit p covers bits shifts[p] ..< shifts[p] + bits[p]; at most 4 passes of 8 bits.
         var shifts = (0, 0, 0, 0), bits = (0, 0, 0, 0)
