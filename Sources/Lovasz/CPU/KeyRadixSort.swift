@@ -125,7 +125,11 @@ enum KeyRadixSort {
             low += b
         }
         let stride = 1 << widest
-        histogram.update(repeating: 0, count: passes * stride)
+        // Only the counters each digit uses (a bucket of 2,000 keys would otherwise clear 32 KiB).
+        histogram.update(repeating: 0, count: 1 << bits.0)
+        if passes > 1 { (histogram + stride).update(repeating: 0, count: 1 << bits.1) }
+        if passes > 2 { (histogram + 2 * stride).update(repeating: 0, count: 1 << bits.2) }
+        if passes > 3 { (histogram + 3 * stride).update(repeating: 0, count: 1 << bits.3) }
         let s0 = UInt64(shifts.0), m0 = UInt64((1 << bits.0) - 1)
         let s1 = UInt64(shifts.1), m1 = UInt64((1 << bits.1) - 1)
         let s2 = UInt64(shifts.2), m2 = UInt64((1 << bits.2) - 1)
