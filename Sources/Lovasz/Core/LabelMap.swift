@@ -67,20 +67,30 @@ struct LabelMap: Sendable {
                     ignoredInImage.withUnsafeMutableBufferPointer { ignoredInImage in
                         parallelForEach(count: shape.batch, workers: workers) { _, b in
                             let base = b * shape.spatial
-                            let countBase = b * labelClasses
-                            for s in 0..<shape.spatial {
-                                let value = labels[base + s]
-                                if let ignore, value == ignore {
-                                    ignoredInImage[b] = true
-                                    continue
+                            // Counted on the task's stack and stored once: the counts of
+                            // neighbouring images share cache lines, which threads would
+                            // otherwise pass back and forth on every pixel.
+                            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: labelClasses) { local in
+                                local.initialize(repeating: 0)
+                                var ignored = false
+                                defer {
+                                    (counts.baseAddress! + b * labelClasses).update(from: local.baseAddress!, count: labelClasses)
+                                    if ignored { ignoredInImage[b] = true }
                                 }
-                                guard value >= 0, limit.map({ value < $0 }) ?? true else {
-                                    firstBadOfImage[b] = base + s
-                                    return
+                                for s in 0..<shape.spatial {
+                                    let value = labels[base + s]
+                                    if let ignore, value == ignore {
+                                        ignored = true
+                                        continue
+                                    }
+                                    guard value >= 0, limit.map({ value < $0 }) ?? true else {
+                                        firstBadOfImage[b] = base + s
+                                        return
+                                    }
+                                    let c = Int(truncatingIfNeeded: value)
+                                    out[base + s] = Int32(truncatingIfNeeded: c)
+                                    local[c] &+= 1
                                 }
-                                let c = Int(truncatingIfNeeded: value)
-                                out[base + s] = Int32(truncatingIfNeeded: c)
-                                counts[countBase + c] += 1
                             }
                         }
                     }
