@@ -180,3 +180,78 @@ void lovasz_cpu_create_keys(
 }
 
 #endif
+
+/// The foreground pixel of smallest error `1 - x` in a run (scalar form), from `begin`.
+static uint64_t foreground_best_scalar(
+    const float *scores, const int32_t *labels, size_t begin, size_t count, int32_t foreground,
+    uint64_t first_pixel, uint64_t best)
+{
+    for (size_t i = begin; i < count; i++) {
+        if (labels[i] != foreground) continue;
+        uint64_t key = (uint64_t)descending_word(float_bits(1.0f - scores[i])) << 32 | (first_pixel + i);
+        if (key > best) best = key;
+    }
+    return best;
+}
+
+uint64_t lovasz_cpu_foreground_best_scalar(
+    const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel)
+{
+    return foreground_best_scalar(scores, labels, 0, count, foreground, first_pixel, 0);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,popcnt")))
+static uint64_t foreground_best_avx2(
+    const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel)
+{
+    const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
+    const __m256i low31 = _mm256_set1_epi32(0x7FFFFFFF);
+    const __m256i one_int = _mm256_set1_epi32(1);
+    const __m256i wanted = _mm256_set1_epi32(foreground);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    // Per lane: the largest word seen (sign-flipped, so that signed comparisons order it as
+    // unsigned; the smallest value marks none) and the last pixel that had it.
+    __m256i best_word = _mm256_set1_epi32((int)0x80000000u);
+    __m256i best_pixel = _mm256_setzero_si256();
+    __m256i seen = _mm256_setzero_si256();
+    __m256i pixel = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)first_pixel), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i step = _mm256_set1_epi32(8);
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m256i is_foreground = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(labels + i)), wanted);
+        __m256i bits = _mm256_castps_si256(_mm256_sub_ps(one, _mm256_loadu_ps(scores + i)));
+        bits = _mm256_andnot_si256(_mm256_cmpeq_epi32(bits, sign), bits);
+        __m256i word = _mm256_xor_si256(
+            bits, _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(bits, 31), one_int), low31));
+        __m256i flipped = _mm256_xor_si256(word, sign);
+        // word >= best (the later pixel wins a tie), foreground lanes only.
+        __m256i take = _mm256_and_si256(is_foreground, _mm256_or_si256(
+            _mm256_cmpgt_epi32(flipped, best_word), _mm256_cmpeq_epi32(flipped, best_word)));
+        best_word = _mm256_blendv_epi8(best_word, flipped, take);
+        best_pixel = _mm256_blendv_epi8(best_pixel, pixel, take);
+        seen = _mm256_or_si256(seen, take);
+        pixel = _mm256_add_epi32(pixel, step);
+    }
+    uint32_t words[8], pixels[8], taken[8];
+    _mm256_storeu_si256((__m256i *)words, best_word);
+    _mm256_storeu_si256((__m256i *)pixels, best_pixel);
+    _mm256_storeu_si256((__m256i *)taken, seen);
+    uint64_t best = 0;
+    for (int lane = 0; lane < 8; lane++) {
+        if (!taken[lane]) continue;
+        uint64_t key = (uint64_t)(words[lane] ^ 0x80000000u) << 32 | pixels[lane];
+        if (key > best) best = key;
+    }
+    return foreground_best_scalar(scores, labels, i, count, foreground, first_pixel, best);
+}
+#endif
+
+uint64_t lovasz_cpu_foreground_best(
+    const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel)
+{
+#if defined(__x86_64__)
+    if (lovasz_cpu_avx2) return foreground_best_avx2(scores, labels, count, foreground, first_pixel);
+#endif
+    return foreground_best_scalar(scores, labels, 0, count, foreground, first_pixel, 0);
+}

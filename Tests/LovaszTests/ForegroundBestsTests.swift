@@ -57,3 +57,44 @@ import Testing
         }
     }
 }
+
+/// The binary losses' cut scan (`lovasz_cpu_foreground_best`, AVX2 where available) against
+/// the general cut pass, on every binary recipe, per image and per batch, on one thread and
+/// on several with chunks of a few pixels.
+@Suite struct BinaryCutTests {
+    static let recipes: [RandomRecipe] = RandomProblems.catalog(.hinge) + RandomProblems.catalog(.sigmoid) + [
+        RandomRecipe(
+            "hinge 3x40x53, 10% ignored, ties", loss: .hinge, batch: 3, spatial: [40, 53],
+            ignoreIndex: 255, ignoredFraction: 0.1, tiedFraction: 0.3, seed: 911),
+    ]
+    static let small = CPUSortTuning(minimumChunkPixels: 5, chunksPerWorker: 3)
+
+    @Test(arguments: recipes, [false, true])
+    func binaryScanEqualsTheGeneralPass(recipe: RandomRecipe, perImage: Bool) throws {
+        let problem = recipe.make()
+        let options = LossOptions(
+            loss: recipe.loss, scoresAre: recipe.scoresAre, perImage: perImage, ignoreIndex: recipe.ignoreIndex)
+        try problem.scores.withUnsafeBufferPointer { scores in
+            try problem.labels.withUnsafeBufferPointer { labels in
+                let lossProblem = try LossProblem(scores: scores, shape: problem.shape, labels: labels, options: options)
+                let plan = lossProblem.plan
+                var segments: [SegmentPlan.Segment] = []
+                plan.appendSegments(ofGroups: 0 ..< plan.groupCount, to: &segments)
+                let chunk = SegmentChunk(groups: 0 ..< plan.groupCount, segments: segments)
+                lossProblem.labels.classOf.withUnsafeBufferPointer { classOf in
+                    plan.validPixels.withOptionalBuffer { validPixels in
+                        for workers in [1, 3] {
+                            let general = chunk.foregroundCuts(
+                                lossProblem, values: scores, classOf: classOf, validPixels: validPixels, workers: workers,
+                                tuning: Self.small, binaryScan: false)
+                            let scanned = chunk.foregroundCuts(
+                                lossProblem, values: scores, classOf: classOf, validPixels: validPixels, workers: workers,
+                                tuning: Self.small)
+                            #expect(scanned == general, "\(recipe), per image \(perImage), \(workers) threads")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -115,4 +115,27 @@ import Testing
         #expect(Int(state.kept) == valid)
         #expect(keys[valid...].allSatisfy { $0 == 0xDEAD })
     }
+
+    /// The foreground scan of the binary cuts, both forms, against a loop over the definition.
+    @Test(arguments: [0, 3, 40])
+    func foregroundBestEqualsTheNaiveOne(ignoredPercent: Int) {
+        for count in [0, 1, 7, 8, 9, 64, 65, 1000] { for tied in [false, true] {
+            var run = Self.run(count: count, ignoredPercent: ignoredPercent, seed: UInt64(count + 500 + ignoredPercent))
+            // With two score values the smallest error is tied: the last pixel must win.
+            if tied { run.scores = run.scores.indices.map { Float($0 * 7 % 3 == 0 ? 1 : 2) * 0.25 } }
+            var expected: UInt64 = 0
+            for (i, (label, x)) in zip(run.labels, run.scores).enumerated() where label == 1 {
+                expected = max(expected, UInt64(SortKey.descending(1 - x)) << 32 | UInt64(77 + i))
+            }
+            for scalar in [false, true] {
+                let best = run.scores.withUnsafeBufferPointer { scores in
+                    run.labels.withUnsafeBufferPointer { labels in
+                        (scalar ? lovasz_cpu_foreground_best_scalar : lovasz_cpu_foreground_best)(
+                            scores.baseAddress!, labels.baseAddress!, count, 1, 77)
+                    }
+                }
+                #expect(best == expected, "\(count) pixels, tied \(tied), scalar \(scalar)")
+            }
+        } }
+    }
 }

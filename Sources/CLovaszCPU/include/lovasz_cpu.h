@@ -44,6 +44,19 @@ void lovasz_cpu_create_keys_scalar(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys);
 
+/// The foreground pixel (`labels[i] == foreground`) of a run with the smallest error `1 - x`,
+/// the last one among ties, as `descending word << 32 | (first_pixel + i)`; 0 when the run has
+/// no foreground pixel. The cut of a binary segment is the largest of these over its runs, with
+/// the pixel turned into its rank.
+///
+/// - Parameter first_pixel: the index of the run's first pixel (`first_pixel + count` ≤ 2^31).
+uint64_t lovasz_cpu_foreground_best(
+    const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel);
+
+/// ``lovasz_cpu_foreground_best`` one pixel at a time on every processor.
+uint64_t lovasz_cpu_foreground_best_scalar(
+    const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel);
+
 /// Writes the softmax over `channels` planes (`stride` floats apart) of `length` pixels from
 /// `input` into `output` (same layout), per pixel: `m = max_c x(c)`, `e(c) = exp(x(c) - m)` in
 /// PortableMath's exp, the sum in class order, `e(c) / sum` flushed below the smallest normal;

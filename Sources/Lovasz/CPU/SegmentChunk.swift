@@ -1,3 +1,5 @@
+import CLovaszCPU
+
 /// Consecutive groups of a plan and their segments, in plan order: the unit the CPU path
 /// plans, cuts and sorts at a time.
 struct SegmentChunk {
@@ -48,15 +50,21 @@ struct SegmentChunk {
     /// its sort can stop.
     ///
     /// One pass over each group's pixels finds the cuts of all its classes; a group is split
-    /// into chunks of pixels when the chunk has fewer groups than threads.
+    /// into chunks of pixels when the chunk has fewer groups than threads. With `binaryScan`,
+    /// the binary losses take ``binaryForegroundCuts`` (the same cuts; tests compare the two).
     func foregroundCuts(
         _ problem: LossProblem, values: UnsafeBufferPointer<Float>, classOf: UnsafeBufferPointer<Int32>,
-        validPixels: UnsafeBufferPointer<UInt32>?, workers: Int, tuning: CPUSortTuning
+        validPixels: UnsafeBufferPointer<UInt32>?, workers: Int, tuning: CPUSortTuning,
+        binaryScan: Bool = true
     ) -> [UInt64] {
         let plan = problem.plan
         let labelClasses = problem.labels.labelClasses
         let S = problem.shape.spatial, C = problem.shape.channels
         let perGroup = groups.count >= workers ? 1 : tuning.chunksPerWorker * workers
+        if binaryScan && labelClasses == 2 && S < 1 << 31 {
+            return binaryForegroundCuts(
+                problem, values: values, classOf: classOf, validPixels: validPixels, workers: workers, tuning: tuning)
+        }
         // Tasks: (group, chunk of its pixels, first slot); a task's slots hold the largest
         // key of each segment of its group, in segment order.
         var tasks: [(local: Int, chunk: GroupChunks, part: Int, slot: Int)] = []
@@ -127,6 +135,55 @@ struct SegmentChunk {
                 cuts[index] = max(cuts[index], largest[task.slot + index - first])
             }
         }
+        return cuts
+    }
+
+    /// ``foregroundCuts(_:values:classOf:validPixels:workers:tuning:)`` for the binary losses:
+    /// at most one segment per group (label 1, channel 0), each image run of a task scanned by
+    /// `lovasz_cpu_foreground_best` (eight pixels at a time with AVX2).
+    private func binaryForegroundCuts(
+        _ problem: LossProblem, values: UnsafeBufferPointer<Float>, classOf: UnsafeBufferPointer<Int32>,
+        validPixels: UnsafeBufferPointer<UInt32>?, workers: Int, tuning: CPUSortTuning
+    ) -> [UInt64] {
+        let plan = problem.plan
+        let S = problem.shape.spatial, C = problem.shape.channels
+        let perGroup = groups.count >= workers ? 1 : tuning.chunksPerWorker * workers
+        var tasks: [(segment: Int, chunk: GroupChunks, part: Int)] = []
+        for local in 0..<groups.count where starts[local] < starts[local + 1] {
+            let group = plan.group(groups.lowerBound + local)
+            let chunks = perGroup == 1
+                ? GroupChunks(group: group, spatial: S, chunks: 1, minimumPixels: 1)
+                : GroupChunks(group: group, spatial: S, chunks: perGroup, minimumPixels: tuning.minimumChunkPixels)
+            for part in 0..<chunks.count { tasks.append((starts[local], chunks, part)) }
+        }
+        var found = [UInt64](repeating: 0, count: tasks.count)
+        found.withUnsafeMutableBufferPointer { found in
+            parallelForEach(count: tasks.count, workers: max(1, min(workers, tasks.count))) { _, t in
+                let task = tasks[t]
+                let segment = segments[task.segment]
+                let group = plan.group(segment.group)
+                let pixels = task.chunk.range(task.part)
+                var best: UInt64 = 0
+                var offset = pixels.lowerBound
+                while offset < pixels.upperBound {
+                    let b = group.firstImage + offset / S
+                    let start = offset % S, end = min(S, start + (pixels.upperBound - offset))
+                    let run = lovasz_cpu_foreground_best(
+                        values.baseAddress! + (b * C + segment.channel) * S + start, classOf.baseAddress! + b * S + start,
+                        end - start, segment.foregroundLabel, UInt64(start))
+                    if run != 0 {
+                        let pixel = Int(truncatingIfNeeded: run & 0xFFFF_FFFF)
+                        let rank = GroupChunks.rank(
+                            atOffset: (b - group.firstImage) * S + pixel, group: group, spatial: S, validPixels: validPixels)
+                        best = max(best, (run & 0xFFFF_FFFF_0000_0000) | UInt64(rank) << 1 | 1)
+                    }
+                    offset += end - start
+                }
+                found[t] = best
+            }
+        }
+        var cuts = [UInt64](repeating: 0, count: segments.count)
+        for (task, best) in zip(tasks, found) { cuts[task.segment] = max(cuts[task.segment], best) }
         return cuts
     }
 }
