@@ -79,4 +79,48 @@ import Testing
             #expect(many.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(threads) threads")
         }
     }
+
+    /// Several threads on one segment with a top-digit target far above the segment's size:
+    /// the fine counts are summed down to a one- or two-bit digit (``ParallelKeySort/digitBits``)
+    /// and the large buckets sorted by nested passes; the gradient is the one-thread one.
+    @Test func countsCoarsenedToANarrowDigit() throws {
+        var random = SplitMix64(seed: 12)
+        let shape = [1, 3, 70, 90]
+        let count = shape.reduce(1, *)
+        let scores: [Float] = (0..<count).map { _ in
+            random.next() % 5 == 0 ? 1.5 : Float.random(in: -3...3, using: &random)
+        }
+        let labels: [Int32] = (0..<(count / 3)).map { _ in random.next() % 9 == 0 ? -1 : Int32(random.next() % 3) }
+        let problem = RandomProblemInputs(shape: shape, scores: scores, labels: labels)
+        let coarse = CPUSortTuning(
+            cacheResidentKeys: 300, targetBucket: 1 << 30, minimumChunkPixels: 50, walkChunk: 1000, splitBelow: 1000,
+            singleThreadedBelow: 0)
+        let options = LossOptions.softmax(ignoreIndex: -1)
+        let one = try problem.compute(options: options, backend: CPUBackend(workers: 1))
+        for threads in [2, 3] {
+            let many = try problem.compute(options: options, backend: CPUBackend(workers: threads, tuning: coarse))
+            #expect(many.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(threads) threads")
+            #expect(abs(many.loss - one.loss) <= 1e-12 * max(1, abs(one.loss)), "\(threads) threads")
+        }
+    }
+}
+
+/// Scores and labels of a hand-made problem, computed on a given CPU backend.
+private struct RandomProblemInputs {
+    let shape: [Int]
+    let scores: [Float]
+    let labels: [Int32]
+
+    func compute(options: LossOptions, backend: CPUBackend) throws -> (loss: Double, gradient: [Float]) {
+        var gradient = [Float](repeating: .nan, count: scores.count)
+        let loss = try scores.withUnsafeBufferPointer { scores in
+            try labels.withUnsafeBufferPointer { labels in
+                try gradient.withUnsafeMutableBufferPointer { gradient in
+                    let lossProblem = try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
+                    return try backend.compute(lossProblem, gradient: gradient)
+                }
+            }
+        }
+        return (loss, gradient)
+    }
 }

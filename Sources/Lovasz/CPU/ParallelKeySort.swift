@@ -13,39 +13,62 @@ enum ParallelKeySort {
     /// Sorts the keys chunk `c` left at `workspace.keys[chunkRanks[c] ..< chunkRanks[c] + chunkKept[c]]`
     /// (the chunks in rank order) into `workspace.scratch[0..<count]`.
     ///
-    /// The top digit is as wide as it takes for buckets of about ``CPUSortTuning/targetBucket`` keys on
-    /// average (``CPUSortTuning/targetBucketAlone`` on one thread) (at most ``KeyRadixSort/topDigitBits`` bits), just below `highBit`, one past
-    /// the highest bit in which the keys differ.
+    /// The top digit (at most ``KeyRadixSort/topDigitBits`` bits) lies just below `highBit`, one
+    /// past the highest bit in which the keys differ; its width aims at buckets of
+    /// ``CPUSortTuning/targetBucketAlone`` keys on one thread and ``CPUSortTuning/targetBucket``
+    /// (as the keys see them) on several.
     static func sort(
         workspace: SortWorkspace, chunks: Int, count: Int, highBit: Int, workers: Int, tuning: CPUSortTuning
     ) {
-        let target = workers == 1 ? tuning.targetBucketAlone : tuning.targetBucket
-        let wanted = (count / target).bitWidth - (count / target).leadingZeroBitCount
-        let bits = min(KeyRadixSort.topDigitBits, max(1, wanted), highBit - 32)
-        let shift = UInt64(highBit - bits)
-        let buckets = 1 << bits
-        let mask = UInt64(buckets - 1)
-        @inline(__always) func digit(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &>> shift) & mask) }
         let tasks = (chunks + streams - 1) / streams
         func chunkRange(_ task: Int) -> Range<Int> { task * streams ..< min(chunks, (task + 1) * streams) }
+        // One thread: a digit as wide as it takes for about `targetBucketAlone` keys per bucket.
+        // Several: counted on a fine digit first (about 64 keys per value on average), then
+        // coarsened to the fewest bits whose buckets hold about `targetBucket` keys as the keys
+        // see them (``digitBits``).
+        let perValue = workers == 1 ? tuning.targetBucketAlone : 64
+        let fineWanted = (count / perValue).bitWidth - (count / perValue).leadingZeroBitCount
+        let fineBits = min(KeyRadixSort.topDigitBits, max(1, fineWanted), highBit - 32)
+        let fineShift = UInt64(highBit - fineBits)
+        let fineMask = UInt64((1 << fineBits) - 1)
+        @inline(__always) func fineDigit(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &>> fineShift) & fineMask) }
         parallelForEach(count: tasks, workers: workers) { _, task in
             let range = chunkRange(task)
-            for c in range { workspace.histogram(chunk: c).update(repeating: 0, count: buckets) }
+            for c in range { workspace.histogram(chunk: c).update(repeating: 0, count: 1 << fineBits) }
             var done = 0
             if range.count == streams {
                 let four = FourChunks(workspace, first: range.lowerBound)
                 done = four.shortest
                 for i in 0..<done {
-                    four.h0[digit(four.k0[i])] &+= 1
-                    four.h1[digit(four.k1[i])] &+= 1
-                    four.h2[digit(four.k2[i])] &+= 1
-                    four.h3[digit(four.k3[i])] &+= 1
+                    four.h0[fineDigit(four.k0[i])] &+= 1
+                    four.h1[fineDigit(four.k1[i])] &+= 1
+                    four.h2[fineDigit(four.k2[i])] &+= 1
+                    four.h3[fineDigit(four.k3[i])] &+= 1
                 }
             }
             for c in range {
                 let histogram = workspace.histogram(chunk: c)
                 let keys = workspace.keys + workspace.chunkRanks[c]
-                for i in done ..< workspace.chunkKept[c] { histogram[digit(keys[i])] &+= 1 }
+                for i in done ..< workspace.chunkKept[c] { histogram[fineDigit(keys[i])] &+= 1 }
+            }
+        }
+        let bits = workers == 1
+            ? fineBits
+            : digitBits(workspace: workspace, chunks: chunks, count: count, fineBits: fineBits, target: tuning.targetBucket)
+        let shift = UInt64(highBit - bits)
+        let buckets = 1 << bits
+        let mask = UInt64(buckets - 1)
+        @inline(__always) func digit(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &>> shift) & mask) }
+        // The chunks' counts summed from the fine digit down to `bits` bits, in place.
+        let group = 1 << (fineBits - bits)
+        if group > 1 {
+            for c in 0..<chunks {
+                let histogram = workspace.histogram(chunk: c)
+                for d in 0..<buckets {
+                    var sum = 0
+                    for j in d * group ..< (d + 1) * group { sum &+= histogram[j] }
+                    histogram[d] = sum
+                }
             }
         }
         // Exclusive offsets, digit-major then chunk: the scatter keeps rank order.
@@ -102,6 +125,36 @@ enum ParallelKeySort {
                 workspace.scratch + start, scratch: workspace.keys + start, count: n, highBit: inner,
                 histogram: workspace.bucketHistogram(worker: worker), cacheResident: tuning.cacheResidentKeys)
         }
+    }
+}
+
+extension ParallelKeySort {
+    /// The width of the top digit: the fewest bits (at most `fineBits`) for which a key's
+    /// bucket holds at most `target` keys on average over the keys (`Σ size² / count`), from the
+    /// chunks' counts of the `fineBits`-bit digit. Float keys crowd into a few exponents, so a
+    /// width from the count alone leaves most keys in buckets many times the target.
+    static func digitBits(workspace: SortWorkspace, chunks: Int, count: Int, fineBits: Int, target: Int) -> Int {
+        // Totals per fine digit, in the bucket-start space (free until the offsets are made).
+        let totals = workspace.bucketStarts
+        let fine = 1 << fineBits
+        totals.update(repeating: 0, count: fine)
+        for c in 0..<chunks {
+            let histogram = workspace.histogram(chunk: c)
+            for d in 0..<fine { totals[d] &+= histogram[d] }
+        }
+        var bits = 1
+        while bits < fineBits {
+            let group = 1 << (fineBits - bits)
+            var squares = 0.0
+            for b in 0 ..< 1 << bits {
+                var size = 0
+                for j in b * group ..< (b + 1) * group { size &+= totals[j] }
+                squares += Double(size) * Double(size)
+            }
+            if squares <= Double(target) * Double(count) { break }
+            bits += 1
+        }
+        return bits
     }
 }
 
