@@ -59,13 +59,17 @@ import Testing
 }
 
 /// The binary losses' cut scan (`lovasz_cpu_foreground_best`, AVX2 where available) against
-/// the general cut pass, on every binary recipe, per image and per batch, on one thread and
+/// the general cut pass, on every binary recipe and a two-class softmax, per image and per batch, on one thread and
 /// on several with chunks of a few pixels.
 @Suite struct BinaryCutTests {
     static let recipes: [RandomRecipe] = RandomProblems.catalog(.hinge) + RandomProblems.catalog(.sigmoid) + [
         RandomRecipe(
             "hinge 3x40x53, 10% ignored, ties", loss: .hinge, batch: 3, spatial: [40, 53],
             ignoreIndex: 255, ignoredFraction: 0.1, tiedFraction: 0.3, seed: 911),
+        // Two labels but two segments per group: not a binary loss, the general pass must run.
+        RandomRecipe(
+            "softmax 2x2x9x11 probabilities", loss: .softmax, batch: 2, classes: 2, spatial: [9, 11],
+            scoresAre: .probabilities, seed: 912),
     ]
     static let small = CPUSortTuning(minimumChunkPixels: 5, chunksPerWorker: 3)
 

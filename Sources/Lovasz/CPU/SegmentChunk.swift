@@ -61,7 +61,7 @@ struct SegmentChunk {
         let labelClasses = problem.labels.labelClasses
         let S = problem.shape.spatial, C = problem.shape.channels
         let perGroup = groups.count >= workers ? 1 : tuning.chunksPerWorker * workers
-        if binaryScan && labelClasses == 2 && S < 1 << 31 {
+        if binaryScan && !problem.shape.isSoftmax && S < 1 << 31 {
             return binaryForegroundCuts(
                 problem, values: values, classOf: classOf, validPixels: validPixels, workers: workers, tuning: tuning)
         }
@@ -138,8 +138,9 @@ struct SegmentChunk {
         return cuts
     }
 
-    /// ``foregroundCuts(_:values:classOf:validPixels:workers:tuning:)`` for the binary losses:
-    /// at most one segment per group (label 1, channel 0), each image run of a task scanned by
+    /// ``foregroundCuts(_:values:classOf:validPixels:workers:tuning:)`` for the binary losses
+    /// (hinge, sigmoid; not a softmax of two classes): at most one segment per group (label 1,
+    /// channel 0), each image run of a task scanned by
     /// `lovasz_cpu_foreground_best` (eight pixels at a time with AVX2).
     private func binaryForegroundCuts(
         _ problem: LossProblem, values: UnsafeBufferPointer<Float>, classOf: UnsafeBufferPointer<Int32>,
