@@ -2,22 +2,9 @@
 // form chosen at run time on x86-64 that gives the same keys.
 #include "lovasz_cpu.h"
 #include "features.h"
-
-#include <string.h>
+#include "float_bits.h"
 
 #pragma STDC FP_CONTRACT OFF
-
-static inline uint32_t float_bits(float x) {
-    uint32_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    return bits;
-}
-
-/// The error's word, ascending for descending errors (SortKey.descending in Swift).
-static inline uint32_t descending_word(uint32_t bits) {
-    if (bits == 0x80000000u) bits = 0;
-    return bits ^ (((bits >> 31) - 1u) & 0x7FFFFFFFu);
-}
 
 static void create_keys_scalar(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t begin, size_t count,
@@ -31,7 +18,7 @@ static void create_keys_scalar(
         float x = scores[i];
         // Both errors, then a select: labels are random, a branch would mispredict.
         uint32_t select = 0u - (uint32_t)is_foreground;
-        uint32_t bits = (float_bits(1.0f - x) & select) | (float_bits(background + x) & ~select);
+        uint32_t bits = (bits_of(1.0f - x) & select) | (bits_of(background + x) & ~select);
         uint64_t key = (uint64_t)descending_word(bits) << 32 | rank << 1 | (uint64_t)is_foreground;
         int keep = key <= cut;
         keys[kept] = key;
@@ -188,7 +175,7 @@ static uint64_t foreground_best_scalar(
 {
     for (size_t i = begin; i < count; i++) {
         if (labels[i] != foreground) continue;
-        uint64_t key = (uint64_t)descending_word(float_bits(1.0f - scores[i])) << 32 | (first_pixel + i);
+        uint64_t key = (uint64_t)descending_word(bits_of(1.0f - scores[i])) << 32 | (first_pixel + i);
         if (key > best) best = key;
     }
     return best;

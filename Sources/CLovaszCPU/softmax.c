@@ -3,22 +3,9 @@
 // eight pixels at a time with AVX2.
 #include "lovasz_cpu.h"
 #include "features.h"
-
-#include <string.h>
+#include "float_bits.h"
 
 #pragma STDC FP_CONTRACT OFF
-
-static inline uint32_t bits_of(float x) {
-    uint32_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    return bits;
-}
-
-static inline float float_of(uint32_t bits) {
-    float x;
-    memcpy(&x, &bits, sizeof x);
-    return x;
-}
 
 static inline float flush_subnormal(float x) {
     return float_of(bits_of(x) & 0x7FFFFFFFu) < 0x1p-126f ? 0.0f : x;
@@ -233,9 +220,7 @@ void lovasz_cpu_foreground_bests(
     for (size_t i = 0; i < length; i++) {
         int32_t label = classes[i];
         if (label < 0 || (size_t)label >= channels) continue;
-        uint32_t bits = bits_of(1.0f - probabilities[(size_t)label * stride + i]);
-        if (bits == 0x80000000u) bits = 0;
-        uint32_t word = bits ^ (((bits >> 31) - 1u) & 0x7FFFFFFFu);
+        uint32_t word = descending_word(bits_of(1.0f - probabilities[(size_t)label * stride + i]));
         uint64_t key = (uint64_t)word << 32 | (first_pixel + i);
         if (key > best[label]) best[label] = key;
     }
