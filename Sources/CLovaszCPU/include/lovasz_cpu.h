@@ -57,6 +57,36 @@ uint64_t lovasz_cpu_foreground_best(
 uint64_t lovasz_cpu_foreground_best_scalar(
     const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel);
 
+/// What the walk of one segment needs besides its sorted keys.
+typedef struct lovasz_walk_segment {
+    /// The segment's class plane of the upstream buffer (`[b·S + s]`), or NULL for no gradient.
+    float *plane;
+    /// Rank → pixel (the group's part of the list of valid pixels), or NULL when no pixel is
+    /// ignored: then the pixel of rank `r` is `first_pixel + r`.
+    const uint32_t *valid_pixels;
+    uint64_t first_pixel;
+    /// The segment's weight in the loss.
+    double weight;
+    /// Nonzero for the hinge: only positive errors count.
+    int hinge;
+} lovasz_walk_segment;
+
+/// The walk of Algorithm 1 over `count` sorted keys with exact integer counts: returns the
+/// keys' loss terms `error · g` summed in sorted order from 0, writes each key's gradient entry
+/// `±weight · g` (as a float) at its pixel of `segment->plane`, and updates the counts
+/// (`*intersection`: foreground keys not yet passed; `*union_count`: foreground count plus
+/// background keys passed, at least 1). `g` is `1 / union` for a foreground key and
+/// `intersection / (union · (union + 1))` for a background one, in double. With AVX2 four
+/// keys' divisions run at once; every value is the scalar form's, bit for bit.
+double lovasz_cpu_walk(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, int64_t *intersection,
+    int64_t *union_count);
+
+/// ``lovasz_cpu_walk`` one key at a time on every processor.
+double lovasz_cpu_walk_scalar(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, int64_t *intersection,
+    int64_t *union_count);
+
 /// Writes the softmax over `channels` planes (`stride` floats apart) of `length` pixels from
 /// `input` into `output` (same layout), per pixel: `m = max_c x(c)`, `e(c) = exp(x(c) - m)` in
 /// PortableMath's exp, the sum in class order, `e(c) / sum` flushed below the smallest normal;

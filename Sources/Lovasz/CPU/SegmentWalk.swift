@@ -1,3 +1,5 @@
+import CLovaszCPU
+
 extension SegmentWork {
     /// Algorithm 1 over the sorted keys with exact integer counts, in chunks of ``CPUSortTuning/walkChunk``
     /// keys; with several workers the foreground keys before each chunk are counted first.
@@ -37,39 +39,22 @@ extension SegmentWork {
         }
     }
 
-    /// The walk over sorted positions `range`, after `foregroundBefore` foreground keys.
+    /// The walk over sorted positions `range`, after `foregroundBefore` foreground keys
+    /// (`lovasz_cpu_walk`: `lovaszStep`'s operations, so its values; four keys' divisions at
+    /// once with AVX2). The union is at least Σδ ≥ 1 here, so `lovaszStep`'s special case for a
+    /// union of 0 cannot arise.
     ///
     /// - Returns: the chunk's part of the loss and its number of foreground keys.
     private func walk(
         sorted: UnsafeMutablePointer<UInt64>, range: Range<Int>, foregroundBefore: Int
     ) -> (loss: Double, foreground: Int) {
-        var intersection = segment.foregroundCount - foregroundBefore
-        var union = segment.foregroundCount + range.lowerBound - foregroundBefore
-        var loss = 0.0
-        let weight = segment.weight
-        for r in range {
-            let key = sorted[r]
-            let isForeground = SortKey.isForeground(key)
-            // `lovaszStep`'s operations, so its values. The compiler may branch on the
-            // foreground bit: with many classes foreground keys are few and the branch well
-            // predicted (a form without branches measured 3-8% slower on the VOC batch). The
-            // union is at least Σδ ≥ 1 here, so its special case for a union of 0 cannot arise.
-            let unionValue = Double(union)
-            let numerator = isForeground ? 1.0 : Double(intersection)
-            let denominator = isForeground ? unionValue : unionValue * Double(union + 1)
-            let g = numerator / denominator
-            intersection -= isForeground ? 1 : 0
-            union += isForeground ? 0 : 1
-            let error = SortKey.error(of: key)
-            let active = !hinge || error > 0
-            loss += active ? Double(error) * g : 0
-            if let plane {
-                // ∂m/∂x is -1 for foreground, +1 for background (softmax, sigmoid and hinge alike).
-                let derivative = active ? (isForeground ? -weight : weight) * g : 0
-                plane[pixel(ofRank: SortKey.rank(of: key))] = Float(derivative)
-            }
-        }
-        return (loss, segment.foregroundCount - foregroundBefore - intersection)
+        var intersection = Int64(segment.foregroundCount - foregroundBefore)
+        var union = Int64(segment.foregroundCount + range.lowerBound - foregroundBefore)
+        var description = lovasz_walk_segment(
+            plane: plane, valid_pixels: validPixels.map { $0.baseAddress! + group.validOffset },
+            first_pixel: UInt64(group.firstImage * spatial), weight: segment.weight, hinge: hinge ? 1 : 0)
+        let loss = lovasz_cpu_walk(&description, sorted + range.lowerBound, range.count, &intersection, &union)
+        return (loss, segment.foregroundCount - foregroundBefore - Int(intersection))
     }
 
     /// A segment with no foreground: only its largest error counts, with gradient 1.

@@ -1,0 +1,75 @@
+import CLovaszCPU
+import LovaszTestSupport
+import Testing
+@testable import Lovasz
+
+/// The walk of Algorithm 1 in C (`lovasz_cpu_walk`, AVX2 where available, and its scalar
+/// form) against a walk written from ``lovaszStep``: the same loss and gradient bits.
+@Suite struct WalkTests {
+    /// Sorted keys of `count` pixels of which about `foregroundPercent` are foreground, with
+    /// ties, and (for the hinge) negative errors.
+    static func sortedKeys(count: Int, foregroundPercent: Int, hinge: Bool, seed: UInt64) -> [UInt64] {
+        var random = SplitMix64(seed: seed)
+        let keys = (0..<count).map { rank -> UInt64 in
+            let error: Float = random.next() % 4 == 0
+                ? Float(random.next() % 3) * 0.25
+                : Float.random(in: (hinge ? -1 : 0)...2, using: &random)
+            return SortKey.pack(error: error, rank: rank, foreground: Int(random.next() % 100) < foregroundPercent)
+        }
+        return keys.sorted()
+    }
+
+    /// The definition: `lovaszStep` per key, the loss summed in order, `±weight · g` stored.
+    static func naiveWalk(
+        _ keys: [UInt64], foreground: Int, weight: Double, hinge: Bool, pixelOf: (Int) -> Int, planeSize: Int
+    ) -> (loss: Double, plane: [Float]) {
+        var intersection = foreground, union = foreground
+        var loss = 0.0
+        var plane = [Float](repeating: 0, count: planeSize)
+        for key in keys {
+            let isForeground = SortKey.isForeground(key)
+            let g = lovaszStep(isForeground: isForeground, intersection: &intersection, union: &union)
+            let error = SortKey.error(of: key)
+            let active = !hinge || error > 0
+            loss += active ? Double(error) * g : 0
+            plane[pixelOf(SortKey.rank(of: key))] = Float(active ? (isForeground ? -weight : weight) * g : 0)
+        }
+        return (loss, plane)
+    }
+
+    @Test(arguments: [false, true], [false, true])
+    func walkEqualsTheDefinition(scalar: Bool, hinge: Bool) {
+        for (count, percent) in [(1, 100), (3, 50), (4, 25), (5, 60), (37, 10), (1000, 3), (1001, 50)] {
+            let keys = Self.sortedKeys(count: count, foregroundPercent: percent, hinge: hinge, seed: UInt64(count * 3 + percent))
+            let foreground = keys.filter(SortKey.isForeground).count
+            guard foreground > 0 else { continue }
+            // Ranks map through a list of valid pixels (ignored pixels between them), or not.
+            for mapped in [false, true] {
+                let validPixels: [UInt32] = (0..<count).map { UInt32(7 + 3 * $0) }
+                let firstPixel = 11
+                let planeSize = mapped ? 7 + 3 * count : firstPixel + count
+                let pixelOf: (Int) -> Int = { mapped ? Int(validPixels[$0]) : firstPixel + $0 }
+                let expected = Self.naiveWalk(
+                    keys, foreground: foreground, weight: 0.75, hinge: hinge, pixelOf: pixelOf, planeSize: planeSize)
+                var plane = [Float](repeating: 0, count: planeSize)
+                var intersection = Int64(foreground), union = Int64(foreground)
+                let loss = keys.withUnsafeBufferPointer { keys in
+                    validPixels.withUnsafeBufferPointer { valid in
+                        plane.withUnsafeMutableBufferPointer { plane in
+                            var segment = lovasz_walk_segment(
+                                plane: plane.baseAddress, valid_pixels: mapped ? valid.baseAddress : nil,
+                                first_pixel: UInt64(firstPixel), weight: 0.75, hinge: hinge ? 1 : 0)
+                            let walk = scalar ? lovasz_cpu_walk_scalar : lovasz_cpu_walk
+                            return walk(&segment, keys.baseAddress!, count, &intersection, &union)
+                        }
+                    }
+                }
+                let label = "\(count) keys, \(percent)% foreground, mapped \(mapped)"
+                #expect(loss.bitPattern == expected.loss.bitPattern, "\(label): loss \(loss) vs \(expected.loss)")
+                let differing = zip(plane, expected.plane).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "\(label): \(differing) gradient entries differ")
+                #expect(intersection == 0 && union == Int64(count), "\(label)")
+            }
+        }
+    }
+}
