@@ -3,7 +3,7 @@
 /// Chunks are scanned in parallel with a branch-free OR of the exponent test, and only a
 /// chunk that holds a bad value is searched for its first position.
 func firstNonFinite(_ values: UnsafeBufferPointer<Float>, workers: Int) -> Int? {
-    firstPosition(in: values, workers: workers) { PortableMath.isNonFinite(bits: $0.bitPattern) }
+    firstPosition(in: values, workers: workers, NonFiniteScore.self)
 }
 
 /// The flat index of the first value outside `[0, 1]` (NaN and infinities included), or `nil`.
@@ -11,16 +11,29 @@ func firstNonFinite(_ values: UnsafeBufferPointer<Float>, workers: Int) -> Int? 
 /// Scanned as ``firstNonFinite(_:workers:)``: chunks in parallel with a branch-free test, and
 /// only a chunk that holds a bad value searched for its first position.
 func firstOutsideUnitInterval(_ values: UnsafeBufferPointer<Float>, workers: Int) -> Int? {
+    firstPosition(in: values, workers: workers, ScoreOutsideUnitInterval.self)
+}
+
+/// A test of one score, as a type so that the parallel scan is specialized for it (a closure
+/// passed into the scan's parallel loop was called, not inlined, for every score).
+private protocol BadScore {
+    static func isBad(_ x: Float) -> Bool
+}
+
+private enum NonFiniteScore: BadScore {
+    @inline(__always) static func isBad(_ x: Float) -> Bool { PortableMath.isNonFinite(bits: x.bitPattern) }
+}
+
+private enum ScoreOutsideUnitInterval: BadScore {
     // NaN fails both comparisons.
-    firstPosition(in: values, workers: workers) { !($0 >= 0 && $0 <= 1) }
+    @inline(__always) static func isBad(_ x: Float) -> Bool { !(x >= 0 && x <= 1) }
 }
 
 /// The flat index of the first value for which `isBad` holds, or `nil`: chunks of 64 Ki values
 /// in parallel, each first tested without branches, and only a chunk holding a bad value
 /// searched for its first position.
-@inline(__always)
-private func firstPosition(
-    in values: UnsafeBufferPointer<Float>, workers: Int, isBad: (Float) -> Bool
+private func firstPosition<Test: BadScore>(
+    in values: UnsafeBufferPointer<Float>, workers: Int, _ test: Test.Type
 ) -> Int? {
     let chunk = 1 << 16
     let chunks = (values.count + chunk - 1) / chunk
@@ -30,9 +43,9 @@ private func firstPosition(
     parallelForEach(count: chunks, workers: workers) { _, index in
         let range = index * chunk ..< min(values.count, (index + 1) * chunk)
         var any: UInt32 = 0
-        for i in range { any |= isBad(values[i]) ? 1 : 0 }
+        for i in range { any |= Test.isBad(values[i]) ? 1 : 0 }
         guard any != 0 else { return }
-        found[index] = range.first { isBad(values[$0]) } ?? Int.max
+        found[index] = range.first { Test.isBad(values[$0]) } ?? Int.max
     }
     let first = found.min() ?? Int.max
     return first == Int.max ? nil : first
