@@ -121,4 +121,14 @@ void lovasz_cpu_foreground_bests(
 /// Nonzero when the loops above run their AVX2 forms on this processor.
 int lovasz_cpu_has_vector_forms(void);
 
+/// Tells the processor that the calling thread is in a spin-wait loop (x86 `pause`, Arm
+/// `yield`): it saves power and leaves the core's resources to its sibling hyperthread.
+static inline void lovasz_cpu_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif

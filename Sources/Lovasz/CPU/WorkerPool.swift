@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CLovaszCPU
 import Synchronization
 
 /// Threads created once per process that run the items of ``parallelForEach(count:workers:_:)``.
@@ -13,15 +14,23 @@ import Synchronization
 /// items on its own thread, so calls never wait for each other and never deadlock. Threads
 /// that cannot be created (a tight address-space or process limit) are simply not there:
 /// the work then runs on fewer threads, down to the calling thread alone.
+///
+/// One call runs several jobs a few microseconds apart, and waking a sleeping thread costs
+/// tens of microseconds: a helper that finishes a job spins for ``spinNanoseconds`` before it
+/// sleeps, and so does a call waiting for its helpers to finish.
 final class WorkerPool: @unchecked Sendable {
     // @unchecked Sendable: every mutable field is read and written only with `mutex` held,
-    // except the job's item counter, which is an atomic.
+    // except the atomics (the posted generation, the running helpers, the job's item counter).
 
     /// The pool shared by every engine of the process: one thread per processor but one.
     static let shared = WorkerPool(threads: HostProcessors.online - 1)
 
     /// The stack of each pool thread: the items use little stack (a few KiB of temporaries).
     static let stackBytes = 1 << 20
+
+    /// How long an idle helper polls for the next job, and a call for its helpers, before
+    /// sleeping on a condition variable.
+    static let spinNanoseconds: UInt64 = 50_000
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let workReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -31,11 +40,14 @@ final class WorkerPool: @unchecked Sendable {
     private var busy = false
     /// Incremented for every job; a thread runs each generation at most once.
     private var generation = 0
+    /// `generation` as last published, read by spinning helpers without the mutex.
+    private let posted = Atomic<Int>(0)
     /// Pool threads 1...helpers may take part in the current job.
     private var helpers = 0
-    /// Helpers working on the current job: the call waits for these alone, not for threads
-    /// that wake after it has closed the job (they find no job and go back to sleep).
-    private var running = 0
+    /// Helpers working on the current job (they join with the mutex held, while the job is
+    /// open): the call waits for these alone, not for threads that wake after it has closed
+    /// the job (they find no job and go back to sleep).
+    private let running = Atomic<Int>(0)
     /// The job open to helpers, or nil.
     private var job: Job?
 
@@ -109,9 +121,9 @@ final class WorkerPool: @unchecked Sendable {
             let job = Job(count: count, body: body)
             busy = true
             helpers = min(wanted, threadCount)
-            running = 0
             generation += 1
             self.job = job
+            posted.store(generation, ordering: .releasing)
             pthread_cond_broadcast(workReady)
             pthread_mutex_unlock(mutex)
 
@@ -119,27 +131,60 @@ final class WorkerPool: @unchecked Sendable {
 
             pthread_mutex_lock(mutex)
             self.job = nil  // closed: no helper joins from now on
-            while running > 0 { pthread_cond_wait(jobDone, mutex) }
+            pthread_mutex_unlock(mutex)
+            Self.spin { running.load(ordering: .acquiring) == 0 }
+            pthread_mutex_lock(mutex)
+            while running.load(ordering: .acquiring) > 0 { pthread_cond_wait(jobDone, mutex) }
             job.body = nil  // the closure must not outlive this call
             busy = false
             pthread_mutex_unlock(mutex)
         }
     }
 
+    /// Polls `done` (with the processor's spin hint) until it holds or ``spinNanoseconds``
+    /// have passed.
+    private static func spin(until done: () -> Bool) {
+        var polls = 0
+        var start: UInt64 = 0
+        while !done() {
+            lovasz_cpu_spin_pause()
+            polls += 1
+            guard polls & 63 == 0 else { continue }
+            let now = monotonicNanoseconds()
+            if start == 0 {
+                start = now
+            } else if now - start > spinNanoseconds {
+                return
+            }
+        }
+    }
+
+    private static func monotonicNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
     /// The loop of pool thread `index` (1...threadCount).
     private func serve(index: Int) {
         var seen = 0
-        pthread_mutex_lock(mutex)
         while true {
+            Self.spin { posted.load(ordering: .acquiring) != seen }
+            pthread_mutex_lock(mutex)
             while generation == seen || job == nil { pthread_cond_wait(workReady, mutex) }
             seen = generation
-            guard index <= helpers, let job else { continue }
-            running += 1
+            guard index <= helpers, let job else {
+                pthread_mutex_unlock(mutex)
+                continue
+            }
+            running.add(1, ordering: .relaxed)
             pthread_mutex_unlock(mutex)
             job.drain(worker: index)
-            pthread_mutex_lock(mutex)
-            running -= 1
-            if running == 0 { pthread_cond_signal(jobDone) }
+            if running.subtract(1, ordering: .releasing).newValue == 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(jobDone)
+                pthread_mutex_unlock(mutex)
+            }
         }
     }
 
