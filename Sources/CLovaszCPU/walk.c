@@ -17,13 +17,12 @@ static inline uint64_t pixel_of(const lovasz_walk_segment *segment, uint64_t key
     return segment->valid_pixels ? segment->valid_pixels[rank] : segment->first_pixel + rank;
 }
 
-/// One step from `begin` to `end`; updates `*intersection`, `*union_count`, `*loss`.
+/// Keys `begin ..< end` of `sorted`, key `r` being at position `position + r` of its chunk.
 static inline void walk_scalar(
-    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t begin, size_t end,
-    int64_t *intersection, int64_t *union_count, double *loss)
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t begin, size_t end, size_t position,
+    lovasz_walk_state *state)
 {
-    int64_t inter = *intersection, uni = *union_count;
-    double sum = *loss;
+    int64_t inter = state->intersection, uni = state->union_count;
     for (size_t r = begin; r < end; r++) {
         uint64_t key = sorted[r];
         int is_foreground = (int)(key & 1);
@@ -35,24 +34,21 @@ static inline void walk_scalar(
         uni += 1 - is_foreground;
         float error = error_of(key);
         int active = !segment->hinge || error > 0.0f;
-        sum += active ? (double)error * g : 0.0;
+        state->sums[(position + r) & 3] += active ? (double)error * g : 0.0;
         if (segment->plane) {
             double derivative = active ? (is_foreground ? -segment->weight : segment->weight) * g : 0.0;
             segment->plane[pixel_of(segment, key)] = (float)derivative;
         }
     }
-    *intersection = inter;
-    *union_count = uni;
-    *loss = sum;
+    state->intersection = inter;
+    state->union_count = uni;
 }
 
-double lovasz_cpu_walk_scalar(
-    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, int64_t *intersection,
-    int64_t *union_count)
+void lovasz_cpu_walk_scalar(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state)
 {
-    double loss = 0.0;
-    walk_scalar(segment, sorted, 0, count, intersection, union_count, &loss);
-    return loss;
+    walk_scalar(segment, sorted, 0, count, position, state);
 }
 
 #if defined(__x86_64__)
@@ -66,12 +62,17 @@ AVX2 static inline __m256d exact_double(__m256i x) {
     return _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(x, magic)), _mm256_set1_pd(4503599627370496.0));
 }
 
-AVX2 static double walk_avx2(
-    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, int64_t *intersection,
-    int64_t *union_count)
+AVX2 static void walk_avx2(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state)
 {
-    int64_t inter = *intersection, uni = *union_count;
-    double loss = 0.0;
+    // One key at a time up to a position that is a multiple of 4: from there lane l of the
+    // vectors is partial sum l.
+    size_t head = (4 - (position & 3)) & 3;
+    if (head > count) head = count;
+    walk_scalar(segment, sorted, 0, head, position, state);
+    int64_t inter = state->intersection, uni = state->union_count;
+    __m256d sums = _mm256_loadu_pd(state->sums);
     // Exclusive prefix counts of foreground lanes, by the 4-bit mask of foreground lanes.
     static const int64_t before[16][4] = {
         {0, 0, 0, 0}, {0, 1, 1, 1}, {0, 0, 1, 1}, {0, 1, 2, 2}, {0, 0, 0, 1}, {0, 1, 1, 2}, {0, 0, 1, 2}, {0, 1, 2, 3},
@@ -83,7 +84,7 @@ AVX2 static double walk_avx2(
     const __m256d negative_weight = _mm256_set1_pd(-segment->weight);
     // The error words of four keys: the odd 32-bit lanes.
     const __m256i high_words = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
-    size_t r = 0;
+    size_t r = head;
     for (; r + 4 <= count; r += 4) {
         __m256i keys = _mm256_loadu_si256((const __m256i *)(sorted + r));
         int mask = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_slli_epi64(keys, 63)));
@@ -106,12 +107,7 @@ AVX2 static double walk_avx2(
         __m256d active = segment->hinge
             ? _mm256_cmp_pd(error, _mm256_setzero_pd(), _CMP_GT_OQ)
             : _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
-        double terms[4];
-        _mm256_storeu_pd(terms, _mm256_and_pd(_mm256_mul_pd(error, g), active));
-        loss += terms[0];
-        loss += terms[1];
-        loss += terms[2];
-        loss += terms[3];
+        sums = _mm256_add_pd(sums, _mm256_and_pd(_mm256_mul_pd(error, g), active));
         if (segment->plane) {
             __m256d signed_weight = _mm256_blendv_pd(weight, negative_weight, is_foreground);
             float values[4];
@@ -124,19 +120,22 @@ AVX2 static double walk_avx2(
         inter -= foreground;
         uni += 4 - foreground;
     }
-    walk_scalar(segment, sorted, r, count, &inter, &uni, &loss);
-    *intersection = inter;
-    *union_count = uni;
-    return loss;
+    _mm256_storeu_pd(state->sums, sums);
+    state->intersection = inter;
+    state->union_count = uni;
+    walk_scalar(segment, sorted, r, count, position, state);
 }
 #endif
 
-double lovasz_cpu_walk(
-    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, int64_t *intersection,
-    int64_t *union_count)
+void lovasz_cpu_walk(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state)
 {
 #if defined(__x86_64__)
-    if (lovasz_cpu_avx2) return walk_avx2(segment, sorted, count, intersection, union_count);
+    if (lovasz_cpu_avx2) {
+        walk_avx2(segment, sorted, count, position, state);
+        return;
+    }
 #endif
-    return lovasz_cpu_walk_scalar(segment, sorted, count, intersection, union_count);
+    lovasz_cpu_walk_scalar(segment, sorted, count, position, state);
 }

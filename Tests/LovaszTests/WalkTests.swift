@@ -19,22 +19,48 @@ import Testing
         return keys.sorted()
     }
 
-    /// The definition: `lovaszStep` per key, the loss summed in order, `±weight · g` stored.
+    /// The definition: `lovaszStep` per key, `±weight · g` stored, the loss terms of keys
+    /// `r ≡ l (mod 4)` summed in order into sum `l`, and the sums added as `(s0 + s1) + (s2 + s3)`.
     static func naiveWalk(
         _ keys: [UInt64], foreground: Int, weight: Double, hinge: Bool, pixelOf: (Int) -> Int, planeSize: Int
     ) -> (loss: Double, plane: [Float]) {
         var intersection = foreground, union = foreground
-        var loss = 0.0
+        var sums = [0.0, 0.0, 0.0, 0.0]
         var plane = [Float](repeating: 0, count: planeSize)
-        for key in keys {
+        for (r, key) in keys.enumerated() {
             let isForeground = SortKey.isForeground(key)
             let g = lovaszStep(isForeground: isForeground, intersection: &intersection, union: &union)
             let error = SortKey.error(of: key)
             let active = !hinge || error > 0
-            loss += active ? Double(error) * g : 0
+            sums[r % 4] += active ? Double(error) * g : 0
             plane[pixelOf(SortKey.rank(of: key))] = Float(active ? (isForeground ? -weight : weight) * g : 0)
         }
-        return (loss, plane)
+        return ((sums[0] + sums[1]) + (sums[2] + sums[3]), plane)
+    }
+
+    /// `lovasz_cpu_walk` (or its scalar form) over `keys` cut into parts at `cuts`.
+    static func walkInParts(
+        _ keys: [UInt64], cuts: [Int], foreground: Int, scalar: Bool, hinge: Bool, validPixels: [UInt32]?,
+        firstPixel: Int, planeSize: Int
+    ) -> (loss: Double, plane: [Float], state: lovasz_walk_state) {
+        var plane = [Float](repeating: 0, count: planeSize)
+        var state = lovasz_walk_state(
+            intersection: Int64(foreground), union_count: Int64(foreground), sums: (0, 0, 0, 0))
+        let bounds = [0] + cuts + [keys.count]
+        keys.withUnsafeBufferPointer { keys in
+            (validPixels ?? []).withUnsafeBufferPointer { valid in
+                plane.withUnsafeMutableBufferPointer { plane in
+                    var segment = lovasz_walk_segment(
+                        plane: plane.baseAddress, valid_pixels: validPixels == nil ? nil : valid.baseAddress,
+                        first_pixel: UInt64(firstPixel), weight: 0.75, hinge: hinge ? 1 : 0)
+                    let walk = scalar ? lovasz_cpu_walk_scalar : lovasz_cpu_walk
+                    for (start, end) in zip(bounds, bounds.dropFirst()) {
+                        walk(&segment, keys.baseAddress! + start, end - start, start, &state)
+                    }
+                }
+            }
+        }
+        return (lovasz_walk_total(&state), plane, state)
     }
 
     @Test(arguments: [false, true], [false, true])
@@ -51,24 +77,25 @@ import Testing
                 let pixelOf: (Int) -> Int = { mapped ? Int(validPixels[$0]) : firstPixel + $0 }
                 let expected = Self.naiveWalk(
                     keys, foreground: foreground, weight: 0.75, hinge: hinge, pixelOf: pixelOf, planeSize: planeSize)
-                var plane = [Float](repeating: 0, count: planeSize)
-                var intersection = Int64(foreground), union = Int64(foreground)
-                let loss = keys.withUnsafeBufferPointer { keys in
-                    validPixels.withUnsafeBufferPointer { valid in
-                        plane.withUnsafeMutableBufferPointer { plane in
-                            var segment = lovasz_walk_segment(
-                                plane: plane.baseAddress, valid_pixels: mapped ? valid.baseAddress : nil,
-                                first_pixel: UInt64(firstPixel), weight: 0.75, hinge: hinge ? 1 : 0)
-                            let walk = scalar ? lovasz_cpu_walk_scalar : lovasz_cpu_walk
-                            return walk(&segment, keys.baseAddress!, count, &intersection, &union)
-                        }
-                    }
+                // In one part, and in parts cut anywhere (so the vector form starts off a
+                // multiple of four, and parts shorter than a vector).
+                var cuts = [Int](), next = 0
+                var random = SplitMix64(seed: UInt64(count))
+                while cuts.count < 12 {
+                    next += 1 + Int(random.next() % 9)
+                    if next >= count { break }
+                    cuts.append(next)
                 }
-                let label = "\(count) keys, \(percent)% foreground, mapped \(mapped)"
-                #expect(loss.bitPattern == expected.loss.bitPattern, "\(label): loss \(loss) vs \(expected.loss)")
-                let differing = zip(plane, expected.plane).filter { $0.bitPattern != $1.bitPattern }.count
-                #expect(differing == 0, "\(label): \(differing) gradient entries differ")
-                #expect(intersection == 0 && union == Int64(count), "\(label)")
+                for parts in [[], cuts] {
+                    let walked = Self.walkInParts(
+                        keys, cuts: parts, foreground: foreground, scalar: scalar, hinge: hinge,
+                        validPixels: mapped ? validPixels : nil, firstPixel: firstPixel, planeSize: planeSize)
+                    let label = "\(count) keys, \(percent)% foreground, mapped \(mapped), cut at \(parts)"
+                    #expect(walked.loss.bitPattern == expected.loss.bitPattern, "\(label): loss \(walked.loss) vs \(expected.loss)")
+                    let differing = zip(walked.plane, expected.plane).filter { $0.bitPattern != $1.bitPattern }.count
+                    #expect(differing == 0, "\(label): \(differing) gradient entries differ")
+                    #expect(walked.state.intersection == 0 && walked.state.union_count == Int64(count), "\(label)")
+                }
             }
         }
     }

@@ -71,21 +71,37 @@ typedef struct lovasz_walk_segment {
     int hinge;
 } lovasz_walk_segment;
 
-/// The walk of Algorithm 1 over `count` sorted keys with exact integer counts: returns the
-/// keys' loss terms `error · g` summed in sorted order from 0, writes each key's gradient entry
-/// `±weight · g` (as a float) at its pixel of `segment->plane`, and updates the counts
-/// (`*intersection`: foreground keys not yet passed; `*union_count`: foreground count plus
-/// background keys passed, at least 1). `g` is `1 / union` for a foreground key and
-/// `intersection / (union · (union + 1))` for a background one, in double. With AVX2 four
-/// keys' divisions run at once; every value is the scalar form's, bit for bit.
-double lovasz_cpu_walk(
-    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, int64_t *intersection,
-    int64_t *union_count);
+/// The running state of the walk of one segment.
+typedef struct lovasz_walk_state {
+    /// Foreground keys not yet passed.
+    int64_t intersection;
+    /// The foreground count plus the background keys passed (at least 1).
+    int64_t union_count;
+    /// The loss terms of the current chunk of sorted keys in four partial sums: the key at
+    /// position `p` of the chunk adds to `sums[p % 4]`, each sum in sorted order.
+    double sums[4];
+} lovasz_walk_state;
+
+/// The loss of a chunk from its partial sums: `(s0 + s1) + (s2 + s3)`.
+static inline double lovasz_walk_total(const lovasz_walk_state *state) {
+    return (state->sums[0] + state->sums[1]) + (state->sums[2] + state->sums[3]);
+}
+
+/// The walk of Algorithm 1 over `count` sorted keys with exact integer counts, the first at
+/// position `position` of its chunk: adds each key's loss term `error · g` to its partial sum,
+/// writes its gradient entry `±weight · g` (as a float) at its pixel of `segment->plane`, and
+/// updates the counts. `g` is `1 / union` for a foreground key and
+/// `intersection / (union · (union + 1))` for a background one, in double (the union before
+/// the key). With AVX2 four keys' divisions run at once; every value is the scalar form's,
+/// bit for bit. A walk may be split anywhere: the parts give what one walk gives.
+void lovasz_cpu_walk(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state);
 
 /// ``lovasz_cpu_walk`` one key at a time on every processor.
-double lovasz_cpu_walk_scalar(
-    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, int64_t *intersection,
-    int64_t *union_count);
+void lovasz_cpu_walk_scalar(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state);
 
 /// Writes the softmax over `channels` planes (`stride` floats apart) of `length` pixels from
 /// `input` into `output` (same layout), per pixel: `m = max_c x(c)`, `e(c) = exp(x(c) - m)` in

@@ -1,20 +1,72 @@
 import CLovaszCPU
 
+/// The walk of one segment over its sorted keys, given in consecutive parts in sorted order
+/// (`lovasz_cpu_walk`): the loss is summed per chunk of ``CPUSortTuning/walkChunk`` sorted keys
+/// (four partial sums each, ``lovasz_walk_total``) and the chunk sums added in order, however
+/// the keys are split into parts.
+struct SegmentWalker {
+    private var description: lovasz_walk_segment
+    private var state: lovasz_walk_state
+    private let chunk: Int
+    /// Sorted positions walked so far (from the segment's first key).
+    private(set) var position: Int
+    /// The sum of the chunks finished so far.
+    private var loss = 0.0
+
+    /// A walk from sorted position `position`, a multiple of the chunk size, after
+    /// `foregroundBefore` foreground keys.
+    init(_ work: SegmentWork, position: Int = 0, foregroundBefore: Int = 0) {
+        description = lovasz_walk_segment(
+            plane: work.plane, valid_pixels: work.validPixels.map { $0.baseAddress! + work.group.validOffset },
+            first_pixel: UInt64(work.group.firstImage * work.spatial), weight: work.segment.weight,
+            hinge: work.hinge ? 1 : 0)
+        // The union is at least Σδ ≥ 1 here, so `lovaszStep`'s special case for a union of 0
+        // cannot arise.
+        state = lovasz_walk_state(
+            intersection: Int64(work.segment.foregroundCount - foregroundBefore),
+            union_count: Int64(work.segment.foregroundCount + position - foregroundBefore),
+            sums: (0, 0, 0, 0))
+        chunk = work.tuning.walkChunk
+        self.position = position
+    }
+
+    /// Walks the next `count` sorted keys.
+    mutating func walk(_ keys: UnsafePointer<UInt64>, count: Int) {
+        var done = 0
+        while done < count {
+            let inChunk = position % chunk
+            let n = min(count - done, chunk - inChunk)
+            lovasz_cpu_walk(&description, keys + done, n, inChunk, &state)
+            done += n
+            position += n
+            if position % chunk == 0 { closeChunk() }
+        }
+    }
+
+    /// The loss of the keys walked (a partial last chunk closed).
+    mutating func finish() -> Double {
+        if position % chunk != 0 { closeChunk() }
+        return loss
+    }
+
+    private mutating func closeChunk() {
+        loss += lovasz_walk_total(&state)
+        state.sums = (0, 0, 0, 0)
+    }
+}
+
 extension SegmentWork {
-    /// Algorithm 1 over the sorted keys with exact integer counts, in chunks of ``CPUSortTuning/walkChunk``
-    /// keys; with several workers the foreground keys before each chunk are counted first.
+    /// Algorithm 1 over the sorted keys with exact integer counts (``SegmentWalker``); with
+    /// several workers the chunks are walked in parallel, the foreground keys before each
+    /// counted first.
     func walk(sorted: UnsafeMutablePointer<UInt64>, count: Int, workers: Int) -> Double {
         let size = tuning.walkChunk
         let chunks = (count + size - 1) / size
         func range(_ c: Int) -> Range<Int> { c * size ..< min(count, (c + 1) * size) }
         if workers == 1 || chunks < 2 {
-            var loss = 0.0, foregroundBefore = 0
-            for c in 0..<chunks {
-                let part = walk(sorted: sorted, range: range(c), foregroundBefore: foregroundBefore)
-                loss += part.loss
-                foregroundBefore += part.foreground
-            }
-            return loss
+            var walker = SegmentWalker(self)
+            walker.walk(sorted, count: count)
+            return walker.finish()
         }
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: chunks) { foreground in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: chunks) { losses in
@@ -30,31 +82,16 @@ extension SegmentWork {
                     before += n
                 }
                 parallelForEach(count: chunks, workers: workers) { _, c in
-                    losses[c] = walk(sorted: sorted, range: range(c), foregroundBefore: foreground[c]).loss
+                    let part = range(c)
+                    var walker = SegmentWalker(self, position: part.lowerBound, foregroundBefore: foreground[c])
+                    walker.walk(sorted + part.lowerBound, count: part.count)
+                    losses[c] = walker.finish()
                 }
                 var loss = 0.0
                 for c in 0..<chunks { loss += losses[c] }
                 return loss
             }
         }
-    }
-
-    /// The walk over sorted positions `range`, after `foregroundBefore` foreground keys
-    /// (`lovasz_cpu_walk`: `lovaszStep`'s operations, so its values; four keys' divisions at
-    /// once with AVX2). The union is at least Σδ ≥ 1 here, so `lovaszStep`'s special case for a
-    /// union of 0 cannot arise.
-    ///
-    /// - Returns: the chunk's part of the loss and its number of foreground keys.
-    private func walk(
-        sorted: UnsafeMutablePointer<UInt64>, range: Range<Int>, foregroundBefore: Int
-    ) -> (loss: Double, foreground: Int) {
-        var intersection = Int64(segment.foregroundCount - foregroundBefore)
-        var union = Int64(segment.foregroundCount + range.lowerBound - foregroundBefore)
-        var description = lovasz_walk_segment(
-            plane: plane, valid_pixels: validPixels.map { $0.baseAddress! + group.validOffset },
-            first_pixel: UInt64(group.firstImage * spatial), weight: segment.weight, hinge: hinge ? 1 : 0)
-        let loss = lovasz_cpu_walk(&description, sorted + range.lowerBound, range.count, &intersection, &union)
-        return (loss, segment.foregroundCount - foregroundBefore - Int(intersection))
     }
 
     /// A segment with no foreground: only its largest error counts, with gradient 1.
