@@ -100,10 +100,23 @@ enum KeyRadixSort {
     /// LSD passes over bits `lowBit..<highBit` (a multiple of no more than 11 bits each),
     /// skipping digits equal in every key.
     ///
+    /// - Parameter histogram: at least `2 << widestDigit` integers of working space, used as
+    ///   `4 << widestDigit` 32-bit counters (half the cache lines of word-sized ones: measured
+    ///   in one process, the 2×3×200×200 confident call 1.07x faster).
     /// - Returns: the buffer holding the sorted keys (`keys` or `scratch`).
     static func leastSignificantFirst(
         _ keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int,
         lowBit: Int, highBit: Int, histogram: UnsafeMutablePointer<Int>
+    ) -> UnsafeMutablePointer<UInt64> {
+        precondition(count <= Int(UInt32.max))
+        return histogram.withMemoryRebound(to: UInt32.self, capacity: 4 << widestDigit) { counters in
+            leastSignificantFirst(keys, scratch: scratch, count: count, lowBit: lowBit, highBit: highBit, counters: counters)
+        }
+    }
+
+    private static func leastSignificantFirst(
+        _ keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>, count: Int,
+        lowBit: Int, highBit: Int, counters histogram: UnsafeMutablePointer<UInt32>
     ) -> UnsafeMutablePointer<UInt64> {
         let width = highBit - lowBit
         // Digits of up to 11 bits (fewer passes) unless the bucket is so small that clearing and
@@ -163,15 +176,15 @@ enum KeyRadixSort {
         }
         var source = keys, destination = scratch
         for p in 0..<passes {
-            let (shift, mask, offsets): (UInt64, UInt64, UnsafeMutablePointer<Int>)
+            let (shift, mask, offsets): (UInt64, UInt64, UnsafeMutablePointer<UInt32>)
             switch p {
             case 0: (shift, mask, offsets) = (s0, m0, h0)
             case 1: (shift, mask, offsets) = (s1, m1, h1)
             case 2: (shift, mask, offsets) = (s2, m2, h2)
             default: (shift, mask, offsets) = (s3, m3, h3)
             }
-            if offsets[Int(truncatingIfNeeded: (source[0] &>> shift) & mask)] == count { continue }
-            var sum = 0
+            if offsets[Int(truncatingIfNeeded: (source[0] &>> shift) & mask)] == UInt32(truncatingIfNeeded: count) { continue }
+            var sum: UInt32 = 0
             for d in 0...Int(mask) {
                 let c = offsets[d]
                 offsets[d] = sum
@@ -180,7 +193,7 @@ enum KeyRadixSort {
             for i in 0..<count {
                 let key = source[i]
                 let digit = Int(truncatingIfNeeded: (key &>> shift) & mask)
-                destination[offsets[digit]] = key
+                destination[Int(truncatingIfNeeded: offsets[digit])] = key
                 offsets[digit] &+= 1
             }
             swap(&source, &destination)
