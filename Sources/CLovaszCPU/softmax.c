@@ -212,16 +212,82 @@ void lovasz_cpu_softmax_backward(
 
 #endif
 
-void lovasz_cpu_foreground_bests(
-    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
-    uint64_t first_pixel, uint64_t *best)
+/// Pixels `begin ..< length` of a run, one at a time, into `best` (already holding the earlier
+/// pixels' bests).
+static void foreground_bests_scalar(
+    const float *probabilities, size_t begin, size_t length, size_t stride, size_t channels,
+    const int32_t *classes, uint64_t first_pixel, uint64_t *best)
 {
-    for (size_t c = 0; c < channels; c++) best[c] = 0;
-    for (size_t i = 0; i < length; i++) {
+    for (size_t i = begin; i < length; i++) {
         int32_t label = classes[i];
         if (label < 0 || (size_t)label >= channels) continue;
         uint32_t word = descending_word(bits_of(1.0f - probabilities[(size_t)label * stride + i]));
         uint64_t key = (uint64_t)word << 32 | (first_pixel + i);
         if (key > best[label]) best[label] = key;
     }
+}
+
+void lovasz_cpu_foreground_bests_scalar(
+    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    uint64_t first_pixel, uint64_t *best)
+{
+    for (size_t c = 0; c < channels; c++) best[c] = 0;
+    foreground_bests_scalar(probabilities, 0, length, stride, channels, classes, first_pixel, best);
+}
+
+#if defined(__x86_64__)
+/// Class by class, eight pixels at a time: each lane keeps its best word and pixel (a later
+/// pixel wins a tie), and the lanes' keys are compared at the end. No word is 0 (that would
+/// need the bits of a NaN), so 0 marks a lane without foreground.
+AVX2 static void foreground_bests_avx2(
+    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    uint64_t first_pixel, uint64_t *best)
+{
+    size_t vector_end = length & ~(size_t)7;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256i negative_zero = _mm256_set1_epi32((int32_t)0x80000000u);
+    for (size_t c = 0; c < channels; c++) {
+        const float *plane = probabilities + c * stride;
+        const __m256i class_index = _mm256_set1_epi32((int32_t)c);
+        __m256i best_word = _mm256_setzero_si256(), best_pixel = _mm256_setzero_si256();
+        for (size_t i = 0; i < vector_end; i += 8) {
+            __m256i is_class = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(classes + i)), class_index);
+            if (_mm256_testz_si256(is_class, is_class)) continue;
+            __m256i bits = _mm256_castps_si256(_mm256_sub_ps(one, _mm256_loadu_ps(plane + i)));
+            bits = _mm256_andnot_si256(_mm256_cmpeq_epi32(bits, negative_zero), bits);
+            __m256i flip = _mm256_and_si256(
+                _mm256_sub_epi32(_mm256_srli_epi32(bits, 31), _mm256_set1_epi32(1)), _mm256_set1_epi32(0x7FFFFFFF));
+            __m256i word = _mm256_xor_si256(bits, flip);
+            __m256i not_below = _mm256_cmpeq_epi32(_mm256_max_epu32(word, best_word), word);
+            __m256i take = _mm256_and_si256(is_class, not_below);
+            best_word = _mm256_blendv_epi8(best_word, word, take);
+            best_pixel = _mm256_blendv_epi8(best_pixel, _mm256_add_epi32(lane, _mm256_set1_epi32((int32_t)i)), take);
+        }
+        uint32_t words[8], pixels[8];
+        _mm256_storeu_si256((__m256i *)words, best_word);
+        _mm256_storeu_si256((__m256i *)pixels, best_pixel);
+        uint64_t result = 0;
+        for (int l = 0; l < 8; l++) {
+            if (words[l] == 0) continue;
+            uint64_t key = (uint64_t)words[l] << 32 | (first_pixel + pixels[l]);
+            if (key > result) result = key;
+        }
+        best[c] = result;
+    }
+    foreground_bests_scalar(probabilities, vector_end, length, stride, channels, classes, first_pixel, best);
+}
+#endif
+
+void lovasz_cpu_foreground_bests(
+    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    uint64_t first_pixel, uint64_t *best)
+{
+#if defined(__x86_64__)
+    if (lovasz_cpu_avx2 && channels <= LOVASZ_CPU_VECTOR_BESTS_CHANNELS) {
+        foreground_bests_avx2(probabilities, length, channels, stride, classes, first_pixel, best);
+        return;
+    }
+#endif
+    lovasz_cpu_foreground_bests_scalar(probabilities, length, channels, stride, classes, first_pixel, best);
 }

@@ -1,3 +1,4 @@
+import CLovaszCPU
 import LovaszTestSupport
 import Testing
 @testable import Lovasz
@@ -99,6 +100,47 @@ import Testing
                     }
                 }
             }
+        }
+    }
+}
+
+/// `lovasz_cpu_foreground_bests` (class by class in AVX2 vectors for few channels) and its
+/// scalar form against the definition written here: per class, the largest
+/// `descending word << 32 | pixel` over the run's pixels of that label.
+@Suite struct ForegroundBestsRunTests {
+    /// The definition, from ``SortKey`` (0 for a class without foreground).
+    static func naiveBests(
+        probabilities: [Float], length: Int, channels: Int, classes: [Int32], firstPixel: Int
+    ) -> [UInt64] {
+        var best = [UInt64](repeating: 0, count: channels)
+        for i in 0..<length {
+            let label = Int(classes[i])
+            guard label >= 0 && label < channels else { continue }
+            let word = UInt64(SortKey.descending(1 - probabilities[label * length + i]))
+            best[label] = max(best[label], word << 32 | UInt64(firstPixel + i))
+        }
+        return best
+    }
+
+    @Test(arguments: [1, 2, 3, 8, 9, 21, 40], [false, true])
+    func runBestsEqualTheDefinition(channels: Int, scalar: Bool) {
+        for length in [1, 7, 8, 9, 31, 64, 1000] {
+            var random = SplitMix64(seed: UInt64(channels * 1000 + length))
+            // Few distinct probabilities, so ties are common; some labels ignored (-1) or out of
+            // range; runs where a class is absent.
+            let levels: [Float] = [0, 0.25, 0.5, 0.75, 1, 0.3333333, 1e-30]
+            let probabilities = (0 ..< channels * length).map { _ in levels[Int(random.next() % UInt64(levels.count))] }
+            let classes = (0..<length).map { _ -> Int32 in
+                let draw = Int32(random.next() % UInt64(channels + 2))
+                return draw == Int32(channels + 1) ? -1 : draw == Int32(channels) ? Int32(channels + 5) : draw
+            }
+            let firstPixel = 123
+            let expected = Self.naiveBests(
+                probabilities: probabilities, length: length, channels: channels, classes: classes, firstPixel: firstPixel)
+            var best = [UInt64](repeating: .max, count: channels)
+            let bests = scalar ? lovasz_cpu_foreground_bests_scalar : lovasz_cpu_foreground_bests
+            bests(probabilities, length, channels, length, classes, UInt64(firstPixel), &best)
+            #expect(best == expected, "\(channels) channels, \(length) pixels")
         }
     }
 }
