@@ -148,6 +148,37 @@ void lovasz_cpu_foreground_bests_scalar(
 /// scalar pass, ADE20K's 150 0.945-0.986x).
 #define LOVASZ_CPU_VECTOR_BESTS_CHANNELS 32
 
+/// Checks, maps and counts the labels of one image: `out[i]` is the class `labels[i]`, or -1
+/// when it equals `ignore` (with `has_ignore`); `counts[c]` is increased by the pixels of class
+/// `c`; `*ignored` is set to 1 when a pixel is ignored. With AVX2 and at most 1024 classes,
+/// eight labels are checked at a time.
+///
+/// - Parameters:
+///   - classes: the number of classes, at least 1.
+///   - counts: `classes` entries, added to.
+/// - Returns: the index of the first label that is neither a class (`0 ..< classes`) nor the
+///   ignore value, or -1. After a bad label `out` and `counts` are incomplete.
+int64_t lovasz_cpu_map_labels_i64(
+    const int64_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored);
+int64_t lovasz_cpu_map_labels_i32(
+    const int32_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored);
+int64_t lovasz_cpu_map_labels_u8(
+    const uint8_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored);
+
+/// The label maps one pixel at a time on every processor (compared with the others by the tests).
+int64_t lovasz_cpu_map_labels_i64_scalar(
+    const int64_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored);
+int64_t lovasz_cpu_map_labels_i32_scalar(
+    const int32_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored);
+int64_t lovasz_cpu_map_labels_u8_scalar(
+    const uint8_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored);
+
 /// Nonzero when the loops above run their AVX2 forms on this processor.
 int lovasz_cpu_has_vector_forms(void);
 

@@ -1,3 +1,5 @@
+import CLovaszCPU
+
 /// Labels validated and mapped to class indices, with per-image class counts.
 struct LabelMap: Sendable {
     /// One entry per pixel (`b·S + s`): the class index, or -1 for an ignored pixel.
@@ -55,11 +57,15 @@ struct LabelMap: Sendable {
         let labelClasses = shape.isSoftmax ? shape.channels : 2
         let ignore: Label? = ignoreIndex.flatMap { Label(exactly: $0) }
         let limit: Label? = Label(exactly: labelClasses)
-        var classOf = try [Int32](fallibleRepeating: -1, count: labels.count)
+        // Every entry is written below (-1 for an ignored pixel), or the call throws.
+        try FallibleMemory.ensureAvailable(bytes: try FallibleMemory.byteCount(Int32.self, count: labels.count))
+        var classOf = [Int32](unsafeUninitializedCapacity: labels.count) { _, count in count = labels.count }
         var counts = try [UInt32](fallibleRepeating: 0, count: shape.batch * labelClasses)
         // Images are mapped in parallel; each notes its first bad pixel and whether it has
         // ignored pixels, so the error names the first bad label in C order, as one pass would.
         var firstBadOfImage = try [Int](fallibleRepeating: -1, count: shape.batch)
+        // Rows of counters per image (a power of 2; one when there are many classes).
+        let lanes = labelClasses <= 1024 ? 4 : 1
         var ignoredInImage = try [Bool](fallibleRepeating: false, count: shape.batch)
         classOf.withUnsafeMutableBufferPointer { out in
             counts.withUnsafeMutableBufferPointer { counts in
@@ -67,29 +73,52 @@ struct LabelMap: Sendable {
                     ignoredInImage.withUnsafeMutableBufferPointer { ignoredInImage in
                         parallelForEach(count: shape.batch, workers: workers) { _, b in
                             let base = b * shape.spatial
+                            if let mapped = Self.mapInC(
+                                labels.baseAddress! + base, count: shape.spatial, ignoreIndex: ignoreIndex,
+                                classes: labelClasses, out: out.baseAddress! + base,
+                                counts: counts.baseAddress! + b * labelClasses)
+                            {
+                                if let bad = mapped.firstBad { firstBadOfImage[b] = base + bad }
+                                if mapped.ignored { ignoredInImage[b] = true }
+                                return
+                            }
                             // Counted on the task's stack and stored once: the counts of
                             // neighbouring images share cache lines, which threads would
-                            // otherwise pass back and forth on every pixel.
-                            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: labelClasses) { local in
+                            // otherwise pass back and forth on every pixel. Consecutive pixels
+                            // count into `lanes` separate rows (pixel s into row s % lanes):
+                            // runs of one class would otherwise make every increment wait for
+                            // the one before it.
+                            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: lanes * labelClasses) { local in
                                 local.initialize(repeating: 0)
                                 var ignored = false
                                 defer {
-                                    (counts.baseAddress! + b * labelClasses).update(from: local.baseAddress!, count: labelClasses)
+                                    let imageCounts = counts.baseAddress! + b * labelClasses
+                                    for c in 0..<labelClasses {
+                                        var total: UInt32 = 0
+                                        for lane in 0..<lanes { total &+= local[lane * labelClasses + c] }
+                                        imageCounts[c] = total
+                                    }
                                     if ignored { ignoredInImage[b] = true }
                                 }
+                                // Plain locals, so that the loop reloads nothing.
+                                let source = labels.baseAddress! + base, target = out.baseAddress! + base
+                                let rows = local.baseAddress!
+                                let hasIgnore = ignore != nil, ignoreValue = ignore ?? 0
+                                let hasLimit = limit != nil, limitValue = limit ?? 0
                                 for s in 0..<shape.spatial {
-                                    let value = labels[base + s]
-                                    if let ignore, value == ignore {
+                                    let value = source[s]
+                                    if hasIgnore && value == ignoreValue {
                                         ignored = true
+                                        target[s] = -1
                                         continue
                                     }
-                                    guard value >= 0, limit.map({ value < $0 }) ?? true else {
+                                    guard value >= 0, !hasLimit || value < limitValue else {
                                         firstBadOfImage[b] = base + s
                                         return
                                     }
                                     let c = Int(truncatingIfNeeded: value)
-                                    out[base + s] = Int32(truncatingIfNeeded: c)
-                                    local[c] &+= 1
+                                    target[s] = Int32(truncatingIfNeeded: c)
+                                    rows[(s & (lanes - 1)) &* labelClasses &+ c] &+= 1
                                 }
                             }
                         }
@@ -107,5 +136,33 @@ struct LabelMap: Sendable {
         self.counts = counts
         self.labelClasses = labelClasses
         self.hasIgnored = hasIgnored
+    }
+
+    /// The label pass of one image in C (`lovasz_cpu_map_labels_*`: eight labels at a time
+    /// with AVX2) for the common label types (int64, int32, uint8), or nil for the others.
+    /// `counts` must be zero.
+    @inline(__always)
+    private static func mapInC<Label: FixedWidthInteger>(
+        _ labels: UnsafePointer<Label>, count: Int, ignoreIndex: Int?, classes: Int,
+        out: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<UInt32>
+    ) -> (firstBad: Int?, ignored: Bool)? {
+        let raw = UnsafeRawPointer(labels)
+        let hasIgnore: Int32 = ignoreIndex == nil ? 0 : 1
+        let ignore = Int64(ignoreIndex ?? 0)
+        var ignored: Int32 = 0
+        let bad: Int64
+        if Label.self == Int64.self || (Label.self == Int.self && Int.bitWidth == 64) {
+            bad = lovasz_cpu_map_labels_i64(
+                raw.assumingMemoryBound(to: Int64.self), count, hasIgnore, ignore, Int64(classes), out, counts, &ignored)
+        } else if Label.self == Int32.self {
+            bad = lovasz_cpu_map_labels_i32(
+                raw.assumingMemoryBound(to: Int32.self), count, hasIgnore, ignore, Int64(classes), out, counts, &ignored)
+        } else if Label.self == UInt8.self {
+            bad = lovasz_cpu_map_labels_u8(
+                raw.assumingMemoryBound(to: UInt8.self), count, hasIgnore, ignore, Int64(classes), out, counts, &ignored)
+        } else {
+            return nil
+        }
+        return (bad < 0 ? nil : Int(bad), ignored != 0)
     }
 }

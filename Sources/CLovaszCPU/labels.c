@@ -1,0 +1,239 @@
+// The label pass of the CPU path (see include/lovasz_cpu.h): labels checked, mapped to class
+// indices and counted, one pixel at a time or with AVX2 eight (int32, uint8) or four (int64)
+// at a time.
+#include "lovasz_cpu.h"
+#include "features.h"
+
+/// Counter rows: consecutive pixels count into different rows, so that a run of one class
+/// does not make every increment wait for the one before it. Row slot `classes` counts the
+/// ignored pixels (and is dropped).
+#define ROWS 4
+#define MOST_ROW_CLASSES 1024
+
+typedef struct label_counts {
+    uint32_t *rows;
+    size_t width;
+    int rows_used;
+} label_counts;
+
+/// One label from `index`; returns 0 when it is bad (neither the ignore value nor a class).
+static inline int map_one(
+    int64_t value, size_t index, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    label_counts *counts, int *ignored)
+{
+    if (has_ignore && value == ignore) {
+        *ignored = 1;
+        out[index] = -1;
+        return 1;
+    }
+    if (value < 0 || value >= classes) return 0;
+    out[index] = (int32_t)value;
+    counts->rows[(index & (size_t)(counts->rows_used - 1)) * counts->width + (size_t)value] += 1;
+    return 1;
+}
+
+#define SCALAR_LOOP(begin)                                                                        \
+    for (size_t k = (begin); k < count; k++) {                                                    \
+        if (!map_one((int64_t)labels[k], k, has_ignore, ignore, classes, out, &rows, ignored)) {  \
+            first_bad = (int64_t)k;                                                               \
+            break;                                                                                \
+        }                                                                                         \
+    }
+
+/// Sums the rows into `counts` (added to what is there).
+static void fold_rows(const label_counts *rows, size_t classes, uint32_t *counts) {
+    for (int r = 0; r < rows->rows_used; r++) {
+        const uint32_t *row = rows->rows + (size_t)r * rows->width;
+        for (size_t c = 0; c < classes; c++) counts[c] += row[c];
+    }
+}
+
+/// The rows: on the stack for up to MOST_ROW_CLASSES classes, else `counts` itself as one row
+/// (whose ignored slot would fall outside it: ignored pixels are then never counted, as
+/// `map_one` returns before counting them).
+#define WITH_ROWS(body)                                                                           \
+    uint32_t stack_rows[ROWS * (MOST_ROW_CLASSES + 1)];                                           \
+    label_counts rows;                                                                            \
+    if (classes <= MOST_ROW_CLASSES) {                                                            \
+        rows.rows = stack_rows;                                                                   \
+        rows.width = (size_t)classes + 1;                                                         \
+        rows.rows_used = ROWS;                                                                    \
+        for (size_t z = 0; z < ROWS * rows.width; z++) stack_rows[z] = 0;                         \
+    } else {                                                                                      \
+        rows.rows = counts;                                                                       \
+        rows.width = (size_t)classes;                                                             \
+        rows.rows_used = 1;                                                                       \
+    }                                                                                             \
+    body                                                                                          \
+    if (rows.rows != counts) fold_rows(&rows, (size_t)classes, counts);
+
+#define SCALAR_FORM(name, type)                                                                   \
+    int64_t name(                                                                                 \
+        const type *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes,        \
+        int32_t *out, uint32_t *counts, int *ignored)                                             \
+    {                                                                                             \
+        int64_t first_bad = -1;                                                                   \
+        WITH_ROWS(SCALAR_LOOP(0))                                                                 \
+        return first_bad;                                                                         \
+    }
+
+SCALAR_FORM(lovasz_cpu_map_labels_i64_scalar, int64_t)
+SCALAR_FORM(lovasz_cpu_map_labels_i32_scalar, int32_t)
+SCALAR_FORM(lovasz_cpu_map_labels_u8_scalar, uint8_t)
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2")))
+
+/// Eight int32 labels at `i` (lanes of `v`): mapped and counted when all are good; returns 0
+/// (nothing written) when one is bad, for the scalar loop to find it.
+AVX2 static inline int map_eight(
+    __m256i v, size_t i, int has_ignore, __m256i ignore_v, __m256i classes_v, int32_t *out,
+    label_counts *rows, int *ignored)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i is_ignored = has_ignore ? _mm256_cmpeq_epi32(v, ignore_v) : zero;
+    __m256i in_range = _mm256_andnot_si256(_mm256_cmpgt_epi32(zero, v), _mm256_cmpgt_epi32(classes_v, v));
+    if (_mm256_movemask_epi8(_mm256_or_si256(is_ignored, in_range)) != -1) return 0;
+    if (!_mm256_testz_si256(is_ignored, is_ignored)) *ignored = 1;
+    _mm256_storeu_si256((__m256i *)(out + i), _mm256_or_si256(v, is_ignored));
+    int32_t slot[8];
+    _mm256_storeu_si256((__m256i *)slot, _mm256_blendv_epi8(v, classes_v, is_ignored));
+    uint32_t *r = rows->rows;
+    size_t w = rows->width;
+    r[slot[0]] += 1;
+    r[w + (size_t)slot[1]] += 1;
+    r[2 * w + (size_t)slot[2]] += 1;
+    r[3 * w + (size_t)slot[3]] += 1;
+    r[slot[4]] += 1;
+    r[w + (size_t)slot[5]] += 1;
+    r[2 * w + (size_t)slot[6]] += 1;
+    r[3 * w + (size_t)slot[7]] += 1;
+    return 1;
+}
+
+/// The vector forms need the stack rows (a slot for ignored pixels) and classes that fit an
+/// int32 lane.
+#define VECTOR_APPLIES (classes <= MOST_ROW_CLASSES)
+
+AVX2 static int64_t map_i32_avx2(
+    const int32_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored)
+{
+    int64_t first_bad = -1;
+    // An ignore value outside int32 never matches an int32 label.
+    has_ignore = has_ignore && ignore >= INT32_MIN && ignore <= INT32_MAX;
+    const __m256i ignore_v = _mm256_set1_epi32(has_ignore ? (int32_t)ignore : 0);
+    const __m256i classes_v = _mm256_set1_epi32((int32_t)classes);
+    WITH_ROWS(
+        size_t i = 0;
+        for (; i + 8 <= count; i += 8) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(labels + i));
+            if (!map_eight(v, i, has_ignore, ignore_v, classes_v, out, &rows, ignored)) break;
+        }
+        SCALAR_LOOP(i)
+    )
+    return first_bad;
+}
+
+AVX2 static int64_t map_u8_avx2(
+    const uint8_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored)
+{
+    int64_t first_bad = -1;
+    has_ignore = has_ignore && ignore >= 0 && ignore <= 255;
+    const __m256i ignore_v = _mm256_set1_epi32(has_ignore ? (int32_t)ignore : 0);
+    const __m256i classes_v = _mm256_set1_epi32((int32_t)classes);
+    WITH_ROWS(
+        size_t i = 0;
+        for (; i + 8 <= count; i += 8) {
+            __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(labels + i)));
+            if (!map_eight(v, i, has_ignore, ignore_v, classes_v, out, &rows, ignored)) break;
+        }
+        SCALAR_LOOP(i)
+    )
+    return first_bad;
+}
+
+AVX2 static int64_t map_i64_avx2(
+    const int64_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored)
+{
+    int64_t first_bad = -1;
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i ignore_v = _mm256_set1_epi64x(ignore);
+    const __m256i classes_v = _mm256_set1_epi64x(classes);
+    // The low 32-bit lanes of two vectors of four, in order.
+    const __m256i low_words = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    WITH_ROWS(
+        size_t i = 0;
+        for (; i + 8 <= count; i += 8) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(labels + i));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(labels + i + 4));
+            __m256i bad_a = _mm256_or_si256(_mm256_cmpgt_epi64(zero, a), _mm256_cmpgt_epi64(a, _mm256_sub_epi64(classes_v, _mm256_set1_epi64x(1))));
+            __m256i bad_b = _mm256_or_si256(_mm256_cmpgt_epi64(zero, b), _mm256_cmpgt_epi64(b, _mm256_sub_epi64(classes_v, _mm256_set1_epi64x(1))));
+            if (has_ignore) {
+                bad_a = _mm256_andnot_si256(_mm256_cmpeq_epi64(a, ignore_v), bad_a);
+                bad_b = _mm256_andnot_si256(_mm256_cmpeq_epi64(b, ignore_v), bad_b);
+            }
+            if (!_mm256_testz_si256(_mm256_or_si256(bad_a, bad_b), _mm256_or_si256(bad_a, bad_b))) break;
+            // Every label is a class or the ignore value: narrowed, an ignore value outside
+            // int32 is told apart by the 64-bit comparison, so map it to -1 here.
+            __m256i ignored_a = has_ignore ? _mm256_cmpeq_epi64(a, ignore_v) : zero;
+            __m256i ignored_b = has_ignore ? _mm256_cmpeq_epi64(b, ignore_v) : zero;
+            __m256i narrow = _mm256_permute2x128_si256(
+                _mm256_permutevar8x32_epi32(_mm256_or_si256(a, ignored_a), low_words),
+                _mm256_permutevar8x32_epi32(_mm256_or_si256(b, ignored_b), low_words), 0x20);
+            __m256i narrow_ignored = _mm256_permute2x128_si256(
+                _mm256_permutevar8x32_epi32(ignored_a, low_words), _mm256_permutevar8x32_epi32(ignored_b, low_words), 0x20);
+            if (!_mm256_testz_si256(narrow_ignored, narrow_ignored)) *ignored = 1;
+            _mm256_storeu_si256((__m256i *)(out + i), narrow);
+            int32_t slot[8];
+            _mm256_storeu_si256((__m256i *)slot, _mm256_blendv_epi8(narrow, _mm256_set1_epi32((int32_t)classes), narrow_ignored));
+            uint32_t *r = rows.rows;
+            size_t w = rows.width;
+            r[slot[0]] += 1;
+            r[w + (size_t)slot[1]] += 1;
+            r[2 * w + (size_t)slot[2]] += 1;
+            r[3 * w + (size_t)slot[3]] += 1;
+            r[slot[4]] += 1;
+            r[w + (size_t)slot[5]] += 1;
+            r[2 * w + (size_t)slot[6]] += 1;
+            r[3 * w + (size_t)slot[7]] += 1;
+        }
+        SCALAR_LOOP(i)
+    )
+    return first_bad;
+}
+#endif
+
+#if defined(__x86_64__)
+#define DISPATCH(vector, scalar)                                                                  \
+    if (lovasz_cpu_avx2 && VECTOR_APPLIES)                                                        \
+        return vector(labels, count, has_ignore, ignore, classes, out, counts, ignored);         \
+    return scalar(labels, count, has_ignore, ignore, classes, out, counts, ignored);
+#else
+#define DISPATCH(vector, scalar) return scalar(labels, count, has_ignore, ignore, classes, out, counts, ignored);
+#endif
+
+int64_t lovasz_cpu_map_labels_i64(
+    const int64_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored)
+{
+    DISPATCH(map_i64_avx2, lovasz_cpu_map_labels_i64_scalar)
+}
+
+int64_t lovasz_cpu_map_labels_i32(
+    const int32_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored)
+{
+    DISPATCH(map_i32_avx2, lovasz_cpu_map_labels_i32_scalar)
+}
+
+int64_t lovasz_cpu_map_labels_u8(
+    const uint8_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    uint32_t *counts, int *ignored)
+{
+    DISPATCH(map_u8_avx2, lovasz_cpu_map_labels_u8_scalar)
+}
