@@ -68,9 +68,7 @@ static void fold_rows(const label_counts *rows, size_t classes, uint32_t *counts
     if (rows.rows != counts) fold_rows(&rows, (size_t)classes, counts);
 
 #define SCALAR_FORM(name, type)                                                                   \
-    int64_t name(                                                                                 \
-        const type *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes,        \
-        int32_t *out, uint32_t *counts, int *ignored)                                             \
+    LOVASZ_CPU_MAP_LABELS(name, type)                                                             \
     {                                                                                             \
         int64_t first_bad = -1;                                                                   \
         WITH_ROWS(SCALAR_LOOP(0))                                                                 \
@@ -86,6 +84,23 @@ SCALAR_FORM(lovasz_cpu_map_labels_u8_scalar, uint8_t)
 
 #define AVX2 __attribute__((target("avx2")))
 
+/// Counts eight labels (their slots: a class, or `classes` for an ignored pixel), lane `l`
+/// into row `l % 4`.
+AVX2 static inline void count_eight(label_counts *rows, __m256i slots) {
+    int32_t slot[8];
+    _mm256_storeu_si256((__m256i *)slot, slots);
+    uint32_t *r = rows->rows;
+    size_t w = rows->width;
+    r[slot[0]] += 1;
+    r[w + (size_t)slot[1]] += 1;
+    r[2 * w + (size_t)slot[2]] += 1;
+    r[3 * w + (size_t)slot[3]] += 1;
+    r[slot[4]] += 1;
+    r[w + (size_t)slot[5]] += 1;
+    r[2 * w + (size_t)slot[6]] += 1;
+    r[3 * w + (size_t)slot[7]] += 1;
+}
+
 /// Eight int32 labels at `i` (lanes of `v`): mapped and counted when all are good; returns 0
 /// (nothing written) when one is bad, for the scalar loop to find it.
 AVX2 static inline int map_eight(
@@ -98,18 +113,7 @@ AVX2 static inline int map_eight(
     if (_mm256_movemask_epi8(_mm256_or_si256(is_ignored, in_range)) != -1) return 0;
     if (!_mm256_testz_si256(is_ignored, is_ignored)) *ignored = 1;
     _mm256_storeu_si256((__m256i *)(out + i), _mm256_or_si256(v, is_ignored));
-    int32_t slot[8];
-    _mm256_storeu_si256((__m256i *)slot, _mm256_blendv_epi8(v, classes_v, is_ignored));
-    uint32_t *r = rows->rows;
-    size_t w = rows->width;
-    r[slot[0]] += 1;
-    r[w + (size_t)slot[1]] += 1;
-    r[2 * w + (size_t)slot[2]] += 1;
-    r[3 * w + (size_t)slot[3]] += 1;
-    r[slot[4]] += 1;
-    r[w + (size_t)slot[5]] += 1;
-    r[2 * w + (size_t)slot[6]] += 1;
-    r[3 * w + (size_t)slot[7]] += 1;
+    count_eight(rows, _mm256_blendv_epi8(v, classes_v, is_ignored));
     return 1;
 }
 
@@ -117,48 +121,32 @@ AVX2 static inline int map_eight(
 /// int32 lane.
 #define VECTOR_APPLIES (classes <= MOST_ROW_CLASSES)
 
-AVX2 static int64_t map_i32_avx2(
-    const int32_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored)
-{
-    int64_t first_bad = -1;
-    // An ignore value outside int32 never matches an int32 label.
-    has_ignore = has_ignore && ignore >= INT32_MIN && ignore <= INT32_MAX;
-    const __m256i ignore_v = _mm256_set1_epi32(has_ignore ? (int32_t)ignore : 0);
-    const __m256i classes_v = _mm256_set1_epi32((int32_t)classes);
-    WITH_ROWS(
-        size_t i = 0;
-        for (; i + 8 <= count; i += 8) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)(labels + i));
-            if (!map_eight(v, i, has_ignore, ignore_v, classes_v, out, &rows, ignored)) break;
-        }
-        SCALAR_LOOP(i)
-    )
-    return first_bad;
-}
+/// The vector form for labels that widen to eight int32 lanes: `LOAD(i)` gives labels `i ..< i + 8`;
+/// an ignore value outside `low ... high` (the label type's range) never matches.
+#define NARROW_FORM(name, type, low, high, LOAD)                                                  \
+    AVX2 static LOVASZ_CPU_MAP_LABELS(name, type)                                                 \
+    {                                                                                             \
+        int64_t first_bad = -1;                                                                   \
+        has_ignore = has_ignore && ignore >= (low) && ignore <= (high);                           \
+        const __m256i ignore_v = _mm256_set1_epi32(has_ignore ? (int32_t)ignore : 0);             \
+        const __m256i classes_v = _mm256_set1_epi32((int32_t)classes);                            \
+        WITH_ROWS(                                                                                \
+            size_t i = 0;                                                                         \
+            for (; i + 8 <= count; i += 8) {                                                      \
+                if (!map_eight(LOAD(i), i, has_ignore, ignore_v, classes_v, out, &rows, ignored)) \
+                    break;                                                                        \
+            }                                                                                     \
+            SCALAR_LOOP(i)                                                                        \
+        )                                                                                         \
+        return first_bad;                                                                         \
+    }
 
-AVX2 static int64_t map_u8_avx2(
-    const uint8_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored)
-{
-    int64_t first_bad = -1;
-    has_ignore = has_ignore && ignore >= 0 && ignore <= 255;
-    const __m256i ignore_v = _mm256_set1_epi32(has_ignore ? (int32_t)ignore : 0);
-    const __m256i classes_v = _mm256_set1_epi32((int32_t)classes);
-    WITH_ROWS(
-        size_t i = 0;
-        for (; i + 8 <= count; i += 8) {
-            __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(labels + i)));
-            if (!map_eight(v, i, has_ignore, ignore_v, classes_v, out, &rows, ignored)) break;
-        }
-        SCALAR_LOOP(i)
-    )
-    return first_bad;
-}
+#define LOAD_I32(i) _mm256_loadu_si256((const __m256i *)(labels + (i)))
+#define LOAD_U8(i) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(labels + (i))))
+NARROW_FORM(map_i32_avx2, int32_t, INT32_MIN, INT32_MAX, LOAD_I32)
+NARROW_FORM(map_u8_avx2, uint8_t, 0, 255, LOAD_U8)
 
-AVX2 static int64_t map_i64_avx2(
-    const int64_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored)
+AVX2 static LOVASZ_CPU_MAP_LABELS(map_i64_avx2, int64_t)
 {
     int64_t first_bad = -1;
     const __m256i zero = _mm256_setzero_si256();
@@ -189,18 +177,7 @@ AVX2 static int64_t map_i64_avx2(
                 _mm256_permutevar8x32_epi32(ignored_a, low_words), _mm256_permutevar8x32_epi32(ignored_b, low_words), 0x20);
             if (!_mm256_testz_si256(narrow_ignored, narrow_ignored)) *ignored = 1;
             _mm256_storeu_si256((__m256i *)(out + i), narrow);
-            int32_t slot[8];
-            _mm256_storeu_si256((__m256i *)slot, _mm256_blendv_epi8(narrow, _mm256_set1_epi32((int32_t)classes), narrow_ignored));
-            uint32_t *r = rows.rows;
-            size_t w = rows.width;
-            r[slot[0]] += 1;
-            r[w + (size_t)slot[1]] += 1;
-            r[2 * w + (size_t)slot[2]] += 1;
-            r[3 * w + (size_t)slot[3]] += 1;
-            r[slot[4]] += 1;
-            r[w + (size_t)slot[5]] += 1;
-            r[2 * w + (size_t)slot[6]] += 1;
-            r[3 * w + (size_t)slot[7]] += 1;
+            count_eight(&rows, _mm256_blendv_epi8(narrow, _mm256_set1_epi32((int32_t)classes), narrow_ignored));
         }
         SCALAR_LOOP(i)
     )
@@ -217,23 +194,6 @@ AVX2 static int64_t map_i64_avx2(
 #define DISPATCH(vector, scalar) return scalar(labels, count, has_ignore, ignore, classes, out, counts, ignored);
 #endif
 
-int64_t lovasz_cpu_map_labels_i64(
-    const int64_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored)
-{
-    DISPATCH(map_i64_avx2, lovasz_cpu_map_labels_i64_scalar)
-}
-
-int64_t lovasz_cpu_map_labels_i32(
-    const int32_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored)
-{
-    DISPATCH(map_i32_avx2, lovasz_cpu_map_labels_i32_scalar)
-}
-
-int64_t lovasz_cpu_map_labels_u8(
-    const uint8_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored)
-{
-    DISPATCH(map_u8_avx2, lovasz_cpu_map_labels_u8_scalar)
-}
+LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i64, int64_t) { DISPATCH(map_i64_avx2, lovasz_cpu_map_labels_i64_scalar) }
+LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i32, int32_t) { DISPATCH(map_i32_avx2, lovasz_cpu_map_labels_i32_scalar) }
+LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_u8, uint8_t) { DISPATCH(map_u8_avx2, lovasz_cpu_map_labels_u8_scalar) }

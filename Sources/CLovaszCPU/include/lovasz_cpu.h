@@ -158,26 +158,18 @@ void lovasz_cpu_foreground_bests_scalar(
 ///   - counts: `classes` entries, added to.
 /// - Returns: the index of the first label that is neither a class (`0 ..< classes`) nor the
 ///   ignore value, or -1. After a bad label `out` and `counts` are incomplete.
-int64_t lovasz_cpu_map_labels_i64(
-    const int64_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored);
-int64_t lovasz_cpu_map_labels_i32(
-    const int32_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored);
-int64_t lovasz_cpu_map_labels_u8(
-    const uint8_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored);
+#define LOVASZ_CPU_MAP_LABELS(name, type)                                                          \
+    int64_t name(                                                                                  \
+        const type *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes,         \
+        int32_t *out, uint32_t *counts, int *ignored)
+LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i64, int64_t);
+LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i32, int32_t);
+LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_u8, uint8_t);
 
 /// The label maps one pixel at a time on every processor (compared with the others by the tests).
-int64_t lovasz_cpu_map_labels_i64_scalar(
-    const int64_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored);
-int64_t lovasz_cpu_map_labels_i32_scalar(
-    const int32_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored);
-int64_t lovasz_cpu_map_labels_u8_scalar(
-    const uint8_t *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
-    uint32_t *counts, int *ignored);
+LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i64_scalar, int64_t);
+LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i32_scalar, int32_t);
+LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_u8_scalar, uint8_t);
 
 /// Nonzero when the loops above run their AVX2 forms on this processor.
 int lovasz_cpu_has_vector_forms(void);
