@@ -18,6 +18,12 @@ struct CPUSortTuning: Sendable, Hashable {
     /// MSD passes (measured: the 2×3×200×200 confident call 25% faster on one thread), and
     /// there is no balance between threads to keep.
     var targetBucketAlone = 4096
+    /// One thread on a segment of at least `sampledDigitKeys` keys widens that digit until a
+    /// sample of the keys sees buckets of at most `crowdedBucket` keys (`Σ size² / count`):
+    /// keys whose errors span both signs crowd into a few exponents, and buckets of hundreds of
+    /// thousands of keys would take a second MSD pass out of cache.
+    var sampledDigitKeys = 1 << 18
+    var crowdedBucket = 1 << 15
     /// The smallest chunk of pixels worth a task of its own.
     var minimumChunkPixels = 1 << 14
     /// Sorted keys per partial sum of the loss.

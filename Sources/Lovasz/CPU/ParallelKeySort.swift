@@ -22,13 +22,18 @@ enum ParallelKeySort {
     ) {
         let tasks = (chunks + streams - 1) / streams
         func chunkRange(_ task: Int) -> Range<Int> { task * streams ..< min(chunks, (task + 1) * streams) }
-        // One thread: a digit as wide as it takes for about `targetBucketAlone` keys per bucket.
+        // One thread: a digit as wide as it takes for about `targetBucketAlone` keys per bucket,
+        // widened for a large segment whose sampled keys crowd into buckets over
+        // `crowdedBucket` keys as the keys see them (``sampledDigitBits``).
         // Several: counted on a fine digit first (about 64 keys per value on average), then
         // coarsened to the fewest bits whose buckets hold about `targetBucket` keys as the keys
         // see them (``digitBits``).
         let perValue = workers == 1 ? tuning.targetBucketAlone : 64
         let fineWanted = (count / perValue).bitWidth - (count / perValue).leadingZeroBitCount
-        let fineBits = min(KeyRadixSort.topDigitBits, max(1, fineWanted), highBit - 32)
+        var fineBits = min(KeyRadixSort.topDigitBits, max(1, fineWanted), highBit - 32)
+        if workers == 1 && count >= tuning.sampledDigitKeys {
+            fineBits = max(fineBits, sampledDigitBits(workspace: workspace, chunks: chunks, highBit: highBit, limit: tuning.crowdedBucket))
+        }
         let fineShift = UInt64(highBit - fineBits)
         let fineMask = UInt64((1 << fineBits) - 1)
         @inline(__always) func fineDigit(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &>> fineShift) & fineMask) }
@@ -129,6 +134,43 @@ enum ParallelKeySort {
 }
 
 extension ParallelKeySort {
+    /// Keys sampled per key counted by ``sampledDigitBits(workspace:chunks:highBit:limit:)``.
+    static let sampleStride = 16
+
+    /// The fewest bits (at most ``KeyRadixSort/topDigitBits``) of a top digit whose buckets hold
+    /// at most `limit` keys on average over the keys (`Σ size² / count`), estimated from every
+    /// ``sampleStride``-th key of each chunk.
+    static func sampledDigitBits(workspace: SortWorkspace, chunks: Int, highBit: Int, limit: Int) -> Int {
+        let most = min(KeyRadixSort.topDigitBits, highBit - 32)
+        let shift = UInt64(highBit - most), mask = UInt64((1 << most) - 1)
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 1 << most) { counts in
+            counts.initialize(repeating: 0)
+            var samples = 0
+            for c in 0..<chunks {
+                let keys = workspace.keys + workspace.chunkRanks[c]
+                for i in stride(from: 0, to: workspace.chunkKept[c], by: sampleStride) {
+                    counts[Int(truncatingIfNeeded: (keys[i] &>> shift) & mask)] &+= 1
+                    samples += 1
+                }
+            }
+            // Sampled sizes are 1/stride of the real ones: Σ size² / count ≈ stride · Σ s² / n.
+            let bound = Double(limit) * Double(samples) / Double(sampleStride)
+            var bits = 1
+            while bits < most {
+                let group = 1 << (most - bits)
+                var squares = 0.0
+                for b in 0 ..< 1 << bits {
+                    var size: UInt32 = 0
+                    for j in b * group ..< (b + 1) * group { size &+= counts[j] }
+                    squares += Double(size) * Double(size)
+                }
+                if squares <= bound { break }
+                bits += 1
+            }
+            return bits
+        }
+    }
+
     /// The width of the top digit: the fewest bits (at most `fineBits`) for which a key's
     /// bucket holds at most `target` keys on average over the keys (`Σ size² / count`), from the
     /// chunks' counts of the `fineBits`-bit digit. Float keys crowd into a few exponents, so a
