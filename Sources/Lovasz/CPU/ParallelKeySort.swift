@@ -76,18 +76,7 @@ enum ParallelKeySort {
                 }
             }
         }
-        // Exclusive offsets, digit-major then chunk: the scatter keeps rank order.
-        var sum = 0
-        for d in 0..<buckets {
-            workspace.bucketStarts[d] = sum
-            for c in 0..<chunks {
-                let histogram = workspace.histogram(chunk: c)
-                let n = histogram[d]
-                histogram[d] = sum
-                sum += n
-            }
-        }
-        workspace.bucketStarts[buckets] = sum
+        makeOffsets(workspace: workspace, chunks: chunks, buckets: buckets)
         let destination = workspace.scratch
         parallelForEach(count: tasks, workers: workers) { _, task in
             let range = chunkRange(task)
@@ -155,19 +144,7 @@ extension ParallelKeySort {
             }
             // Sampled sizes are 1/stride of the real ones: Σ size² / count ≈ stride · Σ s² / n.
             let bound = Double(limit) * Double(samples) / Double(sampleStride)
-            var bits = 1
-            while bits < most {
-                let group = 1 << (most - bits)
-                var squares = 0.0
-                for b in 0 ..< 1 << bits {
-                    var size: UInt32 = 0
-                    for j in b * group ..< (b + 1) * group { size &+= counts[j] }
-                    squares += Double(size) * Double(size)
-                }
-                if squares <= bound { break }
-                bits += 1
-            }
-            return bits
+            return fewestBits(sizes: counts.baseAddress!, bits: most, limit: bound) ?? most
         }
     }
 
@@ -184,19 +161,7 @@ extension ParallelKeySort {
             let histogram = workspace.histogram(chunk: c)
             for d in 0..<fine { totals[d] &+= histogram[d] }
         }
-        var bits = 1
-        while bits < fineBits {
-            let group = 1 << (fineBits - bits)
-            var squares = 0.0
-            for b in 0 ..< 1 << bits {
-                var size = 0
-                for j in b * group ..< (b + 1) * group { size &+= totals[j] }
-                squares += Double(size) * Double(size)
-            }
-            if squares <= Double(target) * Double(count) { break }
-            bits += 1
-        }
-        return bits
+        return fewestBits(sizes: totals, bits: fineBits, limit: Double(target) * Double(count)) ?? fineBits
     }
 }
 
@@ -217,5 +182,55 @@ private struct FourChunks {
         h2 = workspace.histogram(chunk: c + 2)
         h3 = workspace.histogram(chunk: c + 3)
         shortest = (c ..< c + 4).map { workspace.chunkKept[$0] }.min()!
+    }
+}
+
+extension ParallelKeySort {
+    /// Turns the chunks' digit counts into exclusive offsets, digit-major then chunk (so that the
+    /// scatter keeps rank order), and records where every bucket starts; every loop runs along
+    /// a histogram row.
+    static func makeOffsets(workspace: SortWorkspace, chunks: Int, buckets: Int) {
+        let starts = workspace.bucketStarts
+        starts.update(repeating: 0, count: buckets)
+        for c in 0..<chunks {
+            let histogram = workspace.histogram(chunk: c)
+            for d in 0..<buckets { starts[d] &+= histogram[d] }
+        }
+        var sum = 0
+        for d in 0..<buckets {
+            let n = starts[d]
+            starts[d] = sum
+            sum &+= n
+        }
+        starts[buckets] = sum
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: buckets) { next in
+            next.baseAddress!.update(from: starts, count: buckets)
+            for c in 0..<chunks {
+                let histogram = workspace.histogram(chunk: c)
+                for d in 0..<buckets {
+                    let n = histogram[d]
+                    histogram[d] = next[d]
+                    next[d] = next[d] &+ n
+                }
+            }
+        }
+    }
+
+    /// The fewest bits `b` (1 ... `bits`) for which the buckets of the top `b` bits of a
+    /// `bits`-bit digit have `Σ size² ≤ limit`, or `nil`, given the count of each digit value
+    /// in `sizes` (overwritten: halved in place, from the widest digit down).
+    static func fewestBits<Count: FixedWidthInteger>(sizes: UnsafeMutablePointer<Count>, bits: Int, limit: Double) -> Int? {
+        var fewest: Int?
+        var width = bits
+        while width >= 1 {
+            var squares = 0.0
+            for d in 0 ..< 1 << width { squares += Double(sizes[d]) * Double(sizes[d]) }
+            // Σ size² only grows as buckets merge: no narrower digit can pass once one fails.
+            if squares > limit { break }
+            fewest = width
+            width -= 1
+            for d in 0 ..< 1 << width { sizes[d] = sizes[2 * d] &+ sizes[2 * d + 1] }
+        }
+        return fewest
     }
 }

@@ -1,0 +1,86 @@
+import LovaszTestSupport
+import Testing
+@testable import Lovasz
+
+/// The choices of the MSD pass (``ParallelKeySort/fewestBits(sizes:bits:limit:)``, the digit
+/// width; ``ParallelKeySort/makeOffsets(workspace:chunks:buckets:)``, the scatter's offsets)
+/// against their definitions computed directly.
+@Suite struct TopDigitTests {
+    /// Counts per digit value: uniform, crowded into a few values (as float exponents are), or
+    /// all in one value.
+    static func counts(bits: Int, kind: Int, seed: UInt64) -> [Int] {
+        var random = SplitMix64(seed: seed)
+        return (0 ..< 1 << bits).map { value in
+            switch kind {
+            case 0: return Int(random.next() % 50)
+            case 1: return value % 97 == 3 ? Int(random.next() % 40_000) : Int(random.next() % 3)
+            default: return value == (1 << bits) / 3 ? 123_456 : 0
+            }
+        }
+    }
+
+    /// `Σ size²` over the buckets of the top `width` bits of a `bits`-bit digit.
+    static func naiveSquares(_ counts: [Int], bits: Int, width: Int) -> Double {
+        var sizes = [Int](repeating: 0, count: 1 << width)
+        for (value, n) in counts.enumerated() { sizes[value >> (bits - width)] += n }
+        return sizes.reduce(0.0) { $0 + Double($1) * Double($1) }
+    }
+
+    @Test(arguments: [1, 5, 13], [0, 1, 2])
+    func fewestBitsIsTheNarrowestPassingWidth(bits: Int, kind: Int) {
+        let counts = Self.counts(bits: bits, kind: kind, seed: UInt64(bits * 10 + kind))
+        let total = Double(counts.reduce(0, +))
+        for target in [1.0, 64, 1024, 40_000, 1e12] {
+            let limit = target * total
+            let naive = (1...bits).first { Self.naiveSquares(counts, bits: bits, width: $0) <= limit }
+            var sizes = counts
+            let found = sizes.withUnsafeMutableBufferPointer {
+                ParallelKeySort.fewestBits(sizes: $0.baseAddress!, bits: bits, limit: limit)
+            }
+            #expect(found == naive, "bits \(bits), kind \(kind), target \(target)")
+            // The same counts as 32-bit counters (the sampled digit's).
+            var narrow = counts.map { UInt32($0) }
+            let foundNarrow = narrow.withUnsafeMutableBufferPointer {
+                ParallelKeySort.fewestBits(sizes: $0.baseAddress!, bits: bits, limit: limit)
+            }
+            #expect(foundNarrow == naive)
+        }
+    }
+
+    @Test(arguments: [1, 3, 8], [1, 6, 13])
+    func offsetsAreDigitMajorThenChunk(chunks: Int, bits: Int) {
+        var ints = [Int](repeating: 0, count: SortWorkspace.intCount(maxChunks: chunks, workers: 1))
+        var keys = [UInt64](repeating: 0, count: 2)
+        let buckets = 1 << bits
+        let counts = (0..<chunks).map { Self.counts(bits: bits, kind: $0 % 2, seed: UInt64(100 + $0)) }
+        // Definition: positions handed out in (digit, chunk) order, digit-major.
+        var expected: [[Int]] = Array(repeating: Array(repeating: 0, count: buckets), count: chunks)
+        var starts: [Int] = []
+        var position = 0
+        for d in 0..<buckets {
+            starts.append(position)
+            for c in 0..<chunks {
+                expected[c][d] = position
+                position += counts[c][d]
+            }
+        }
+        starts.append(position)
+        keys.withUnsafeMutableBufferPointer { keys in
+            ints.withUnsafeMutableBufferPointer { ints in
+                let space = SortWorkspace(
+                    keys: keys.baseAddress!, capacity: 1, ints: ints.baseAddress!, maxChunks: chunks, workers: 1)
+                for c in 0..<chunks {
+                    for d in 0..<buckets { space.histogram(chunk: c)[d] = counts[c][d] }
+                }
+                ParallelKeySort.makeOffsets(workspace: space, chunks: chunks, buckets: buckets)
+                // Compared whole, so that a failure names the chunk rather than printing 8192 offsets.
+                for c in 0..<chunks {
+                    let same = Array(UnsafeBufferPointer(start: space.histogram(chunk: c), count: buckets)) == expected[c]
+                    #expect(same, "offsets of chunk \(c)")
+                }
+                let sameStarts = Array(UnsafeBufferPointer(start: space.bucketStarts, count: buckets + 1)) == starts
+                #expect(sameStarts, "bucket starts")
+            }
+        }
+    }
+}
