@@ -1,6 +1,7 @@
 /// The MSD pass of one large segment, possibly on several threads: per-chunk histograms of
 /// the most significant digit, one prefix over (digit, chunk), a stable scatter into buckets,
-/// then the buckets sorted in parallel (``KeyRadixSort/sortBucket(_:scratch:count:highBit:histogram:cacheResident:)``).
+/// then the buckets sorted in parallel, in runs of neighbouring buckets
+/// (``KeyRadixSort/sortBucket(_:scratch:count:highBit:histogram:cacheResident:)``).
 ///
 /// Chunks are counted and scattered ``streams`` at a time by one thread, interleaved: float
 /// digits have low entropy, so consecutive keys of one chunk mostly hit the same counter, and
@@ -110,14 +111,30 @@ enum ParallelKeySort {
                 }
             }
         }
+        // Runs of whole buckets of about `runKeys` keys per item: items handed out one at a time
+        // cost an atomic each, and a thread that sorts neighbouring buckets reads on where it
+        // stopped.
+        let runKeys = max(tuning.bucketRunKeys, count / (8 * workers))
+        var runStarts = [0]
+        var run = 0
+        for d in 0..<buckets {
+            run += workspace.bucketStarts[d + 1] - workspace.bucketStarts[d]
+            if run >= runKeys {
+                runStarts.append(d + 1)
+                run = 0
+            }
+        }
+        if runStarts.last! != buckets { runStarts.append(buckets) }
         let inner = Int(shift)
-        parallelForEach(count: buckets, workers: workers) { worker, d in
-            let start = workspace.bucketStarts[d]
-            let n = workspace.bucketStarts[d + 1] - start
-            guard n > 1 else { return }
-            KeyRadixSort.sortBucket(
-                workspace.scratch + start, scratch: workspace.keys + start, count: n, highBit: inner,
-                histogram: workspace.bucketHistogram(worker: worker), cacheResident: tuning.cacheResidentKeys)
+        parallelForEach(count: runStarts.count - 1, workers: workers) { worker, item in
+            for d in runStarts[item] ..< runStarts[item + 1] {
+                let start = workspace.bucketStarts[d]
+                let n = workspace.bucketStarts[d + 1] - start
+                guard n > 1 else { continue }
+                KeyRadixSort.sortBucket(
+                    workspace.scratch + start, scratch: workspace.keys + start, count: n, highBit: inner,
+                    histogram: workspace.bucketHistogram(worker: worker), cacheResident: tuning.cacheResidentKeys)
+            }
         }
     }
 }
