@@ -18,6 +18,10 @@ typedef struct lovasz_key_pass {
     uint64_t or_bits;
 } lovasz_key_pass;
 
+/// Sets `values[0 ..< count]` to zero, with non-temporal stores on x86-64 (the zeros go to
+/// memory without first reading the lines they overwrite, and without displacing the cache).
+void lovasz_cpu_zero_streaming(float *values, size_t count);
+
 /// Writes the packed sort key of every valid pixel of one run of a class plane whose key is at
 /// most `cut`, in pixel order, and updates `pass`.
 ///

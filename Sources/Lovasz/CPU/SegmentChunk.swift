@@ -22,9 +22,12 @@ struct SegmentChunk {
         self.starts = starts
     }
 
-    /// Zeroes the upstream ranges of every (group, channel) of the chunk without a segment;
-    /// the segments write (and zero) their own ranges.
-    func zeroUncovered(_ problem: LossProblem, upstream: UnsafeMutableBufferPointer<Float>, workers: Int) {
+    /// Zeroes the upstream ranges of every (group, channel) of the chunk without a segment
+    /// (large ones with non-temporal stores, ``CPUSortTuning/streamingZeroPixels``); the
+    /// segments write (and zero) their own ranges.
+    func zeroUncovered(
+        _ problem: LossProblem, upstream: UnsafeMutableBufferPointer<Float>, workers: Int, tuning: CPUSortTuning
+    ) {
         let shape = problem.shape
         var covered = [Bool](repeating: false, count: shape.channels)
         var ranges: [(group: Int, channel: Int)] = []
@@ -41,7 +44,11 @@ struct SegmentChunk {
             for index in items {
                 let (g, channel) = ranges[index]
                 let start = channel * shape.pixelCount + g * length
-                (upstream.baseAddress! + start).update(repeating: 0, count: length)
+                if length >= tuning.streamingZeroPixels {
+                    lovasz_cpu_zero_streaming(upstream.baseAddress! + start, length)
+                } else {
+                    (upstream.baseAddress! + start).update(repeating: 0, count: length)
+                }
             }
         }
     }

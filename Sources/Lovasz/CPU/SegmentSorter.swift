@@ -69,7 +69,7 @@ enum SegmentSorter {
                         nextGroup += 1
                     }
                     let chunk = SegmentChunk(groups: first ..< nextGroup, segments: segments)
-                    if let upstream { chunk.zeroUncovered(problem, upstream: upstream, workers: workers) }
+                    if let upstream { chunk.zeroUncovered(problem, upstream: upstream, workers: workers, tuning: tuning) }
                     let cuts = foregroundBests.map { bests in
                         segments.map { bests.cut(of: $0, group: plan.group($0.group), validPixels: validPixels) }
                     } ?? chunk.foregroundCuts(

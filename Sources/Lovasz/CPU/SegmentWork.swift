@@ -58,7 +58,7 @@ struct SegmentWork {
         // Keys up to the cut, written at their rank.
         parallelForEach(count: chunks.count, workers: workers) { _, c in
             let range = chunks.range(c)
-            if let plane { (plane + group.firstImage * spatial + range.lowerBound).update(repeating: 0, count: range.count) }
+            zeroPlane(range, of: chunks)
             let rank = GroupChunks.rank(atOffset: range.lowerBound, group: group, spatial: spatial, validPixels: validPixels)
             let made = createKeys(pixels: range, rank: rank, keys: workspace.keys + rank, cut: cut)
             workspace.chunkRanks[c] = rank
@@ -134,10 +134,19 @@ struct SegmentWork {
     }
 
     private func zeroPlane(chunks: GroupChunks, workers: Int) {
+        guard plane != nil else { return }
+        parallelForEach(count: chunks.count, workers: workers) { _, c in zeroPlane(chunks.range(c), of: chunks) }
+    }
+
+    /// Zeroes the gradient plane at group offsets `range`, with non-temporal stores when the
+    /// group's plane is large (``CPUSortTuning/streamingZeroPixels``).
+    private func zeroPlane(_ range: Range<Int>, of chunks: GroupChunks) {
         guard let plane else { return }
-        parallelForEach(count: chunks.count, workers: workers) { _, c in
-            let range = chunks.range(c)
-            (plane + group.firstImage * spatial + range.lowerBound).update(repeating: 0, count: range.count)
+        let start = plane + group.firstImage * spatial + range.lowerBound
+        if chunks.pixels >= tuning.streamingZeroPixels {
+            lovasz_cpu_zero_streaming(start, range.count)
+        } else {
+            start.update(repeating: 0, count: range.count)
         }
     }
 }
