@@ -5,13 +5,15 @@ import Testing
 
 /// The CPU path with its sizes shrunk so that small problems take every parallel route:
 /// threads sharing one segment, the MSD pass over chunks of pixels (its digit widened from a
-/// sample of the keys on one thread), buckets sorted in runs of neighbours, nested MSD passes
-/// inside buckets, the chunked walk, and gradient planes zeroed by streaming stores. The sort is unique, so the gradient must equal the
+/// sample of the keys on one thread), buckets sorted in runs of neighbours (in each worker's own
+/// working space when they fit it), nested MSD passes inside buckets, the chunked walk, and
+/// gradient planes zeroed by streaming stores. The sort is unique, so the gradient must equal the
 /// standard path's bit for bit; the loss is summed in other chunks, so it agrees to rounding.
 @Suite struct ParallelSortPathTests {
     static let forced = CPUSortTuning(
         cacheResidentKeys: 40, targetBucket: 4, targetBucketAlone: 4, sampledDigitKeys: 41, crowdedBucket: 4,
-        bucketRunKeys: 1, streamingZeroPixels: 0, minimumChunkPixels: 5, walkChunk: 16, splitBelow: 1000,
+        bucketRunKeys: 1, streamingZeroPixels: 0, ownBucketScratchKeys: 41, minimumChunkPixels: 5, walkChunk: 16,
+        splitBelow: 1000,
         chunksPerWorker: 3, singleThreadedBelow: 0)
 
     static func compute(

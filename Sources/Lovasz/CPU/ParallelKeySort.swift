@@ -131,8 +131,14 @@ enum ParallelKeySort {
                 let start = workspace.bucketStarts[d]
                 let n = workspace.bucketStarts[d + 1] - start
                 guard n > 1 else { continue }
+                // A large segment's bucket takes its LSD passes in the worker's own space, which
+                // stays in L2 from bucket to bucket, not in the other key buffer's lines.
+                var bucketScratch = workspace.keys + start
+                if count >= tuning.ownBucketScratchKeys, let own = workspace.bucketScratch, n <= own.perWorker {
+                    bucketScratch = own.keys + worker * own.perWorker
+                }
                 KeyRadixSort.sortBucket(
-                    workspace.scratch + start, scratch: workspace.keys + start, count: n, highBit: inner,
+                    workspace.scratch + start, scratch: bucketScratch, count: n, highBit: inner,
                     histogram: workspace.bucketHistogram(worker: worker), cacheResident: tuning.cacheResidentKeys)
             }
         }

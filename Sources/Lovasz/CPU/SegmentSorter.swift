@@ -44,13 +44,18 @@ enum SegmentSorter {
         let perTeam = splitting ? workers : 1
         let maxChunks = splitting ? tuning.chunksPerWorker * workers : ParallelKeySort.streams
         let intsPerTeam = SortWorkspace.intCount(maxChunks: maxChunks, workers: perTeam)
-        let keys = try scratch.keys(capacity: 2 * capacity * teams)
+        // Per team: both key buffers, then (for large segments) each worker's bucket space.
+        let bucketScratch = capacity >= tuning.ownBucketScratchKeys ? perTeam * tuning.cacheResidentKeys : 0
+        let keysPerTeam = 2 * capacity + bucketScratch
+        let keys = try scratch.keys(capacity: keysPerTeam * teams)
         defer { scratch.returnKeys(keys) }
         let ints = try scratch.ints(capacity: intsPerTeam * teams)
         defer { scratch.returnInts(ints) }
         func workspace(_ team: Int) -> SortWorkspace {
-            SortWorkspace(
-                keys: keys.baseAddress! + 2 * capacity * team, capacity: capacity,
+            let first = keys.baseAddress! + keysPerTeam * team
+            return SortWorkspace(
+                keys: first, capacity: capacity,
+                bucketScratch: bucketScratch > 0 ? (first + 2 * capacity, tuning.cacheResidentKeys) : nil,
                 ints: ints.baseAddress! + intsPerTeam * team, maxChunks: maxChunks, workers: perTeam)
         }
         var total = 0.0

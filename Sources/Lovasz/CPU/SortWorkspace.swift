@@ -11,6 +11,8 @@ struct SortWorkspace {
     let keys: UnsafeMutablePointer<UInt64>
     /// `capacity` keys: the other buffer of the sort.
     let scratch: UnsafeMutablePointer<UInt64>
+    /// Per worker, `perWorker` keys of working space for the LSD passes of a top-level bucket.
+    let bucketScratch: (keys: UnsafeMutablePointer<UInt64>, perWorker: Int)?
     /// Per chunk, the counts (then offsets) of the most significant digit.
     let chunkHistograms: UnsafeMutablePointer<Int>
     /// The start of every top-level bucket, and the end of the last.
@@ -30,8 +32,14 @@ struct SortWorkspace {
     }
 
     /// Carves a workspace out of `keys` (`2 · capacity` elements) and `ints`
-    /// (``intCount(maxChunks:workers:)`` elements).
-    init(keys: UnsafeMutablePointer<UInt64>, capacity: Int, ints: UnsafeMutablePointer<Int>, maxChunks: Int, workers: Int) {
+    /// (``intCount(maxChunks:workers:)`` elements); `bucketScratch`, when given, is `workers`
+    /// blocks of `perWorker` keys apart from both.
+    init(
+        keys: UnsafeMutablePointer<UInt64>, capacity: Int,
+        bucketScratch: (keys: UnsafeMutablePointer<UInt64>, perWorker: Int)? = nil,
+        ints: UnsafeMutablePointer<Int>, maxChunks: Int, workers: Int
+    ) {
+        self.bucketScratch = bucketScratch
         self.maxChunks = maxChunks
         self.workers = workers
         self.keys = keys
