@@ -32,25 +32,21 @@ __kernel void widen_scores(__global const ushort *bits, __global float *scores, 
     scores[i] = bfloat16 ? as_float((uint)bits[i] << 16) : vload_half(i, (__global const half *)bits);
 }
 
-// Softmax over the class axis of [B, C, S] for the images first_image .. first_image + images
-// - 1, one work-item per pixel: the max, the portable exp of the difference, the sum in class
-// order, and a correctly rounded division. The logits are validated as they are read, as by
-// find_nonfinite (status[0]: the smallest flat index of a NaN or infinity), so that softmax
-// from logits needs no pass of its own for it.
-__kernel void softmax_probabilities(__global const float *logits, __global float *probabilities,
-                                    uint classes, uint spatial, uint first_image, uint images,
-                                    __global volatile uint *status) {
-    uint pixel = first_image * spatial + get_global_id(0);
-    if (pixel >= (first_image + images) * spatial) return;
-    uint b = pixel / spatial, s = pixel - b * spatial;
-    size_t base = (size_t)b * classes * spatial + s;
+// The softmax of one pixel, `base` its flat index in class 0's plane: the max, the portable
+// exp of the difference, the sum in class order, and a correctly rounded division. The logits
+// are validated as they are read, as by find_nonfinite (status[0]: the smallest flat index of
+// a NaN or infinity), so that softmax from logits needs no pass of its own for it.
+inline void lovasz_softmax_pixel(__global const float *logits, __global float *probabilities, uint classes,
+                                 uint spatial, size_t base, __global volatile uint *status) {
     float maximum = logits[base];
-    if ((as_uint(maximum) & 0x7F800000u) == 0x7F800000u) atomic_min(&status[0], (uint)base);
+    uint bad = (as_uint(maximum) & 0x7F800000u) == 0x7F800000u ? (uint)base : 0xFFFFFFFFu;
     for (uint c = 1; c < classes; ++c) {
-        float v = logits[base + (size_t)c * spatial];
-        if ((as_uint(v) & 0x7F800000u) == 0x7F800000u) atomic_min(&status[0], (uint)(base + (size_t)c * spatial));
+        size_t at = base + (size_t)c * spatial;
+        float v = logits[at];
+        if ((as_uint(v) & 0x7F800000u) == 0x7F800000u) bad = min(bad, (uint)at);
         maximum = v > maximum ? v : maximum;
     }
+    if (bad != 0xFFFFFFFFu) atomic_min(&status[0], bad);
     // The exponentials are computed twice (for the sum, then for the quotients), the same
     // values both times: cheaper on a GPU than writing them and reading them back.
     float sum = 0.0f;
@@ -58,6 +54,49 @@ __kernel void softmax_probabilities(__global const float *logits, __global float
     for (uint c = 0; c < classes; ++c) {
         size_t at = base + (size_t)c * spatial;
         probabilities[at] = lovasz_flush(lovasz_divide(lovasz_exp(logits[at] - maximum), sum));
+    }
+}
+
+// The same for the eight pixels base .. base + 7 of one image, lane by lane, when none of their
+// logits is NaN or infinite; false (nothing written) otherwise.
+inline bool lovasz_softmax_lanes(__global const float *logits, __global float *probabilities, uint classes,
+                                 uint spatial, size_t base) {
+    float8 maximum = vload8(0, logits + base);
+    int8 bad = (as_int8(maximum) & 0x7F800000) == 0x7F800000;
+    for (uint c = 1; c < classes; ++c) {
+        float8 v = vload8(0, logits + base + (size_t)c * spatial);
+        bad |= (as_int8(v) & 0x7F800000) == 0x7F800000;
+        maximum = v > maximum ? v : maximum;
+    }
+    if (any(bad)) return false;
+    float8 sum = 0.0f;
+    for (uint c = 0; c < classes; ++c) sum = sum + lovasz_exp8(vload8(0, logits + base + (size_t)c * spatial) - maximum);
+    for (uint c = 0; c < classes; ++c) {
+        size_t at = base + (size_t)c * spatial;
+        float8 p = lovasz_divide8(lovasz_exp8(vload8(0, logits + at) - maximum), sum);
+        vstore8(fabs(p) < FLT_MIN ? 0.0f : p, 0, probabilities + at);
+    }
+    return true;
+}
+
+// Softmax over the class axis of [B, C, S] for the images first_image .. first_image + images
+// - 1 (lovasz_softmax_pixel): one work-item per pixel, or, with SOFTMAX_LANES 8 (CPU devices),
+// per eight consecutive pixels, as vectors where they lie in one image.
+__kernel void softmax_probabilities(__global const float *logits, __global float *probabilities,
+                                    uint classes, uint spatial, uint first_image, uint images,
+                                    __global volatile uint *status) {
+    uint end = (first_image + images) * spatial;
+    uint first = first_image * spatial + get_global_id(0) * SOFTMAX_LANES;
+    if (first >= end) return;
+#if SOFTMAX_LANES == 8
+    uint b = first / spatial, s = first - b * spatial;
+    size_t base = (size_t)b * classes * spatial + s;
+    if (first + 8 <= end && s + 8 <= spatial && lovasz_softmax_lanes(logits, probabilities, classes, spatial, base))
+        return;
+#endif
+    for (uint pixel = first; pixel < min(first + SOFTMAX_LANES, end); ++pixel) {
+        uint b = pixel / spatial, s = pixel - b * spatial;
+        lovasz_softmax_pixel(logits, probabilities, classes, spatial, (size_t)b * classes * spatial + s, status);
     }
 }
 

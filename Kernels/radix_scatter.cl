@@ -77,6 +77,30 @@ __kernel void radix_scan(__global uint *histograms, __global uint *digit_bases, 
     for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) digit_bases[(size_t)k * RADIX_BINS + d] = s.x + totals[d];
 }
 
+#if RADIX_GROUP == 1
+// Scatters tile get_group_id(0) of `source` to `destination` at the positions of radix_scan,
+// one key after another in key order (which keeps equal digits in key order: stable).
+__kernel void radix_downsweep(__global const ulong *source, __global ulong *destination,
+                              __global const uint4 *segments, __global const uint *tile_segment,
+                              __global const uint *varying, __global const uint *prefixes,
+                              __global const uint *digit_bases, uint pass) {
+    uint group = get_group_id(0);
+    size_t base;
+    uint count;
+    uint k = radix_tile(segments, tile_segment, group, &base, &count);
+    uint shift = radix_pass_shift(pass, pass == 0 ? 0u : varying[k]);
+    if (shift == RADIX_SKIP) return;
+    uint offsets[RADIX_BINS];
+    for (uint d = 0; d < RADIX_BINS; ++d)
+        offsets[d] = digit_bases[(size_t)k * RADIX_BINS + d] + prefixes[(size_t)group * RADIX_BINS + d];
+    for (uint j = 0; j < count; ++j) {
+        ulong key = source[base + j];
+        uint d = radix_digit(key, shift);
+        destination[offsets[d]] = key;
+        offsets[d] += 1;
+    }
+}
+#else
 // Scatters the sorted tile get_group_id(0) of `source` to `destination` at the positions of
 // radix_scan: each run of equal digits is written to consecutive addresses.
 __kernel void radix_downsweep(__global const ulong *source, __global ulong *destination,
@@ -116,6 +140,8 @@ __kernel void radix_downsweep(__global const ulong *source, __global ulong *dest
         }
     }
 }
+
+#endif
 
 // Copies the tiles of segments that made an odd number of passes from `alternate` back to `keys`.
 __kernel void radix_copy_back(__global const ulong *alternate, __global ulong *keys,

@@ -16,6 +16,12 @@
 //   radix_copy_back      segments that ended in the alternate buffer are copied back
 // (radix_scan, radix_downsweep and radix_copy_back are in radix_scatter.cl, concatenated after this file.)
 //
+// With one work-item per tile (RADIX_GROUP 1, the layout of CPU devices, which run a
+// work-group's work-items one after another), a work-item reads its tile in key order: the
+// upsweep only counts the digits and the downsweep scatters each key straight to its output
+// position. Key order is already stable, so there is no local ranking and no sorted tile to
+// write back (the RADIX_GROUP == 1 forms of radix_upsweep and radix_downsweep).
+//
 // A segment is a range [begin, end) of the key array; its tiles hold RADIX_TILE keys each
 // (the last one fewer). Segment table entries (uint4): begin, end, first tile, unused.
 // Constants from the host: RADIX_GROUP (work-items per work-group, a power of two up to 256),
@@ -120,6 +126,35 @@ inline uint radix_tile(__global const uint4 *segments, __global const uint *tile
     return k;
 }
 
+#if RADIX_GROUP == 1
+// Writes the histogram of tile get_group_id(0)'s digits to histograms[tile * 256 + digit],
+// leaving the keys in place (radix_downsweep scatters them in key order). Pass 0 also writes
+// the AND and OR of the tile's high words to tile_bits[2 tile], [2 tile + 1].
+__kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments,
+                            __global const uint *tile_segment, __global const uint *varying,
+                            __global uint *histograms, __global uint *tile_bits, uint pass) {
+    uint group = get_group_id(0);
+    size_t base;
+    uint count;
+    uint k = radix_tile(segments, tile_segment, group, &base, &count);
+    uint shift = radix_pass_shift(pass, pass == 0 ? 0u : varying[k]);
+    if (shift == RADIX_SKIP) return;
+    uint counts[RADIX_BINS];
+    for (uint d = 0; d < RADIX_BINS; ++d) counts[d] = 0;
+    uint all = 0xFFFFFFFFu, any = 0;
+    for (uint j = 0; j < count; ++j) {
+        uint high = (uint)(keys[base + j] >> 32);
+        all &= high;
+        any |= high;
+        counts[(high >> shift) & 0xFFu] += 1;
+    }
+    if (pass == 0) {
+        tile_bits[2 * (size_t)group] = all;
+        tile_bits[2 * (size_t)group + 1] = any;
+    }
+    for (uint d = 0; d < RADIX_BINS; ++d) histograms[(size_t)group * RADIX_BINS + d] = counts[d];
+}
+#else
 // Sorts tile get_group_id(0) of `keys` in place by the pass's digit and writes its histogram
 // to histograms[tile * 256 + digit]. Pass 0 also writes the AND and OR of the tile's high
 // words to tile_bits[2 tile], [2 tile + 1] (which bytes vary).
@@ -193,3 +228,4 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
     for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP)
         histograms[(size_t)group * RADIX_BINS + d] = ends[d] - starts[d];
 }
+#endif

@@ -57,16 +57,18 @@ struct RadixSortTests {
         return result
     }
 
-    /// The radix layouts: the device's own, a GPU's (256 work-items, two 4-bit splits) and a
-    /// CPU's (16 work-items, one 8-bit split), whatever the device.
+    /// The radix layouts, whatever the device: the device's own, a GPU's (256 work-items, two
+    /// 4-bit splits), a CPU's (one work-item per tile: counted, then scattered in key order)
+    /// and 16 work-items with one 8-bit split.
     enum Layout: String, CaseIterable, Sendable {
-        case device, gpu, cpu
+        case device, gpu, cpu, wideSplit
 
         func configuration(_ base: KernelConfiguration) -> KernelConfiguration {
             switch self {
             case .device: base
             case .gpu: base.radixLayout(group: min(256, base.localSize), items: 16, splitBits: 4)
-            case .cpu: base.radixLayout(group: 16, items: 256, splitBits: 8)
+            case .cpu: base.radixLayout(group: 1, items: 4096, splitBits: 8)
+            case .wideSplit: base.radixLayout(group: 16, items: 256, splitBits: 8)
             }
         }
     }
@@ -126,8 +128,10 @@ struct RadixSortTests {
             position += gap + size
         }
         let keys = Self.keys(count: position + 5, errors: errors, seed: 5)
-        let sorted = try Self.radixSort(keys, ranges: ranges)
-        #expect(sorted == Self.reference(keys, ranges: ranges))
+        let expected = Self.reference(keys, ranges: ranges)
+        for layout in Layout.allCases {
+            #expect(try Self.radixSort(keys, ranges: ranges, layout: layout) == expected, "\(layout) layout")
+        }
     }
 
     @Test("a segment of 2^20 + 3 keys in rank order comes out in ascending 64-bit order")

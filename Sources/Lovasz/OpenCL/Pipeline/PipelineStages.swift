@@ -16,7 +16,7 @@ final class PipelineStages {
 
     init(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) {
         self.program = program
-        scores = try ScoreStage(program: program)
+        scores = try ScoreStage(program: program, configuration: configuration)
         keys = try KeyStage(program: program, configuration: configuration)
         sort = try BitonicSortStage(program: program, configuration: configuration)
         radixSort = try RadixSortStage(program: program, configuration: configuration)

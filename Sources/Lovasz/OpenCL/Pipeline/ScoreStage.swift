@@ -7,8 +7,11 @@ final class ScoreStage {
     private let findOutsideUnitInterval: CLKernel
     private let softmaxProbabilities: CLKernel
     private let sigmoidProbabilities: CLKernel
+    /// Pixels per work-item of the softmax (``KernelConfiguration/softmaxLanes``).
+    private let softmaxLanes: Int
 
-    init(program: CLProgram) throws(OpenCLError) {
+    init(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) {
+        softmaxLanes = configuration.softmaxLanes
         widenScores = try program.makeKernel("widen_scores")
         findNonFinite = try program.makeKernel("find_nonfinite")
         findOutsideUnitInterval = try program.makeKernel("find_outside_unit_interval")
@@ -59,7 +62,9 @@ final class ScoreStage {
         try softmaxProbabilities.setArguments(
             .buffer(logits), .buffer(probabilities), .count(classes), .count(spatial), .count(images.lowerBound),
             .count(images.count), .buffer(status))
-        try queue.launch(softmaxProbabilities, globalSize: [images.count * spatial], waitingFor: events)
+        let pixels = images.count * spatial
+        try queue.launch(
+            softmaxProbabilities, globalSize: [(pixels + softmaxLanes - 1) / softmaxLanes], waitingFor: events)
     }
 
     /// `sigmoid_probabilities`: the logistic sigmoid of the logits `first ..< first + count`
