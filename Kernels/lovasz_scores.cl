@@ -80,21 +80,21 @@ inline bool lovasz_softmax_lanes(__global const float *logits, __global float *p
 }
 
 // Softmax over the class axis of [B, C, S] for the images first_image .. first_image + images
-// - 1 (lovasz_softmax_pixel): one work-item per pixel, or, with SOFTMAX_LANES 8 (CPU devices),
+// - 1 (lovasz_softmax_pixel): one work-item per pixel, or, with VECTOR_LANES 8 (CPU devices),
 // per eight consecutive pixels, as vectors where they lie in one image.
 __kernel void softmax_probabilities(__global const float *logits, __global float *probabilities,
                                     uint classes, uint spatial, uint first_image, uint images,
                                     __global volatile uint *status) {
     uint end = (first_image + images) * spatial;
-    uint first = first_image * spatial + get_global_id(0) * SOFTMAX_LANES;
+    uint first = first_image * spatial + get_global_id(0) * VECTOR_LANES;
     if (first >= end) return;
-#if SOFTMAX_LANES == 8
+#if VECTOR_LANES == 8
     uint b = first / spatial, s = first - b * spatial;
     size_t base = (size_t)b * classes * spatial + s;
     if (first + 8 <= end && s + 8 <= spatial && lovasz_softmax_lanes(logits, probabilities, classes, spatial, base))
         return;
 #endif
-    for (uint pixel = first; pixel < min(first + SOFTMAX_LANES, end); ++pixel) {
+    for (uint pixel = first; pixel < min(first + VECTOR_LANES, end); ++pixel) {
         uint b = pixel / spatial, s = pixel - b * spatial;
         lovasz_softmax_pixel(logits, probabilities, classes, spatial, (size_t)b * classes * spatial + s, status);
     }

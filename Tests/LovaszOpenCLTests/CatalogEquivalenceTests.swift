@@ -8,9 +8,18 @@ import Testing
 /// element (docs/DESIGN.md §6).
 @Suite("OpenCL equals the CPU path on the random catalog", .enabled(if: openCLEngine != nil, "no OpenCL device on this host"))
 struct CatalogEquivalenceTests {
-    @Test(arguments: RandomProblems.all)
-    func everyOptionVariant(_ recipe: RandomRecipe) throws {
-        let engine = try #require(openCLEngine)
+    /// The engine with the kernels' GPU forms (one pixel or rank per work-item, a work-group
+    /// per radix tile) on the test device, whatever its kind: PoCL's CPU device takes the CPU
+    /// forms by itself, so CI runs both.
+    static let gpuFormsEngine: LovaszEngine? = {
+        guard let device = OpenCLDiscovery.system.selectDevice(for: .opencl).device else { return nil }
+        guard let backend = try? OpenCLBackend(device: device, formsFor: .gpu) else { return nil }
+        return try? LovaszEngine(openCL: backend)
+    }()
+
+    @Test(arguments: RandomProblems.all, [false, true])
+    func everyOptionVariant(_ recipe: RandomRecipe, gpuForms: Bool) throws {
+        let engine = try #require(gpuForms ? Self.gpuFormsEngine : openCLEngine)
         let problem = recipe.make()
         for options in problem.optionVariants {
             let (gpu, gpuGradient) = try engine.lossAndGradient(

@@ -57,17 +57,17 @@ struct RadixSortTests {
         return result
     }
 
-    /// The radix layouts, whatever the device: the device's own, a GPU's (256 work-items, two
-    /// 4-bit splits), a CPU's (one work-item per tile: counted, then scattered in key order)
-    /// and 16 work-items with one 8-bit split.
+    /// The radix layouts, whatever the device: the device's own, a GPU's (a work-group of up
+    /// to 256 work-items per tile, two 4-bit splits), a CPU's (one work-item per tile: counted,
+    /// then scattered in key order) and 16 work-items with one 8-bit split.
     enum Layout: String, CaseIterable, Sendable {
         case device, gpu, cpu, wideSplit
 
-        func configuration(_ base: KernelConfiguration) -> KernelConfiguration {
+        func configuration(_ base: KernelConfiguration, device: OpenCLDevice) -> KernelConfiguration {
             switch self {
             case .device: base
-            case .gpu: base.radixLayout(group: min(256, base.localSize), items: 16, splitBits: 4)
-            case .cpu: base.radixLayout(group: 1, items: 4096, splitBits: 8)
+            case .gpu: KernelConfiguration(device: device, formsFor: .gpu)
+            case .cpu: KernelConfiguration(device: device, formsFor: .cpu)
             case .wideSplit: base.radixLayout(group: 16, items: 256, splitBits: 8)
             }
         }
@@ -77,7 +77,7 @@ struct RadixSortTests {
     static func radixSort(_ keys: [UInt64], ranges: [Range<Int>], layout: Layout = .device) throws -> [UInt64] {
         let backend = try #require(kernelBackend)
         return try backend.withPipeline { (pipeline) throws(OpenCLError) -> [UInt64] in
-            let configuration = layout.configuration(pipeline.configuration)
+            let configuration = layout.configuration(pipeline.configuration, device: pipeline.context.device)
             let program = try OpenCLBackend.programs.program(
                 for: pipeline.context.device, source: KernelConfiguration.source, options: configuration.buildOptions)
             let stage = try RadixSortStage(program: program, configuration: configuration)
@@ -95,7 +95,7 @@ struct RadixSortTests {
 
     /// 0, 1, 2, tile − 1, tile, tile + 1 and 3·tile + 17 keys.
     static func edgeSizes(_ layout: Layout) -> [Int] {
-        let tile = kernelBackend.map { layout.configuration($0.configuration).radixTile } ?? 4096
+        let tile = kernelBackend.map { layout.configuration($0.configuration, device: $0.device).radixTile } ?? 4096
         return [0, 1, 2, tile - 1, tile, tile + 1, 3 * tile + 17]
     }
 

@@ -9,7 +9,9 @@ struct SoftmaxKernelTests {
     static func deviceSoftmax(_ logits: [Float], shape: ProblemShape, lanes: Int) throws -> (probabilities: [Float], firstNonFinite: UInt32) {
         let backend = try #require(kernelBackend)
         return try backend.withPipeline { (pipeline) throws(OpenCLError) -> ([Float], UInt32) in
-            let configuration = pipeline.configuration.softmaxLanes(lanes)
+            // The GPU's or the CPU's forms, the same programs as the other suites build.
+            let configuration = KernelConfiguration(device: pipeline.context.device, formsFor: lanes == 1 ? .gpu : .cpu)
+            #expect(configuration.vectorLanes == lanes)
             let program = try OpenCLBackend.programs.program(
                 for: pipeline.context.device, source: KernelConfiguration.source, options: configuration.buildOptions)
             let stage = try ScoreStage(program: program, configuration: configuration)

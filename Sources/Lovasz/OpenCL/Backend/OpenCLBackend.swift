@@ -26,12 +26,14 @@ final class OpenCLBackend: Sendable {
     ///     about this many bytes (≥ 1; at least one image), overlapping the kernels; by default
     ///     ``defaultTransferChunkBytes`` on devices that do not share the host's memory, one
     ///     piece on the others (tests force small chunks on PoCL).
+    ///   - formsFor: build the kernel forms of this kind of device instead of `device`'s own
+    ///     (tests run a GPU's forms on PoCL).
     /// - Throws: ``OpenCLError`` from any OpenCL call, with the build log for a build failure.
     convenience init(
         device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil,
-        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil
+        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil, formsFor kind: OpenCLDeviceKind? = nil
     ) throws(OpenCLError) {
-        let (stages, configuration) = try PipelineStages.build(for: device) { (options) throws(OpenCLError) in
+        let (stages, configuration) = try PipelineStages.build(for: device, formsFor: kind) { (options) throws(OpenCLError) in
             try programs.program(for: device, source: KernelConfiguration.source, options: options)
         }
         let queue = try CLCommandQueue(context: stages.program.context)

@@ -6,8 +6,11 @@ final class BackpropagationStage {
     private let backpropSoftmax: CLKernel
     private let backpropSigmoid: CLKernel
     private let narrowGradient: CLKernel
+    /// Pixels per work-item of `backprop_softmax` (``KernelConfiguration/vectorLanes``).
+    private let vectorLanes: Int
 
-    init(program: CLProgram) throws(OpenCLError) {
+    init(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) {
+        vectorLanes = configuration.vectorLanes
         backpropSoftmax = try program.makeKernel("backprop_softmax")
         backpropSigmoid = try program.makeKernel("backprop_sigmoid")
         narrowGradient = try program.makeKernel("narrow_gradient")
@@ -25,7 +28,8 @@ final class BackpropagationStage {
         try backpropSoftmax.setArguments(
             .buffer(probabilities), .buffer(upstream), .buffer(gradient), .count(batch), .count(classes),
             .count(spatial), .flag(fromLogits), .count(images.lowerBound), .count(images.count))
-        return try queue.launch(backpropSoftmax, globalSize: [images.count * spatial])
+        let pixels = images.count * spatial
+        return try queue.launch(backpropSoftmax, globalSize: [(pixels + vectorLanes - 1) / vectorLanes])
     }
 
     /// `backprop_sigmoid`: G·p·(1 − p) for the elements `first ..< first + count` (count ≥ 1).

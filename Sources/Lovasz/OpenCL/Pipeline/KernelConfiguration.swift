@@ -8,8 +8,11 @@ struct KernelConfiguration: Sendable, Hashable {
     let localKeys: Int
     /// Elements each work-item of the scan handles sequentially.
     let scanItems: Int
-    /// Pixels each work-item of the softmax handles: 1, or 8 as vectors (`SOFTMAX_LANES`).
-    private(set) var softmaxLanes: Int
+    /// Ranks each work-item of the cut and compaction kernels visits (`BOUND_ITEMS`, a
+    /// multiple of ``vectorLanes``).
+    let boundItems: Int
+    /// Pixels each work-item of the softmax handles: 1, or 8 as vectors (`VECTOR_LANES`).
+    let vectorLanes: Int
     /// Work-items per work-group of the radix sort (a power of two up to 256).
     private(set) var radixGroup: Int
     /// Keys each work-item of the radix sort ranks per tile (a power of two): a radix tile
@@ -37,10 +40,13 @@ struct KernelConfiguration: Sendable, Hashable {
     var scanTile: Int { localSize * scanItems }
 
     /// Ranks one work-group of the cut and compaction kernels covers (`BOUND_BLOCK`).
-    var boundBlock: Int { localSize * KernelLayout.boundItems }
+    var boundBlock: Int { localSize * boundItems }
 
     /// The sizes for `device`, within its work-group and local-memory limits.
-    init(device: OpenCLDevice, localSizeLimit: Int? = nil) {
+    ///
+    /// - Parameter formsFor: the kind of device whose kernel forms to take (by default
+    ///   `device`'s own): tests run a GPU's forms on PoCL's CPU device.
+    init(device: OpenCLDevice, localSizeLimit: Int? = nil, formsFor kind: OpenCLDeviceKind? = nil) {
         let groupLimit = min(256, device.maxWorkGroupSize, localSizeLimit ?? .max)
         self.localSize = Self.powerOfTwo(atMost: max(groupLimit, 1))
         let localKeyLimit = Int(min(device.localMemoryBytes, 1 << 20) / 8) * 2 / 3
@@ -48,12 +54,16 @@ struct KernelConfiguration: Sendable, Hashable {
         // A CPU runs a work-group's work-items one after another, each barrier ending a loop
         // over them, and vectorizes only code without loops of its own: longer sequential
         // scans (a scan tile of at most the bitonic sort's local keys, so no more padding),
-        // softmax lanes as explicit vectors, and one work-item per radix tile, counted and
+        // eight pixels or ranks per work-item as explicit vectors (softmax, keys,
+        // back-propagation), 64 ranks per work-item of the cut and compaction kernels (their
+        // group scans and reductions amortized), and one work-item per radix tile, counted and
         // scattered in key order with no local ranking at all. Measured on PoCL 3.1 (2-core
-        // AMD EPYC, VOC per batch, trained): the scan 70 -> 36 ms, the radix sort 416 -> 143-164 ms.
-        let cpu = device.kind == .cpu
+        // AMD EPYC, VOC per batch, trained): the scan 70 -> 36 ms, the radix sort 416 -> 143-164
+        // ms, the softmax 139 -> 35 ms, the cuts and compaction 270 -> 160 ms.
+        let cpu = (kind ?? device.kind) == .cpu
         self.scanItems = cpu ? max(4, min(16, localKeys / localSize)) : 4
-        self.softmaxLanes = cpu ? 8 : 1
+        self.vectorLanes = cpu ? 8 : 1
+        self.boundItems = cpu ? 64 : 8
         let localBytes = Int(min(device.localMemoryBytes, 1 << 20))
         if cpu, Self.radixLocalBytes(group: 1, items: 4096, splitBits: 8) <= localBytes {
             radixGroup = 1
@@ -80,7 +90,7 @@ struct KernelConfiguration: Sendable, Hashable {
     var buildOptions: String {
         var options = "-DLOCAL_KEYS=\(localKeys) -DLOCAL_SIZE=\(localSize) -DSCAN_ITEMS=\(scanItems) "
         options += "-DRADIX_GROUP=\(radixGroup) -DRADIX_ITEMS=\(radixItems) -DRADIX_SPLIT_BITS=\(radixSplitBits) "
-        options += "-DSOFTMAX_LANES=\(softmaxLanes) "
+        options += "-DVECTOR_LANES=\(vectorLanes) -DBOUND_ITEMS=\(boundItems) "
         options += KernelLayout.buildOptions
         if doubleAccumulation { options += " -DLOVASZ_FP64" }
         switch division {
@@ -100,14 +110,6 @@ struct KernelConfiguration: Sendable, Hashable {
         copy.radixGroup = group
         copy.radixItems = items
         copy.radixSplitBits = splitBits
-        return copy
-    }
-
-    /// This configuration with another softmax width (tests run each on any device).
-    func softmaxLanes(_ lanes: Int) -> KernelConfiguration {
-        precondition(lanes == 1 || lanes == 8, "the softmax has scalar and eight-lane forms")
-        var copy = self
-        copy.softmaxLanes = lanes
         return copy
     }
 

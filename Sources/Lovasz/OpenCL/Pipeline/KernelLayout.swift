@@ -35,9 +35,6 @@ enum KernelLayout {
     /// `uint`s per segment in the segment table (`SEGMENT_FIELDS`).
     static let segmentFields = SegmentField.allCases.count
 
-    /// Ranks each work-item of the cut and compaction kernels visits (`BOUND_ITEMS`).
-    static let boundItems = 8
-
     /// Loss terms each work-item of `reduce_term_blocks` sums (`REDUCE_ITEMS`): a block of
     /// `reduceItems · localSize` terms per work-group.
     static let reduceItems = 32
@@ -61,7 +58,7 @@ enum KernelLayout {
     /// The `-D` options that define the layout for the kernels.
     static var buildOptions: String {
         var options = [
-            "-DBOUND_ITEMS=\(boundItems)", "-DSENTINEL_KEY=0x\(String(sentinelKey, radix: 16))UL",
+            "-DSENTINEL_KEY=0x\(String(sentinelKey, radix: 16))UL",
             "-DSEGMENT_FIELDS=\(segmentFields)", "-DPLAN_BINS=\(planBins)", "-DREDUCE_ITEMS=\(reduceItems)",
             "-DSMALL_SEGMENT=\(smallSegment)",
         ]

@@ -22,7 +22,7 @@ final class PipelineStages {
         radixSort = try RadixSortStage(program: program, configuration: configuration)
         scan = try SegmentedScanStage(program: program, configuration: configuration)
         gradient = try GradientStage(program: program, configuration: configuration)
-        backpropagation = try BackpropagationStage(program: program)
+        backpropagation = try BackpropagationStage(program: program, configuration: configuration)
         planning = try PlanningStage(program: program, configuration: configuration)
     }
 
@@ -38,15 +38,17 @@ final class PipelineStages {
     ///
     /// - Throws: ``OpenCLError`` from the build, with its log, or from creating a kernel.
     ///
-    /// - Parameter program: the program built with the given options, from a cache.
+    /// - Parameters:
+    ///   - formsFor: the kind of device whose kernel forms to build (by default `device`'s).
+    ///   - program: the program built with the given options, from a cache.
     static func build(
-        for device: OpenCLDevice, program: (String) throws(OpenCLError) -> CLProgram
+        for device: OpenCLDevice, formsFor kind: OpenCLDeviceKind? = nil, program: (String) throws(OpenCLError) -> CLProgram
     ) throws(OpenCLError) -> (stages: PipelineStages, configuration: KernelConfiguration) {
-        var configuration = KernelConfiguration(device: device)
+        var configuration = KernelConfiguration(device: device, formsFor: kind)
         var stages = try PipelineStages(program: program(configuration.buildOptions), configuration: configuration)
         let limit = try stages.groupedKernels.map { (kernel) throws(OpenCLError) in try kernel.maxWorkGroupSize }.min() ?? 1
         if limit < configuration.localSize {
-            configuration = KernelConfiguration(device: device, localSizeLimit: limit)
+            configuration = KernelConfiguration(device: device, localSizeLimit: limit, formsFor: kind)
             stages = try PipelineStages(program: program(configuration.buildOptions), configuration: configuration)
         }
         return (stages, configuration)

@@ -7,11 +7,11 @@ final class ScoreStage {
     private let findOutsideUnitInterval: CLKernel
     private let softmaxProbabilities: CLKernel
     private let sigmoidProbabilities: CLKernel
-    /// Pixels per work-item of the softmax (``KernelConfiguration/softmaxLanes``).
-    private let softmaxLanes: Int
+    /// Pixels per work-item of the softmax (``KernelConfiguration/vectorLanes``).
+    private let vectorLanes: Int
 
     init(program: CLProgram, configuration: KernelConfiguration) throws(OpenCLError) {
-        softmaxLanes = configuration.softmaxLanes
+        vectorLanes = configuration.vectorLanes
         widenScores = try program.makeKernel("widen_scores")
         findNonFinite = try program.makeKernel("find_nonfinite")
         findOutsideUnitInterval = try program.makeKernel("find_outside_unit_interval")
@@ -64,7 +64,7 @@ final class ScoreStage {
             .count(images.count), .buffer(status))
         let pixels = images.count * spatial
         try queue.launch(
-            softmaxProbabilities, globalSize: [(pixels + softmaxLanes - 1) / softmaxLanes], waitingFor: events)
+            softmaxProbabilities, globalSize: [(pixels + vectorLanes - 1) / vectorLanes], waitingFor: events)
     }
 
     /// `sigmoid_probabilities`: the logistic sigmoid of the logits `first ..< first + count`
