@@ -59,9 +59,12 @@ enum SegmentSorter {
                 ints: ints.baseAddress! + intsPerTeam * team, maxChunks: maxChunks, workers: perTeam)
         }
         var total = 0.0
+        // A chunk holds whole groups: at most chunkSegments + labelClasses - 1 segments, and
+        // never more than the plan has (a small call allocates little).
+        let chunkCapacity = min(plan.segmentCount, chunkSegments + problem.labels.labelClasses)
         var segments: [SegmentPlan.Segment] = []
-        segments.reserveCapacity(chunkSegments + problem.labels.labelClasses)
-        var losses = [Double](repeating: 0, count: chunkSegments + problem.labels.labelClasses)
+        segments.reserveCapacity(chunkCapacity)
+        var losses = [Double](repeating: 0, count: chunkCapacity)
         var order: [Int] = []
         var nextGroup = 0
         problem.labels.classOf.withUnsafeBufferPointer { classOf in
