@@ -32,8 +32,10 @@ final class GradientStage {
         try lovaszGradient.setArguments(
             .buffer(keys), .buffer(counts), .buffer(tileCarries), .buffer(segments), .buffer(validPixels),
             .buffer(weights), .buffer(kept), .buffer(order), .buffer(terms), .buffer(upstream),
-            .count(padded), .count(pixelCount), .flag(hinge), .flag(writeGradient), .count(slots.lowerBound))
-        try queue.launch(lovaszGradient, globalSize: [slots.count * padded])
+            .count(padded), .count(pixelCount), .flag(hinge), .flag(writeGradient), .count(slots.lowerBound),
+            .count(slots.count * padded))
+        let lanes = configuration.vectorLanes
+        try queue.launch(lovaszGradient, globalSize: [(slots.count * padded + lanes - 1) / lanes])
     }
 
     /// Terms summed by one work-group of `reduce_term_blocks`.
