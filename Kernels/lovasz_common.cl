@@ -53,18 +53,24 @@ inline float lovasz_flush(float x) {
 #define EXP_P4 1.6666665459e-1f
 #define EXP_P5 5.0000001201e-1f
 
+// Declares n (x / ln 2 rounded to an integer, ties to even) and y (Cephes' polynomial for
+// e^(x - n ln 2)) of type T, float or a float vector: the steps of PortableMath.expNonPositive
+// in the same order, shared by lovasz_exp and lovasz_exp8.
+#define LOVASZ_EXP_STEPS(T, x, n, y)                                              \
+    T n = ((x * EXP_LOG2E) + EXP_ROUNDING_SHIFTER) - EXP_ROUNDING_SHIFTER;        \
+    T r_ = (x - n * EXP_LN2_HIGH) - n * EXP_LN2_LOW;                              \
+    T p_ = EXP_P0;                                                                \
+    p_ = p_ * r_ + EXP_P1;                                                        \
+    p_ = p_ * r_ + EXP_P2;                                                        \
+    p_ = p_ * r_ + EXP_P3;                                                        \
+    p_ = p_ * r_ + EXP_P4;                                                        \
+    p_ = p_ * r_ + EXP_P5;                                                        \
+    T y = ((p_ * r_) * r_ + r_) + 1.0f
+
 // e^x for x <= 0 by the operations of PortableMath.expNonPositive, in the same order.
 inline float lovasz_exp(float x) {
     if (!(x >= EXP_LOWEST)) return 0.0f;
-    float n = ((x * EXP_LOG2E) + EXP_ROUNDING_SHIFTER) - EXP_ROUNDING_SHIFTER;
-    float r = (x - n * EXP_LN2_HIGH) - n * EXP_LN2_LOW;
-    float p = EXP_P0;
-    p = p * r + EXP_P1;
-    p = p * r + EXP_P2;
-    p = p * r + EXP_P3;
-    p = p * r + EXP_P4;
-    p = p * r + EXP_P5;
-    float y = ((p * r) * r + r) + 1.0f;
+    LOVASZ_EXP_STEPS(float, x, n, y);
     float scale = as_float((uint)((int)n + 127) << 23);  // 2^n: n + 127 in 1..127 is a normal exponent
     return lovasz_flush(y * scale);
 }
@@ -73,17 +79,8 @@ inline float lovasz_exp(float x) {
 // CPU devices, whose compilers do not vectorize the softmax's loop over classes). A lane below
 // EXP_LOWEST (or NaN) gives 0 as there; its other results are discarded.
 inline float8 lovasz_exp8(float8 x) {
-    float8 n = ((x * EXP_LOG2E) + EXP_ROUNDING_SHIFTER) - EXP_ROUNDING_SHIFTER;
-    float8 r = (x - n * EXP_LN2_HIGH) - n * EXP_LN2_LOW;
-    float8 p = EXP_P0;
-    p = p * r + EXP_P1;
-    p = p * r + EXP_P2;
-    p = p * r + EXP_P3;
-    p = p * r + EXP_P4;
-    p = p * r + EXP_P5;
-    float8 y = ((p * r) * r + r) + 1.0f;
-    float8 scale = as_float8((as_uint8(convert_int8(n)) + 127u) << 23);
-    float8 value = y * scale;
+    LOVASZ_EXP_STEPS(float8, x, n, y);
+    float8 value = y * as_float8((as_uint8(convert_int8(n)) + 127u) << 23);
     value = fabs(value) < FLT_MIN ? 0.0f : value;
     return x >= EXP_LOWEST ? value : 0.0f;
 }

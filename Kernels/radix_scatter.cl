@@ -84,11 +84,9 @@ __kernel void radix_downsweep(__global const ulong *source, __global ulong *dest
                               __global const uint4 *segments, __global const uint *tile_segment,
                               __global const uint *varying, __global const uint *prefixes,
                               __global const uint *digit_bases, uint pass) {
-    uint group = get_group_id(0);
+    uint group = get_group_id(0), k, count;
     size_t base;
-    uint count;
-    uint k = radix_tile(segments, tile_segment, group, &base, &count);
-    uint shift = radix_pass_shift(pass, pass == 0 ? 0u : varying[k]);
+    uint shift = radix_tile_pass(segments, tile_segment, varying, group, pass, &k, &base, &count);
     if (shift == RADIX_SKIP) return;
     uint offsets[RADIX_BINS];
     for (uint d = 0; d < RADIX_BINS; ++d)
@@ -110,11 +108,9 @@ __kernel void radix_downsweep(__global const ulong *source, __global ulong *dest
     __local ulong tile[RADIX_LOCAL_KEYS];
     __local uint offsets[RADIX_BINS];
     uint lid = get_local_id(0);
-    uint group = get_group_id(0);
+    uint group = get_group_id(0), k, count;
     size_t base;
-    uint count;
-    uint k = radix_tile(segments, tile_segment, group, &base, &count);
-    uint shift = radix_pass_shift(pass, pass == 0 ? 0u : varying[k]);
+    uint shift = radix_tile_pass(segments, tile_segment, varying, group, pass, &k, &base, &count);
     if (shift == RADIX_SKIP) return;  // the whole work-group
 
     for (uint i = 0; i < RADIX_ITEMS; ++i) {

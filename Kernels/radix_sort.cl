@@ -126,6 +126,15 @@ inline uint radix_tile(__global const uint4 *segments, __global const uint *tile
     return k;
 }
 
+// The tile of work-group `tile` (its segment *k, first key and key count) and the bit shift of
+// the digit `pass` sorts there, RADIX_SKIP when its segment has no such pass.
+inline uint radix_tile_pass(__global const uint4 *segments, __global const uint *tile_segment,
+                            __global const uint *varying, uint tile, uint pass, uint *k, size_t *base,
+                            uint *count) {
+    *k = radix_tile(segments, tile_segment, tile, base, count);
+    return radix_pass_shift(pass, pass == 0 ? 0u : varying[*k]);
+}
+
 #if RADIX_GROUP == 1
 // Writes the histogram of tile get_group_id(0)'s digits to histograms[tile * 256 + digit],
 // leaving the keys in place (radix_downsweep scatters them in key order). Pass 0 also writes
@@ -133,11 +142,9 @@ inline uint radix_tile(__global const uint4 *segments, __global const uint *tile
 __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments,
                             __global const uint *tile_segment, __global const uint *varying,
                             __global uint *histograms, __global uint *tile_bits, uint pass) {
-    uint group = get_group_id(0);
+    uint group = get_group_id(0), k, count;
     size_t base;
-    uint count;
-    uint k = radix_tile(segments, tile_segment, group, &base, &count);
-    uint shift = radix_pass_shift(pass, pass == 0 ? 0u : varying[k]);
+    uint shift = radix_tile_pass(segments, tile_segment, varying, group, pass, &k, &base, &count);
     if (shift == RADIX_SKIP) return;
     uint counts[RADIX_BINS];
     for (uint d = 0; d < RADIX_BINS; ++d) counts[d] = 0;
@@ -167,11 +174,9 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
     __local uint starts[RADIX_BINS];
     __local uint ends[RADIX_BINS];
     uint lid = get_local_id(0);
-    uint group = get_group_id(0);
+    uint group = get_group_id(0), k, count;
     size_t base;
-    uint count;
-    uint k = radix_tile(segments, tile_segment, group, &base, &count);
-    uint shift = radix_pass_shift(pass, pass == 0 ? 0u : varying[k]);
+    uint shift = radix_tile_pass(segments, tile_segment, varying, group, pass, &k, &base, &count);
     if (shift == RADIX_SKIP) return;  // the whole work-group
 
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
