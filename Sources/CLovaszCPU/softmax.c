@@ -236,41 +236,58 @@ void lovasz_cpu_foreground_bests_scalar(
 }
 
 #if defined(__x86_64__)
-/// Class by class, eight pixels at a time: each lane keeps its best word and pixel (a later
-/// pixel wins a tie), and the lanes' keys are compared at the end. No word is 0 (that would
-/// need the bits of a NaN), so 0 marks a lane without foreground.
+/// Whether the run's labels change at more than one pixel in eight (the first `vector_end`
+/// pixels): then most vectors hold most classes, and a test that skips the vectors without a
+/// class would mostly mispredict.
+AVX2 static int labels_mixed(const int32_t *classes, size_t vector_end) {
+    size_t changes = 0;
+    for (size_t i = 1; i + 8 <= vector_end; i += 8) {
+        __m256i same = _mm256_cmpeq_epi32(
+            _mm256_loadu_si256((const __m256i *)(classes + i)), _mm256_loadu_si256((const __m256i *)(classes + i - 1)));
+        changes += 8 - (size_t)_mm_popcnt_u32((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(same)));
+    }
+    return changes * 8 > vector_end;
+}
+
+/// Class by class, eight pixels at a time: each lane keeps its smallest error and the pixel
+/// that had it (a later pixel wins a tie; -1 marks a lane without foreground), and the lanes'
+/// keys are compared at the end. Smaller errors are larger words, equal errors equal words
+/// (-0 cannot arise: 1 - p with p <= 1 rounds to +0), so comparing the errors as floats
+/// finds the same pixel as comparing words. Where the labels come in runs, the vectors
+/// without the class are skipped; where they are mixed, every vector is taken without a test
+/// (measured in one process on VOC per batch, random labels: 1.066-1.069x faster than the
+/// test, which mispredicted on about a third of the vectors).
 AVX2 static void foreground_bests_avx2(
     const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
     uint64_t first_pixel, uint64_t *best)
 {
     size_t vector_end = length & ~(size_t)7;
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    int mixed = labels_mixed(classes, vector_end);
     const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256i negative_zero = _mm256_set1_epi32((int32_t)0x80000000u);
+    const __m256i step = _mm256_set1_epi32(8);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (size_t c = 0; c < channels; c++) {
         const float *plane = probabilities + c * stride;
         const __m256i class_index = _mm256_set1_epi32((int32_t)c);
-        __m256i best_word = _mm256_setzero_si256(), best_pixel = _mm256_setzero_si256();
-        for (size_t i = 0; i < vector_end; i += 8) {
+        __m256 best_error = _mm256_set1_ps(__builtin_inff());
+        __m256i best_pixel = _mm256_set1_epi32(-1);
+        __m256i pixel = lanes;
+        for (size_t i = 0; i < vector_end; i += 8, pixel = _mm256_add_epi32(pixel, step)) {
             __m256i is_class = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(classes + i)), class_index);
-            if (_mm256_testz_si256(is_class, is_class)) continue;
-            __m256i bits = _mm256_castps_si256(_mm256_sub_ps(one, _mm256_loadu_ps(plane + i)));
-            bits = _mm256_andnot_si256(_mm256_cmpeq_epi32(bits, negative_zero), bits);
-            __m256i flip = _mm256_and_si256(
-                _mm256_sub_epi32(_mm256_srli_epi32(bits, 31), _mm256_set1_epi32(1)), _mm256_set1_epi32(0x7FFFFFFF));
-            __m256i word = _mm256_xor_si256(bits, flip);
-            __m256i not_below = _mm256_cmpeq_epi32(_mm256_max_epu32(word, best_word), word);
-            __m256i take = _mm256_and_si256(is_class, not_below);
-            best_word = _mm256_blendv_epi8(best_word, word, take);
-            best_pixel = _mm256_blendv_epi8(best_pixel, _mm256_add_epi32(lane, _mm256_set1_epi32((int32_t)i)), take);
+            if (!mixed && _mm256_testz_si256(is_class, is_class)) continue;
+            __m256 error = _mm256_sub_ps(one, _mm256_loadu_ps(plane + i));
+            __m256i take = _mm256_and_si256(is_class, _mm256_castps_si256(_mm256_cmp_ps(error, best_error, _CMP_LE_OQ)));
+            best_error = _mm256_blendv_ps(best_error, error, _mm256_castsi256_ps(take));
+            best_pixel = _mm256_blendv_epi8(best_pixel, pixel, take);
         }
-        uint32_t words[8], pixels[8];
-        _mm256_storeu_si256((__m256i *)words, best_word);
+        float errors[8];
+        int32_t pixels[8];
+        _mm256_storeu_ps(errors, best_error);
         _mm256_storeu_si256((__m256i *)pixels, best_pixel);
         uint64_t result = 0;
         for (int l = 0; l < 8; l++) {
-            if (words[l] == 0) continue;
-            uint64_t key = (uint64_t)words[l] << 32 | (first_pixel + pixels[l]);
+            if (pixels[l] < 0) continue;
+            uint64_t key = (uint64_t)descending_word(bits_of(errors[l])) << 32 | (first_pixel + (uint64_t)pixels[l]);
             if (key > result) result = key;
         }
         best[c] = result;

@@ -122,17 +122,28 @@ import Testing
         return best
     }
 
+    /// Labels drawn pixel by pixel (mixed: the vector form takes every vector) or in runs of
+    /// up to 40 equal labels (the vector form skips vectors without the class).
     @Test(arguments: [1, 2, 3, 8, 9, 21, 40], [false, true])
     func runBestsEqualTheDefinition(channels: Int, scalar: Bool) {
+        for labelRuns in [false, true] {
+            runBests(channels: channels, scalar: scalar, labelRuns: labelRuns)
+        }
+    }
+
+    func runBests(channels: Int, scalar: Bool, labelRuns: Bool) {
         for length in [1, 7, 8, 9, 31, 64, 1000] {
             var random = SplitMix64(seed: UInt64(channels * 1000 + length))
             // Few distinct probabilities, so ties are common; some labels ignored (-1) or out of
             // range; runs where a class is absent.
             let levels: [Float] = [0, 0.25, 0.5, 0.75, 1, 0.3333333, 1e-30]
             let probabilities = (0 ..< channels * length).map { _ in levels[Int(random.next() % UInt64(levels.count))] }
-            let classes = (0..<length).map { _ -> Int32 in
+            var classes: [Int32] = []
+            while classes.count < length {
                 let draw = Int32(random.next() % UInt64(channels + 2))
-                return draw == Int32(channels + 1) ? -1 : draw == Int32(channels) ? Int32(channels + 5) : draw
+                let label = draw == Int32(channels + 1) ? -1 : draw == Int32(channels) ? Int32(channels + 5) : draw
+                let run = labelRuns ? 1 + Int(random.next() % 40) : 1
+                classes += [Int32](repeating: label, count: min(run, length - classes.count))
             }
             let firstPixel = 123
             let expected = Self.naiveBests(
@@ -140,7 +151,7 @@ import Testing
             var best = [UInt64](repeating: .max, count: channels)
             let bests = scalar ? lovasz_cpu_foreground_bests_scalar : lovasz_cpu_foreground_bests
             bests(probabilities, length, channels, length, classes, UInt64(firstPixel), &best)
-            #expect(best == expected, "\(channels) channels, \(length) pixels")
+            #expect(best == expected, "\(channels) channels, \(length) pixels, label runs \(labelRuns)")
         }
     }
 }
