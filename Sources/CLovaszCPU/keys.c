@@ -88,6 +88,14 @@ static void create_keys_avx2(
     const __m256i cut_low = _mm256_set1_epi32((int)((uint32_t)cut ^ 0x80000000u));
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256 base = _mm256_set1_ps(background);
+    // The cut's error: a lane whose error is below it has a larger word, so it is dropped
+    // whatever its rank. Tested first on the floats (one comparison), it spares the words of
+    // vectors with nothing to keep, most of them when few keys are kept (measured in one
+    // process: VOC per batch random 1.028-1.031x, trained 0.99-1.00x, hinge per batch 1.02x).
+    const uint32_t cut_word = (uint32_t)(cut >> 32);
+    const uint32_t cut_bits = cut_word ^ (((cut_word >> 31) - 1u) & 0x7FFFFFFFu);
+    const __m256 cut_error = _mm256_set1_ps(float_of(cut_bits));
+    const int pretest = (cut_bits & 0x7FFFFFFFu) <= 0x7F800000u;  // a cut made from a number
     __m256i and_high = ones, and_low = ones, or_high = _mm256_setzero_si256(), or_low = _mm256_setzero_si256();
     uint64_t kept = pass->kept, rank = pass->rank;
     size_t i = 0;
@@ -96,8 +104,15 @@ static void create_keys_avx2(
         __m256 x = _mm256_loadu_ps(scores + i);
         __m256i is_foreground = _mm256_cmpeq_epi32(label, wanted);
         __m256i invalid = _mm256_cmpgt_epi32(_mm256_setzero_si256(), label);
-        __m256i bits = _mm256_castps_si256(_mm256_blendv_ps(
-            _mm256_add_ps(base, x), _mm256_sub_ps(one, x), _mm256_castsi256_ps(is_foreground)));
+        __m256 error = _mm256_blendv_ps(_mm256_add_ps(base, x), _mm256_sub_ps(one, x), _mm256_castsi256_ps(is_foreground));
+        if (pretest) {
+            __m256i reaching = _mm256_castps_si256(_mm256_cmp_ps(error, cut_error, _CMP_GE_OQ));
+            if (_mm256_testz_si256(reaching, _mm256_andnot_si256(invalid, ones))) {
+                rank += (uint64_t)(8 - _mm_popcnt_u32((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(invalid))));
+                continue;
+            }
+        }
+        __m256i bits = _mm256_castps_si256(error);
         bits = _mm256_andnot_si256(_mm256_cmpeq_epi32(bits, sign), bits);
         __m256i high = _mm256_xor_si256(
             bits, _mm256_and_si256(_mm256_sub_epi32(_mm256_srli_epi32(bits, 31), one_int), low31));
