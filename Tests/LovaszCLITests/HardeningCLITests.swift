@@ -26,6 +26,7 @@ struct HardeningCLITests {
     /// The gradient file a run writes into a regular file.
     func expectedGradient() throws -> [UInt8] {
         let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let outcome = try loss(directory, gradOut: directory.appendingPathComponent("g.npy").path)
         #expect(outcome.status == 0, "\(outcome.standardError)")
         return try Array(Data(contentsOf: directory.appendingPathComponent("g.npy")))
@@ -49,6 +50,7 @@ struct HardeningCLITests {
     func symbolicLink() throws {
         let expected = try expectedGradient()
         let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let target = try NumPyFixtures.write([1, 2, 3], named: "target.npy", in: directory)
         chmod(target, 0o640)
         let link = directory.appendingPathComponent("link.npy").path
@@ -71,6 +73,7 @@ struct HardeningCLITests {
     func fifo() throws {
         let expected = try expectedGradient()
         let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("fifo").path
         #expect(mkfifo(path, 0o600) == 0)
         let refused = try loss(directory, gradOut: path)
@@ -108,6 +111,7 @@ struct HardeningCLITests {
     func deviceNodes() throws {
         guard getuid() == 0 else { return }
         let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let null = directory.appendingPathComponent("null").path
         #expect(mknod(null, S_IFCHR | 0o666, Self.device(major: 1, minor: 3)) == 0)
         let outcome = try loss(directory, gradOut: null)
@@ -126,6 +130,7 @@ struct HardeningCLITests {
         arguments: ["2>&-", "2>/dev/full"])
     func unwritableStandardError(redirection: String) throws {
         let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let outcome = try runner.runShell(
             "\"$LOVASZ\" loss --backend auto --scores s.npy --labels y.npy --grad-out g.npy \(redirection)", in: directory)
         #expect(outcome.status == 0 && !outcome.killedBySignal)
@@ -136,6 +141,7 @@ struct HardeningCLITests {
     @Test("stdout closed or full: exit 2, the result is not silently lost", arguments: [">&-", ">/dev/full"])
     func unwritableStandardOutput(redirection: String) throws {
         let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let outcome = try runner.runShell("\"$LOVASZ\" loss --scores s.npy --labels y.npy \(redirection)", in: directory)
         #expect(outcome.status == 2 && !outcome.killedBySignal)
         #expect(outcome.standardError.contains("cannot write the result to standard output"), "\(outcome.standardError)")
@@ -145,6 +151,7 @@ struct HardeningCLITests {
     func endlessScores() throws {
         signal(SIGPIPE, SIG_IGN)
         let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("zeros.npy").path
         #expect(mkfifo(path, 0o600) == 0)
         let done = DispatchSemaphore(value: 0)
@@ -179,10 +186,12 @@ struct HardeningCLITests {
     func oversizedRefusedEarly() throws {
         // 8 GiB of scores declared, 1 KiB missing: refused from the file's size.
         guard let short = try sparseInputs(pixels: 1 << 30, shortBy: 1024) else { return }
+        defer { try? FileManager.default.removeItem(at: short) }
         let truncated = try runner.runShell("\"$LOVASZ\" loss --scores s.npy --labels y.npy", in: short)
         #expect(truncated.status == 2 && truncated.standardError.contains("truncated"), "\(truncated.standardError)")
         // Consistent 8 GiB scores, labels of another shape: the headers are compared first.
         guard let mismatched = try sparseInputs(pixels: 1 << 30, labelPixels: 5) else { return }
+        defer { try? FileManager.default.removeItem(at: mismatched) }
         let shapes = try runner.runShell("\"$LOVASZ\" loss --scores s.npy --labels y.npy", in: mismatched)
         #expect(shapes.status == 2 && shapes.standardError.contains("shape"), "\(shapes.standardError)")
     }
@@ -194,6 +203,7 @@ struct HardeningCLITests {
         arguments: [(pixels: 50_000_000, limitKiB: 300_000), (pixels: 1 << 30, limitKiB: 1_000_000)])
     func outOfMemory(pixels: Int, limitKiB: Int) throws {
         guard let directory = try sparseInputs(pixels: pixels) else { return }
+        defer { try? FileManager.default.removeItem(at: directory) }
         let outcome = try runner.runShell(
             "ulimit -v \(limitKiB) && \"$LOVASZ\" loss --backend cpu --scores s.npy --labels y.npy --grad-out g.npy", in: directory)
         #expect(!outcome.killedBySignal)
@@ -210,6 +220,7 @@ struct HardeningCLITests {
     @Test("a call of 80 000 scores under a ladder of ulimit -v values ends, never hangs")
     func threadsUnderAddressLimits() throws {
         guard let directory = try sparseInputs(pixels: 40_000) else { return }
+        defer { try? FileManager.default.removeItem(at: directory) }
         for limitKiB in stride(from: 60_000, through: 200_000, by: 5_000) {
             let outcome = try runner.runShell(
                 "ulimit -v \(limitKiB) && exec timeout 30 \"$LOVASZ\" loss --backend cpu --scores s.npy --labels y.npy",
@@ -222,6 +233,7 @@ struct HardeningCLITests {
     @Test("--scores-are probabilities outside [0, 1]: status 2 naming the first position")
     func probabilities() throws {
         let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let outcome = try runner.runShell(
             "\"$LOVASZ\" loss --loss sigmoid --scores b.npy --labels z.npy --scores-are probabilities", in: directory)
         #expect(outcome.status == 2 && outcome.standardError.contains("probability 2.0 at position [0, 0] is outside [0, 1]"),

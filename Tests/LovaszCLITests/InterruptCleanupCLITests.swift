@@ -44,6 +44,7 @@ struct InterruptCleanupCLITests {
     @Test("the temporary file is removed and the existing file kept", arguments: [SIGINT, SIGTERM])
     func signalDuringWrite(signal: Int32) throws {
         let directory = try NumPyFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         for (name, bytes) in F.valid { _ = try NumPyFixtures.write(bytes, named: name, in: directory) }
         let existing: [UInt8] = Array("the previous gradient".utf8)
         let target = try NumPyFixtures.write(existing, named: "g.npy", in: directory)

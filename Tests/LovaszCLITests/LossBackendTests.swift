@@ -70,9 +70,11 @@ struct LossBackendTests {
         #expect(worst <= 1e-6)
     }
 
-    /// Environments in which OpenCL cannot be used: no loader, and a loader with no platform.
-    static func brokenEnvironments() throws -> [(String, [String: String?], String)] {
-        let empty = try NumPyFixtures.temporaryDirectory()
+    /// Environments in which OpenCL cannot be used: no loader, and a loader with no platform
+    /// (an empty vendors folder made inside `directory`).
+    static func brokenEnvironments(in directory: LossFixtureDirectory) throws -> [(String, [String: String?], String)] {
+        let empty = directory.url.appendingPathComponent("vendors", isDirectory: true)
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: false)
         return [
             ("no loader", ["LOVASZ_OPENCL_LIBRARY": "/nonexistent/libOpenCL.so.1"], "/nonexistent/libOpenCL.so.1"),
             ("no platform", ["OCL_ICD_VENDORS": empty.path, "OPENCL_VENDOR_PATH": empty.path], "platform"),
@@ -85,7 +87,7 @@ struct LossBackendTests {
         let arguments = try Self.inputs(Self.cases[0], in: directory)
         let reference = try runLovasz(["loss"] + arguments + ["--backend", "cpu", "--json"])
         let expectedLoss = try #require(try parseLossJSON(reference.standardOutput)["loss"] as? Double)
-        for (name, environment, mention) in try Self.brokenEnvironments() {
+        for (name, environment, mention) in try Self.brokenEnvironments(in: directory) {
             let outcome = try CommandRunner().run(["loss"] + arguments + ["--backend", "auto", "--json"], environment: environment)
             #expect(outcome.status == 0, "\(name): \(outcome.standardError)")
             #expect(outcome.standardError.contains("using the CPU"), "\(name): \(outcome.standardError)")
@@ -100,7 +102,7 @@ struct LossBackendTests {
     func explicitOpenCLFails() throws {
         let directory = try LossFixtureDirectory()
         let arguments = try Self.inputs(Self.cases[0], in: directory)
-        for (name, environment, mention) in try Self.brokenEnvironments() {
+        for (name, environment, mention) in try Self.brokenEnvironments(in: directory) {
             let outcome = try CommandRunner().run(["loss"] + arguments + ["--backend", "opencl"], environment: environment)
             #expect(outcome.status == 3, "\(name): \(outcome.standardError)")
             #expect(outcome.standardError.contains(mention), "\(name): \(outcome.standardError)")

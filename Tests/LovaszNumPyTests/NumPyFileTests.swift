@@ -13,6 +13,7 @@ struct NumPyFileTests {
     @Test("every proper prefix of a file on disk is refused, and so are trailing bytes")
     func prefixesAndTrailingBytes() throws {
         let directory = try NumPyFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         for length in 0..<Self.valid.count {
             let path = try NumPyFixtures.write(Array(Self.valid.prefix(length)), named: "p\(length).npy", in: directory)
             #expect(throws: NumPyError.self, "prefix of \(length) bytes") { _ = try NumPyArray(contentsOfFile: path) }
@@ -30,6 +31,7 @@ struct NumPyFileTests {
     private func readFromEndlessFIFO(prefix: [UInt8]) throws -> Result<NumPyArray, NumPyError> {
         signal(SIGPIPE, SIG_IGN)  // the writer learns of the closed FIFO through EPIPE
         let directory = try NumPyFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("endless.npy").path
         #expect(mkfifo(path, 0o600) == 0)
         let done = DispatchSemaphore(value: 0)
@@ -78,6 +80,7 @@ struct NumPyFileTests {
     @Test("a huge sparse file is checked against its size before anything is allocated")
     func sparse() throws {
         let directory = try NumPyFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let header = NumPyFixtures.file(header: NumPyFixtures.header(descr: "<f4", shape: [1 << 31]), data: [])
         for (name, size) in [("consistent.npy", header.count + (1 << 33)), ("short.npy", header.count + (1 << 32))] {
             let path = try NumPyFixtures.write(header, named: name, in: directory)
