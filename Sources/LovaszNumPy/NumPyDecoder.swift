@@ -49,12 +49,13 @@ enum NumPyDecoder {
     /// The unaligned fixed-width integers in `data`, byte-swapped when asked.
     private static func integers<T: FixedWidthInteger>(_ data: UnsafeRawBufferPointer, swap: Bool) -> [T] {
         let count = data.count / MemoryLayout<T>.size
+        // An empty array is the runtime's shared empty storage: the initializer below would
+        // store its count there, a write that concurrent decodes race on.
+        guard count > 0 else { return [] }
         return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if count > 0 {
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[0..<(count * MemoryLayout<T>.size)]))
-                if swap {
-                    for i in 0..<count { buffer[i] = buffer[i].byteSwapped }
-                }
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[0..<(count * MemoryLayout<T>.size)]))
+            if swap {
+                for i in 0..<count { buffer[i] = buffer[i].byteSwapped }
             }
             initialized = count
         }

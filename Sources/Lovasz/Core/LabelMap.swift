@@ -59,7 +59,8 @@ struct LabelMap: Sendable {
         let limit: Label? = Label(exactly: labelClasses)
         // Every entry is written below (-1 for an ignored pixel), or the call throws.
         try FallibleMemory.ensureAvailable(bytes: try FallibleMemory.byteCount(Int32.self, count: labels.count))
-        var classOf = [Int32](unsafeUninitializedCapacity: labels.count) { _, count in count = labels.count }
+        // (Never through the initializer when empty: it would store into the shared empty storage.)
+        var classOf = labels.isEmpty ? [] : [Int32](unsafeUninitializedCapacity: labels.count) { _, count in count = labels.count }
         var counts = try [UInt32](fallibleRepeating: 0, count: shape.batch * labelClasses)
         // Images are mapped in parallel; each notes its first bad pixel and whether it has
         // ignored pixels, so the error names the first bad label in C order, as one pass would.
