@@ -134,6 +134,9 @@ struct RuntimeProgramTests {
         #expect(overrun.detail == "20 bytes at offset 0 of a 16-byte buffer")
         #expect(throws: OpenCLError.self) { try buffer.read(Int32.self, count: 2, fromByteOffset: 12, on: queue) }
         #expect(throws: OpenCLError.self) { try buffer.read(Int32.self, count: 0, on: queue) }
+        // Counts whose bytes overflow, or are negative, are refused before any array is made.
+        #expect(throws: OpenCLError.self) { try buffer.read(Int32.self, count: Int.max / 2, on: queue) }
+        #expect(throws: OpenCLError.self) { try buffer.read(Int32.self, count: -1, on: queue) }
         #expect(throws: OpenCLError.self) { try buffer.fill(with: (UInt8(1), UInt8(2), UInt8(3)), on: queue) }
         #expect(throws: OpenCLError.self) { try buffer.fill(with: UInt64(0), atByteOffset: 4, on: queue) }
 

@@ -178,6 +178,10 @@ final class CLBuffer {
     func read<T: BitwiseCopyable>(
         _ type: T.Type, count: Int, fromByteOffset offset: Int = 0, on queue: CLCommandQueue
     ) throws(OpenCLError) -> [T] {
+        // The range is checked before any array is made: an empty one through the initializer
+        // below would store into the runtime's shared empty storage.
+        let bytes = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        try checkRange(offset: offset, count: bytes.overflow ? .max : bytes.partialValue, call: "clEnqueueReadBuffer")
         var failure: OpenCLError?
         let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             do throws(OpenCLError) {
