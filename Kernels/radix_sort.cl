@@ -16,6 +16,13 @@
 //   radix_copy_back      segments that ended in the alternate buffer are copied back
 // (radix_scan, radix_downsweep and radix_copy_back are in radix_scatter.cl, concatenated after this file.)
 //
+// With RADIX_RANK_IN_DOWNSWEEP 1 (work-groups of RADIX_GROUP > 1 only), the upsweep only counts
+// the tile's digits (in RADIX_COPIES local histograms, one per RADIX_COPIES-th work-item, so
+// that the work-items of one SIMD group that meet the same digit mostly hit different copies),
+// and the downsweep sorts its tile in local memory before scattering it: the keys cross global
+// memory three times a pass instead of four (the layout of GPUSorting's DeviceRadixSort and
+// CUB's). The counts are exact whatever order the atomics take, so the sort stays deterministic.
+//
 // With one work-item per tile (RADIX_GROUP 1, the layout of CPU devices, which run a
 // work-group's work-items one after another), a work-item reads its tile in key order: the
 // upsweep only counts the digits and the downsweep scatters each key straight to its output
@@ -26,7 +33,8 @@
 // (the last one fewer). Segment table entries (uint4): begin, end, first tile, unused.
 // Constants from the host: RADIX_GROUP (work-items per work-group, a power of two up to 256),
 // RADIX_ITEMS (keys per work-item; RADIX_GROUP * RADIX_ITEMS <= 65535) and RADIX_SPLIT_BITS
-// (4 or 8: the digit width of one counting split; 8 needs RADIX_GROUP * 256 counters).
+// (4 or 8: the digit width of one counting split; 8 needs RADIX_GROUP * 256 counters) and
+// RADIX_RANK_IN_DOWNSWEEP (0: the upsweep sorts the tile, 1: the downsweep does).
 
 #define RADIX_TILE (RADIX_GROUP * RADIX_ITEMS)
 #define RADIX_SPLIT_BINS (1u << RADIX_SPLIT_BITS)
@@ -37,6 +45,9 @@
 // One padding slot per 16 keys: the blocked reads (stride RADIX_ITEMS) hit distinct banks.
 #define RADIX_PAD(j) ((j) + ((j) >> 4))
 #define RADIX_LOCAL_KEYS RADIX_PAD(RADIX_TILE)
+// Local histograms of the counting upsweep: work-item lid counts into copy lid % RADIX_COPIES,
+// digit d of that copy at d * RADIX_COPIES + copy (the copies of one digit in distinct banks).
+#define RADIX_COPIES (RADIX_GROUP < 8 ? RADIX_GROUP : 8)
 
 inline uint radix_digit(ulong key, uint shift) {
     return (uint)(key >> (32 + shift)) & 0xFFu;
@@ -162,6 +173,64 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
     for (uint d = 0; d < RADIX_BINS; ++d) histograms[(size_t)group * RADIX_BINS + d] = counts[d];
 }
 #else
+// Writes the AND of every work-item's `all` to tile_bits[2 group] and the OR of their `any`
+// to tile_bits[2 group + 1]; every work-item calls it.
+inline void radix_write_tile_bits(uint all, uint any, __local uint *partial, __global uint *tile_bits,
+                                  uint group, uint lid) {
+    partial[lid] = all;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint width = RADIX_GROUP / 2; width > 0; width >>= 1) {
+        if (lid < width) partial[lid] &= partial[lid + width];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) tile_bits[2 * (size_t)group] = partial[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    partial[lid] = any;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint width = RADIX_GROUP / 2; width > 0; width >>= 1) {
+        if (lid < width) partial[lid] |= partial[lid + width];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) tile_bits[2 * (size_t)group + 1] = partial[0];
+}
+
+#if RADIX_RANK_IN_DOWNSWEEP
+// Writes the histogram of tile get_group_id(0)'s digits to histograms[tile * 256 + digit],
+// leaving the keys in place (radix_downsweep sorts and scatters them). Pass 0 also writes the
+// AND and OR of the tile's high words to tile_bits[2 tile], [2 tile + 1].
+__kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments,
+                            __global const uint *tile_segment, __global const uint *varying,
+                            __global uint *histograms, __global uint *tile_bits, uint pass) {
+    __local uint counts[RADIX_COPIES * RADIX_BINS];
+    __local uint partial[RADIX_GROUP];
+    uint lid = get_local_id(0);
+    uint group = get_group_id(0), k, count;
+    size_t base;
+    uint shift = radix_tile_pass(segments, tile_segment, varying, group, pass, &k, &base, &count);
+    if (shift == RADIX_SKIP) return;  // the whole work-group
+
+    for (uint d = lid; d < RADIX_COPIES * RADIX_BINS; d += RADIX_GROUP) counts[d] = 0;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    uint copy = lid % RADIX_COPIES;
+    uint all = 0xFFFFFFFFu, any = 0;
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint j = lid + i * RADIX_GROUP;
+        if (j < count) {
+            uint high = (uint)(keys[base + j] >> 32);
+            all &= high;
+            any |= high;
+            atomic_inc(&counts[((high >> shift) & 0xFFu) * RADIX_COPIES + copy]);
+        }
+    }
+    if (pass == 0) radix_write_tile_bits(all, any, partial, tile_bits, group, lid);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) {
+        uint total = 0;
+        for (uint c = 0; c < RADIX_COPIES; ++c) total += counts[d * RADIX_COPIES + c];
+        histograms[(size_t)group * RADIX_BINS + d] = total;
+    }
+}
+#else
 // Sorts tile get_group_id(0) of `keys` in place by the pass's digit and writes its histogram
 // to histograms[tile * 256 + digit]. Pass 0 also writes the AND and OR of the tile's high
 // words to tile_bits[2 tile], [2 tile + 1] (which bytes vary).
@@ -196,24 +265,7 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
             any |= high;
         }
     }
-    if (pass == 0) {
-        // AND, then OR, of the tile's high words.
-        partial[lid] = all;
-        barrier(CLK_LOCAL_MEM_FENCE);
-        for (uint width = RADIX_GROUP / 2; width > 0; width >>= 1) {
-            if (lid < width) partial[lid] &= partial[lid + width];
-            barrier(CLK_LOCAL_MEM_FENCE);
-        }
-        if (lid == 0) tile_bits[2 * (size_t)group] = partial[0];
-        barrier(CLK_LOCAL_MEM_FENCE);
-        partial[lid] = any;
-        barrier(CLK_LOCAL_MEM_FENCE);
-        for (uint width = RADIX_GROUP / 2; width > 0; width >>= 1) {
-            if (lid < width) partial[lid] |= partial[lid + width];
-            barrier(CLK_LOCAL_MEM_FENCE);
-        }
-        if (lid == 0) tile_bits[2 * (size_t)group + 1] = partial[0];
-    }
+    if (pass == 0) radix_write_tile_bits(all, any, partial, tile_bits, group, lid);
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint bits = 0; bits < 8; bits += RADIX_SPLIT_BITS)
         radix_split(own, tile, counters, partial, shift + bits, lid, bits + RADIX_SPLIT_BITS < 8);
@@ -233,4 +285,5 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
     for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP)
         histograms[(size_t)group * RADIX_BINS + d] = ends[d] - starts[d];
 }
-#endif
+#endif  // RADIX_RANK_IN_DOWNSWEEP
+#endif  // RADIX_GROUP == 1

@@ -58,17 +58,21 @@ struct RadixSortTests {
     }
 
     /// The radix layouts, whatever the device: the device's own, a GPU's (a work-group of up
-    /// to 256 work-items per tile, two 4-bit splits), a CPU's (one work-item per tile: counted,
-    /// then scattered in key order) and 16 work-items with one 8-bit split.
+    /// to 256 work-items per tile, two 4-bit splits) ranking in the upsweep and in the
+    /// downsweep, a CPU's (one work-item per tile: counted, then scattered in key order), and
+    /// 16 or 4 work-items with one 8-bit split (the latter with fewer than eight histogram copies).
     enum Layout: String, CaseIterable, Sendable {
-        case device, gpu, cpu, wideSplit
+        case device, gpu, gpuDownsweepRanking, cpu, wideSplit, smallGroupDownsweepRanking
 
         func configuration(_ base: KernelConfiguration, device: OpenCLDevice) -> KernelConfiguration {
             switch self {
             case .device: base
-            case .gpu: KernelConfiguration(device: device, formsFor: .gpu)
+            case .gpu: KernelConfiguration(device: device, formsFor: .gpu).radixRanking(.upsweep)
+            case .gpuDownsweepRanking: KernelConfiguration(device: device, formsFor: .gpu).radixRanking(.downsweep)
             case .cpu: KernelConfiguration(device: device, formsFor: .cpu)
-            case .wideSplit: base.radixLayout(group: 16, items: 256, splitBits: 8)
+            case .wideSplit: base.radixLayout(group: 16, items: 256, splitBits: 8).radixRanking(.upsweep)
+            case .smallGroupDownsweepRanking:
+                base.radixLayout(group: 4, items: 64, splitBits: 8).radixRanking(.downsweep)
             }
         }
     }

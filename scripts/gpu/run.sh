@@ -33,6 +33,13 @@ for step in $steps; do
   case $step in
     trace)
       LOVASZ_TRACE=1 $lovasz bench --backend opencl --workload voc --data trained --repeat 2 --warmup 1 2>&1 | grep -E "trace|median" | tail -40 | tee "$out/trace.txt" ;;
+    ranking)  # the radix sort's two rankings (KernelConfiguration.RadixRanking), alternated
+      for ranking in upsweep downsweep upsweep downsweep; do
+        LOVASZ_RADIX_RANKING=$ranking $lovasz bench --backend opencl --workload voc --data both --repeat 7 --warmup 2 --phases 2>&1 |
+          sed "s/^/[$ranking] /" | tee -a "$out/ranking.txt"
+        LOVASZ_RADIX_RANKING=$ranking LOVASZ_TRACE=1 $lovasz bench --backend opencl --workload voc --data trained --repeat 2 --warmup 1 2>&1 |
+          grep -E "radix" | tail -12 | sed "s/^/[$ranking] /" | tee -a "$out/ranking-trace.txt"
+      done ;;
     check) python3 scripts/gpu/check_backends.py $lovasz --size full 2>&1 | tee "$out/check.txt" ;;
     bench) $lovasz bench --backend opencl --data both --repeat 7 --warmup 2 --phases ${WORKLOADS:-} 2>&1 | tee "$out/bench-opencl.txt" ;;
     example)

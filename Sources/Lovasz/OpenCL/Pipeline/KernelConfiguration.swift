@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 internal import LovaszKernels
 
 /// The compile-time sizes and numeric options the kernels are built with for one device.
@@ -21,10 +26,33 @@ struct KernelConfiguration: Sendable, Hashable {
     /// The digit width of one local counting split of the radix sort: 4 (two splits per
     /// 8-bit pass, 16 counters per work-item) or 8 (one split, 256 counters per work-item).
     private(set) var radixSplitBits: Int
+    /// Which radix kernel sorts each tile in local memory (work-groups of more than one
+    /// work-item only; one work-item per tile never sorts locally).
+    private(set) var radixRanking: RadixRanking
     /// Gradients and loss sums in double (the device has cl_khr_fp64).
     let doubleAccumulation: Bool
     /// How correctly rounded float division is obtained.
     let division: Division
+
+    /// Where the radix sort of a GPU's layout ranks each tile's keys by the pass's digit.
+    enum RadixRanking: String, Sendable, Hashable, CaseIterable {
+        /// The upsweep sorts the tile, writes it back and counts its digits; the downsweep
+        /// reads the sorted tile and scatters it (four crossings of global memory a pass).
+        case upsweep
+        /// The upsweep only counts the digits (local atomics into eight histograms); the
+        /// downsweep sorts the tile and scatters it (three crossings: CUB's and GPUSorting's layout).
+        case downsweep
+
+        /// The environment variable that picks the ranking of a GPU's layout, for benchmarks
+        /// (`upsweep`, the default, or `downsweep`).
+        static let overrideVariable = "LOVASZ_RADIX_RANKING"
+
+        /// The ranking that `LOVASZ_RADIX_RANKING` names, or `upsweep` when unset or unknown.
+        static var fromEnvironment: RadixRanking {
+            guard let value = getenv(overrideVariable) else { return .upsweep }
+            return RadixRanking(rawValue: String(cString: value)) ?? .upsweep
+        }
+    }
 
     enum Division: Sendable, Hashable {
         /// `-cl-fp32-correctly-rounded-divide-sqrt`.
@@ -78,6 +106,7 @@ struct KernelConfiguration: Sendable, Hashable {
             radixItems = items
             radixSplitBits = 4
         }
+        radixRanking = RadixRanking.fromEnvironment
         self.doubleAccumulation = device.supportsDouble
         if device.correctlyRoundedDivideSqrt {
             self.division = .correctlyRoundedOption
@@ -92,6 +121,7 @@ struct KernelConfiguration: Sendable, Hashable {
     var buildOptions: String {
         var options = "-DLOCAL_KEYS=\(localKeys) -DLOCAL_SIZE=\(localSize) -DSCAN_ITEMS=\(scanItems) "
         options += "-DRADIX_GROUP=\(radixGroup) -DRADIX_ITEMS=\(radixItems) -DRADIX_SPLIT_BITS=\(radixSplitBits) "
+        options += "-DRADIX_RANK_IN_DOWNSWEEP=\(radixRanking == .downsweep ? 1 : 0) "
         options += "-DVECTOR_LANES=\(vectorLanes) -DBOUND_ITEMS=\(boundItems) "
         options += KernelLayout.buildOptions
         if doubleAccumulation { options += " -DLOVASZ_FP64" }
@@ -115,11 +145,18 @@ struct KernelConfiguration: Sendable, Hashable {
         return copy
     }
 
+    /// This configuration with the radix sort ranking its tiles in `ranking`'s kernel.
+    func radixRanking(_ ranking: RadixRanking) -> KernelConfiguration {
+        var copy = self
+        copy.radixRanking = ranking
+        return copy
+    }
+
     /// Keys sorted by one radix work-group.
     var radixTile: Int { radixGroup * radixItems }
 
-    /// The local memory of the largest radix kernel (`radix_upsweep`; `radix_scan` with one
-    /// work-item per tile, whose tile is never held in local memory), with a margin of 1 KiB.
+    /// The local memory of the largest radix kernel (the one that ranks the tile; `radix_scan`
+    /// with one work-item per tile, whose tile is never held in local memory), with a margin of 1 KiB.
     static func radixLocalBytes(group: Int, items: Int, splitBits: Int) -> Int {
         if group == 1 { return 2 * 256 * 4 + 4 + 1024 }
         let tile = group * items
