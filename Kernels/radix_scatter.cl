@@ -98,36 +98,13 @@ __kernel void radix_downsweep(__global const ulong *source, __global ulong *dest
         offsets[d] += 1;
     }
 }
-#elif RADIX_RANK_IN_DOWNSWEEP
-// Sorts tile get_group_id(0) of `source` stably by the pass's digit in local memory and
-// scatters it to `destination` at the positions of radix_scan: each run of equal digits is
-// written to consecutive addresses.
-__kernel void radix_downsweep(__global const ulong *source, __global ulong *destination,
-                              __global const uint4 *segments, __global const uint *tile_segment,
-                              __global const uint *varying, __global const uint *prefixes,
-                              __global const uint *digit_bases, uint pass) {
-    __local ulong tile[RADIX_LOCAL_KEYS];
-    __local ushort counters[RADIX_SPLIT_BINS * RADIX_GROUP];
-    __local uint partial[RADIX_GROUP];
-    __local uint offsets[RADIX_BINS];
-    uint lid = get_local_id(0);
-    uint group = get_group_id(0), k, count;
-    size_t base;
-    uint shift = radix_tile_pass(segments, tile_segment, varying, group, pass, &k, &base, &count);
-    if (shift == RADIX_SKIP) return;  // the whole work-group
-
-    for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid + i * RADIX_GROUP;
-        tile[RADIX_PAD(j)] = j < count ? source[base + j] : SENTINEL_KEY;
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    ulong own[RADIX_ITEMS];
-    for (uint i = 0; i < RADIX_ITEMS; ++i) own[i] = tile[RADIX_PAD(lid * RADIX_ITEMS + i)];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint bits = 0; bits < 8; bits += RADIX_SPLIT_BITS)
-        radix_split(own, tile, counters, partial, shift + bits, lid, bits + RADIX_SPLIT_BITS < 8);
-
-    // The tile holds the sorted keys (a short tile's sentinels after the real ones).
+#else
+// Scatters the sorted tile in local `tile` (`count` keys of tile `group` of segment `k`) to
+// `destination` at the positions of radix_scan: each run of equal digits is written to
+// consecutive addresses. Every work-item calls it.
+inline void radix_scatter_sorted_tile(__local const ulong *tile, __local uint *offsets, __global ulong *destination,
+                                      __global const uint *prefixes, __global const uint *digit_bases,
+                                      uint k, uint group, uint count, uint shift, uint lid) {
     // offsets[d] = output position of the tile's first key with digit d, minus its position in the tile.
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
         uint j = lid + i * RADIX_GROUP;
@@ -146,9 +123,32 @@ __kernel void radix_downsweep(__global const ulong *source, __global ulong *dest
         }
     }
 }
+
+#if RADIX_RANK_IN_DOWNSWEEP
+// Sorts tile get_group_id(0) of `source` stably by the pass's digit in local memory and
+// scatters it to `destination` at the positions of radix_scan.
+__kernel void radix_downsweep(__global const ulong *source, __global ulong *destination,
+                              __global const uint4 *segments, __global const uint *tile_segment,
+                              __global const uint *varying, __global const uint *prefixes,
+                              __global const uint *digit_bases, uint pass) {
+    __local ulong tile[RADIX_LOCAL_KEYS];
+    __local ushort counters[RADIX_SPLIT_BINS * RADIX_GROUP];
+    __local uint partial[RADIX_GROUP];
+    __local uint offsets[RADIX_BINS];
+    uint lid = get_local_id(0);
+    uint group = get_group_id(0), k, count;
+    size_t base;
+    uint shift = radix_tile_pass(segments, tile_segment, varying, group, pass, &k, &base, &count);
+    if (shift == RADIX_SKIP) return;  // the whole work-group
+
+    ulong own[RADIX_ITEMS];
+    radix_load_tile(source, tile, own, base, count, lid);
+    radix_sort_tile(own, tile, counters, partial, shift, lid);
+    radix_scatter_sorted_tile(tile, offsets, destination, prefixes, digit_bases, k, group, count, shift, lid);
+}
 #else
-// Scatters the sorted tile get_group_id(0) of `source` to `destination` at the positions of
-// radix_scan: each run of equal digits is written to consecutive addresses.
+// Scatters the sorted tile get_group_id(0) of `source` (sorted by radix_upsweep) to
+// `destination` at the positions of radix_scan.
 __kernel void radix_downsweep(__global const ulong *source, __global ulong *destination,
                               __global const uint4 *segments, __global const uint *tile_segment,
                               __global const uint *varying, __global const uint *prefixes,
@@ -166,25 +166,9 @@ __kernel void radix_downsweep(__global const ulong *source, __global ulong *dest
         if (j < count) tile[RADIX_PAD(j)] = source[base + j];
     }
     barrier(CLK_LOCAL_MEM_FENCE);
-    // offsets[d] = output position of the tile's first key with digit d, minus its position in the tile.
-    for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid + i * RADIX_GROUP;
-        if (j < count) {
-            uint d = radix_digit(tile[RADIX_PAD(j)], shift);
-            if (j == 0 || radix_digit(tile[RADIX_PAD(j - 1)], shift) != d)
-                offsets[d] = digit_bases[(size_t)k * RADIX_BINS + d] + prefixes[(size_t)group * RADIX_BINS + d] - j;
-        }
-    }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid + i * RADIX_GROUP;
-        if (j < count) {
-            ulong key = tile[RADIX_PAD(j)];
-            destination[(size_t)offsets[radix_digit(key, shift)] + j] = key;
-        }
-    }
+    radix_scatter_sorted_tile(tile, offsets, destination, prefixes, digit_bases, k, group, count, shift, lid);
 }
-
+#endif  // RADIX_RANK_IN_DOWNSWEEP
 #endif
 
 // Copies the tiles of segments that made an odd number of passes from `alternate` back to `keys`.

@@ -194,6 +194,29 @@ inline void radix_write_tile_bits(uint all, uint any, __local uint *partial, __g
     if (lid == 0) tile_bits[2 * (size_t)group + 1] = partial[0];
 }
 
+// Loads the tile of `count` keys at `base` of `source` into local `tile` (strided, coalesced;
+// sentinels after a short tile's keys) and work-item lid's RADIX_ITEMS consecutive keys of it
+// into `own`; every work-item calls it.
+inline void radix_load_tile(__global const ulong *source, __local ulong *tile, ulong *own, size_t base,
+                            uint count, uint lid) {
+    for (uint i = 0; i < RADIX_ITEMS; ++i) {
+        uint j = lid + i * RADIX_GROUP;
+        tile[RADIX_PAD(j)] = j < count ? source[base + j] : SENTINEL_KEY;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint i = 0; i < RADIX_ITEMS; ++i) own[i] = tile[RADIX_PAD(lid * RADIX_ITEMS + i)];
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+// Sorts the tile loaded by radix_load_tile stably by the 8-bit digit at `shift`, in counting
+// splits of RADIX_SPLIT_BITS bits; the sorted tile is in `tile` (sentinels last). Every
+// work-item calls it.
+inline void radix_sort_tile(ulong *own, __local ulong *tile, __local ushort *counters, __local uint *partial,
+                            uint shift, uint lid) {
+    for (uint bits = 0; bits < 8; bits += RADIX_SPLIT_BITS)
+        radix_split(own, tile, counters, partial, shift + bits, lid, bits + RADIX_SPLIT_BITS < 8);
+}
+
 #if RADIX_RANK_IN_DOWNSWEEP
 // Writes the histogram of tile get_group_id(0)'s digits to histograms[tile * 256 + digit],
 // leaving the keys in place (radix_downsweep sorts and scatters them). Pass 0 also writes the
@@ -248,18 +271,12 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
     uint shift = radix_tile_pass(segments, tile_segment, varying, group, pass, &k, &base, &count);
     if (shift == RADIX_SKIP) return;  // the whole work-group
 
-    for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid + i * RADIX_GROUP;
-        tile[RADIX_PAD(j)] = j < count ? keys[base + j] : SENTINEL_KEY;
-    }
     for (uint d = lid; d < RADIX_BINS; d += RADIX_GROUP) { starts[d] = 0; ends[d] = 0; }
-    barrier(CLK_LOCAL_MEM_FENCE);
     ulong own[RADIX_ITEMS];
+    radix_load_tile(keys, tile, own, base, count, lid);
     uint all = 0xFFFFFFFFu, any = 0;
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
-        uint j = lid * RADIX_ITEMS + i;
-        own[i] = tile[RADIX_PAD(j)];
-        if (j < count) {
+        if (lid * RADIX_ITEMS + i < count) {
             uint high = (uint)(own[i] >> 32);
             all &= high;
             any |= high;
@@ -267,8 +284,7 @@ __kernel void radix_upsweep(__global ulong *keys, __global const uint4 *segments
     }
     if (pass == 0) radix_write_tile_bits(all, any, partial, tile_bits, group, lid);
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint bits = 0; bits < 8; bits += RADIX_SPLIT_BITS)
-        radix_split(own, tile, counters, partial, shift + bits, lid, bits + RADIX_SPLIT_BITS < 8);
+    radix_sort_tile(own, tile, counters, partial, shift, lid);
 
     // The tile holds the sorted keys; the sentinels of a short tile sort after the real keys.
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
