@@ -1,6 +1,7 @@
 // The second half of the segmented radix sort of radix_sort.cl (concatenated after it): per pass,
 // radix_scan turns the tiles' histograms into output positions and radix_downsweep scatters the
-// sorted tiles there; radix_copy_back ends the sort. See radix_sort.cl for the whole design.
+// tiles there (sorting each one first where the upsweep only counted); radix_copy_back ends the
+// sort. See radix_sort.cl for the whole design.
 
 // One work-group per segment. Turns the segment's tile histograms into prefixes,
 // histograms[t * 256 + d] = keys with digit d in the segment's tiles before t, and writes

@@ -1,7 +1,7 @@
 // Segmented LSD radix sort of packed 64-bit keys by their high words (the order-mapped error
 // bits), stable: keys created in rank order keep ties in rank order, so the result is the
 // ascending order of the whole 64-bit keys. Reduce-then-scan, as GPUSorting's DeviceRadixSort
-// and Satish, Harris & Garland (2009), with no atomics, no look-back and no spinning:
+// and Satish, Harris & Garland (2009), with no global atomics, no look-back and no spinning:
 //
 //   radix_tile_segments  tile -> segment, from each segment's first tile
 //   per pass of 8 bits (the lowest byte, then each higher byte that varies in the segment):
@@ -17,8 +17,9 @@
 // (radix_scan, radix_downsweep and radix_copy_back are in radix_scatter.cl, concatenated after this file.)
 //
 // With RADIX_RANK_IN_DOWNSWEEP 1 (work-groups of RADIX_GROUP > 1 only), the upsweep only counts
-// the tile's digits (in RADIX_COPIES local histograms, one per RADIX_COPIES-th work-item, so
-// that the work-items of one SIMD group that meet the same digit mostly hit different copies),
+// the tile's digits (local atomic increments into RADIX_COPIES histograms, work-item lid into
+// copy lid % RADIX_COPIES, so that the work-items of one SIMD group that meet the same digit
+// mostly hit different copies),
 // and the downsweep sorts its tile in local memory before scattering it: the keys cross global
 // memory three times a pass instead of four (the layout of GPUSorting's DeviceRadixSort and
 // CUB's). The counts are exact whatever order the atomics take, so the sort stays deterministic.
