@@ -125,51 +125,38 @@ inline void radix_scatter_sorted_tile(__local const ulong *tile, __local uint *o
     }
 }
 
-#if RADIX_RANK_IN_DOWNSWEEP
-// Sorts tile get_group_id(0) of `source` stably by the pass's digit in local memory and
-// scatters it to `destination` at the positions of radix_scan.
+// Scatters tile get_group_id(0) of `source` to `destination` at the positions of radix_scan,
+// sorting it stably by the pass's digit in local memory first where the upsweep only counted
+// (RADIX_RANK_IN_DOWNSWEEP), else as radix_upsweep left it sorted.
 __kernel void radix_downsweep(__global const ulong *source, __global ulong *destination,
                               __global const uint4 *segments, __global const uint *tile_segment,
                               __global const uint *varying, __global const uint *prefixes,
                               __global const uint *digit_bases, uint pass) {
     __local ulong tile[RADIX_LOCAL_KEYS];
+    __local uint offsets[RADIX_BINS];
+#if RADIX_RANK_IN_DOWNSWEEP
     __local ushort counters[RADIX_SPLIT_BINS * RADIX_GROUP];
     __local uint partial[RADIX_GROUP];
-    __local uint offsets[RADIX_BINS];
+#endif
     uint lid = get_local_id(0);
     uint group = get_group_id(0), k, count;
     size_t base;
     uint shift = radix_tile_pass(segments, tile_segment, varying, group, pass, &k, &base, &count);
     if (shift == RADIX_SKIP) return;  // the whole work-group
 
+#if RADIX_RANK_IN_DOWNSWEEP
     ulong own[RADIX_ITEMS];
     radix_load_tile(source, tile, own, base, count, lid);
     radix_sort_tile(own, tile, counters, partial, shift, lid);
-    radix_scatter_sorted_tile(tile, offsets, destination, prefixes, digit_bases, k, group, count, shift, lid);
-}
 #else
-// Scatters the sorted tile get_group_id(0) of `source` (sorted by radix_upsweep) to
-// `destination` at the positions of radix_scan.
-__kernel void radix_downsweep(__global const ulong *source, __global ulong *destination,
-                              __global const uint4 *segments, __global const uint *tile_segment,
-                              __global const uint *varying, __global const uint *prefixes,
-                              __global const uint *digit_bases, uint pass) {
-    __local ulong tile[RADIX_LOCAL_KEYS];
-    __local uint offsets[RADIX_BINS];
-    uint lid = get_local_id(0);
-    uint group = get_group_id(0), k, count;
-    size_t base;
-    uint shift = radix_tile_pass(segments, tile_segment, varying, group, pass, &k, &base, &count);
-    if (shift == RADIX_SKIP) return;  // the whole work-group
-
     for (uint i = 0; i < RADIX_ITEMS; ++i) {
         uint j = lid + i * RADIX_GROUP;
         if (j < count) tile[RADIX_PAD(j)] = source[base + j];
     }
     barrier(CLK_LOCAL_MEM_FENCE);
+#endif
     radix_scatter_sorted_tile(tile, offsets, destination, prefixes, digit_bases, k, group, count, shift, lid);
 }
-#endif  // RADIX_RANK_IN_DOWNSWEEP
 #endif
 
 // Copies the tiles of segments that made an odd number of passes from `alternate` back to `keys`.
