@@ -35,7 +35,8 @@ for step in $steps; do
       LOVASZ_TRACE=1 $lovasz bench --backend opencl --workload voc --data trained --repeat 2 --warmup 1 2>&1 | grep -E "trace|median" | tail -40 | tee "$out/trace.txt" ;;
     ranking)  # the radix sort's two rankings (KernelConfiguration.RadixRanking), alternated
       for ranking in upsweep downsweep upsweep downsweep; do
-        LOVASZ_RADIX_RANKING=$ranking $lovasz bench --backend opencl --workload voc --data both --repeat 7 --warmup 2 --phases 2>&1 |
+        LOVASZ_RADIX_RANKING=$ranking $lovasz bench --backend opencl ${RANKING_WORKLOADS:---workload voc --workload ade20k} \
+          --data both --repeat 7 --warmup 2 --phases 2>&1 |
           sed "s/^/[$ranking] /" | tee -a "$out/ranking.txt"
         LOVASZ_RADIX_RANKING=$ranking LOVASZ_TRACE=1 $lovasz bench --backend opencl --workload voc --data trained --repeat 2 --warmup 1 2>&1 |
           grep -E "radix" | tail -12 | sed "s/^/[$ranking] /" | tee -a "$out/ranking-trace.txt"
