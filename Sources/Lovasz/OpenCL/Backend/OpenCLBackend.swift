@@ -28,12 +28,17 @@ final class OpenCLBackend: Sendable {
     ///     piece on the others (tests force small chunks on PoCL).
     ///   - formsFor: build the kernel forms of this kind of device instead of `device`'s own
     ///     (tests run a GPU's forms on PoCL).
+    ///   - radixRanking: where a GPU layout's radix sort ranks its tiles; by default as
+    ///     `LOVASZ_RADIX_RANKING` says (tests run both).
     /// - Throws: ``OpenCLError`` from any OpenCL call, with the build log for a build failure.
     convenience init(
         device: OpenCLDevice, programs: ProgramCache = OpenCLBackend.programs, chunkKeyLimit: Int? = nil,
-        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil, formsFor kind: OpenCLDeviceKind? = nil
+        stagedTransfers: Bool? = nil, transferChunkBytes: Int? = nil, formsFor kind: OpenCLDeviceKind? = nil,
+        radixRanking: KernelConfiguration.RadixRanking? = nil
     ) throws(OpenCLError) {
-        let (stages, configuration) = try PipelineStages.build(for: device, formsFor: kind) { (options) throws(OpenCLError) in
+        let (stages, configuration) = try PipelineStages.build(
+            for: device, formsFor: kind, radixRanking: radixRanking
+        ) { (options) throws(OpenCLError) in
             try programs.program(for: device, source: KernelConfiguration.source, options: options)
         }
         let queue = try CLCommandQueue(context: stages.program.context)

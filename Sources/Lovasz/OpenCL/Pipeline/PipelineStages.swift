@@ -40,15 +40,22 @@ final class PipelineStages {
     ///
     /// - Parameters:
     ///   - formsFor: the kind of device whose kernel forms to build (by default `device`'s).
+    ///   - radixRanking: where a GPU layout's radix sort ranks its tiles (by default as
+    ///     `LOVASZ_RADIX_RANKING` says).
     ///   - program: the program built with the given options, from a cache.
     static func build(
-        for device: OpenCLDevice, formsFor kind: OpenCLDeviceKind? = nil, program: (String) throws(OpenCLError) -> CLProgram
+        for device: OpenCLDevice, formsFor kind: OpenCLDeviceKind? = nil,
+        radixRanking: KernelConfiguration.RadixRanking? = nil, program: (String) throws(OpenCLError) -> CLProgram
     ) throws(OpenCLError) -> (stages: PipelineStages, configuration: KernelConfiguration) {
-        var configuration = KernelConfiguration(device: device, formsFor: kind)
+        func sizes(localSizeLimit: Int?) -> KernelConfiguration {
+            let configuration = KernelConfiguration(device: device, localSizeLimit: localSizeLimit, formsFor: kind)
+            return radixRanking.map { configuration.radixRanking($0) } ?? configuration
+        }
+        var configuration = sizes(localSizeLimit: nil)
         var stages = try PipelineStages(program: program(configuration.buildOptions), configuration: configuration)
         let limit = try stages.groupedKernels.map { (kernel) throws(OpenCLError) in try kernel.maxWorkGroupSize }.min() ?? 1
         if limit < configuration.localSize {
-            configuration = KernelConfiguration(device: device, localSizeLimit: limit, formsFor: kind)
+            configuration = sizes(localSizeLimit: limit)
             stages = try PipelineStages(program: program(configuration.buildOptions), configuration: configuration)
         }
         return (stages, configuration)
