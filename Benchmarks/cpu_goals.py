@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Measure the CPU path against its speed goals, every figure from one run.
+
+    python3 Benchmarks/compare_pytorch.py --install-only     # once: torch in Benchmarks/.venv
+    python3 Benchmarks/cpu_goals.py                          # builds lovasz (release) first
+    python3 Benchmarks/cpu_goals.py --lovasz .build/release/lovasz --baseline /path/to/older/lovasz
+
+The goals, on the 2-core benchmark machine, same run:
+  - VOC 8x21x321x321 per batch (compare_pytorch.py): >= 25x the PyTorch loop on confident
+    ("trained") logits, >= 50x on random logits;
+  - the hinge per batch (8x321x321) on 2 threads >= 1.7x faster than on 1 thread (medians of
+    alternating processes);
+  - a small call, 2x3x200x200 confident logits (int64 labels, per batch): <= 2 ms median;
+  - peak memory <= 3x (scores + gradient) (`lovasz bench --memory`).
+
+Medians of one process move by 25-40% with the host's memory bandwidth (neighbours on a VM),
+so every part runs in alternating processes, and the host's copy bandwidth is printed beside
+them; with --baseline, an older binary's small call alternates with this one's as a yardstick
+of the minute. Needs numpy (for the small call's inputs) and, for the PyTorch comparison,
+Benchmarks/.venv with torch (compare_pytorch.py --install-only).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def note(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(command):
+    """The standard output of `command`; exits with its error output when it fails."""
+    try:
+        result = subprocess.run(command, capture_output=True, text=True)
+    except OSError as error:
+        sys.exit(f"cannot run {command[0]}: {error}")
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed (status {result.returncode}):\n{result.stderr.strip()}")
+    return result.stdout
+
+
+def bench(binary, arguments):
+    """One `lovasz bench ... --json` process: its single result."""
+    return json.loads(run([binary, "bench", "--backend", "cpu", "--json"] + arguments))["results"][0]
+
+
+def small_inputs(directory):
+    """2x3x200x200 logits ~ N(0,1) plus 4 on the true class, uniform int64 labels (seed 2018)."""
+    import numpy as np
+    rng = np.random.default_rng(2018)
+    labels = rng.integers(0, 3, size=(2, 200, 200), dtype=np.int64)
+    logits = rng.standard_normal((2, 3, 200, 200), dtype=np.float32)
+    logits += 4 * (labels[:, None, :, :] == np.arange(3)[None, :, None, None])
+    scores, targets = os.path.join(directory, "scores.npy"), os.path.join(directory, "labels.npy")
+    np.save(scores, logits)
+    np.save(targets, labels)
+    return scores, targets
+
+
+def copy_bandwidth():
+    """GB/s read + write of numpy.copyto over 256 MiB (the host's bandwidth of the minute)."""
+    import numpy as np
+    a = np.ones(32 << 20, dtype=np.float64)
+    b = np.empty_like(a)
+    np.copyto(b, a)
+    start = time.perf_counter()
+    for _ in range(5):
+        np.copyto(b, a)
+    return 2 * a.nbytes * 5 / (time.perf_counter() - start) / 1e9
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lovasz", help="the lovasz binary (default: build it with swift build -c release)")
+    parser.add_argument("--baseline", help="an older lovasz binary whose small call alternates with this one's")
+    parser.add_argument("--processes", type=int, default=4, help="alternating processes per measurement (default: 4)")
+    parser.add_argument("--skip-pytorch", action="store_true", help="leave out the PyTorch comparison")
+    args = parser.parse_args()
+    if args.processes < 1:
+        parser.error("--processes must be at least 1")
+    binary = args.lovasz
+    if binary is None:
+        note("building lovasz (swift build -c release --product lovasz)")
+        if subprocess.run(["swift", "build", "-c", "release", "--product", "lovasz"], cwd=ROOT).returncode != 0:
+            sys.exit("swift build -c release --product lovasz failed")
+        binary = os.path.join(ROOT, ".build", "release", "lovasz")
+    binary = os.path.abspath(binary)
+    report = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "processors": os.cpu_count()}
+
+    with tempfile.TemporaryDirectory(prefix="lovasz-goals-") as directory:
+        scores, labels = small_inputs(directory)
+        small, base = [], []
+        for index in range(args.processes):
+            note(f"small call, process {index + 1}/{args.processes}")
+            if args.baseline:
+                base.append(bench(args.baseline, ["--scores", scores, "--labels", labels, "--repeat", "300"])["medianMilliseconds"])
+            small.append(bench(binary, ["--scores", scores, "--labels", labels, "--repeat", "300"])["medianMilliseconds"])
+    report["small call ms (medians per process)"] = small
+    if base:
+        report["baseline small call ms"] = base
+
+    one, two = [], []
+    for index in range(args.processes):
+        note(f"hinge per batch, process pair {index + 1}/{args.processes}")
+        for threads, into in ((1, one), (2, two)):
+            result = bench(binary, ["--workload", "hinge-per-batch", "--data", "trained", "--threads", str(threads), "--repeat", "20"])
+            into.append(result["medianMilliseconds"])
+    report["hinge 1 thread ms"] = one
+    report["hinge 2 threads ms"] = two
+
+    speedups = {"trained": [], "random": []}
+    if not args.skip_pytorch:
+        for _ in range(2):
+            for data in ("trained", "random"):
+                note(f"compare_pytorch.py, VOC {data}")
+                result = json.loads(run(
+                    [sys.executable, os.path.join(ROOT, "Benchmarks", "compare_pytorch.py"), "--workload", "voc",
+                     "--data", data, "--repeat", "5", "--lovasz", binary, "--json"]))
+                if not result["lossesAgree"]:
+                    sys.exit(f"the losses disagree on VOC {data}: {result['lossRelativeDifference']}")
+                speedups[data].append(result["pytorch"]["medianMilliseconds"] / result["lovasz"]["medianMilliseconds"])
+        report["VOC speed-up, trained"] = speedups["trained"]
+        report["VOC speed-up, random"] = speedups["random"]
+
+    note("peak memory (lovasz bench --memory)")
+    memory = subprocess.run([binary, "bench", "--backend", "cpu", "--memory", "--json"], capture_output=True, text=True)
+    if memory.returncode not in (0, 1):  # 1: over the budget, reported below
+        sys.exit(f"lovasz bench --memory failed (status {memory.returncode}):\n{memory.stderr.strip()}")
+    ratios = [r["peakOverScoresAndGradient"] for r in json.loads(memory.stdout)["results"]]
+    report["peak / (scores + gradient)"] = ratios
+    report["copy GB/s read + write"] = copy_bandwidth()
+    report["finished"] = time.strftime("%H:%M:%S")
+
+    for key, value in report.items():
+        shown = ", ".join(f"{v:.2f}" for v in value) if isinstance(value, list) else (f"{value:.1f}" if isinstance(value, float) else value)
+        print(f"{key}: {shown}")
+    hinge = statistics.median(one) / statistics.median(two)
+    goals = [
+        ("small call median <= 2 ms", statistics.median(small), statistics.median(small) <= 2.0),
+        ("hinge 1 / 2 threads >= 1.7x (medians)", hinge, hinge >= 1.7),
+        ("peak memory <= 3x", max(ratios), max(ratios) <= 3.0),
+    ]
+    if not args.skip_pytorch:
+        goals += [
+            ("VOC trained >= 25x (each run)", min(speedups["trained"]), min(speedups["trained"]) >= 25),
+            ("VOC random >= 50x (each run)", min(speedups["random"]), min(speedups["random"]) >= 50),
+        ]
+    for name, value, met in goals:
+        print(f"{'met    ' if met else 'MISSED '} {name}: {value:.2f}")
+    return 0 if all(met for _, _, met in goals) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
