@@ -14,8 +14,8 @@ The goals, on the 2-core benchmark machine, same run:
   - peak memory <= 3x (scores + gradient) (`lovasz bench --memory`).
 
 Medians of one process move by 25-40% with the host's memory bandwidth (neighbours on a VM),
-so every part runs in alternating processes, and the host's copy bandwidth is printed beside
-them; with --baseline, an older binary's small call alternates with this one's as a yardstick
+so every part runs in alternating processes, and the host's copy bandwidth and the share of
+processor time stolen by the hypervisor (/proc/stat) are printed beside them; with --baseline, an older binary's small call alternates with this one's as a yardstick
 of the minute. Needs numpy (for the small call's inputs) and, for the PyTorch comparison,
 Benchmarks/.venv with torch (compare_pytorch.py --install-only).
 """
@@ -64,6 +64,25 @@ def small_inputs(directory):
     return scores, targets
 
 
+def cpu_times():
+    """(steal, total) jiffies of all processors from /proc/stat, or None off Linux."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal [guest guest_nice, counted in user]
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def steal_since(before):
+    """Percent of the processors' time the hypervisor gave to others since `before`."""
+    after = cpu_times()
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return 100.0 * (after[0] - before[0]) / (after[1] - before[1])
+
+
 def copy_bandwidth():
     """GB/s read + write of numpy.copyto over 256 MiB (the host's bandwidth of the minute)."""
     import numpy as np
@@ -94,6 +113,8 @@ def main():
     binary = os.path.abspath(binary)
     report = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "processors": os.cpu_count()}
 
+    steal = {}
+    before = cpu_times()
     with tempfile.TemporaryDirectory(prefix="lovasz-goals-") as directory:
         scores, labels = small_inputs(directory)
         small, base = [], []
@@ -102,21 +123,25 @@ def main():
             if args.baseline:
                 base.append(bench(args.baseline, ["--scores", scores, "--labels", labels, "--repeat", "300"])["medianMilliseconds"])
             small.append(bench(binary, ["--scores", scores, "--labels", labels, "--repeat", "300"])["medianMilliseconds"])
+    steal["small call"] = steal_since(before)
     report["small call ms (medians per process)"] = small
     if base:
         report["baseline small call ms"] = base
 
     one, two = [], []
+    before = cpu_times()
     for index in range(args.processes):
         note(f"hinge per batch, process pair {index + 1}/{args.processes}")
         for threads, into in ((1, one), (2, two)):
             result = bench(binary, ["--workload", "hinge-per-batch", "--data", "trained", "--threads", str(threads), "--repeat", "20"])
             into.append(result["medianMilliseconds"])
+    steal["hinge"] = steal_since(before)
     report["hinge 1 thread ms"] = one
     report["hinge 2 threads ms"] = two
 
     speedups = {"trained": [], "random": []}
     if not args.skip_pytorch:
+        before = cpu_times()
         for _ in range(2):
             for data in ("trained", "random"):
                 note(f"compare_pytorch.py, VOC {data}")
@@ -126,6 +151,7 @@ def main():
                 if not result["lossesAgree"]:
                     sys.exit(f"the losses disagree on VOC {data}: {result['lossRelativeDifference']}")
                 speedups[data].append(result["pytorch"]["medianMilliseconds"] / result["lovasz"]["medianMilliseconds"])
+        steal["PyTorch comparison"] = steal_since(before)
         report["VOC speed-up, trained"] = speedups["trained"]
         report["VOC speed-up, random"] = speedups["random"]
 
@@ -136,6 +162,8 @@ def main():
     ratios = [r["peakOverScoresAndGradient"] for r in json.loads(memory.stdout)["results"]]
     report["peak / (scores + gradient)"] = ratios
     report["copy GB/s read + write"] = copy_bandwidth()
+    if all(value is not None for value in steal.values()):
+        report[f"steal % ({', '.join(steal)})"] = list(steal.values())
     report["finished"] = time.strftime("%H:%M:%S")
 
     for key, value in report.items():
