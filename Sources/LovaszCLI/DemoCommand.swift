@@ -20,8 +20,9 @@ struct DemoCommand: ParsableCommand {
             Lovász-Softmax and once with cross-entropy, from the same initial weights. Prints \
             per-class IoU and the data-set, image and batch mIoU before and after.
 
-            Writes to the output directory: fig3-losses.svg (and .png when rsvg-convert, inkscape \
-            or ImageMagick is installed), fig3-losses.csv, training-loss.svg, training-miou.svg, \
+            Writes to the output directory: fig3-losses.svg, training-loss.svg and \
+            training-miou.svg (each plot also as .png when rsvg-convert, inkscape or ImageMagick \
+            is installed; scripts/install-deps installs rsvg-convert), fig3-losses.csv, \
             training-curves.csv, masks.png and masks.ppm (Pascal VOC colours). Every draw is \
             seeded: two runs print the same numbers, on every backend. Takes under a minute on 2 \
             cores in a release build (swift run -c release lovasz demo); --quick runs a tiny \

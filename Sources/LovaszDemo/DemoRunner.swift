@@ -58,7 +58,7 @@ public struct DemoResult: Sendable {
     public var training: TrainingReport
     /// The files written, as absolute paths.
     public var files: [String]
-    /// Why there is no PNG of the Fig. 3 plot, when there is none.
+    /// Why the plots have no PNG copies, when they have none (the SVGs are always written).
     public var conversionNote: String?
 }
 
@@ -110,12 +110,16 @@ public enum DemoRunner {
         """)
         try write("fig3-losses.svg", Array(sweep.plot().svg().utf8))
         try write("fig3-losses.csv", Array(sweep.csv().utf8))
-        let svgURL = directory.appendingPathComponent("fig3-losses.svg"), pngURL = directory.appendingPathComponent("fig3-losses.png")
         var conversionNote: String?
-        switch SVGConverter.convert(svg: svgURL, to: pngURL) {
-        case .converted: files.append(pngURL.path)
-        case .unavailable(let why): conversionNote = "no PNG of the Fig. 3 plot: \(why)"
+        /// A PNG copy of plot `name`.svg, through the first SVG converter that works.
+        func convertPlot(_ name: String) {
+            let png = directory.appendingPathComponent(name + ".png")
+            switch SVGConverter.convert(svg: directory.appendingPathComponent(name + ".svg"), to: png) {
+            case .converted: files.append(png.path)
+            case .unavailable(let why): conversionNote = "no PNG copies of the plots: \(why)"
+            }
         }
+        convertPlot("fig3-losses")
 
         // Part 2: training with Lovász-Softmax and with cross-entropy.
         let scenes = TriangleScenes(count: configuration.imageCount, size: configuration.imageSize, noise: configuration.noise, seed: configuration.scenesSeed)
@@ -149,6 +153,10 @@ public enum DemoRunner {
         """)
         try write("training-loss.svg", Array(report.lossPlot().svg().utf8))
         try write("training-miou.svg", Array(report.miouPlot().svg().utf8))
+        if conversionNote == nil {
+            convertPlot("training-loss")
+            convertPlot("training-miou")
+        }
         try write("training-curves.csv", Array(report.csv().utf8))
         let masks = report.masks()
         try write("masks.png", masks.pngData())

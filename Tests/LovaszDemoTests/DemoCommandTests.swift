@@ -38,13 +38,22 @@ struct DemoCommandTests {
         let header = "P6\n\(4 * 48 + 12) \(5 * 48 + 16)\n255\n"
         #expect(Array(ppm.prefix(header.utf8.count)) == Array(header.utf8))
         #expect(ppm.count == header.utf8.count + 3 * (4 * 48 + 12) * (5 * 48 + 16))
-        // The Fig. 3 PNG exists exactly when a converter worked, and the output says which.
-        let figure = output.appendingPathComponent("fig3-losses.png")
-        if FileManager.default.fileExists(atPath: figure.path) {
-            #expect(Array(try Data(contentsOf: figure).prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
-            #expect(text.contains("  fig3-losses.png"))
+        // Every plot has a PNG copy exactly when an SVG converter worked (scripts/install-deps
+        // installs rsvg-convert, so CI takes the first branch), and the output says which.
+        let plots = ["fig3-losses", "training-loss", "training-miou"]
+        if FileManager.default.fileExists(atPath: output.appendingPathComponent("fig3-losses.png").path) {
+            for plot in plots {
+                let figure = output.appendingPathComponent(plot + ".png")
+                let bytes = [UInt8]((try? Data(contentsOf: figure)) ?? Data())
+                #expect(Array(bytes.prefix(4)) == [0x89, 0x50, 0x4E, 0x47], "\(plot).png")
+                #expect(text.contains("  \(plot).png"))
+            }
+            #expect(!text.contains("no PNG copies"))
         } else {
-            #expect(text.contains("no PNG of the Fig. 3 plot"))
+            #expect(text.contains("no PNG copies of the plots"))
+            for plot in plots {
+                #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent(plot + ".png").path))
+            }
         }
     }
 
