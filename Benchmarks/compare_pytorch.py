@@ -7,13 +7,14 @@ foreground by cumulative sums (the algorithm of Berman et al.'s public lovasz_lo
 product, the mean over classes, and autograd's backward() to the logits. The Swift side is
 `lovasz bench --scores S.npy --labels Y.npy --json` on the very same arrays, written as .npy.
 
-    python3 Benchmarks/compare_pytorch.py --install          # once: Benchmarks/.venv with torch
+    python3 Benchmarks/compare_pytorch.py --install          # once: Benchmarks/.venv with torch, kornia
     python3 Benchmarks/compare_pytorch.py                    # VOC batch, random data
     python3 Benchmarks/compare_pytorch.py --workload voc-per-image --data trained --repeat 3
     python3 Benchmarks/compare_pytorch.py --device cuda      # PyTorch on the GPU
 
-Needs only torch and numpy (in Benchmarks/.venv after --install; the script re-runs itself
-with that interpreter when the current one lacks torch). Not part of CI.
+Needs only torch and numpy, and kornia for `--peer kornia` (in Benchmarks/.venv after --install;
+the script re-runs itself with that interpreter when the current one lacks torch). Not part of
+CI.
 """
 
 import argparse
@@ -65,14 +66,22 @@ def venv_python(venv):
     return os.path.join(venv, "bin", "python")
 
 
+#: The version of kornia whose vectorized `lovasz_softmax_loss` is the `--peer kornia` figure.
+KORNIA = "kornia==0.9.0"
+
+
 def install(venv, index_url):
-    """Creates the virtual environment and installs torch and numpy into it."""
+    """Creates the virtual environment and installs torch and numpy into it, then kornia (the
+    `--peer kornia` figure) from PyPI, which a torch-only `--index-url` does not carry."""
     if not os.path.exists(venv_python(venv)):
         note(f"creating the virtual environment {venv}")
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
     command = [venv_python(venv), "-m", "pip", "install", "--upgrade", "torch", "numpy"]
     if index_url:
         command += ["--index-url", index_url]
+    note("installing: " + " ".join(command))
+    subprocess.run(command, check=True)
+    command = [venv_python(venv), "-m", "pip", "install", KORNIA]
     note("installing: " + " ".join(command))
     subprocess.run(command, check=True)
 
@@ -295,7 +304,7 @@ def parse(argv):
     parser = argparse.ArgumentParser(
         description="Time the PyTorch Lovasz loop and `lovasz bench` on the same seeded inputs.")
     parser.add_argument("--install", action="store_true",
-                        help="create the virtual environment and pip-install torch and numpy, then run")
+                        help="create the virtual environment and pip-install torch, numpy and kornia 0.9, then run")
     parser.add_argument("--install-only", action="store_true", help="install, then exit")
     parser.add_argument("--index-url", help="a pip index for torch, e.g. https://download.pytorch.org/whl/cpu")
     parser.add_argument("--venv", default=DEFAULT_VENV, help="the virtual environment (default: Benchmarks/.venv)")
