@@ -6,11 +6,14 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-static void create_keys_scalar(
+/// With `floored`, keys whose word is below `pass->floor_word` are not kept but counted.
+static inline void create_keys_scalar_form(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t begin, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys, const int floored)
 {
     uint64_t kept = pass->kept, rank = pass->rank, and_bits = pass->and_bits, or_bits = pass->or_bits;
+    uint64_t below = pass->below, below_foreground = pass->below_foreground;
+    const uint32_t floor_word = pass->floor_word;
     for (size_t i = begin; i < count; i++) {
         int32_t label = labels[i];
         if (label < 0) continue;
@@ -21,6 +24,12 @@ static void create_keys_scalar(
         uint32_t bits = (bits_of(1.0f - x) & select) | (bits_of(background + x) & ~select);
         uint64_t key = (uint64_t)descending_word(bits) << 32 | rank << 1 | (uint64_t)is_foreground;
         int keep = key <= cut;
+        if (floored) {
+            int under = (uint32_t)(key >> 32) < floor_word;
+            below += (uint64_t)under;
+            below_foreground += (uint64_t)(under & is_foreground);
+            keep &= !under;
+        }
         keys[kept] = key;
         kept += (uint64_t)keep;
         and_bits &= keep ? key : ~(uint64_t)0;
@@ -31,6 +40,22 @@ static void create_keys_scalar(
     pass->rank = rank;
     pass->and_bits = and_bits;
     pass->or_bits = or_bits;
+    pass->below = below;
+    pass->below_foreground = below_foreground;
+}
+
+static void create_keys_scalar(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t begin, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    create_keys_scalar_form(pass, scores, labels, begin, count, foreground, background, cut, keys, 0);
+}
+
+static void create_keys_scalar_floored(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t begin, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    create_keys_scalar_form(pass, scores, labels, begin, count, foreground, background, cut, keys, 1);
 }
 
 void lovasz_cpu_create_keys_scalar(
@@ -72,11 +97,13 @@ static uint64_t or_all(__m256i v) {
     return r;
 }
 
-__attribute__((target("avx2,popcnt")))
-static void create_keys_avx2(
+__attribute__((target("avx2,popcnt"), always_inline))
+static inline void create_keys_avx2_form(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys, const int floored)
 {
+    const __m256i floor_flipped = _mm256_set1_epi32((int)(pass->floor_word ^ 0x80000000u));
+    uint64_t below = pass->below, below_foreground = pass->below_foreground;
     const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
     const __m256i low31 = _mm256_set1_epi32(0x7FFFFFFF);
     const __m256i one_int = _mm256_set1_epi32(1);
@@ -128,9 +155,17 @@ static void create_keys_avx2(
         if (invalid_lanes != 0 || rank + 8 > 0x80000000u) {
             pass->kept = kept;
             pass->rank = rank;
-            create_keys_scalar(pass, scores + i, labels + i, 0, 8, foreground, background, cut, keys);
+            pass->below = below;
+            pass->below_foreground = below_foreground;
+            if (floored) {
+                create_keys_scalar_floored(pass, scores + i, labels + i, 0, 8, foreground, background, cut, keys);
+            } else {
+                create_keys_scalar(pass, scores + i, labels + i, 0, 8, foreground, background, cut, keys);
+            }
             kept = pass->kept;
             rank = pass->rank;
+            below = pass->below;
+            below_foreground = pass->below_foreground;
             continue;
         }
         __m256i low = _mm256_or_si256(
@@ -138,6 +173,15 @@ static void create_keys_avx2(
         __m256i equal_high = _mm256_cmpeq_epi32(high_flipped, cut_high);
         __m256i low_above = _mm256_cmpgt_epi32(_mm256_xor_si256(low, sign), cut_low);
         __m256i dropped = _mm256_or_si256(above, _mm256_and_si256(equal_high, low_above));
+        if (floored) {
+            // Every lane is valid here: a word under the floor is counted, not kept.
+            __m256i under = _mm256_cmpgt_epi32(floor_flipped, high_flipped);
+            int under_lanes = _mm256_movemask_ps(_mm256_castsi256_ps(under));
+            int foreground_lanes = _mm256_movemask_ps(_mm256_castsi256_ps(is_foreground));
+            below += (uint64_t)_mm_popcnt_u32((unsigned)under_lanes);
+            below_foreground += (uint64_t)_mm_popcnt_u32((unsigned)(under_lanes & foreground_lanes));
+            dropped = _mm256_or_si256(dropped, under);
+        }
         __m256i keep = _mm256_andnot_si256(dropped, ones);
         int keep_lanes = _mm256_movemask_ps(_mm256_castsi256_ps(keep));
         and_high = _mm256_and_si256(and_high, _mm256_or_si256(high, dropped));
@@ -156,9 +200,31 @@ static void create_keys_avx2(
     }
     pass->kept = kept;
     pass->rank = rank;
+    pass->below = below;
+    pass->below_foreground = below_foreground;
     pass->and_bits &= and_all(and_low) | and_all(and_high) << 32;
     pass->or_bits |= or_all(or_low) | or_all(or_high) << 32;
-    create_keys_scalar(pass, scores, labels, i, count, foreground, background, cut, keys);
+    if (floored) {
+        create_keys_scalar_floored(pass, scores, labels, i, count, foreground, background, cut, keys);
+    } else {
+        create_keys_scalar(pass, scores, labels, i, count, foreground, background, cut, keys);
+    }
+}
+
+__attribute__((target("avx2,popcnt")))
+static void create_keys_avx2(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    create_keys_avx2_form(pass, scores, labels, count, foreground, background, cut, keys, 0);
+}
+
+__attribute__((target("avx2,popcnt")))
+static void create_keys_avx2_floored(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    create_keys_avx2_form(pass, scores, labels, count, foreground, background, cut, keys, 1);
 }
 
 void lovasz_cpu_create_keys(
@@ -172,6 +238,17 @@ void lovasz_cpu_create_keys(
     }
 }
 
+void lovasz_cpu_create_keys_floored(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    if (lovasz_cpu_avx2) {
+        create_keys_avx2_floored(pass, scores, labels, count, foreground, background, cut, keys);
+    } else {
+        create_keys_scalar_floored(pass, scores, labels, 0, count, foreground, background, cut, keys);
+    }
+}
+
 #else
 
 void lovasz_cpu_create_keys(
@@ -181,7 +258,21 @@ void lovasz_cpu_create_keys(
     lovasz_cpu_create_keys_scalar(pass, scores, labels, count, foreground, background, cut, keys);
 }
 
+void lovasz_cpu_create_keys_floored(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    create_keys_scalar_floored(pass, scores, labels, 0, count, foreground, background, cut, keys);
+}
+
 #endif
+
+void lovasz_cpu_create_keys_floored_scalar(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    create_keys_scalar_floored(pass, scores, labels, 0, count, foreground, background, cut, keys);
+}
 
 /// The foreground pixel of smallest error `1 - x` in a run (scalar form), from `begin`.
 static uint64_t foreground_best_scalar(

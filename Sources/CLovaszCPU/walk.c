@@ -4,6 +4,8 @@
 #include "features.h"
 #include "float_bits.h"
 
+#include <string.h>
+
 #pragma STDC FP_CONTRACT OFF
 
 /// The error a key's high word was made from (SortKey.error in Swift).
@@ -17,10 +19,14 @@ static inline uint64_t pixel_of(const lovasz_walk_segment *segment, uint64_t key
     return segment->valid_pixels ? segment->valid_pixels[rank] : segment->first_pixel + rank;
 }
 
-/// Keys `begin ..< end` of `sorted`, key `r` being at position `position + r` of its chunk.
+/// Stores a loss term's bits at `terms[r]`.
+static inline void store_term(uint64_t *terms, size_t r, double term) { memcpy(terms + r, &term, sizeof term); }
+
+/// Keys `begin ..< end` of `sorted`, key `r` being at position `position + r` of its chunk; each
+/// loss term is added to its partial sum, or stored at `terms[r]` when `terms` is not NULL.
 static inline void walk_scalar(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t begin, size_t end, size_t position,
-    lovasz_walk_state *state)
+    lovasz_walk_state *state, uint64_t *terms)
 {
     int64_t inter = state->intersection, uni = state->union_count;
     for (size_t r = begin; r < end; r++) {
@@ -34,7 +40,12 @@ static inline void walk_scalar(
         uni += 1 - is_foreground;
         float error = error_of(key);
         int active = !segment->hinge || error > 0.0f;
-        state->sums[(position + r) & 3] += active ? (double)error * g : 0.0;
+        double term = active ? (double)error * g : 0.0;
+        if (terms) {
+            store_term(terms, r, term);
+        } else {
+            state->sums[(position + r) & 3] += term;
+        }
         if (segment->plane) {
             double derivative = active ? (is_foreground ? -segment->weight : segment->weight) * g : 0.0;
             segment->plane[pixel_of(segment, key)] = (float)derivative;
@@ -48,7 +59,7 @@ void lovasz_cpu_walk_scalar(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
     lovasz_walk_state *state)
 {
-    walk_scalar(segment, sorted, 0, count, position, state);
+    walk_scalar(segment, sorted, 0, count, position, state, NULL);
 }
 
 #if defined(__x86_64__)
@@ -62,15 +73,15 @@ AVX2 static inline __m256d exact_double(__m256i x) {
     return _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(x, magic)), _mm256_set1_pd(4503599627370496.0));
 }
 
-AVX2 static void walk_avx2(
+AVX2 static inline void walk_avx2(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
-    lovasz_walk_state *state)
+    lovasz_walk_state *state, uint64_t *terms)
 {
     // One key at a time up to a position that is a multiple of 4: from there lane l of the
     // vectors is partial sum l.
     size_t head = (4 - (position & 3)) & 3;
     if (head > count) head = count;
-    walk_scalar(segment, sorted, 0, head, position, state);
+    walk_scalar(segment, sorted, 0, head, position, state, terms);
     int64_t inter = state->intersection, uni = state->union_count;
     __m256d sums = _mm256_loadu_pd(state->sums);
     // Exclusive prefix counts of foreground lanes, by the 4-bit mask of foreground lanes.
@@ -107,7 +118,12 @@ AVX2 static void walk_avx2(
         __m256d active = segment->hinge
             ? _mm256_cmp_pd(error, _mm256_setzero_pd(), _CMP_GT_OQ)
             : _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
-        sums = _mm256_add_pd(sums, _mm256_and_pd(_mm256_mul_pd(error, g), active));
+        __m256d term = _mm256_and_pd(_mm256_mul_pd(error, g), active);
+        if (terms) {
+            _mm256_storeu_pd((double *)(void *)(terms + r), term);
+        } else {
+            sums = _mm256_add_pd(sums, term);
+        }
         if (segment->plane) {
             __m256d signed_weight = _mm256_blendv_pd(weight, negative_weight, is_foreground);
             float values[4];
@@ -123,7 +139,21 @@ AVX2 static void walk_avx2(
     _mm256_storeu_pd(state->sums, sums);
     state->intersection = inter;
     state->union_count = uni;
-    walk_scalar(segment, sorted, r, count, position, state);
+    walk_scalar(segment, sorted, r, count, position, state, terms);
+}
+
+AVX2 static void walk_avx2_sums(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state)
+{
+    walk_avx2(segment, sorted, count, position, state, NULL);
+}
+
+AVX2 static void walk_avx2_terms(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state, uint64_t *terms)
+{
+    walk_avx2(segment, sorted, count, position, state, terms);
 }
 #endif
 
@@ -133,9 +163,22 @@ void lovasz_cpu_walk(
 {
 #if defined(__x86_64__)
     if (lovasz_cpu_avx2) {
-        walk_avx2(segment, sorted, count, position, state);
+        walk_avx2_sums(segment, sorted, count, position, state);
         return;
     }
 #endif
     lovasz_cpu_walk_scalar(segment, sorted, count, position, state);
+}
+
+void lovasz_cpu_walk_terms(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state, uint64_t *terms)
+{
+#if defined(__x86_64__)
+    if (lovasz_cpu_avx2) {
+        walk_avx2_terms(segment, sorted, count, position, state, terms);
+        return;
+    }
+#endif
+    walk_scalar(segment, sorted, 0, count, position, state, terms);
 }

@@ -50,7 +50,7 @@ import Testing
         _ run: Run, splits: [Int], foreground: Int32, hinge: Bool, firstRank: Int, cut: UInt64, scalar: Bool
     ) -> (keys: [UInt64], and: UInt64, or: UInt64) {
         var keys = [UInt64](repeating: 0xDEAD, count: run.labels.count)
-        var state = lovasz_key_pass(kept: 0, rank: UInt64(firstRank), and_bits: .max, or_bits: 0)
+        var state = lovasz_key_pass(kept: 0, rank: UInt64(firstRank), and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0)
         let bounds = [0] + splits + [run.labels.count]
         run.labels.withUnsafeBufferPointer { labels in
             run.scores.withUnsafeBufferPointer { scores in
@@ -98,13 +98,60 @@ import Testing
         }
     }
 
+    /// The floored pass (the parts of a split segment): keys whose error word is below the floor
+    /// are counted, with their foreground, and not kept; both forms against the definition.
+    @Test(arguments: [false, true], [0, 3, 40])
+    func flooredPassKeepsTheWordsFromTheFloor(scalar: Bool, ignoredPercent: Int) {
+        for count in [0, 1, 7, 8, 9, 65, 1000] {
+            for hinge in [false, true] {
+                let run = Self.run(count: count, ignoredPercent: ignoredPercent, seed: UInt64(count * 13 + ignoredPercent) + (hinge ? 5 : 0))
+                let all = Self.naiveKeys(run, foreground: 1, hinge: hinge, firstRank: 7)
+                let sorted = all.sorted()
+                var cuts: [UInt64] = [.max]
+                if !sorted.isEmpty { cuts += [sorted[sorted.count / 2], sorted[sorted.count - 1]] }
+                for cut in cuts {
+                    // Floors up to the cut's word: none, the smallest word, quantiles, the cut's.
+                    var floors: [UInt32] = [0, UInt32(truncatingIfNeeded: cut >> 32)]
+                    if !sorted.isEmpty { floors += [sorted[0], sorted[sorted.count / 4], sorted[sorted.count / 3]].map { UInt32($0 >> 32) } }
+                    for floor in floors where UInt64(floor) <= cut >> 32 {
+                        let expected = all.filter { $0 <= cut && UInt32($0 >> 32) >= floor }
+                        let under = all.filter { UInt32($0 >> 32) < floor }
+                        for splits in [[], [count / 2]] {
+                            var keys = [UInt64](repeating: 0xDEAD, count: count)
+                            var state = lovasz_key_pass(
+                                kept: 0, rank: 7, and_bits: .max, or_bits: 0, floor_word: floor, below: 0, below_foreground: 0)
+                            let bounds = [0] + splits + [count]
+                            run.labels.withUnsafeBufferPointer { labels in
+                                run.scores.withUnsafeBufferPointer { scores in
+                                    keys.withUnsafeMutableBufferPointer { keys in
+                                        for (start, end) in zip(bounds, bounds.dropFirst()) {
+                                            let create = scalar ? lovasz_cpu_create_keys_floored_scalar : lovasz_cpu_create_keys_floored
+                                            create(
+                                                &state, scores.baseAddress! + start, labels.baseAddress! + start, end - start,
+                                                1, hinge ? 1 : 0, cut, keys.baseAddress!)
+                                        }
+                                    }
+                                }
+                            }
+                            let label = "\(count) pixels, hinge \(hinge), cut \(cut), floor \(floor), splits \(splits)"
+                            #expect(Self.firstDifference(Array(keys[0..<Int(state.kept)]), expected) == nil, "\(label)")
+                            #expect(state.and_bits == expected.reduce(UInt64.max, &) && state.or_bits == expected.reduce(0, |), "\(label)")
+                            #expect(Int(state.below) == under.count, "\(label)")
+                            #expect(Int(state.below_foreground) == under.filter { $0 & 1 == 1 }.count, "\(label)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Every kept key is written at its final slot and nothing is written past the slots of the
     /// pixels seen (the chunks of a segment are filled side by side by different threads).
     @Test func writesStayInsideTheChunksSlots() {
         let run = Self.run(count: 203, ignoredPercent: 25, seed: 99)
         let valid = run.labels.filter { $0 >= 0 }.count
         var keys = [UInt64](repeating: 0xDEAD, count: valid + 16)
-        var state = lovasz_key_pass(kept: 0, rank: 0, and_bits: .max, or_bits: 0)
+        var state = lovasz_key_pass(kept: 0, rank: 0, and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0)
         run.labels.withUnsafeBufferPointer { labels in
             run.scores.withUnsafeBufferPointer { scores in
                 keys.withUnsafeMutableBufferPointer { keys in

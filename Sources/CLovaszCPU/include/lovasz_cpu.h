@@ -16,6 +16,11 @@ typedef struct lovasz_key_pass {
     /// AND and OR of the keys written so far.
     uint64_t and_bits;
     uint64_t or_bits;
+    /// ``lovasz_cpu_create_keys_floored`` only: keys whose error word is below this are not
+    /// kept, but counted in `below` (and in `below_foreground` when foreground).
+    uint32_t floor_word;
+    uint64_t below;
+    uint64_t below_foreground;
 } lovasz_key_pass;
 
 /// Sets `values[0 ..< count]` to zero, with non-temporal stores on x86-64 (the zeros go to
@@ -45,6 +50,19 @@ void lovasz_cpu_create_keys(
 /// ``lovasz_cpu_create_keys`` one pixel at a time, on every processor: the definition the
 /// vector form must match (the tests compare both with a naive one).
 void lovasz_cpu_create_keys_scalar(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+
+/// ``lovasz_cpu_create_keys``, keeping only the keys whose error word (high 32 bits) is at
+/// least `pass->floor_word`; the valid pixels whose key is below that word are counted in
+/// `pass->below`, the foreground ones among them also in `pass->below_foreground` (their keys
+/// are at most `cut` when the floor is at most the cut's word).
+void lovasz_cpu_create_keys_floored(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+
+/// ``lovasz_cpu_create_keys_floored`` one pixel at a time, on every processor.
+void lovasz_cpu_create_keys_floored_scalar(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys);
 
@@ -106,6 +124,14 @@ void lovasz_cpu_walk(
 void lovasz_cpu_walk_scalar(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
     lovasz_walk_state *state);
+
+/// ``lovasz_cpu_walk``, but each key's loss term (`error · g`, or 0 where the hinge does not
+/// count it) is stored as the bit pattern of a double at `terms[r]` instead of being added to
+/// `state->sums`: the terms of a part of a chunk walked apart from the rest of it, added to the
+/// chunk's partial sums later in sorted order.
+void lovasz_cpu_walk_terms(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state, uint64_t *terms);
 
 /// Writes the softmax over `channels` planes (`stride` floats apart) of `length` pixels from
 /// `input` into `output` (same layout), per pixel: `m = max_c x(c)`, `e(c) = exp(x(c) - m)` in

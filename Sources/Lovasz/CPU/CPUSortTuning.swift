@@ -53,6 +53,18 @@ struct CPUSortTuning: Sendable, Hashable {
     /// no segment at all (measured in one process: three segments on two threads, the
     /// 2×3×200×200 call, 1.145x faster whole than shared).
     var splitBelow = 1
+    /// Segments of the last round of a call that would leave threads idle (three segments on two
+    /// threads) are split by key range (``SegmentParts``) when their group has at least this
+    /// many valid pixels (each part reads all of them; measured in one process, the 2×3×200×200
+    /// confident call on two threads 1.08-1.16x faster in a quiet minute, 1.05x in a slow one).
+    var splitLastRoundPixels = 1 << 15
+    /// A split segment that keeps fewer keys than this is sorted and walked whole by its first
+    /// part (the others find the same count and do nothing more).
+    var splitSegmentKeys = 1 << 14
+    /// A split segment's parts divide at quantiles of the error words of a sample: the keys of
+    /// this many evenly spread blocks of this many pixels (the same sample in every part).
+    var splitSampleBlocks = 16
+    var splitSampleBlockPixels = 128
     /// Chunks of pixels per thread when threads share a segment (for balance).
     var chunksPerWorker = 4
     /// Calls with fewer scores than this run on the calling thread alone: handing items to

@@ -47,7 +47,10 @@ enum SegmentSorter {
         // Per team: both key buffers, then (for large segments) each worker's bucket space.
         let bucketScratch = capacity >= tuning.ownBucketScratchKeys ? perTeam * tuning.cacheResidentKeys : 0
         let keysPerTeam = 2 * capacity + bucketScratch
-        let keys = try scratch.keys(capacity: keysPerTeam * teams)
+        // Records of the parts of segments split in a last round (at most one part per team).
+        let partLayout = SegmentParts.Layout(capacity: capacity, walkChunk: tuning.walkChunk)
+        let partRecords = teams > 1 ? teams * partLayout.recordSize : 0
+        let keys = try scratch.keys(capacity: keysPerTeam * teams + partRecords)
         defer { scratch.returnKeys(keys) }
         let ints = try scratch.ints(capacity: intsPerTeam * teams)
         defer { scratch.returnInts(ints) }
@@ -66,6 +69,8 @@ enum SegmentSorter {
         segments.reserveCapacity(chunkCapacity)
         var losses = [Double](repeating: 0, count: chunkCapacity)
         var order: [Int] = []
+        var items: [(index: Int, part: Int)] = []
+        var outcomes = [SegmentPartOutcome](repeating: SegmentPartOutcome(), count: teams)
         var nextGroup = 0
         problem.labels.classOf.withUnsafeBufferPointer { classOf in
             plan.validPixels.withOptionalBuffer { validPixels in
@@ -101,9 +106,42 @@ enum SegmentSorter {
                             let sizes = segments.map { plan.group($0.group).validCount }
                             order.sort { sizes[$0] > sizes[$1] }
                         }
-                        parallelForEach(count: order.count, workers: teams) { team, item in
-                            let index = order[item]
-                            losses[index] = work(index).run(cut: cuts[index], workspace: workspace(team), workers: 1)
+                        let split = lastRoundSplit(order: order, segments: segments, teams: teams, plan: plan, tuning: tuning)
+                        items.removeAll(keepingCapacity: true)
+                        for (position, index) in order.enumerated() {
+                            if position < order.count - split.segments {
+                                items.append((index, -1))
+                            } else {
+                                work(index).zeroPlane(
+                                    chunks: GroupChunks(group: plan.group(segments[index].group), spatial: problem.shape.spatial,
+                                                        chunks: 1, minimumPixels: 1),
+                                    workers: 1)
+                                for part in 0..<split.parts { items.append((index, part)) }
+                            }
+                        }
+                        let records = keys.baseAddress! + keysPerTeam * teams
+                        func record(_ item: Int) -> UnsafeMutablePointer<UInt64> {
+                            records + (item - (order.count - split.segments)) * partLayout.recordSize
+                        }
+                        outcomes.withUnsafeMutableBufferPointer { outcomes in
+                            parallelForEach(count: items.count, workers: teams) { team, item in
+                                let (index, part) = items[item]
+                                if part < 0 {
+                                    losses[index] = work(index).run(cut: cuts[index], workspace: workspace(team), workers: 1)
+                                } else {
+                                    let slot = item - (order.count - split.segments)
+                                    outcomes[slot] = work(index).runPart(
+                                        cut: cuts[index], part: part, of: split.parts, workspace: workspace(team),
+                                        record: record(item), layout: partLayout)
+                                }
+                            }
+                            for s in 0..<split.segments {
+                                let first = order.count - split.segments + s * split.parts
+                                let index = items[first].index
+                                losses[index] = SegmentParts.loss(
+                                    UnsafeBufferPointer(rebasing: outcomes[s * split.parts ..< (s + 1) * split.parts]),
+                                    records: { record(first + $0) }, layout: partLayout)
+                            }
                         }
                     }
                     for (segment, value) in zip(segments, losses) { total += segment.weight * value }
@@ -111,6 +149,25 @@ enum SegmentSorter {
             }
         }
         return total
+    }
+}
+
+extension SegmentSorter {
+    /// How many of the last segments of `order` are split (``SegmentParts``), and into how many
+    /// parts each: when the segments leave `r` of `teams` threads a last round of their own,
+    /// those `r` segments take `teams / r` parts each, provided that is at least two and every
+    /// one of them is large enough (``CPUSortTuning/splitLastRoundPixels``) and has foreground.
+    static func lastRoundSplit(
+        order: [Int], segments: [SegmentPlan.Segment], teams: Int, plan: SegmentPlan, tuning: CPUSortTuning
+    ) -> (segments: Int, parts: Int) {
+        let last = order.count % teams
+        guard teams > 1, last > 0, teams / last >= 2 else { return (0, 1) }
+        for index in order.suffix(last) {
+            let segment = segments[index]
+            guard segment.foregroundCount > 0, plan.group(segment.group).validCount >= tuning.splitLastRoundPixels
+            else { return (0, 1) }
+        }
+        return (last, teams / last)
     }
 }
 

@@ -12,10 +12,21 @@ struct SegmentWalker {
     private(set) var position: Int
     /// The sum of the chunks finished so far.
     private var loss = 0.0
+    /// When set, every finished chunk's total is also stored here (as its bit pattern), in order.
+    private let chunkTotals: UnsafeMutablePointer<UInt64>?
+    /// Chunk totals stored in ``chunkTotals``.
+    private(set) var chunksClosed = 0
 
-    /// A walk from sorted position `position`, a multiple of the chunk size, after
-    /// `foregroundBefore` foreground keys.
-    init(_ work: SegmentWork, position: Int = 0, foregroundBefore: Int = 0) {
+    /// A walk from sorted position `position` after `foregroundBefore` foreground keys; the
+    /// first chunk it closes is summed from `position` on (a multiple of the chunk size, unless
+    /// the keys before it in that chunk are summed elsewhere).
+    ///
+    /// - Parameter chunkTotals: where to store the total of each chunk closed, if anywhere.
+    init(
+        _ work: SegmentWork, position: Int = 0, foregroundBefore: Int = 0,
+        chunkTotals: UnsafeMutablePointer<UInt64>? = nil
+    ) {
+        self.chunkTotals = chunkTotals
         description = lovasz_walk_segment(
             plane: work.plane, valid_pixels: work.validPixels.map { $0.baseAddress! + work.group.validOffset },
             first_pixel: UInt64(work.group.firstImage * work.spatial), weight: work.segment.weight,
@@ -43,6 +54,21 @@ struct SegmentWalker {
         }
     }
 
+    /// Walks the next `count` sorted keys, storing their loss terms at `terms[0 ..< count]`
+    /// (``lovasz_cpu_walk_terms``) instead of summing them; they must not cross a chunk's end.
+    mutating func walkTerms(_ keys: UnsafePointer<UInt64>, count: Int, into terms: UnsafeMutablePointer<UInt64>) {
+        let inChunk = position % chunk
+        precondition(inChunk + count <= chunk)
+        lovasz_cpu_walk_terms(&description, keys, count, inChunk, &state, terms)
+        position += count
+    }
+
+    /// The partial sums of the chunk in progress (all zero at a chunk's start).
+    var openSums: (Double, Double, Double, Double) { state.sums }
+
+    /// Foreground keys not yet passed.
+    var intersection: Int { Int(state.intersection) }
+
     /// The loss of the keys walked (a partial last chunk closed).
     mutating func finish() -> Double {
         if position % chunk != 0 { closeChunk() }
@@ -50,7 +76,12 @@ struct SegmentWalker {
     }
 
     private mutating func closeChunk() {
-        loss += lovasz_walk_total(&state)
+        let total = lovasz_walk_total(&state)
+        loss += total
+        if let chunkTotals {
+            chunkTotals[chunksClosed] = total.bitPattern
+            chunksClosed += 1
+        }
         state.sums = (0, 0, 0, 0)
     }
 }

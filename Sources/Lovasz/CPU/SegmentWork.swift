@@ -73,10 +73,25 @@ struct SegmentWork {
             orBits |= UInt64(UInt(bitPattern: workspace.chunkOr[c]))
         }
         let highBit = KeyRadixSort.highBit(varying: andBits ^ orBits)
+        return sortAndWalk(count: count, highBit: highBit, chunks: chunks.count, workspace: workspace, workers: workers)
+    }
+
+    /// Sorts the `count` keys the key pass left in `workspace` (chunk `c`'s at
+    /// `keys[chunkRanks[c]...]`), whose key words differ below `highBit` only, and walks them.
+    func sortAndWalk(count: Int, highBit: Int, chunks: Int, workspace: SortWorkspace, workers: Int) -> Double {
+        let sorted = sort(count: count, highBit: highBit, chunks: chunks, workspace: workspace, workers: workers)
+        return walk(sorted: sorted, count: count, workers: workers)
+    }
+
+    /// Sorts the keys as ``sortAndWalk(count:highBit:chunks:workspace:workers:)`` does; returns
+    /// the buffer that holds them sorted (`workspace.keys` or `workspace.scratch`).
+    func sort(
+        count: Int, highBit: Int, chunks: Int, workspace: SortWorkspace, workers: Int
+    ) -> UnsafeMutablePointer<UInt64> {
         let sorted: UnsafeMutablePointer<UInt64>
         if count <= tuning.cacheResidentKeys || highBit == 32 {
             var end = workspace.chunkKept[0]
-            for c in 1..<chunks.count {
+            for c in 1..<chunks {
                 let kept = workspace.chunkKept[c]
                 (workspace.keys + end).update(from: workspace.keys + workspace.chunkRanks[c], count: kept)
                 end += kept
@@ -91,19 +106,24 @@ struct SegmentWork {
             sorted = workspace.keys
         } else {
             ParallelKeySort.sort(
-                workspace: workspace, chunks: chunks.count, count: count, highBit: highBit, workers: workers, tuning: tuning)
+                workspace: workspace, chunks: chunks, count: count, highBit: highBit, workers: workers, tuning: tuning)
             sorted = workspace.scratch
         }
-        return walk(sorted: sorted, count: count, workers: workers)
+        return sorted
     }
 
     /// Writes the keys of the valid pixels at group offsets `pixels` that are at most `cut`,
     /// in rank order, from `keys[0]` (`lovasz_cpu_create_keys`, image by image: eight pixels
     /// tested at a time and the kept keys stored compacted where the processor has AVX2).
-    private func createKeys(
-        pixels: Range<Int>, rank first: Int, keys: UnsafeMutablePointer<UInt64>, cut: UInt64
-    ) -> (kept: Int, and: UInt64, or: UInt64) {
-        var pass = lovasz_key_pass(kept: 0, rank: UInt64(first), and_bits: .max, or_bits: 0)
+    ///
+    /// With a `floor`, only the keys whose error word is at least `floor` are kept
+    /// (`lovasz_cpu_create_keys_floored`); `below` counts the valid pixels whose word is under
+    /// it, `belowForeground` the foreground ones among them.
+    func createKeys(
+        pixels: Range<Int>, rank first: Int, keys: UnsafeMutablePointer<UInt64>, cut: UInt64, floor: UInt32? = nil
+    ) -> (kept: Int, and: UInt64, or: UInt64, below: Int, belowForeground: Int) {
+        var pass = lovasz_key_pass(
+            kept: 0, rank: UInt64(first), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0)
         // The error of a background pixel is x (probabilities) or 1 + x (hinge logits).
         let background: Float = hinge ? 1 : 0
         var offset = pixels.lowerBound
@@ -113,10 +133,14 @@ struct SegmentWork {
             let end = min(spatial, start + (pixels.upperBound - offset))
             let labels = classOf.baseAddress! + image * spatial + start
             let scores = values.baseAddress! + (image * channels + segment.channel) * spatial + start
-            lovasz_cpu_create_keys(&pass, scores, labels, end - start, segment.foregroundLabel, background, cut, keys)
+            if floor != nil {
+                lovasz_cpu_create_keys_floored(&pass, scores, labels, end - start, segment.foregroundLabel, background, cut, keys)
+            } else {
+                lovasz_cpu_create_keys(&pass, scores, labels, end - start, segment.foregroundLabel, background, cut, keys)
+            }
             offset += end - start
         }
-        return (Int(pass.kept), pass.and_bits, pass.or_bits)
+        return (Int(pass.kept), pass.and_bits, pass.or_bits, Int(pass.below), Int(pass.below_foreground))
     }
 
     /// Sorts `keys[0..<count]` ascending, for a handful of keys (no histogram to clear).
@@ -133,7 +157,7 @@ struct SegmentWork {
         }
     }
 
-    private func zeroPlane(chunks: GroupChunks, workers: Int) {
+    func zeroPlane(chunks: GroupChunks, workers: Int) {
         guard plane != nil else { return }
         parallelForEach(count: chunks.count, workers: workers) { _, c in zeroPlane(chunks.range(c), of: chunks) }
     }

@@ -1,0 +1,157 @@
+import CLovaszCPU
+
+/// What one part of a segment split by key range leaves for ``SegmentParts/loss(_:records:layout:)``.
+///
+/// A part owns the sorted positions `start ..< start + count`. Its loss terms up to the first
+/// chunk boundary (``headCount`` of them) are kept one by one in its record, because the
+/// chunk they belong to began in an earlier part; the chunks it closes itself are kept as
+/// totals after them, and the partial sums of a chunk it leaves open in ``tail``.
+struct SegmentPartOutcome {
+    /// The segment's loss, when this part (the first) walked the whole segment because the
+    /// sample suggested too few keys to split (``CPUSortTuning/splitSegmentKeys``).
+    var whole: Double?
+    var start = 0
+    var count = 0
+    var headCount = 0
+    var chunksClosed = 0
+    var tail: (Double, Double, Double, Double) = (0, 0, 0, 0)
+}
+
+/// Segments that would leave threads idle at the end of a call, split into parts by key range.
+///
+/// When the segments of a call do not divide evenly among the threads (the 2×3×200×200 call
+/// has three segments on two threads), each segment of the last, incomplete round is split
+/// into parts that run as separate tasks, with no merge and nothing shared. Every part takes the
+/// keys of the same few evenly spread blocks of pixels, sorts them and reads off the error words
+/// at the quantiles `p / parts` (the same words in every part); part `p` then makes, with the key
+/// pass, only the keys whose word lies from quantile `p` up to quantile `p + 1`, counting the
+/// keys and foreground keys below its range as it goes, and sorts and walks them in its own
+/// memory. Its walk starts at the sorted position and with the foreground count of the keys
+/// below, so every gradient entry is the one the whole walk gives; the loss is summed per chunk
+/// of sorted keys as in the whole walk, the terms of a chunk that straddles two parts added in
+/// sorted order once the parts are done, so it is the same number bit for bit. A part costs a
+/// key pass over the whole segment's pixels (reading what the other parts read) and the sort
+/// and walk of its share of the keys. Measured in one process (alternating calls, runs of 600),
+/// the 2×3×200×200 confident call on two threads: 1.08-1.16x faster than with its third
+/// segment whole in a quiet minute, 0.94-1.13x (median 1.05x over twenty runs) in a slow one. The same split in place of threads sharing one segment (the hinge per batch
+/// on two threads) measured 0.95x: that path is kept for segments fewer than threads.
+enum SegmentParts {
+    /// The sizes of one part's record (the 64-bit slots it keeps its terms and totals in).
+    struct Layout {
+        /// Slots for loss terms before the part's first chunk boundary.
+        let headCapacity: Int
+        /// Slots of a record: the terms, then the totals of the chunks closed.
+        let recordSize: Int
+        let walkChunk: Int
+
+        init(capacity: Int, walkChunk: Int) {
+            headCapacity = max(1, min(capacity, walkChunk))
+            recordSize = headCapacity + capacity / walkChunk + 2
+            self.walkChunk = walkChunk
+        }
+    }
+
+    /// The loss of a segment from its parts' outcomes, in part order: the same sum, in the same
+    /// order, as ``SegmentWalker`` over all the sorted keys.
+    static func loss(
+        _ outcomes: UnsafeBufferPointer<SegmentPartOutcome>, records: (Int) -> UnsafeMutablePointer<UInt64>,
+        layout: Layout
+    ) -> Double {
+        if let whole = outcomes.first?.whole { return whole }
+        let chunk = layout.walkChunk
+        var state = lovasz_walk_state(intersection: 0, union_count: 1, sums: (0, 0, 0, 0))
+        var loss = 0.0
+        var end = 0
+        for (index, part) in outcomes.enumerated() where part.count > 0 {
+            let record = records(index)
+            withUnsafeMutableBytes(of: &state.sums) { bytes in
+                let sums = bytes.bindMemory(to: Double.self)
+                for j in 0..<part.headCount { sums[(part.start + j) & 3] += Double(bitPattern: record[j]) }
+            }
+            if part.headCount > 0 && (part.start + part.headCount) % chunk == 0 {
+                loss += lovasz_walk_total(&state)
+                state.sums = (0, 0, 0, 0)
+            }
+            for t in 0..<part.chunksClosed { loss += Double(bitPattern: record[layout.headCapacity + t]) }
+            if part.count > part.headCount { state.sums = part.tail }
+            end = part.start + part.count
+        }
+        if end % chunk != 0 { loss += lovasz_walk_total(&state) }
+        return loss
+    }
+}
+
+extension SegmentWork {
+    /// Part `part` of `parts` of this segment (``SegmentParts``), in `workspace`; `record`
+    /// holds a ``SegmentParts/Layout/recordSize`` slots. The plane must be zero already: a part
+    /// writes the gradient of its own keys only.
+    func runPart(
+        cut: UInt64, part: Int, of parts: Int, workspace: SortWorkspace, record: UnsafeMutablePointer<UInt64>,
+        layout: SegmentParts.Layout
+    ) -> SegmentPartOutcome {
+        let pixels = 0 ..< group.imageCount * spatial
+        guard let sampled = sampleWords(cut: cut, into: workspace) else {
+            // Too few keys to split: the first part does the whole segment.
+            guard part == 0 else { return SegmentPartOutcome() }
+            let made = createKeys(pixels: pixels, rank: 0, keys: workspace.keys, cut: cut)
+            workspace.chunkRanks[0] = 0
+            workspace.chunkKept[0] = made.kept
+            let highBit = KeyRadixSort.highBit(varying: made.and ^ made.or)
+            return SegmentPartOutcome(
+                whole: sortAndWalk(count: made.kept, highBit: highBit, chunks: 1, workspace: workspace, workers: 1))
+        }
+        // Part p keeps the error words from the sample's quantile p / parts (inclusive) to the
+        // next one (exclusive): every key with one word falls in one part.
+        func bound(_ q: Int) -> UInt32 { UInt32(truncatingIfNeeded: workspace.scratch[q * sampled / parts] >> 32) }
+        let floor: UInt32 = part == 0 ? 0 : bound(part)
+        var partCut = cut
+        if part < parts - 1 {
+            let next = bound(part + 1)
+            guard next > floor else { return SegmentPartOutcome() }
+            partCut = min(cut, UInt64(next) << 32 - 1)
+        }
+        let made = createKeys(pixels: pixels, rank: 0, keys: workspace.keys, cut: partCut, floor: floor)
+        let count = made.kept, start = made.below
+        guard count > 0 else { return SegmentPartOutcome(start: start) }
+        // Above the cache-resident size, four contiguous chunks of the keys: the MSD pass counts
+        // and scatters four streams at once (``ParallelKeySort``).
+        let chunks = count > tuning.cacheResidentKeys ? ParallelKeySort.streams : 1
+        for c in 0..<chunks {
+            workspace.chunkRanks[c] = c * count / chunks
+            workspace.chunkKept[c] = (c + 1) * count / chunks - c * count / chunks
+        }
+        let highBit = KeyRadixSort.highBit(varying: made.and ^ made.or)
+        let sorted = sort(count: count, highBit: highBit, chunks: chunks, workspace: workspace, workers: 1)
+        // The walk, from the part's first sorted position.
+        let chunk = layout.walkChunk
+        var walker = SegmentWalker(
+            self, position: start, foregroundBefore: made.belowForeground, chunkTotals: record + layout.headCapacity)
+        let head = min(count, (chunk - start % chunk) % chunk)
+        if head > 0 { walker.walkTerms(sorted, count: head, into: record) }
+        if count > head { walker.walk(sorted + head, count: count - head) }
+        return SegmentPartOutcome(
+            start: start, count: count, headCount: head, chunksClosed: walker.chunksClosed, tail: walker.openSums)
+    }
+
+    /// Keys of ``CPUSortTuning/splitSampleBlocks`` evenly spread blocks of pixels, sorted by their
+    /// error word at the start of `workspace.scratch`; their number, or `nil` when they suggest
+    /// fewer than ``CPUSortTuning/splitSegmentKeys`` kept keys in the segment.
+    private func sampleWords(cut: UInt64, into workspace: SortWorkspace) -> Int? {
+        let pixels = group.imageCount * spatial
+        let blocks = tuning.splitSampleBlocks, length = tuning.splitSampleBlockPixels
+        guard pixels >= 2 * blocks * length, blocks * length <= group.validCount else { return nil }
+        var sampled = 0, and = UInt64.max, or: UInt64 = 0
+        for b in 0..<blocks {
+            let first = b * pixels / blocks
+            let made = createKeys(pixels: first ..< first + length, rank: 0, keys: workspace.scratch + sampled, cut: cut)
+            sampled += made.kept
+            and &= made.and
+            or |= made.or
+        }
+        guard sampled > 0, sampled * pixels >= tuning.splitSegmentKeys * blocks * length else { return nil }
+        KeyRadixSort.sortBucket(
+            workspace.scratch, scratch: workspace.keys, count: sampled, highBit: KeyRadixSort.highBit(varying: and ^ or),
+            histogram: workspace.bucketHistogram(worker: 0))
+        return sampled
+    }
+}

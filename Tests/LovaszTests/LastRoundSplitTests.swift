@@ -1,0 +1,102 @@
+import CLovaszCPU
+import Lovasz
+import LovaszTestSupport
+import Testing
+@testable import Lovasz
+
+/// Segments of a last round that would leave threads idle, split by key range into parts
+/// (``SegmentParts``): with the split's sizes shrunk so that small problems take it, every
+/// thread count gives the one-thread gradient bit for bit and the one-thread loss of the same
+/// walk chunk bit for bit (the terms of chunks that straddle two parts summed in sorted order).
+@Suite struct LastRoundSplitTests {
+    /// Small sizes: groups of 64 pixels or more split, chunks of 16 sorted keys (so that parts
+    /// start and end inside chunks and close several), a sample of 4 blocks of 8 pixels.
+    static let split = CPUSortTuning(
+        walkChunk: 16, splitLastRoundPixels: 64, splitSegmentKeys: 8, splitSampleBlocks: 4, splitSampleBlockPixels: 8,
+        singleThreadedBelow: 0)
+    /// The same, with the parts' sorts sent through the MSD pass and nested buckets.
+    static let splitThroughMSD = CPUSortTuning(
+        cacheResidentKeys: 40, targetBucketAlone: 4, sampledDigitKeys: 41, crowdedBucket: 4,
+        walkChunk: 16, splitLastRoundPixels: 64, splitSegmentKeys: 8, splitSampleBlocks: 4, splitSampleBlockPixels: 8,
+        singleThreadedBelow: 0)
+    /// Splits whose sample always finds too few keys: the first part does the whole segment.
+    static let splitTooFewKeys = CPUSortTuning(
+        walkChunk: 16, splitLastRoundPixels: 64, splitSegmentKeys: 1 << 30, splitSampleBlocks: 4,
+        splitSampleBlockPixels: 8, singleThreadedBelow: 0)
+
+    /// Segment counts that leave a last round of one or two segments on 2, 3 and 4 threads.
+    static let recipes: [RandomRecipe] = [
+        RandomRecipe(
+            "softmax 2x3x12x15", loss: .softmax, batch: 2, classes: 3, spatial: [12, 15], ignoreIndex: 255,
+            ignoredFraction: 0.05, tiedFraction: 0.05, seed: 801),
+        RandomRecipe("softmax 1x5x14x13", loss: .softmax, batch: 1, classes: 5, spatial: [14, 13], tiedFraction: 0.3, seed: 802),
+        RandomRecipe(
+            "softmax 2x7x10x11", loss: .softmax, batch: 2, classes: 7, spatial: [10, 11], ignoreIndex: 255,
+            ignoredFraction: 0.2, seed: 803),
+        RandomRecipe("softmax 1x6x12x12 tied", loss: .softmax, batch: 1, classes: 6, spatial: [12, 12], tiedFraction: 0.9, seed: 804),
+        RandomRecipe("hinge 3x12x13", loss: .hinge, batch: 3, spatial: [12, 13], tiedFraction: 0.05, seed: 805),
+        RandomRecipe("sigmoid 5x9x9", loss: .sigmoid, batch: 5, spatial: [9, 9], seed: 806),
+    ]
+
+    static func compute(
+        _ problem: RandomProblem, options: LossOptions, backend: CPUBackend
+    ) throws -> (loss: Double, gradient: [Float]) {
+        var gradient = [Float](repeating: .nan, count: problem.scores.count)
+        let loss = try problem.scores.withUnsafeBufferPointer { scores in
+            try problem.labels.withUnsafeBufferPointer { labels in
+                try gradient.withUnsafeMutableBufferPointer { gradient in
+                    let lossProblem = try LossProblem(scores: scores, shape: problem.shape, labels: labels, options: options)
+                    return try backend.compute(lossProblem, gradient: gradient)
+                }
+            }
+        }
+        return (loss, gradient)
+    }
+
+    @Test(arguments: recipes, [split, splitThroughMSD, splitTooFewKeys])
+    func splitLastRoundGivesTheOneThreadBits(recipe: RandomRecipe, tuning: CPUSortTuning) throws {
+        let problem = recipe.make()
+        for options in problem.optionVariants.prefix(4) {
+            let naive = NaiveLovasz.loss(
+                scores: problem.scores, shape: problem.shape, labels: problem.labels, options: options)
+            let standard = try Self.compute(problem, options: options, backend: CPUBackend(workers: 1))
+            let one = try Self.compute(problem, options: options, backend: CPUBackend(workers: 1, tuning: tuning))
+            expectLoss(one.loss, naive.loss, "\(recipe) \(options)")
+            expectGradient(one.gradient, naive.gradient, "\(recipe) \(options)")
+            for threads in [2, 3, 4] {
+                let many = try Self.compute(problem, options: options, backend: CPUBackend(workers: threads, tuning: tuning))
+                #expect(many.gradient.map(\.bitPattern) == standard.gradient.map(\.bitPattern), "\(recipe) \(options), \(threads) threads")
+                #expect(many.loss.bitPattern == one.loss.bitPattern, "\(recipe) \(options), \(threads) threads")
+            }
+        }
+    }
+
+    /// Which segments of a round are split, and into how many parts.
+    @Test(arguments: [
+        (segments: 3, teams: 2, split: 1, parts: 2), (5, 4, 1, 4), (6, 4, 2, 2), (7, 3, 1, 3), (7, 4, 0, 1),
+        (4, 2, 0, 1), (2, 3, 2, 1),
+    ])
+    func lastRoundPlan(segments: Int, teams: Int, split: Int, parts: Int) throws {
+        let recipe = RandomRecipe(
+            "plan", loss: .softmax, batch: 1, classes: segments, spatial: [16, 16], seed: UInt64(segments * 10 + teams))
+        let problem = recipe.make()
+        let lossProblem = try problem.scores.withUnsafeBufferPointer { scores in
+            try problem.labels.withUnsafeBufferPointer { labels in
+                try LossProblem(scores: scores, shape: problem.shape, labels: labels, options: problem.options(perImage: false))
+            }
+        }
+        let plan = lossProblem.plan
+        var planned: [SegmentPlan.Segment] = []
+        plan.appendSegments(ofGroups: 0 ..< plan.groupCount, to: &planned)
+        let order = Array(planned.indices)
+        let result = SegmentSorter.lastRoundSplit(
+            order: order, segments: planned, teams: teams, plan: plan, tuning: Self.split)
+        let expected = split > 0 && parts >= 2 ? (split, parts) : (0, 1)
+        #expect(result.segments == expected.0 && result.parts == expected.1, "\(segments) segments on \(teams) teams")
+        // Groups below the size stay whole.
+        var large = Self.split
+        large.splitLastRoundPixels = 257
+        let whole = SegmentSorter.lastRoundSplit(order: order, segments: planned, teams: teams, plan: plan, tuning: large)
+        #expect(whole.segments == 0 && whole.parts == 1)
+    }
+}
