@@ -54,6 +54,36 @@ import Testing
         }
     }
 
+    /// Keys of 30-bit words `top << 19 | middle << 8 | low` whose top digit takes `topValues`
+    /// values, the middle digit random or constant, and the low one random: the top-bits-first
+    /// sort finished by its insertion pass (spread), by each run's own LSD pass (runs of about
+    /// 512 keys) or insertion (about 16), or not taken (two top values: crowded).
+    @Test(arguments: [(2048, true), (16, false), (512, false), (2, false), (2048, false)])
+    func topBitsFirstEqualsStableSort(topValues: Int, randomMiddle: Bool) {
+        var random = SplitMix64(seed: UInt64(topValues) + (randomMiddle ? 1 : 0))
+        for count in [2048, 8192] {
+            let keys: [UInt64] = (0..<count).map { rank in
+                let top = UInt64(random.next() % UInt64(topValues)) * UInt64(2048 / topValues)
+                let middle = randomMiddle ? random.next() % 2048 : 1000
+                let word = top << 19 | middle << 8 | random.next() % 256
+                return word << 32 | UInt64(rank) << 1 | random.next() & 1
+            }
+            let expected = Self.sortedByKeyWord(keys)
+            var sorted = keys
+            var scratch = [UInt64](repeating: 0, count: count)
+            var histogram = [Int](repeating: 0, count: KeyRadixSort.bucketHistogramSize)
+            sorted.withUnsafeMutableBufferPointer { k in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    histogram.withUnsafeMutableBufferPointer { h in
+                        KeyRadixSort.sortBucket(
+                            k.baseAddress!, scratch: s.baseAddress!, count: count, highBit: 62, histogram: h.baseAddress!)
+                    }
+                }
+            }
+            #expect(sorted == expected, "\(topValues) top values, \(count) keys")
+        }
+    }
+
     @Test func keyOrderIsErrorDescendingThenRank() {
         let specials: [Float] = [
             0, -0.0, 1, -1, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude,

@@ -89,7 +89,11 @@ struct SegmentWork {
         count: Int, highBit: Int, chunks: Int, workspace: SortWorkspace, workers: Int
     ) -> UnsafeMutablePointer<UInt64> {
         let sorted: UnsafeMutablePointer<UInt64>
-        if count <= tuning.cacheResidentKeys || highBit == 32 {
+        // Keys whose words vary in more than two digits take LSD passes without an MSD pass up to
+        // a larger size (``CPUSortTuning/topBitsFirstSegmentKeys``).
+        let wide = highBit - 32 > 2 * KeyRadixSort.widestDigit && count <= tuning.topBitsFirstSegmentKeys
+        let resident = wide ? max(tuning.cacheResidentKeys, count) : tuning.cacheResidentKeys
+        if count <= resident || highBit == 32 {
             var end = workspace.chunkKept[0]
             for c in 1..<chunks {
                 let kept = workspace.chunkKept[c]
@@ -101,7 +105,7 @@ struct SegmentWork {
             } else {
                 KeyRadixSort.sortBucket(
                     workspace.keys, scratch: workspace.scratch, count: count, highBit: highBit,
-                    histogram: workspace.bucketHistogram(worker: 0), cacheResident: tuning.cacheResidentKeys)
+                    histogram: workspace.bucketHistogram(worker: 0), cacheResident: resident)
             }
             sorted = workspace.keys
         } else {
