@@ -106,6 +106,8 @@ enum SegmentSorter {
                             let sizes = segments.map { plan.group($0.group).validCount }
                             order.sort { sizes[$0] > sizes[$1] }
                         }
+                        // One item per whole segment (part -1), then one per part of each segment of
+                        // a last round split by key range, its gradient plane zeroed first.
                         let split = lastRoundSplit(order: order, segments: segments, teams: teams, plan: plan, tuning: tuning)
                         items.removeAll(keepingCapacity: true)
                         for (position, index) in order.enumerated() {
@@ -135,6 +137,7 @@ enum SegmentSorter {
                                         record: record(item), layout: partLayout)
                                 }
                             }
+                            // The split segments' losses from their parts, in sorted order.
                             for s in 0..<split.segments {
                                 let first = order.count - split.segments + s * split.parts
                                 let index = items[first].index
