@@ -46,17 +46,26 @@ import Testing
     }
 
     /// Runs the C pass over `run` split into calls at `splits`, as the CPU path calls it image by image.
+    /// With a `floor`, the floored pass (`lovasz_cpu_create_keys_floored`), whose counts of the
+    /// keys below the floor come back in `below` and `belowForeground`.
     static func pass(
-        _ run: Run, splits: [Int], foreground: Int32, hinge: Bool, firstRank: Int, cut: UInt64, scalar: Bool
-    ) -> (keys: [UInt64], and: UInt64, or: UInt64) {
+        _ run: Run, splits: [Int], foreground: Int32, hinge: Bool, firstRank: Int, cut: UInt64, scalar: Bool,
+        floor: UInt32? = nil
+    ) -> (keys: [UInt64], and: UInt64, or: UInt64, below: Int, belowForeground: Int) {
         var keys = [UInt64](repeating: 0xDEAD, count: run.labels.count)
-        var state = lovasz_key_pass(kept: 0, rank: UInt64(firstRank), and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0)
+        var state = lovasz_key_pass(
+            kept: 0, rank: UInt64(firstRank), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0)
         let bounds = [0] + splits + [run.labels.count]
+        let create = switch (floor != nil, scalar) {
+        case (false, false): lovasz_cpu_create_keys
+        case (false, true): lovasz_cpu_create_keys_scalar
+        case (true, false): lovasz_cpu_create_keys_floored
+        case (true, true): lovasz_cpu_create_keys_floored_scalar
+        }
         run.labels.withUnsafeBufferPointer { labels in
             run.scores.withUnsafeBufferPointer { scores in
                 keys.withUnsafeMutableBufferPointer { keys in
                     for (start, end) in zip(bounds, bounds.dropFirst()) {
-                        let create = scalar ? lovasz_cpu_create_keys_scalar : lovasz_cpu_create_keys
                         create(
                             &state, scores.baseAddress! + start, labels.baseAddress! + start, end - start,
                             foreground, hinge ? 1 : 0, cut, keys.baseAddress!)
@@ -64,7 +73,7 @@ import Testing
                 }
             }
         }
-        return (Array(keys[0..<Int(state.kept)]), state.and_bits, state.or_bits)
+        return (Array(keys[0..<Int(state.kept)]), state.and_bits, state.or_bits, Int(state.below), Int(state.below_foreground))
     }
 
     @Test(arguments: [false, true], [0, 3, 40])
@@ -117,27 +126,14 @@ import Testing
                         let expected = all.filter { $0 <= cut && UInt32($0 >> 32) >= floor }
                         let under = all.filter { UInt32($0 >> 32) < floor }
                         for splits in [[], [count / 2]] {
-                            var keys = [UInt64](repeating: 0xDEAD, count: count)
-                            var state = lovasz_key_pass(
-                                kept: 0, rank: 7, and_bits: .max, or_bits: 0, floor_word: floor, below: 0, below_foreground: 0)
-                            let bounds = [0] + splits + [count]
-                            run.labels.withUnsafeBufferPointer { labels in
-                                run.scores.withUnsafeBufferPointer { scores in
-                                    keys.withUnsafeMutableBufferPointer { keys in
-                                        for (start, end) in zip(bounds, bounds.dropFirst()) {
-                                            let create = scalar ? lovasz_cpu_create_keys_floored_scalar : lovasz_cpu_create_keys_floored
-                                            create(
-                                                &state, scores.baseAddress! + start, labels.baseAddress! + start, end - start,
-                                                1, hinge ? 1 : 0, cut, keys.baseAddress!)
-                                        }
-                                    }
-                                }
-                            }
+                            let made = Self.pass(
+                                run, splits: splits, foreground: 1, hinge: hinge, firstRank: 7, cut: cut, scalar: scalar,
+                                floor: floor)
                             let label = "\(count) pixels, hinge \(hinge), cut \(cut), floor \(floor), splits \(splits)"
-                            #expect(Self.firstDifference(Array(keys[0..<Int(state.kept)]), expected) == nil, "\(label)")
-                            #expect(state.and_bits == expected.reduce(UInt64.max, &) && state.or_bits == expected.reduce(0, |), "\(label)")
-                            #expect(Int(state.below) == under.count, "\(label)")
-                            #expect(Int(state.below_foreground) == under.filter { $0 & 1 == 1 }.count, "\(label)")
+                            #expect(Self.firstDifference(made.keys, expected) == nil, "\(label)")
+                            #expect(made.and == expected.reduce(UInt64.max, &) && made.or == expected.reduce(0, |), "\(label)")
+                            #expect(made.below == under.count, "\(label)")
+                            #expect(made.belowForeground == under.filter { $0 & 1 == 1 }.count, "\(label)")
                         }
                     }
                 }

@@ -41,16 +41,7 @@ import Testing
     static func compute(
         _ problem: RandomProblem, options: LossOptions, backend: CPUBackend
     ) throws -> (loss: Double, gradient: [Float]) {
-        var gradient = [Float](repeating: .nan, count: problem.scores.count)
-        let loss = try problem.scores.withUnsafeBufferPointer { scores in
-            try problem.labels.withUnsafeBufferPointer { labels in
-                try gradient.withUnsafeMutableBufferPointer { gradient in
-                    let lossProblem = try LossProblem(scores: scores, shape: problem.shape, labels: labels, options: options)
-                    return try backend.compute(lossProblem, gradient: gradient)
-                }
-            }
-        }
-        return (loss, gradient)
+        try ParallelSortPathTests.compute(problem, options: options, backend: backend)
     }
 
     @Test(arguments: recipes, [split, splitThroughMSD, splitTooFewKeys])
