@@ -140,6 +140,7 @@ def main():
     report["hinge 2 threads ms"] = two
 
     speedups = {"trained": [], "random": []}
+    milliseconds = {"trained": [], "random": []}
     if not args.skip_pytorch:
         before = cpu_times()
         for _ in range(2):
@@ -151,9 +152,13 @@ def main():
                 if not result["lossesAgree"]:
                     sys.exit(f"the losses disagree on VOC {data}: {result['lossRelativeDifference']}")
                 speedups[data].append(result["pytorch"]["medianMilliseconds"] / result["lovasz"]["medianMilliseconds"])
+                milliseconds[data].append(
+                    f'{result["pytorch"]["medianMilliseconds"]:.0f} / {result["lovasz"]["medianMilliseconds"]:.1f}')
         steal["PyTorch comparison"] = steal_since(before)
         report["VOC speed-up, trained"] = speedups["trained"]
         report["VOC speed-up, random"] = speedups["random"]
+        report["VOC ms (PyTorch / lovasz), trained"] = milliseconds["trained"]
+        report["VOC ms (PyTorch / lovasz), random"] = milliseconds["random"]
 
     note("peak memory (lovasz bench --memory)")
     memory = subprocess.run([binary, "bench", "--backend", "cpu", "--memory", "--json"], capture_output=True, text=True)
@@ -167,7 +172,8 @@ def main():
     report["finished"] = time.strftime("%H:%M:%S")
 
     for key, value in report.items():
-        shown = ", ".join(f"{v:.2f}" for v in value) if isinstance(value, list) else (f"{value:.1f}" if isinstance(value, float) else value)
+        shown = ", ".join(v if isinstance(v, str) else f"{v:.2f}" for v in value) if isinstance(value, list) else (
+            f"{value:.1f}" if isinstance(value, float) else value)
         print(f"{key}: {shown}")
     hinge = statistics.median(one) / statistics.median(two)
     goals = [
