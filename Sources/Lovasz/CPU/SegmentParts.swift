@@ -94,11 +94,8 @@ extension SegmentWork {
             // Too few keys to split: the first part does the whole segment.
             guard part == 0 else { return SegmentPartOutcome() }
             let made = createKeys(pixels: pixels, rank: 0, keys: workspace.keys, cut: cut)
-            workspace.chunkRanks[0] = 0
-            workspace.chunkKept[0] = made.kept
-            let highBit = KeyRadixSort.highBit(varying: made.and ^ made.or)
-            return SegmentPartOutcome(
-                whole: sortAndWalk(count: made.kept, highBit: highBit, chunks: 1, workspace: workspace, workers: 1))
+            let sorted = sortCompacted(count: made.kept, highBit: KeyRadixSort.highBit(varying: made.and ^ made.or), workspace: workspace)
+            return SegmentPartOutcome(whole: walk(sorted: sorted, count: made.kept, workers: 1))
         }
         // Part p keeps the error words from the sample's quantile p / parts (inclusive) to the
         // next one (exclusive): every key with one word falls in one part.
@@ -113,15 +110,7 @@ extension SegmentWork {
         let made = createKeys(pixels: pixels, rank: 0, keys: workspace.keys, cut: partCut, floor: floor)
         let count = made.kept, start = made.below
         guard count > 0 else { return SegmentPartOutcome(start: start) }
-        // Above the cache-resident size, four contiguous chunks of the keys: the MSD pass counts
-        // and scatters four streams at once (``ParallelKeySort``).
-        let chunks = count > tuning.cacheResidentKeys ? ParallelKeySort.streams : 1
-        for c in 0..<chunks {
-            workspace.chunkRanks[c] = c * count / chunks
-            workspace.chunkKept[c] = (c + 1) * count / chunks - c * count / chunks
-        }
-        let highBit = KeyRadixSort.highBit(varying: made.and ^ made.or)
-        let sorted = sort(count: count, highBit: highBit, chunks: chunks, workspace: workspace, workers: 1)
+        let sorted = sortCompacted(count: count, highBit: KeyRadixSort.highBit(varying: made.and ^ made.or), workspace: workspace)
         // The walk, from the part's first sorted position.
         let chunk = layout.walkChunk
         var walker = SegmentWalker(
@@ -131,6 +120,18 @@ extension SegmentWork {
         if count > head { walker.walk(sorted + head, count: count - head) }
         return SegmentPartOutcome(
             start: start, count: count, headCount: head, chunksClosed: walker.chunksClosed, tail: walker.openSums)
+    }
+
+    /// Sorts the `count` keys at the start of `workspace.keys` on one thread; returns the buffer
+    /// that holds them sorted. Above the cache-resident size they are taken as four contiguous
+    /// chunks, so that the MSD pass counts and scatters four streams at once (``ParallelKeySort``).
+    private func sortCompacted(count: Int, highBit: Int, workspace: SortWorkspace) -> UnsafeMutablePointer<UInt64> {
+        let chunks = count > tuning.cacheResidentKeys ? ParallelKeySort.streams : 1
+        for c in 0..<chunks {
+            workspace.chunkRanks[c] = c * count / chunks
+            workspace.chunkKept[c] = (c + 1) * count / chunks - c * count / chunks
+        }
+        return sort(count: count, highBit: highBit, chunks: chunks, workspace: workspace, workers: 1)
     }
 
     /// Keys of ``CPUSortTuning/splitSampleBlocks`` evenly spread blocks of pixels, sorted by their
