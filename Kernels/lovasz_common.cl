@@ -9,6 +9,7 @@
 //   PLAN_BINS       bins of one planning work-group's local class histogram
 //   SMALL_SEGMENT   the most pixels of a segment one work-item cuts and compacts alone
 //   SENTINEL_KEY    the key that sorts after every real key (pads the sort's segments)
+//   LAST_POSITIVE_ERROR  the largest key of a positive error (the hinge's cut never passes it)
 //   SEGMENT_FIELDS  uints per segment in the segment table, and the field indices:
 //     SEG_COUNT         valid pixels in the group (n)
 //     SEG_CHANNEL       score channel the errors come from

@@ -3,7 +3,8 @@
 // In sorted order, every pixel after the segment's last foreground pixel is background with
 // nothing left to intersect, so its gradient entry is exactly zero and it adds nothing to the
 // loss (the CPU path skips it too). The cut key is the largest foreground key (or, with no
-// foreground, the smallest key: only the first pixel counts). Only keys <= cut are sorted.
+// foreground, the smallest key: only the first pixel counts; for the hinge, at most the last
+// positive error's key). Only keys <= cut are sorted.
 //
 // The work is linear in the pixels however many segments there are: a segment of at most
 // SMALL_SEGMENT pixels is handled by one work-item (small_segment_cuts, compact_small_keys);
@@ -13,6 +14,14 @@
 // vector where they lie in one image of a segment without a valid-pixel list. segment_bounds and segment_cuts find the cut of the large segments,
 // count_kept and large_segment_offsets count the kept keys per block, and compact_keys writes
 // them, in rank order, to the sort's key array.
+
+// The cut of a segment from its largest foreground key and its smallest key. The hinge's keys
+// of errors <= 0 add nothing to its loss or gradient (max(0, e) and its derivative vanish), so
+// with foreground its cut stops at the last positive error (no key may be kept).
+inline ulong lovasz_segment_cut(__global const uint *segment, ulong largest_foreground, ulong smallest, uint hinge) {
+    if (segment[SEG_FG_COUNT] == 0) return smallest;
+    return hinge ? min(largest_foreground, LAST_POSITIVE_ERROR) : largest_foreground;
+}
 
 // The key of the pixel at `rank` of `segment`. `values` are probabilities (softmax, sigmoid)
 // or logits (hinge); the error is computed exactly as on the CPU path.
@@ -111,7 +120,7 @@ __kernel void small_segment_cuts(__global const float *values, __global const in
         if ((key & 1UL) && key > high) high = key;
         if (key < low) low = key;
     }
-    ulong cut = segment[SEG_FG_COUNT] > 0 ? high : low;
+    ulong cut = lovasz_segment_cut(segment, high, low, hinge);
     uint count = 0;
     for (uint rank = 0; rank < n; ++rank) {
         if (lovasz_key_at(values, class_of, valid_pixels, segment, rank, classes, spatial, hinge) <= cut) count += 1;
@@ -155,11 +164,11 @@ __kernel void segment_bounds(__global const float *values, __global const int *c
 // The number of listed blocks of a segment of n > SMALL_SEGMENT pixels.
 inline uint lovasz_blocks_of(uint n) { return (n + BOUND_BLOCK - 1) / BOUND_BLOCK; }
 
-// cuts[k] for the large segment k = large_segments[group]: its largest foreground key, or its
-// smallest key without foreground.
+// cuts[k] for the large segment k = large_segments[group]: its largest foreground key (for the
+// hinge, at most the last positive error's key), or its smallest key without foreground.
 __kernel void segment_cuts(__global const ulong *partials, __global const uint *segments,
                            __global const uint *large_segments, __global const uint *first_block,
-                           __global ulong *cuts) {
+                           __global ulong *cuts, uint hinge) {
     __local ulong largest[LOCAL_SIZE];
     __local ulong smallest[LOCAL_SIZE];
     uint lid = get_local_id(0);
@@ -173,7 +182,7 @@ __kernel void segment_cuts(__global const ulong *partials, __global const uint *
         low = min(low, partials[2 * (base + block) + 1]);
     }
     lovasz_group_bounds(largest, smallest, lid, high, low);
-    if (lid == 0) cuts[k] = segment[SEG_FG_COUNT] > 0 ? largest[0] : smallest[0];
+    if (lid == 0) cuts[k] = lovasz_segment_cut(segment, largest[0], smallest[0], hinge);
 }
 
 // block_counts[e]: the keys <= cut among the ranks of listed block e. Work-group e.

@@ -1,3 +1,4 @@
+import LovaszTestSupport
 import Synchronization
 import Dispatch
 import Testing
@@ -208,4 +209,26 @@ final class Failures: Sendable {
     private let list = Mutex<[String]>([])
     func record(_ message: String) { list.withLock { $0.append(message) } }
     var messages: [String] { list.withLock { $0 } }
+}
+
+/// The hinge's cut at the last positive error on the device: confident logits, per image and
+/// per batch, segments cut by one work-item (at most 64 pixels) and by work-groups, with and
+/// without positive errors (none: no key kept although the segment has foreground).
+@Suite("OpenCL equals the CPU path on confident hinge logits", .enabled(if: openCLEngine != nil, "no OpenCL device on this host"))
+struct ConfidentHingeEquivalenceTests {
+    @Test(arguments: [[6, 7, 8], [2, 90, 70]], [UInt64(0), 3])
+    func confidentLogits(shape: [Int], insideMargin: UInt64) throws {
+        let engine = try #require(openCLEngine)
+        let (scores, labels) = ConfidentHinge.make(count: shape.reduce(1, *), insideMargin: insideMargin, seed: 7)
+        for perImage in [true, false] {
+            let options = LossOptions.hinge(perImage: perImage, ignoreIndex: 255)
+            let (gpu, gpuGradient) = try engine.lossAndGradient(scores: scores, shape: shape, labels: labels, options: options)
+            let (cpu, cpuGradient) = try cpuEngine.lossAndGradient(scores: scores, shape: shape, labels: labels, options: options)
+            #expect(gpu.backend == .opencl)
+            #expect(abs(gpu.loss - cpu.loss) <= 1e-5 * max(abs(cpu.loss), 1e-3), "\(shape) per image \(perImage)")
+            let worst = zip(gpuGradient, cpuGradient).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-6, "\(shape) per image \(perImage)")
+            if insideMargin == 0 { #expect(cpu.loss == 0 && gpu.loss == 0) }
+        }
+    }
 }

@@ -110,7 +110,7 @@ import Testing
 }
 
 /// Scores and labels of a hand-made problem, computed on a given CPU backend.
-private struct RandomProblemInputs {
+struct RandomProblemInputs {
     let shape: [Int]
     let scores: [Float]
     let labels: [Int32]

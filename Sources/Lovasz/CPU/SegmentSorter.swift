@@ -38,6 +38,7 @@ enum SegmentSorter {
     ) throws(LovaszError) -> Double {
         let plan = problem.plan
         let capacity = max(plan.largestGroup, 1)
+        let hinge = problem.options.loss == .hinge
         // Many segments: one thread per segment. Few: every thread on each segment in turn.
         let splitting = workers > 1 && plan.segmentCount < tuning.splitBelow * workers
         let teams = splitting ? 1 : max(1, min(workers, plan.segmentCount))
@@ -83,10 +84,12 @@ enum SegmentSorter {
                     }
                     let chunk = SegmentChunk(groups: first ..< nextGroup, segments: segments)
                     if let upstream { chunk.zeroUncovered(problem, upstream: upstream, workers: workers, tuning: tuning) }
-                    let cuts = foregroundBests.map { bests in
+                    var cuts = foregroundBests.map { bests in
                         segments.map { bests.cut(of: $0, group: plan.group($0.group), validPixels: validPixels) }
                     } ?? chunk.foregroundCuts(
                         problem, values: values, classOf: classOf, validPixels: validPixels, workers: workers, tuning: tuning)
+                    // The hinge's keys of errors ≤ 0 add nothing to its loss or gradient.
+                    if hinge { for i in cuts.indices { cuts[i] = min(cuts[i], SortKey.lastPositiveError) } }
                     losses.withUnsafeMutableBufferPointer { losses in
                         func work(_ index: Int) -> SegmentWork {
                             SegmentWork(

@@ -22,6 +22,11 @@ enum SortKey {
         Float(bitPattern: key ^ (((key >> 31) &- 1) & 0x7FFF_FFFF))
     }
 
+    /// The largest key of a positive error (the keys of errors ≤ 0, -0 and +0 included, are
+    /// all larger). The hinge's loss terms `max(0, e)·g` and their gradients are zero for
+    /// errors ≤ 0 and such keys sort after every positive one, so its sort can stop here.
+    static let lastPositiveError: UInt64 = UInt64(descending(0)) << 32 - 1
+
     /// The packed key of one pixel.
     @inline(__always)
     static func pack(error: Float, rank: Int, foreground: Bool) -> UInt64 {

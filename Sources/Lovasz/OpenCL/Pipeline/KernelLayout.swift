@@ -59,6 +59,7 @@ enum KernelLayout {
     static var buildOptions: String {
         var options = [
             "-DSENTINEL_KEY=0x\(String(sentinelKey, radix: 16))UL",
+            "-DLAST_POSITIVE_ERROR=0x\(String(SortKey.lastPositiveError, radix: 16))UL",
             "-DSEGMENT_FIELDS=\(segmentFields)", "-DPLAN_BINS=\(planBins)", "-DREDUCE_ITEMS=\(reduceItems)",
             "-DSMALL_SEGMENT=\(smallSegment)",
         ]

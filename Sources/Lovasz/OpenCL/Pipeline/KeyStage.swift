@@ -86,7 +86,7 @@ final class KeyStage {
         try queue.launch(segmentBounds, globalSize: perBlock, localSize: [localSize])
         try segmentCuts.setArguments(
             .buffer(partials), .buffer(inputs.segments), .buffer(blocks.largeSegments), .buffer(blocks.firstBlock),
-            .buffer(cuts))
+            .buffer(cuts), .flag(inputs.hinge))
         try queue.launch(segmentCuts, globalSize: perLarge, localSize: [localSize])
         try countKept.setArguments(
             .buffer(inputs.values), .buffer(inputs.classOf), .buffer(inputs.validPixels), .buffer(inputs.segments),
