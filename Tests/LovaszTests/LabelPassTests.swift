@@ -66,11 +66,12 @@ import Testing
 
     @Test(arguments: LabelType.allCases, [false, true])
     func labelPassEqualsTheDefinition(type: LabelType, scalar: Bool) {
-        // Class counts on both sides of the vector forms' limit of 1024; ignore values inside
+        // Class counts on both sides of the vector forms' limits (8 classes counted in vectors,
+        // 1024 in rows on the stack); ignore values inside
         // and outside the classes and outside the label type; bad labels at every position of
         // a vector, negative or too large; lengths with tails.
         let ignores: [Int64?] = [nil, 255, 0, type == .uint8 ? 300 : 70_000, -1]
-        for classes in [1, 3, 21, 150, 1500] where type != .uint8 || classes <= 256 {
+        for classes in [1, 2, 3, 8, 9, 21, 150, 1500] where type != .uint8 || classes <= 256 {
             for ignore in ignores {
                 for length in [0, 1, 7, 8, 9, 31, 64, 100] {
                     var random = SplitMix64(seed: UInt64(classes * 7919 + length * 31 + Int(ignore ?? 5)))
