@@ -111,19 +111,27 @@ import Testing
     }
 
     #if os(Linux)
+    /// The peak is the process's: other suites running at the same time allocate and free
+    /// too, so a measurement they disturb is taken again (at most five times).
     @Test func residentMemoryPeakCanBeReset() throws {
-        let before = try #require(ResidentMemory.currentBytes())
-        #expect(before > 0)
-        // Touch 64 MiB, release it, and the peak stays above the current size until reset.
-        do {
-            let block = [UInt8](repeating: 1, count: 64 << 20)
-            #expect(block[block.count / 2] == 1)
+        var outcome: (peakRose: Bool, resetDropped: Bool) = (false, false)
+        for _ in 0..<5 {
+            #expect(ResidentMemory.resetPeak())
+            let before = try #require(ResidentMemory.currentBytes())
+            #expect(before > 0)
+            // Touch 64 MiB, release it, and the peak stays above the current size until reset.
+            do {
+                let block = [UInt8](repeating: 1, count: 64 << 20)
+                #expect(block[block.count / 2] == 1)
+            }
+            let peak = try #require(ResidentMemory.peakBytes())
+            #expect(ResidentMemory.resetPeak())
+            let reset = try #require(ResidentMemory.peakBytes())
+            outcome = (peak >= before + (60 << 20), reset < peak - (32 << 20))
+            if outcome.peakRose && outcome.resetDropped { break }
         }
-        let peak = try #require(ResidentMemory.peakBytes())
-        #expect(peak >= before + (60 << 20))
-        #expect(ResidentMemory.resetPeak())
-        let reset = try #require(ResidentMemory.peakBytes())
-        #expect(reset < peak - (32 << 20))
+        #expect(outcome.peakRose, "the peak did not rise by the 64 MiB touched")
+        #expect(outcome.resetDropped, "the reset did not bring the peak down")
     }
     #endif
 }
