@@ -13,6 +13,7 @@ static inline void create_keys_scalar_form(
 {
     uint64_t kept = pass->kept, rank = pass->rank, and_bits = pass->and_bits, or_bits = pass->or_bits;
     uint64_t below = pass->below, below_foreground = pass->below_foreground;
+    uint64_t kept_foreground = pass->kept_foreground;
     const uint32_t floor_word = pass->floor_word;
     for (size_t i = begin; i < count; i++) {
         int32_t label = labels[i];
@@ -32,6 +33,7 @@ static inline void create_keys_scalar_form(
         }
         keys[kept] = key;
         kept += (uint64_t)keep;
+        kept_foreground += (uint64_t)(keep & is_foreground);
         and_bits &= keep ? key : ~(uint64_t)0;
         or_bits |= keep ? key : 0;
         rank += 1;
@@ -42,6 +44,7 @@ static inline void create_keys_scalar_form(
     pass->or_bits = or_bits;
     pass->below = below;
     pass->below_foreground = below_foreground;
+    pass->kept_foreground = kept_foreground;
 }
 
 static void create_keys_scalar(
@@ -104,6 +107,7 @@ static inline void create_keys_avx2_form(
 {
     const __m256i floor_flipped = _mm256_set1_epi32((int)(pass->floor_word ^ 0x80000000u));
     uint64_t below = pass->below, below_foreground = pass->below_foreground;
+    uint64_t kept_foreground = pass->kept_foreground;
     const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
     const __m256i low31 = _mm256_set1_epi32(0x7FFFFFFF);
     const __m256i one_int = _mm256_set1_epi32(1);
@@ -157,6 +161,7 @@ static inline void create_keys_avx2_form(
             pass->rank = rank;
             pass->below = below;
             pass->below_foreground = below_foreground;
+            pass->kept_foreground = kept_foreground;
             if (floored) {
                 create_keys_scalar_floored(pass, scores + i, labels + i, 0, 8, foreground, background, cut, keys);
             } else {
@@ -166,6 +171,7 @@ static inline void create_keys_avx2_form(
             rank = pass->rank;
             below = pass->below;
             below_foreground = pass->below_foreground;
+            kept_foreground = pass->kept_foreground;
             continue;
         }
         __m256i low = _mm256_or_si256(
@@ -196,12 +202,15 @@ static inline void create_keys_avx2_form(
         _mm256_storeu_si256((__m256i *)(keys + kept), _mm256_permute2x128_si256(pairs_a, pairs_b, 0x20));
         _mm256_storeu_si256((__m256i *)(keys + kept + 4), _mm256_permute2x128_si256(pairs_a, pairs_b, 0x31));
         kept += (uint64_t)_mm_popcnt_u32((unsigned)keep_lanes);
+        kept_foreground += (uint64_t)_mm_popcnt_u32(
+            (unsigned)(keep_lanes & _mm256_movemask_ps(_mm256_castsi256_ps(is_foreground))));
         rank += 8;
     }
     pass->kept = kept;
     pass->rank = rank;
     pass->below = below;
     pass->below_foreground = below_foreground;
+    pass->kept_foreground = kept_foreground;
     pass->and_bits &= and_all(and_low) | and_all(and_high) << 32;
     pass->or_bits |= or_all(or_low) | or_all(or_high) << 32;
     if (floored) {

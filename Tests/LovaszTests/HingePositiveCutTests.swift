@@ -37,4 +37,30 @@ import Testing
             #expect(result.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(threads) threads")
         }
     }
+
+    /// Every foreground pixel on the wrong side (errors 1.5-4, all kept by the hinge's cut),
+    /// background errors on both sides of them: the keys after the last foreground one are
+    /// dropped after the key pass (``SegmentWork/run``); the naive loss and gradient on every
+    /// path, per image and per batch.
+    @Test(arguments: [false, true])
+    func foregroundAllWrongMatchesTheNaiveLoss(perImage: Bool) throws {
+        var random = SplitMix64(seed: 77)
+        let shape = [3, 41, 39]
+        let count = shape.reduce(1, *)
+        var scores = [Float](repeating: 0, count: count), labels = [Int32](repeating: 0, count: count)
+        for i in 0..<count {
+            labels[i] = random.below(13) == 0 ? 255 : random.below(5) == 0 ? 1 : 0
+            scores[i] = labels[i] == 1 ? -random.uniform(0.5, 3) : random.uniform(-3, 3)
+        }
+        let problem = RandomProblemInputs(shape: shape, scores: scores, labels: labels)
+        let options = LossOptions.hinge(perImage: perImage, ignoreIndex: 255)
+        let naive = NaiveLovasz.loss(scores: scores, shape: shape, labels: labels, options: options)
+        let one = try problem.compute(options: options, backend: CPUBackend(workers: 1))
+        for (threads, tuning) in [(1, CPUSortTuning.standard), (2, ParallelSortPathTests.forced), (3, ParallelSortPathTests.forced)] {
+            let result = try problem.compute(options: options, backend: CPUBackend(workers: threads, tuning: tuning))
+            expectLoss(result.loss, naive.loss, "\(threads) threads, per image \(perImage)")
+            expectGradient(result.gradient, naive.gradient, "\(threads) threads, per image \(perImage)")
+            #expect(result.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(threads) threads")
+        }
+    }
 }

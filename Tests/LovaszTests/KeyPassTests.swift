@@ -51,10 +51,11 @@ import Testing
     static func pass(
         _ run: Run, splits: [Int], foreground: Int32, hinge: Bool, firstRank: Int, cut: UInt64, scalar: Bool,
         floor: UInt32? = nil
-    ) -> (keys: [UInt64], and: UInt64, or: UInt64, below: Int, belowForeground: Int) {
+    ) -> (keys: [UInt64], and: UInt64, or: UInt64, below: Int, belowForeground: Int, keptForeground: Int) {
         var keys = [UInt64](repeating: 0xDEAD, count: run.labels.count)
         var state = lovasz_key_pass(
-            kept: 0, rank: UInt64(firstRank), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0)
+            kept: 0, rank: UInt64(firstRank), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0,
+            kept_foreground: 0)
         let bounds = [0] + splits + [run.labels.count]
         let create = switch (floor != nil, scalar) {
         case (false, false): lovasz_cpu_create_keys
@@ -73,7 +74,9 @@ import Testing
                 }
             }
         }
-        return (Array(keys[0..<Int(state.kept)]), state.and_bits, state.or_bits, Int(state.below), Int(state.below_foreground))
+        return (
+            Array(keys[0..<Int(state.kept)]), state.and_bits, state.or_bits, Int(state.below), Int(state.below_foreground),
+            Int(state.kept_foreground))
     }
 
     @Test(arguments: [false, true], [0, 3, 40])
@@ -101,6 +104,7 @@ import Testing
                             run, splits: splitsSorted, foreground: 1, hinge: hinge, firstRank: firstRank, cut: cut, scalar: scalar)
                         #expect(Self.firstDifference(made.keys, expected) == nil, "\(count) pixels, hinge \(hinge), cut \(cut), splits \(splitsSorted)")
                         #expect(made.and == expectedAnd && made.or == expectedOr, "\(count) pixels, cut \(cut)")
+                        #expect(made.keptForeground == expected.filter { $0 & 1 == 1 }.count, "\(count) pixels, cut \(cut)")
                     }
                 }
             }
@@ -134,6 +138,7 @@ import Testing
                             #expect(made.and == expected.reduce(UInt64.max, &) && made.or == expected.reduce(0, |), "\(label)")
                             #expect(made.below == under.count, "\(label)")
                             #expect(made.belowForeground == under.filter { $0 & 1 == 1 }.count, "\(label)")
+                            #expect(made.keptForeground == expected.filter { $0 & 1 == 1 }.count, "\(label)")
                         }
                     }
                 }
@@ -147,7 +152,8 @@ import Testing
         let run = Self.run(count: 203, ignoredPercent: 25, seed: 99)
         let valid = run.labels.filter { $0 >= 0 }.count
         var keys = [UInt64](repeating: 0xDEAD, count: valid + 16)
-        var state = lovasz_key_pass(kept: 0, rank: 0, and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0)
+        var state = lovasz_key_pass(
+            kept: 0, rank: 0, and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0, kept_foreground: 0)
         run.labels.withUnsafeBufferPointer { labels in
             run.scores.withUnsafeBufferPointer { scores in
                 keys.withUnsafeMutableBufferPointer { keys in

@@ -21,6 +21,8 @@ typedef struct lovasz_key_pass {
     uint32_t floor_word;
     uint64_t below;
     uint64_t below_foreground;
+    /// Foreground keys written so far.
+    uint64_t kept_foreground;
 } lovasz_key_pass;
 
 /// Sets `values[0 ..< count]` to zero, with non-temporal stores on x86-64 (the zeros go to

@@ -146,7 +146,8 @@ struct SegmentChunk {
     }
 
     /// ``foregroundCuts(_:values:classOf:validPixels:workers:tuning:)`` for the binary losses
-    /// (hinge, sigmoid; not a softmax of two classes): at most one segment per group (label 1,
+    /// (the sigmoid: the hinge's sort takes no cut scan; not a softmax of two classes): at most
+    /// one segment per group (label 1,
     /// channel 0), each image run of a task scanned by
     /// `lovasz_cpu_foreground_best` (eight pixels at a time with AVX2).
     private func binaryForegroundCuts(

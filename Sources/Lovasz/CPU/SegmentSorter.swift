@@ -84,12 +84,14 @@ enum SegmentSorter {
                     }
                     let chunk = SegmentChunk(groups: first ..< nextGroup, segments: segments)
                     if let upstream { chunk.zeroUncovered(problem, upstream: upstream, workers: workers, tuning: tuning) }
-                    var cuts = foregroundBests.map { bests in
-                        segments.map { bests.cut(of: $0, group: plan.group($0.group), validPixels: validPixels) }
-                    } ?? chunk.foregroundCuts(
-                        problem, values: values, classOf: classOf, validPixels: validPixels, workers: workers, tuning: tuning)
-                    // The hinge's keys of errors ≤ 0 add nothing to its loss or gradient.
-                    if hinge { for i in cuts.indices { cuts[i] = min(cuts[i], SortKey.lastPositiveError) } }
+                    // The hinge's keys of errors ≤ 0 add nothing to its loss or gradient: its keys
+                    // stop at the last positive error, with no pass to find its last foreground
+                    // key (the keys after it are dropped after the key pass, ``SegmentWork/run``).
+                    let cuts = hinge ? [UInt64](repeating: SortKey.lastPositiveError, count: segments.count)
+                        : foregroundBests.map { bests in
+                            segments.map { bests.cut(of: $0, group: plan.group($0.group), validPixels: validPixels) }
+                        } ?? chunk.foregroundCuts(
+                            problem, values: values, classOf: classOf, validPixels: validPixels, workers: workers, tuning: tuning)
                     losses.withUnsafeMutableBufferPointer { losses in
                         func work(_ index: Int) -> SegmentWork {
                             SegmentWork(

@@ -65,6 +65,15 @@ struct SegmentWork {
             workspace.chunkKept[c] = made.kept
             workspace.chunkAnd[c] = Int(bitPattern: UInt(made.and))
             workspace.chunkOr[c] = Int(bitPattern: UInt(made.or))
+            workspace.chunkForeground[c] = made.keptForeground
+        }
+        var keptForeground = 0
+        for c in 0..<chunks.count { keptForeground += workspace.chunkForeground[c] }
+        // The hinge's cut is its last positive error, not its last foreground key: when every
+        // foreground key is kept, the keys after the last of them (background, gradient
+        // exactly zero) are dropped before the sort.
+        if hinge && keptForeground == segment.foregroundCount {
+            dropKeysAfterLastForeground(chunks: chunks.count, workspace: workspace, workers: workers)
         }
         var count = 0, andBits = UInt64.max, orBits: UInt64 = 0
         for c in 0..<chunks.count {
@@ -122,12 +131,14 @@ struct SegmentWork {
     ///
     /// With a `floor`, only the keys whose error word is at least `floor` are kept
     /// (`lovasz_cpu_create_keys_floored`); `below` counts the valid pixels whose word is under
-    /// it, `belowForeground` the foreground ones among them.
+    /// it, `belowForeground` the foreground ones among them. `keptForeground` counts the
+    /// foreground keys kept.
     func createKeys(
         pixels: Range<Int>, rank first: Int, keys: UnsafeMutablePointer<UInt64>, cut: UInt64, floor: UInt32? = nil
-    ) -> (kept: Int, and: UInt64, or: UInt64, below: Int, belowForeground: Int) {
+    ) -> (kept: Int, and: UInt64, or: UInt64, below: Int, belowForeground: Int, keptForeground: Int) {
         var pass = lovasz_key_pass(
-            kept: 0, rank: UInt64(first), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0)
+            kept: 0, rank: UInt64(first), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0,
+            kept_foreground: 0)
         // The error of a background pixel is x (probabilities) or 1 + x (hinge logits).
         let background: Float = hinge ? 1 : 0
         var offset = pixels.lowerBound
@@ -144,7 +155,36 @@ struct SegmentWork {
             }
             offset += end - start
         }
-        return (Int(pass.kept), pass.and_bits, pass.or_bits, Int(pass.below), Int(pass.below_foreground))
+        return (
+            Int(pass.kept), pass.and_bits, pass.or_bits, Int(pass.below), Int(pass.below_foreground),
+            Int(pass.kept_foreground))
+    }
+
+    /// Keeps, in every chunk's keys, only those up to the largest foreground key of all chunks,
+    /// and makes the chunks' AND and OR again.
+    private func dropKeysAfterLastForeground(chunks: Int, workspace: SortWorkspace, workers: Int) {
+        // The largest foreground key of each chunk (0: none), in the AND slots until remade.
+        parallelForEach(count: chunks, workers: workers) { _, c in
+            let keys = workspace.keys + workspace.chunkRanks[c]
+            var largest: UInt64 = 0
+            for i in 0..<workspace.chunkKept[c] where keys[i] & 1 == 1 { largest = max(largest, keys[i]) }
+            workspace.chunkAnd[c] = Int(bitPattern: UInt(largest))
+        }
+        var last: UInt64 = 0
+        for c in 0..<chunks { last = max(last, UInt64(UInt(bitPattern: workspace.chunkAnd[c]))) }
+        parallelForEach(count: chunks, workers: workers) { _, c in
+            let keys = workspace.keys + workspace.chunkRanks[c]
+            var kept = 0, andBits = UInt64.max, orBits: UInt64 = 0
+            for i in 0..<workspace.chunkKept[c] where keys[i] <= last {
+                keys[kept] = keys[i]
+                andBits &= keys[i]
+                orBits |= keys[i]
+                kept += 1
+            }
+            workspace.chunkKept[c] = kept
+            workspace.chunkAnd[c] = Int(bitPattern: UInt(andBits))
+            workspace.chunkOr[c] = Int(bitPattern: UInt(orBits))
+        }
     }
 
     /// Sorts `keys[0..<count]` ascending, for a handful of keys (no histogram to clear).

@@ -19,15 +19,17 @@ struct SortWorkspace {
     let bucketStarts: UnsafeMutablePointer<Int>
     /// ``KeyRadixSort/bucketHistogramSize`` integers per worker.
     let bucketHistograms: UnsafeMutablePointer<Int>
-    /// Per chunk: first rank, keys kept, AND and OR of the kept keys (bit patterns).
+    /// Per chunk: first rank, keys kept, AND and OR of the kept keys (bit patterns), foreground
+    /// keys kept.
     let chunkRanks: UnsafeMutablePointer<Int>
     let chunkKept: UnsafeMutablePointer<Int>
     let chunkAnd: UnsafeMutablePointer<Int>
     let chunkOr: UnsafeMutablePointer<Int>
+    let chunkForeground: UnsafeMutablePointer<Int>
 
     /// Integers of `ints` memory a workspace needs.
     static func intCount(maxChunks: Int, workers: Int) -> Int {
-        maxChunks * (KeyRadixSort.topBuckets + 4) + KeyRadixSort.topBuckets + 1
+        maxChunks * (KeyRadixSort.topBuckets + 5) + KeyRadixSort.topBuckets + 1
             + workers * KeyRadixSort.bucketHistogramSize
     }
 
@@ -51,6 +53,7 @@ struct SortWorkspace {
         chunkKept = chunkRanks + maxChunks
         chunkAnd = chunkKept + maxChunks
         chunkOr = chunkAnd + maxChunks
+        chunkForeground = chunkOr + maxChunks
     }
 
     /// The top-digit histogram of chunk `c`.
