@@ -9,7 +9,7 @@ The goals, on the 2-core benchmark machine, same run:
   - VOC 8x21x321x321 per batch (compare_pytorch.py): >= 25x the PyTorch loop on confident
     ("trained") logits, >= 50x on random logits;
   - the hinge per batch (8x321x321) on 2 threads >= 1.7x faster than on 1 thread (medians of
-    alternating processes);
+    alternating processes), on random and on trained logits;
   - a small call, 2x3x200x200 confident logits (int64 labels, per batch): <= 2 ms median;
   - peak memory <= 3x (scores + gradient) (`lovasz bench --memory`).
 
@@ -128,16 +128,23 @@ def main():
     if base:
         report["baseline small call ms"] = base
 
-    one, two = [], []
+    # The hinge per batch on both data models: random logits sort one segment of about 690 K
+    # keys, trained ones (errors mostly negative, where the hinge's sort stops) about 1 100.
+    hinge_ms = {}
     before = cpu_times()
-    for index in range(args.processes):
-        note(f"hinge per batch, process pair {index + 1}/{args.processes}")
-        for threads, into in ((1, one), (2, two)):
-            result = bench(binary, ["--workload", "hinge-per-batch", "--data", "trained", "--threads", str(threads), "--repeat", "20"])
-            into.append(result["medianMilliseconds"])
+    # (1000 calls of the trained one: its calls of about half a millisecond speed up over the
+    # first few hundred of a process.)
+    for data, repeat in (("random", "40"), ("trained", "1000")):
+        one, two = [], []
+        for index in range(args.processes):
+            note(f"hinge per batch, {data}, process pair {index + 1}/{args.processes}")
+            for threads, into in ((1, one), (2, two)):
+                result = bench(binary, ["--workload", "hinge-per-batch", "--data", data, "--threads", str(threads), "--repeat", repeat])
+                into.append(result["medianMilliseconds"])
+        hinge_ms[data] = (one, two)
+        report[f"hinge {data} 1 thread ms"] = one
+        report[f"hinge {data} 2 threads ms"] = two
     steal["hinge"] = steal_since(before)
-    report["hinge 1 thread ms"] = one
-    report["hinge 2 threads ms"] = two
 
     speedups = {"trained": [], "random": []}
     milliseconds = {"trained": [], "random": []}
@@ -175,10 +182,11 @@ def main():
         shown = ", ".join(v if isinstance(v, str) else f"{v:.2f}" for v in value) if isinstance(value, list) else (
             f"{value:.1f}" if isinstance(value, float) else value)
         print(f"{key}: {shown}")
-    hinge = statistics.median(one) / statistics.median(two)
+    hinge = {data: statistics.median(one) / statistics.median(two) for data, (one, two) in hinge_ms.items()}
     goals = [
         ("small call median <= 2 ms", statistics.median(small), statistics.median(small) <= 2.0),
-        ("hinge 1 / 2 threads >= 1.7x (medians)", hinge, hinge >= 1.7),
+        ("hinge random 1 / 2 threads >= 1.7x (medians)", hinge["random"], hinge["random"] >= 1.7),
+        ("hinge trained 1 / 2 threads >= 1.7x (medians)", hinge["trained"], hinge["trained"] >= 1.7),
         ("peak memory <= 3x", max(ratios), max(ratios) <= 3.0),
     ]
     if not args.skip_pytorch:
