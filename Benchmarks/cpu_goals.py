@@ -35,10 +35,12 @@ def note(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def run(command):
-    """The standard output of `command`; exits with its error output when it fails."""
+def run(command, processor=None):
+    """The standard output of `command` (on one processor when given); exits with its error
+    output when it fails."""
+    pin = (lambda: os.sched_setaffinity(0, {processor})) if processor is not None else None
     try:
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True, preexec_fn=pin)
     except OSError as error:
         sys.exit(f"cannot run {command[0]}: {error}")
     if result.returncode != 0:
@@ -46,9 +48,9 @@ def run(command):
     return result.stdout
 
 
-def bench(binary, arguments):
+def bench(binary, arguments, processor=None):
     """One `lovasz bench ... --json` process: its single result."""
-    return json.loads(run([binary, "bench", "--backend", "cpu", "--json"] + arguments))["results"][0]
+    return json.loads(run([binary, "bench", "--backend", "cpu", "--json"] + arguments, processor))["results"][0]
 
 
 def small_inputs(directory):
@@ -145,6 +147,19 @@ def main():
         report[f"hinge {data} 1 thread ms"] = one
         report[f"hinge {data} 2 threads ms"] = two
     steal["hinge"] = steal_since(before)
+    # Each processor's speed on its own: the virtual processors of this host slow down apart
+    # from each other (neighbours), and a second thread helps only as much as the slower one.
+    processors = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(processors) >= 2:
+        pinned = {cpu: [] for cpu in processors}
+        for _ in range(2):
+            for cpu in processors:
+                note(f"hinge per batch, random, 1 thread on processor {cpu}")
+                pinned[cpu].append(bench(
+                    binary, ["--workload", "hinge-per-batch", "--data", "random", "--threads", "1", "--repeat", "20"],
+                    processor=cpu)["medianMilliseconds"])
+        report["hinge random 1 thread ms per processor (" + ", ".join(f"cpu{c}" for c in processors) + ")"] = [
+            statistics.median(pinned[cpu]) for cpu in processors]
 
     speedups = {"trained": [], "random": []}
     milliseconds = {"trained": [], "random": []}
