@@ -29,13 +29,7 @@ import Testing
             #expect(naive.loss == 0)
             #expect(naive.gradient.allSatisfy { $0 == 0 })
         }
-        let one = try problem.compute(options: options, backend: CPUBackend(workers: 1))
-        for (threads, tuning) in [(1, CPUSortTuning.standard), (2, ParallelSortPathTests.forced), (3, ParallelSortPathTests.forced)] {
-            let result = try problem.compute(options: options, backend: CPUBackend(workers: threads, tuning: tuning))
-            expectLoss(result.loss, naive.loss, "\(threads) threads, per image \(perImage)")
-            expectGradient(result.gradient, naive.gradient, "\(threads) threads, per image \(perImage)")
-            #expect(result.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(threads) threads")
-        }
+        try Self.expectNaive(problem, options: options, naive: naive)
     }
 
     /// Every foreground pixel on the wrong side (errors 1.5-4, all kept by the hinge's cut),
@@ -55,11 +49,17 @@ import Testing
         let problem = RandomProblemInputs(shape: shape, scores: scores, labels: labels)
         let options = LossOptions.hinge(perImage: perImage, ignoreIndex: 255)
         let naive = NaiveLovasz.loss(scores: scores, shape: shape, labels: labels, options: options)
+        try Self.expectNaive(problem, options: options, naive: naive)
+    }
+
+    /// The naive loss and gradient on one thread with the standard sizes and on two and three
+    /// with the forced parallel ones, every gradient bit for bit the one-thread one.
+    static func expectNaive(_ problem: RandomProblemInputs, options: LossOptions, naive: NaiveLossResult) throws {
         let one = try problem.compute(options: options, backend: CPUBackend(workers: 1))
         for (threads, tuning) in [(1, CPUSortTuning.standard), (2, ParallelSortPathTests.forced), (3, ParallelSortPathTests.forced)] {
             let result = try problem.compute(options: options, backend: CPUBackend(workers: threads, tuning: tuning))
-            expectLoss(result.loss, naive.loss, "\(threads) threads, per image \(perImage)")
-            expectGradient(result.gradient, naive.gradient, "\(threads) threads, per image \(perImage)")
+            expectLoss(result.loss, naive.loss, "\(threads) threads, \(options)")
+            expectGradient(result.gradient, naive.gradient, "\(threads) threads, \(options)")
             #expect(result.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(threads) threads")
         }
     }
