@@ -14,12 +14,14 @@ static inline void create_keys_scalar_form(
     uint64_t kept = pass->kept, rank = pass->rank, and_bits = pass->and_bits, or_bits = pass->or_bits;
     uint64_t below = pass->below, below_foreground = pass->below_foreground;
     uint64_t kept_foreground = pass->kept_foreground;
+    uint32_t nonfinite = 0;
     const uint32_t floor_word = pass->floor_word;
     for (size_t i = begin; i < count; i++) {
+        float x = scores[i];
+        nonfinite |= (bits_of(x) & 0x7F800000u) == 0x7F800000u;
         int32_t label = labels[i];
         if (label < 0) continue;
         int is_foreground = label == foreground;
-        float x = scores[i];
         // Both errors, then a select: labels are random, a branch would mispredict.
         uint32_t select = 0u - (uint32_t)is_foreground;
         uint32_t bits = (bits_of(1.0f - x) & select) | (bits_of(background + x) & ~select);
@@ -45,6 +47,7 @@ static inline void create_keys_scalar_form(
     pass->below = below;
     pass->below_foreground = below_foreground;
     pass->kept_foreground = kept_foreground;
+    pass->nonfinite |= nonfinite;
 }
 
 static void create_keys_scalar(
@@ -130,9 +133,13 @@ static inline void create_keys_avx2_form(
     __m256i and_high = ones, and_low = ones, or_high = _mm256_setzero_si256(), or_low = _mm256_setzero_si256();
     uint64_t kept = pass->kept, rank = pass->rank;
     size_t i = 0;
+    const __m256i exponent = _mm256_set1_epi32(0x7F800000);
+    __m256i nonfinite = _mm256_setzero_si256();
     for (; i + 8 <= count; i += 8) {
         __m256i label = _mm256_loadu_si256((const __m256i *)(labels + i));
         __m256 x = _mm256_loadu_ps(scores + i);
+        // Every lane, ignored pixels' included: the hinge's scores are validated here.
+        nonfinite = _mm256_or_si256(nonfinite, _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(x), exponent), exponent));
         __m256i is_foreground = _mm256_cmpeq_epi32(label, wanted);
         __m256i invalid = _mm256_cmpgt_epi32(_mm256_setzero_si256(), label);
         __m256 error = _mm256_blendv_ps(_mm256_add_ps(base, x), _mm256_sub_ps(one, x), _mm256_castsi256_ps(is_foreground));
@@ -211,6 +218,7 @@ static inline void create_keys_avx2_form(
     pass->below = below;
     pass->below_foreground = below_foreground;
     pass->kept_foreground = kept_foreground;
+    pass->nonfinite |= (uint64_t)!_mm256_testz_si256(nonfinite, nonfinite);
     pass->and_bits &= and_all(and_low) | and_all(and_high) << 32;
     pass->or_bits |= or_all(or_low) | or_all(or_high) << 32;
     if (floored) {

@@ -64,3 +64,60 @@ import Testing
         }
     }
 }
+
+/// The hinge's key passes validate the scores when every group has foreground
+/// (``CPUBackend/keyPassesValidate(_:)``): a NaN or infinity anywhere (an ignored pixel's, the
+/// middle of a run, an image's last pixel) is reported at its first position, on every path
+/// (one thread, threads sharing a segment, a last round split by key range).
+@Suite struct HingeKeyPassValidationTests {
+    static func bad(_ value: Float, at position: Int, shape: [Int], ignored: Bool) -> RandomProblemInputs {
+        var random = SplitMix64(seed: 5)
+        let count = shape.reduce(1, *)
+        var scores = (0..<count).map { _ in random.uniform(-3, 3) }
+        var labels = (0..<count).map { _ in Int32(random.below(2)) }
+        scores[position] = value
+        if ignored { labels[position] = 255 }
+        scores[count - 1] = .nan  // a later bad value is not the one reported
+        return RandomProblemInputs(shape: shape, scores: scores, labels: labels)
+    }
+
+    @Test(arguments: [Float.nan, .infinity, -.infinity], [false, true])
+    func firstBadScoreIsReported(value: Float, perImage: Bool) throws {
+        // [3, 190, 190]: three images of 36 100 pixels, a last round split on two threads.
+        let shape = [3, 190, 190]
+        let options = LossOptions.hinge(perImage: perImage, ignoreIndex: 255)
+        for (position, ignored) in [(77, true), (36_100 + 1234, false), (2 * 36_100 - 1, false)] {
+            let problem = Self.bad(value, at: position, shape: shape, ignored: ignored)
+            for (threads, tuning) in [
+                (1, CPUSortTuning.standard), (2, CPUSortTuning.standard), (2, ParallelSortPathTests.forced),
+                (3, ParallelSortPathTests.forced),
+            ] {
+                #expect(CPUBackend.keyPassesValidate(try problem.lossProblem(options: options)))
+                let error = #expect(throws: LovaszError.self, "\(threads) threads, position \(position)") {
+                    _ = try problem.compute(options: options, backend: CPUBackend(workers: threads, tuning: tuning))
+                }
+                guard case .nonFiniteScore(let reported, let reportedValue) = error else {
+                    Issue.record("expected a non-finite score, got \(String(describing: error))")
+                    continue
+                }
+                #expect(reported == [position / 36_100, position % 36_100 / 190, position % 190], "\(threads) threads")
+                #expect(reportedValue.bitPattern == value.bitPattern || (reportedValue.isNaN && value.isNaN))
+            }
+        }
+    }
+
+    /// A group without foreground takes the separate scan (its key passes do not read every
+    /// score), which reports the first bad score as before.
+    @Test func groupWithoutForegroundIsScannedFirst() throws {
+        var problem = Self.bad(.infinity, at: 40_000, shape: [3, 190, 190], ignored: false)
+        var labels = problem.labels
+        for i in 0..<36_100 { labels[i] = 0 }
+        problem = RandomProblemInputs(shape: problem.shape, scores: problem.scores, labels: labels)
+        let options = LossOptions.hinge(perImage: true)
+        #expect(!CPUBackend.keyPassesValidate(try problem.lossProblem(options: options)))
+        let error = #expect(throws: LovaszError.self) {
+            _ = try problem.compute(options: options, backend: CPUBackend(workers: 2))
+        }
+        #expect(error == .nonFiniteScore(position: [1, 20, 100], value: .infinity))
+    }
+}

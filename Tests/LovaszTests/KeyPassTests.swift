@@ -51,11 +51,11 @@ import Testing
     static func pass(
         _ run: Run, splits: [Int], foreground: Int32, hinge: Bool, firstRank: Int, cut: UInt64, scalar: Bool,
         floor: UInt32? = nil
-    ) -> (keys: [UInt64], and: UInt64, or: UInt64, below: Int, belowForeground: Int, keptForeground: Int) {
+    ) -> (keys: [UInt64], and: UInt64, or: UInt64, below: Int, belowForeground: Int, keptForeground: Int, nonFinite: Bool) {
         var keys = [UInt64](repeating: 0xDEAD, count: run.labels.count)
         var state = lovasz_key_pass(
             kept: 0, rank: UInt64(firstRank), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0,
-            kept_foreground: 0)
+            kept_foreground: 0, nonfinite: 0)
         let bounds = [0] + splits + [run.labels.count]
         let create = switch (floor != nil, scalar) {
         case (false, false): lovasz_cpu_create_keys
@@ -76,7 +76,7 @@ import Testing
         }
         return (
             Array(keys[0..<Int(state.kept)]), state.and_bits, state.or_bits, Int(state.below), Int(state.below_foreground),
-            Int(state.kept_foreground))
+            Int(state.kept_foreground), state.nonfinite != 0)
     }
 
     @Test(arguments: [false, true], [0, 3, 40])
@@ -146,6 +146,35 @@ import Testing
         }
     }
 
+    /// A NaN or infinite score anywhere in the runs (an ignored pixel's, a vector lane's, the
+    /// scalar tail's) is seen by both forms, plain and floored, whatever the cut keeps; finite
+    /// scores never are.
+    @Test(arguments: [false, true])
+    func nonFiniteScoresAreSeen(scalar: Bool) {
+        for count in [1, 7, 8, 9, 17, 64, 65] {
+            let base = Self.run(count: count, ignoredPercent: 30, seed: UInt64(count) + 900)
+            for floor: UInt32? in [nil, 0x3F00_0000] {
+                for cut: UInt64 in [0, .max] {
+                    let clean = Self.pass(base, splits: [], foreground: 1, hinge: true, firstRank: 0, cut: cut, scalar: scalar, floor: floor)
+                    #expect(!clean.nonFinite, "\(count) pixels")
+                    for position in Set([0, count / 2, count - 1]) {
+                        for bad: Float in [.nan, .infinity, -.infinity] {
+                            for ignored in [false, true] {
+                                var run = base
+                                run.scores[position] = bad
+                                run.labels[position] = ignored ? -1 : 1
+                                let made = Self.pass(
+                                    run, splits: count > 2 ? [count / 2] : [], foreground: 1, hinge: true, firstRank: 0, cut: cut,
+                                    scalar: scalar, floor: floor)
+                                #expect(made.nonFinite, "\(count) pixels, \(bad) at \(position), ignored \(ignored), cut \(cut)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Every kept key is written at its final slot and nothing is written past the slots of the
     /// pixels seen (the chunks of a segment are filled side by side by different threads).
     @Test func writesStayInsideTheChunksSlots() {
@@ -153,7 +182,7 @@ import Testing
         let valid = run.labels.filter { $0 >= 0 }.count
         var keys = [UInt64](repeating: 0xDEAD, count: valid + 16)
         var state = lovasz_key_pass(
-            kept: 0, rank: 0, and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0, kept_foreground: 0)
+            kept: 0, rank: 0, and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0, kept_foreground: 0, nonfinite: 0)
         run.labels.withUnsafeBufferPointer { labels in
             run.scores.withUnsafeBufferPointer { scores in
                 keys.withUnsafeMutableBufferPointer { keys in

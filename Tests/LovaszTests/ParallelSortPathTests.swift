@@ -115,6 +115,15 @@ struct RandomProblemInputs {
     let scores: [Float]
     let labels: [Int32]
 
+    /// The problem the CPU path computes (shapes and labels checked, segments planned).
+    func lossProblem(options: LossOptions) throws -> LossProblem {
+        try scores.withUnsafeBufferPointer { scores in
+            try labels.withUnsafeBufferPointer { labels in
+                try LossProblem(scores: scores, shape: shape, labels: labels, options: options)
+            }
+        }
+    }
+
     func compute(options: LossOptions, backend: CPUBackend) throws -> (loss: Double, gradient: [Float]) {
         var gradient = [Float](repeating: .nan, count: scores.count)
         let loss = try scores.withUnsafeBufferPointer { scores in

@@ -23,6 +23,8 @@ typedef struct lovasz_key_pass {
     uint64_t below_foreground;
     /// Foreground keys written so far.
     uint64_t kept_foreground;
+    /// Set to 1 once a score of the runs seen (ignored pixels' included) is NaN or infinite.
+    uint64_t nonfinite;
 } lovasz_key_pass;
 
 /// Sets `values[0 ..< count]` to zero, with non-temporal stores on x86-64 (the zeros go to

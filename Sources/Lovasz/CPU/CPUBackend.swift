@@ -22,6 +22,18 @@ struct CPUBackend: Sendable {
 
     var deviceName: String { "CPU (\(workers) thread\(workers == 1 ? "" : "s"))" }
 
+    /// Whether the key passes of `problem` read every score, so that they can validate them in
+    /// place of a pass of its own: the hinge (its scores are the logits the key passes read),
+    /// with foreground in every group (each group then has a segment whose key passes cover all
+    /// its pixels, ignored ones included; a group without foreground takes a different path).
+    static func keyPassesValidate(_ problem: LossProblem) -> Bool {
+        let plan = problem.plan
+        guard problem.options.loss == .hinge, plan.labelClasses == 2 else { return false }
+        return plan.classCounts.withUnsafeBufferPointer { counts in
+            (0..<plan.groupCount).allSatisfy { counts[2 * $0 + 1] > 0 }
+        }
+    }
+
     /// Computes the loss of `problem` and, when `gradient` is given, `∂loss/∂scores` into it.
     ///
     /// - Parameter gradient: `problem.shape.scoreCount` floats, overwritten.
@@ -36,7 +48,10 @@ struct CPUBackend: Sendable {
         let logits = problem.options.scoresAre == .logits
         // The softmax pass tests the logits itself; the engine has checked probabilities
         // (``LovaszEngine/compute``); the other logits are scanned first.
-        let validated = (loss == .softmax && logits) || !logits
+        // The hinge's key passes read every score when every group has foreground: they test
+        // them as they go (``keyPassesValidate(_:)``).
+        let keyPassFlag = Self.keyPassesValidate(problem) ? NonFiniteFlag() : nil
+        let validated = (loss == .softmax && logits) || !logits || keyPassFlag != nil
         if !validated, let bad = firstNonFinite(problem.scores, workers: workers) {
             throw problem.nonFiniteError(at: bad)
         }
@@ -87,7 +102,10 @@ struct CPUBackend: Sendable {
 
         let total = try SegmentSorter.run(
             problem, values: values, upstream: upstream, scratch: scratch, workers: workers, tuning: tuning,
-            foregroundBests: foregroundBests)
+            foregroundBests: foregroundBests, nonFinite: keyPassFlag)
+        if let keyPassFlag, keyPassFlag.isSet, let bad = firstNonFinite(problem.scores, workers: workers) {
+            throw problem.nonFiniteError(at: bad)
+        }
 
         if let gradient, let upstream {
             Backpropagation.run(

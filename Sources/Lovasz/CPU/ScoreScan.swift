@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The flat index of the first NaN or infinite value, tested on the float bits, or `nil`.
 ///
 /// Chunks are scanned in parallel with a branch-free OR of the exponent test, and only a
@@ -61,4 +63,15 @@ private func firstPosition<Test: BadScore>(
     }
     let first = found.min() ?? Int.max
     return first == Int.max ? nil : first
+}
+
+/// Whether a pass that validates the scores it reads has met a NaN or infinity: set by any of
+/// the call's threads, read once they are done.
+final class NonFiniteFlag: Sendable {
+    private let seen = Atomic<Bool>(false)
+
+    func set() { seen.store(true, ordering: .relaxed) }
+
+    /// Read after the passes (the worker pool's hand-back orders their stores before it).
+    var isSet: Bool { seen.load(ordering: .relaxed) }
 }

@@ -26,6 +26,8 @@ enum SegmentSorter {
     ///   - workers: threads, at least 1.
     ///   - foregroundBests: the softmax pass's record of the cuts (softmax of logits), read
     ///     instead of a pass over the scores.
+    ///   - nonFinite: set when a key pass reads a NaN or infinite score (see
+    ///     ``CPUBackend/keyPassesValidate(_:)``).
     /// - Throws: ``LovaszError/outOfMemory(bytes:)``.
     static func run(
         _ problem: LossProblem,
@@ -34,7 +36,8 @@ enum SegmentSorter {
         scratch: CPUScratch,
         workers: Int,
         tuning: CPUSortTuning = .standard,
-        foregroundBests: ForegroundBests? = nil
+        foregroundBests: ForegroundBests? = nil,
+        nonFinite: NonFiniteFlag? = nil
     ) throws(LovaszError) -> Double {
         let plan = problem.plan
         let capacity = max(plan.largestGroup, 1)
@@ -96,7 +99,8 @@ enum SegmentSorter {
                         func work(_ index: Int) -> SegmentWork {
                             SegmentWork(
                                 problem: problem, segment: segments[index], values: values,
-                                classOf: classOf, validPixels: validPixels, upstream: upstream, tuning: tuning)
+                                classOf: classOf, validPixels: validPixels, upstream: upstream, tuning: tuning,
+                                nonFinite: nonFinite)
                         }
                         if splitting {
                             for index in segments.indices {

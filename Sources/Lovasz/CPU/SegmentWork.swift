@@ -18,12 +18,16 @@ struct SegmentWork {
     let channels: Int
     let hinge: Bool
     let tuning: CPUSortTuning
+    /// Set when a key pass reads a NaN or infinite score (every pixel's, ignored ones
+    /// included), for calls whose key passes validate the scores (``NonFiniteFlag``).
+    let nonFinite: NonFiniteFlag?
 
     init(
         problem: LossProblem, segment: SegmentPlan.Segment, values: UnsafeBufferPointer<Float>,
         classOf: UnsafeBufferPointer<Int32>, validPixels: UnsafeBufferPointer<UInt32>?,
-        upstream: UnsafeMutableBufferPointer<Float>?, tuning: CPUSortTuning
+        upstream: UnsafeMutableBufferPointer<Float>?, tuning: CPUSortTuning, nonFinite: NonFiniteFlag? = nil
     ) {
+        self.nonFinite = nonFinite
         self.segment = segment
         self.group = problem.plan.group(segment.group)
         self.values = values
@@ -132,13 +136,14 @@ struct SegmentWork {
     /// With a `floor`, only the keys whose error word is at least `floor` are kept
     /// (`lovasz_cpu_create_keys_floored`); `below` counts the valid pixels whose word is under
     /// it, `belowForeground` the foreground ones among them. `keptForeground` counts the
-    /// foreground keys kept.
+    /// foreground keys kept. A NaN or infinite score of `pixels` (ignored ones included) sets
+    /// ``nonFinite``.
     func createKeys(
         pixels: Range<Int>, rank first: Int, keys: UnsafeMutablePointer<UInt64>, cut: UInt64, floor: UInt32? = nil
     ) -> (kept: Int, and: UInt64, or: UInt64, below: Int, belowForeground: Int, keptForeground: Int) {
         var pass = lovasz_key_pass(
             kept: 0, rank: UInt64(first), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0,
-            kept_foreground: 0)
+            kept_foreground: 0, nonfinite: 0)
         // The error of a background pixel is x (probabilities) or 1 + x (hinge logits).
         let background: Float = hinge ? 1 : 0
         var offset = pixels.lowerBound
@@ -155,6 +160,7 @@ struct SegmentWork {
             }
             offset += end - start
         }
+        if pass.nonfinite != 0 { nonFinite?.set() }
         return (
             Int(pass.kept), pass.and_bits, pass.or_bits, Int(pass.below), Int(pass.below_foreground),
             Int(pass.kept_foreground))
