@@ -294,7 +294,9 @@ def run_lovasz(binary, scores, labels, loss_kind, classes, per_image, args):
     report = json.loads(completed.stdout)
     if not report.get("results"):
         fail("lovasz bench measured nothing: " + json.dumps(report.get("skipped")), 1)
-    return report["results"][0]
+    result = report["results"][0]
+    result["machineProcessorModel"] = report.get("machine", {}).get("processorModel")
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,7 +384,7 @@ def main():
     ratio = torch_median / swift_median
     summary = {
         "workload": args.workload, "data": args.data, "shape": list(shape), "seed": args.seed,
-        "processors": os.cpu_count(), "threads": threads,
+        "processors": os.cpu_count(), "processorModel": swift.get("machineProcessorModel"), "threads": threads,
         "loadAverageBefore": list(load_before), "loadAverageAfter": list(load_after),
         "pytorch": {"version": torch.__version__, "device": args.device, "medianMilliseconds": torch_median * 1000,
                     "minMilliseconds": torch_min * 1000, "loss": torch_loss},
@@ -404,7 +406,8 @@ def main():
         print(f"workload {args.workload} ({loss_kind}, {list(shape)}, "
               f"{'per image' if per_image else 'per batch'}), data {args.data}, seed {args.seed}; "
               f"{args.warmup} warm-up + {args.repeat} timed calls each")
-        print(f"machine: {os.cpu_count()} processors, {threads} threads; load average "
+        model = f" ({swift['machineProcessorModel']})" if swift.get("machineProcessorModel") else ""
+        print(f"machine: {os.cpu_count()} processors{model}, {threads} threads; load average "
               f"{' '.join(f'{x:.2f}' for x in load_before)} before, {' '.join(f'{x:.2f}' for x in load_after)} after")
         print(f"PyTorch {torch.__version__} ({args.device}): median {torch_median * 1000:10.1f} ms, "
               f"min {torch_min * 1000:10.1f} ms, loss {torch_loss:.8f}")

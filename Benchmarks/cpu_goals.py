@@ -66,6 +66,35 @@ def small_inputs(directory):
     return scores, targets
 
 
+def machine():
+    """The processor as `lovasz bench --json` names it (model name, family and model numbers),
+    with the caches `getconf` reports: every figure names its machine."""
+    model = "unknown processor"
+    try:
+        with open("/proc/cpuinfo") as info:
+            fields = {}
+            for line in info:
+                if not line.strip():
+                    break
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), " ".join(value.split()))
+        if fields.get("model name"):
+            model = fields["model name"]
+            if fields.get("cpu family") and fields.get("model"):
+                model += f", family {fields['cpu family']} model {fields['model']}"
+    except OSError:
+        pass
+    caches = []
+    for name, label in (("LEVEL2_CACHE_SIZE", "L2"), ("LEVEL3_CACHE_SIZE", "L3")):
+        try:
+            size = int(subprocess.run(["getconf", name], capture_output=True, text=True).stdout.strip() or 0)
+        except (OSError, ValueError):
+            size = 0
+        if size > 0:
+            caches.append(f"{label} {size // 1024} KiB" if size < 1 << 20 else f"{label} {size >> 20} MiB")
+    return model + (f" ({', '.join(caches)})" if caches else "")
+
+
 def cpu_times():
     """(steal, total) jiffies of all processors from /proc/stat, or None off Linux."""
     try:
@@ -113,7 +142,7 @@ def main():
             sys.exit("swift build -c release --product lovasz failed")
         binary = os.path.join(ROOT, ".build", "release", "lovasz")
     binary = os.path.abspath(binary)
-    report = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "processors": os.cpu_count()}
+    report = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "processors": os.cpu_count(), "machine": machine()}
 
     steal = {}
     before = cpu_times()

@@ -147,7 +147,9 @@ struct BenchCommand: ParsableCommand {
     private func measureAll() throws(CommandFailure) -> BenchReport {
         let plan = try BenchBackendPlan(backend ?? (memory ? .cpu : .all), threads: threads)
         var report = BenchReport(
-            machine: .init(processors: ProcessInfo.processInfo.activeProcessorCount, loadAverage: Self.loadAverage()),
+            machine: .init(
+                processors: ProcessInfo.processInfo.activeProcessorCount, processorModel: Self.processorModel(),
+                loadAverage: Self.loadAverage()),
             settings: .init(size: (size ?? .standard).rawValue, seed: seed, warmup: warmup, repeat: `repeat`, threads: threads))
         report.skipped = plan.skipped
         for skip in plan.skipped { StandardError.print("lovasz bench: \(skip.backend): skipped: \(skip.reason)") }
@@ -209,6 +211,24 @@ struct BenchCommand: ParsableCommand {
             classes = workload.options.classes == .all ? ", all classes" : ", present classes"
         }
         return "  \(name)\(workload.options.loss.rawValue) \(workload.dimensions)\(classes), per \(workload.options.perImage ? "image" : "batch")"
+    }
+
+    /// The first processor's `model name` in `/proc/cpuinfo` (whitespace runs folded), with its
+    /// `cpu family` and `model` numbers where given (virtual machines often show a generic name),
+    /// or nil where there is no model name.
+    static func processorModel(cpuinfo path: String = "/proc/cpuinfo") -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.allSatisfy(\.isWhitespace) && !fields.isEmpty { break }  // the end of the first processor
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let key = parts[0].trimmingCharacters(in: .whitespaces)
+            if fields[key] == nil { fields[key] = parts[1].split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        }
+        guard let name = fields["model name"], !name.isEmpty else { return nil }
+        guard let family = fields["cpu family"], let model = fields["model"], !family.isEmpty, !model.isEmpty else { return name }
+        return "\(name), family \(family) model \(model)"
     }
 
     /// The 1, 5 and 15 minute load averages, or none where the system does not say.

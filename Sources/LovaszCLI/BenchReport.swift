@@ -123,6 +123,9 @@ struct BenchReport: Codable {
 
     struct Machine: Codable {
         var processors: Int
+        /// The processor's model as the system names it (`model name` of `/proc/cpuinfo`), or
+        /// nil where it does not say.
+        var processorModel: String?
         /// The 1, 5 and 15 minute load averages when the run started (empty if unknown).
         var loadAverage: [Double]
     }
@@ -150,7 +153,8 @@ struct BenchReport: Codable {
     /// The report as an aligned text table, with a memory verdict per row when `memory`.
     func table(memory: Bool) -> String {
         let loads = machine.loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ")
-        var lines = ["\(machine.processors) processors, load average \(loads.isEmpty ? "unknown" : loads); "
+        let model = machine.processorModel.map { " (\($0))" } ?? ""
+        var lines = ["\(machine.processors) processors\(model), load average \(loads.isEmpty ? "unknown" : loads); "
             + "\(settings.warmup) warm-up + \(settings.repeat) timed calls of loss + gradient, size \(settings.size)"]
         var rows = [["workload", "data", "backend", "device", "median ms", "min ms", "seg-elem/s", "peak MiB"]]
         let zeroCopy = results.contains { $0.zeroCopyMedianMilliseconds != nil }

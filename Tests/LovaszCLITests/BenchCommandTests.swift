@@ -21,6 +21,28 @@ import Testing
         try #require(report["results"] as? [[String: Any]])
     }
 
+    /// What `machine.processorModel` should say here, read from `/proc/cpuinfo` line by line:
+    /// the first `model name`, its spaces folded, then `, family F model M` when both are given.
+    static func expectedProcessorModel() -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        let firstProcessor = text.components(separatedBy: "\n\n").first ?? ""
+        func value(_ key: String) -> String? {
+            for line in firstProcessor.components(separatedBy: "\n") {
+                let pair = line.components(separatedBy: ":")
+                if pair.count >= 2, pair[0].trimmingCharacters(in: .whitespaces) == key {
+                    let words = pair.dropFirst().joined(separator: ":").components(separatedBy: .whitespaces)
+                    return words.filter { !$0.isEmpty }.joined(separator: " ")
+                }
+            }
+            return nil
+        }
+        guard let name = value("model name"), !name.isEmpty else { return nil }
+        if let family = value("cpu family"), let model = value("model"), !family.isEmpty, !model.isEmpty {
+            return "\(name), family \(family) model \(model)"
+        }
+        return name
+    }
+
     @Test func tinyWorkloadsReportEveryField() throws {
         let outcome = try Self.bench([
             "--size", "tiny", "--backend", "cpu", "--workload", "voc", "hinge", "--data", "both",
@@ -30,6 +52,7 @@ import Testing
         let report = try Self.json(outcome)
         let machine = try #require(report["machine"] as? [String: Any])
         #expect((machine["processors"] as? Int ?? 0) >= 1)
+        #expect(machine["processorModel"] as? String == Self.expectedProcessorModel())
         let settings = try #require(report["settings"] as? [String: Any])
         #expect(settings["repeat"] as? Int == 3 && settings["warmup"] as? Int == 1 && settings["size"] as? String == "tiny")
         let results = try Self.results(report)
@@ -146,6 +169,9 @@ import Testing
         #expect(outcome.status == 1)
         #expect(outcome.standardOutput.contains("OVER 3x"))
         #expect(outcome.standardOutput.split(separator: "\n").filter { $0.hasPrefix("voc ") }.count == 1)
+        // The table's first line names the machine.
+        let model = Self.expectedProcessorModel().map { " (\($0))" } ?? ""
+        #expect(outcome.standardOutput.hasPrefix("\(ProcessInfo.processInfo.activeProcessorCount) processors\(model), load average "))
         #expect(outcome.standardError.contains("exceeds the budget"))
     }
 
