@@ -2,6 +2,7 @@
 #include "features.h"
 
 int lovasz_cpu_avx2;
+int lovasz_cpu_avx512;
 
 __attribute__((constructor))
 static void lovasz_cpu_detect(void) {
@@ -9,7 +10,11 @@ static void lovasz_cpu_detect(void) {
     __builtin_cpu_init();
     lovasz_cpu_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
     if (lovasz_cpu_avx2) lovasz_cpu_fill_compaction();
+    // (__builtin_cpu_supports also checks that the system saves the AVX-512 registers.)
+    lovasz_cpu_avx512 = lovasz_cpu_avx2 && __builtin_cpu_supports("avx512f");
 #endif
 }
 
 int lovasz_cpu_has_vector_forms(void) { return lovasz_cpu_avx2; }
+
+int lovasz_cpu_has_wide_vector_forms(void) { return lovasz_cpu_avx512; }

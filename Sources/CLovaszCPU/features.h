@@ -4,6 +4,10 @@
 /// Nonzero when the processor has AVX2 and POPCNT (x86-64 only); set before main runs.
 __attribute__((visibility("hidden"))) extern int lovasz_cpu_avx2;
 
+/// Nonzero when the processor also has AVX-512F (and the system saves its registers): the
+/// softmax then takes sixteen pixels at a time.
+__attribute__((visibility("hidden"))) extern int lovasz_cpu_avx512;
+
 /// Fills the lane-compaction table of the AVX2 key pass (keys.c).
 __attribute__((visibility("hidden"))) void lovasz_cpu_fill_compaction(void);
 

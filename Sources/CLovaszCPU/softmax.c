@@ -1,6 +1,6 @@
 // The softmax of the CPU path and its back-propagation (see include/lovasz_cpu.h): the same
 // IEEE operations in the same order as PortableMath in Swift and lovasz_exp in the kernels,
-// eight pixels at a time with AVX2.
+// eight pixels at a time with AVX2 (the softmax sixteen with AVX-512F).
 #include "lovasz_cpu.h"
 #include "features.h"
 #include "float_bits.h"
@@ -181,7 +181,91 @@ AVX2 static void softmax_backward_avx2(
     softmax_backward_scalar(gradient, upstream, done, length, channels, gradient_stride, upstream_stride);
 }
 
+#define AVX512 __attribute__((target("avx2,avx512f")))
+
+AVX512 static inline __m512 flush_subnormal16(__m512 x) {
+    __m512 magnitude = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7FFFFFFF)));
+    // Keep x where |x| is not below the smallest normal (an ordered "not less than").
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(magnitude, _mm512_set1_ps(0x1p-126f), _CMP_NLT_UQ), x);
+}
+
+/// exp_non_positive8 on sixteen lanes: the same operations in the same order.
+AVX512 static inline __m512 exp_non_positive16(__m512 x) {
+    __mmask16 in_range = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_GE_OQ);
+    __m512 clamped = _mm512_mask_blend_ps(in_range, _mm512_set1_ps(-87.0f), x);
+    const __m512 shifter = _mm512_set1_ps(12582912.0f);
+    __m512 n = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(clamped, _mm512_set1_ps(1.44269504f)), shifter), shifter);
+    __m512 r = _mm512_sub_ps(
+        _mm512_sub_ps(clamped, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f))),
+        _mm512_mul_ps(n, _mm512_set1_ps(-2.12194440e-4f)));
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(5.0000001201e-1f));
+    __m512 y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(p, r), r), r), _mm512_set1_ps(1.0f));
+    __m512i biased = _mm512_sub_epi32(
+        _mm512_castps_si512(_mm512_add_ps(n, _mm512_set1_ps(8388735.0f))), _mm512_set1_epi32(0x4B000000));
+    __m512 value = flush_subnormal16(_mm512_mul_ps(y, _mm512_castsi512_ps(_mm512_slli_epi32(biased, 23))));
+    return _mm512_maskz_mov_ps(in_range, value);
+}
+
+/// softmax_avx2 sixteen pixels at a time: the same operations, so the same bits. Measured on an
+/// Intel Xeon VM (Emerald Rapids): alone, 1.33-1.36x faster than eight at a time; in one
+/// process, calls alternating with the AVX2 form, the VOC batch 1.04-1.13x faster on random
+/// logits and 1.01-1.03x on trained ones, the 2x3x200x200 call 1.01-1.03x. The pixels after the
+/// last multiple of sixteen go to softmax_avx2.
+AVX512 static int softmax_avx512(const float *input, float *output, size_t length, size_t channels, size_t stride) {
+    const __m512i exponent = _mm512_set1_epi32(0x7F800000);
+    __mmask16 non_finite = 0;
+    float maximum[RUN] __attribute__((aligned(64)));
+    float sum[RUN] __attribute__((aligned(64)));
+    size_t done = 0;
+    while (length - done >= 16) {
+        size_t run = (length - done) / 16 * 16;
+        if (run > RUN) run = RUN;
+        const float *in = input + done;
+        float *out = output + done;
+        for (size_t i = 0; i < run; i += 16) _mm512_store_ps(maximum + i, _mm512_loadu_ps(in + i));
+        for (size_t c = 0; c < channels; c++) {
+            const float *plane = in + c * stride;
+            for (size_t i = 0; i < run; i += 16) {
+                __m512 v = _mm512_loadu_ps(plane + i);
+                __m512i e = _mm512_and_si512(_mm512_castps_si512(v), exponent);
+                non_finite |= _mm512_cmpeq_epi32_mask(e, exponent);
+                _mm512_store_ps(maximum + i, _mm512_max_ps(v, _mm512_load_ps(maximum + i)));  // v > m ? v : m
+            }
+        }
+        for (size_t i = 0; i < run; i += 16) _mm512_store_ps(sum + i, _mm512_setzero_ps());
+        for (size_t c = 0; c < channels; c++) {
+            const float *plane = in + c * stride;
+            float *target = out + c * stride;
+            for (size_t i = 0; i < run; i += 16) {
+                __m512 e = exp_non_positive16(_mm512_sub_ps(_mm512_loadu_ps(plane + i), _mm512_load_ps(maximum + i)));
+                _mm512_storeu_ps(target + i, e);
+                _mm512_store_ps(sum + i, _mm512_add_ps(_mm512_load_ps(sum + i), e));
+            }
+        }
+        for (size_t c = 0; c < channels; c++) {
+            float *target = out + c * stride;
+            for (size_t i = 0; i < run; i += 16) {
+                _mm512_storeu_ps(target + i, flush_subnormal16(_mm512_div_ps(_mm512_loadu_ps(target + i), _mm512_load_ps(sum + i))));
+            }
+        }
+        done += run;
+    }
+    int tail = done < length ? softmax_avx2(input + done, output + done, length - done, channels, stride) : 0;
+    return (non_finite != 0) | tail;
+}
+
 int lovasz_cpu_softmax(const float *input, float *output, size_t length, size_t channels, size_t stride) {
+    if (lovasz_cpu_avx512) return softmax_avx512(input, output, length, channels, stride);
+    if (lovasz_cpu_avx2) return softmax_avx2(input, output, length, channels, stride);
+    return softmax_scalar(input, output, 0, length, channels, stride);
+}
+
+int lovasz_cpu_softmax_avx2_only(const float *input, float *output, size_t length, size_t channels, size_t stride) {
     if (lovasz_cpu_avx2) return softmax_avx2(input, output, length, channels, stride);
     return softmax_scalar(input, output, 0, length, channels, stride);
 }
@@ -200,6 +284,10 @@ void lovasz_cpu_softmax_backward(
 #else
 
 int lovasz_cpu_softmax(const float *input, float *output, size_t length, size_t channels, size_t stride) {
+    return softmax_scalar(input, output, 0, length, channels, stride);
+}
+
+int lovasz_cpu_softmax_avx2_only(const float *input, float *output, size_t length, size_t channels, size_t stride) {
     return softmax_scalar(input, output, 0, length, channels, stride);
 }
 

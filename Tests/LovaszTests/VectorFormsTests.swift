@@ -1,9 +1,10 @@
+import CLovaszCPU
 import LovaszTestSupport
 import Testing
 @testable import Lovasz
 
 /// The softmax and its back-propagation on the CPU, in their C vector forms (AVX2 where the
-/// processor has it) and in the Swift loops, bit for bit against a per-pixel loop written from
+/// processor has it, the softmax also with AVX-512F) and in the Swift loops, bit for bit against a per-pixel loop written from
 /// the definition with ``PortableMath`` (the values the OpenCL kernels compute).
 @Suite struct VectorFormsTests {
     /// Logits with wide and extreme spreads: differences beyond the exp's -87 cut-off, results
@@ -76,6 +77,58 @@ import Testing
                 }
             }
             #expect(saw, "position \(position)")
+        }
+    }
+
+    /// The C softmax's forms called directly, one image at a time: the widest this processor runs
+    /// (sixteen pixels at a time with AVX-512F, then eight, then one) and never more than eight.
+    enum CSoftmaxForm: String, CaseIterable {
+        case widest, eightAtMost
+
+        func run(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, spatial: Int, channels: Int) -> Bool {
+            switch self {
+            case .widest: lovasz_cpu_softmax(input, output, spatial, channels, spatial) != 0
+            case .eightAtMost: lovasz_cpu_softmax_avx2_only(input, output, spatial, channels, spatial) != 0
+            }
+        }
+    }
+
+    /// Sizes whose pixels leave every form a tail: 27 = 16 + 8 + 3, 600 = 512 + 5 · 16 + 8, and
+    /// more than one run of 512.
+    static let formShapes: [(batch: Int, channels: Int, spatial: Int)] = shapes + [(1, 3, 27), (2, 4, 600), (1, 21, 16), (1, 2, 1031)]
+
+    @Test(arguments: CSoftmaxForm.allCases)
+    func cSoftmaxFormsAreBitIdenticalToTheDefinition(form: CSoftmaxForm) throws {
+        for (index, (B, C, S)) in Self.formShapes.enumerated() {
+            let x = Self.logits(count: B * C * S, seed: UInt64(index + 101))
+            var out = [Float](repeating: .nan, count: x.count)
+            var sawNonFinite = false
+            x.withUnsafeBufferPointer { x in
+                out.withUnsafeMutableBufferPointer { out in
+                    for b in 0..<B {
+                        sawNonFinite = form.run(x.baseAddress! + b * C * S, out.baseAddress! + b * C * S, spatial: S, channels: C) || sawNonFinite
+                    }
+                }
+            }
+            #expect(!sawNonFinite)
+            let expected = Self.naiveSoftmax(x, batch: B, channels: C, spatial: S)
+            let differing = zip(out, expected).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(form) \(B)x\(C)x\(S): \(differing) probabilities differ")
+        }
+    }
+
+    @Test(arguments: CSoftmaxForm.allCases, [Float.nan, .infinity, -.infinity])
+    func cSoftmaxFormsReportANonFiniteLogitAnywhere(form: CSoftmaxForm, bad: Float) throws {
+        let (C, S) = (3, 27)
+        // In the sixteen-pixel body, the eight-pixel tail and the last pixels, first and last class.
+        for position in [0, 15, 16, 23, 24, 26, (C - 1) * S + 5, (C - 1) * S + 20, C * S - 1] {
+            var x = Self.logits(count: C * S, seed: 7)
+            x[position] = bad
+            var out = [Float](repeating: 0, count: x.count)
+            let saw = x.withUnsafeBufferPointer { x in
+                out.withUnsafeMutableBufferPointer { out in form.run(x.baseAddress!, out.baseAddress!, spatial: S, channels: C) }
+            }
+            #expect(saw, "\(form) position \(position)")
         }
     }
 

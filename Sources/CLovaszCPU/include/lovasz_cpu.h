@@ -148,6 +148,11 @@ int lovasz_cpu_softmax(const float *input, float *output, size_t length, size_t 
 /// ``lovasz_cpu_softmax`` one pixel at a time on every processor (compared with it by the tests).
 int lovasz_cpu_softmax_scalar(const float *input, float *output, size_t length, size_t channels, size_t stride);
 
+/// ``lovasz_cpu_softmax`` eight pixels at a time where the processor has AVX2, never sixteen
+/// (``lovasz_cpu_softmax`` takes sixteen with AVX-512F): the tests compare both forms on
+/// processors that have both.
+int lovasz_cpu_softmax_avx2_only(const float *input, float *output, size_t length, size_t channels, size_t stride);
+
 /// The softmax back-propagation of `length` pixels: on entry `gradient` holds the probabilities
 /// `f(c)` (planes `gradient_stride` apart), on return `f(k) · (G(k) - Σ_c f(c) G(c))`, where
 /// `G(c)` is `upstream[c · upstream_stride + i]`; the sum in class order.
@@ -207,6 +212,9 @@ LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_u8_scalar, uint8_t);
 
 /// Nonzero when the loops above run their AVX2 forms on this processor.
 int lovasz_cpu_has_vector_forms(void);
+
+/// Nonzero when ``lovasz_cpu_softmax`` runs its AVX-512F form on this processor.
+int lovasz_cpu_has_wide_vector_forms(void);
 
 /// Tells the processor that the calling thread is in a spin-wait loop (x86 `pause`, Arm
 /// `yield`): it saves power and leaves the core's resources to its sibling hyperthread.
