@@ -5,7 +5,7 @@
 __attribute__((visibility("hidden"))) extern int lovasz_cpu_avx2;
 
 /// Nonzero when the processor also has AVX-512F (and the system saves its registers): the
-/// softmax then takes sixteen pixels at a time.
+/// softmax and the foreground bests then take sixteen pixels at a time.
 __attribute__((visibility("hidden"))) extern int lovasz_cpu_avx512;
 
 /// Fills the lane-compaction table of the AVX2 key pass (keys.c).

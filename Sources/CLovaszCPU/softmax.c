@@ -384,7 +384,65 @@ AVX2 static void foreground_bests_avx2(
 }
 #endif
 
+#if defined(__x86_64__)
+/// foreground_bests_avx2 sixteen pixels at a time, with mask registers; the pixels after the
+/// last multiple of sixteen one at a time. Measured on an Intel Xeon VM (Emerald Rapids) in one
+/// process, calls alternating with the AVX2 form (both with the AVX-512F softmax): the VOC batch
+/// 1.03-1.08x faster on random logits and 1.02-1.14x on trained ones, the 2x3x200x200 call
+/// 1.02-1.035x.
+AVX512 static void foreground_bests_avx512(
+    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    uint64_t first_pixel, uint64_t *best)
+{
+    size_t vector_end = length & ~(size_t)15;
+    int mixed = labels_mixed(classes, vector_end);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512i step = _mm512_set1_epi32(16);
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (size_t c = 0; c < channels; c++) {
+        const float *plane = probabilities + c * stride;
+        const __m512i class_index = _mm512_set1_epi32((int32_t)c);
+        __m512 best_error = _mm512_set1_ps(__builtin_inff());
+        __m512i best_pixel = _mm512_set1_epi32(-1);
+        __m512i pixel = lanes;
+        for (size_t i = 0; i < vector_end; i += 16, pixel = _mm512_add_epi32(pixel, step)) {
+            __mmask16 is_class = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512((const void *)(classes + i)), class_index);
+            if (!mixed && is_class == 0) continue;
+            __m512 error = _mm512_sub_ps(one, _mm512_loadu_ps(plane + i));
+            __mmask16 take = _mm512_mask_cmp_ps_mask(is_class, error, best_error, _CMP_LE_OQ);
+            best_error = _mm512_mask_mov_ps(best_error, take, error);
+            best_pixel = _mm512_mask_mov_epi32(best_pixel, take, pixel);
+        }
+        float errors[16];
+        int32_t pixels[16];
+        _mm512_storeu_ps(errors, best_error);
+        _mm512_storeu_si512((void *)pixels, best_pixel);
+        uint64_t result = 0;
+        for (int l = 0; l < 16; l++) {
+            if (pixels[l] < 0) continue;
+            uint64_t key = (uint64_t)descending_word(bits_of(errors[l])) << 32 | (first_pixel + (uint64_t)pixels[l]);
+            if (key > result) result = key;
+        }
+        best[c] = result;
+    }
+    foreground_bests_scalar(probabilities, vector_end, length, stride, channels, classes, first_pixel, best);
+}
+#endif
+
 void lovasz_cpu_foreground_bests(
+    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    uint64_t first_pixel, uint64_t *best)
+{
+#if defined(__x86_64__)
+    if (lovasz_cpu_avx512 && channels <= LOVASZ_CPU_VECTOR_BESTS_CHANNELS) {
+        foreground_bests_avx512(probabilities, length, channels, stride, classes, first_pixel, best);
+        return;
+    }
+#endif
+    lovasz_cpu_foreground_bests_avx2_only(probabilities, length, channels, stride, classes, first_pixel, best);
+}
+
+void lovasz_cpu_foreground_bests_avx2_only(
     const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
     uint64_t first_pixel, uint64_t *best)
 {

@@ -104,9 +104,10 @@ import Testing
     }
 }
 
-/// `lovasz_cpu_foreground_bests` (class by class in AVX2 vectors for few channels) and its
-/// scalar form against the definition written here: per class, the largest
-/// `descending word << 32 | pixel` over the run's pixels of that label.
+/// `lovasz_cpu_foreground_bests` (class by class in vectors for few channels: sixteen pixels
+/// with AVX-512F, eight with AVX2), its eight-pixel form and its scalar form against the
+/// definition written here: per class, the largest `descending word << 32 | pixel` over the
+/// run's pixels of that label.
 @Suite struct ForegroundBestsRunTests {
     /// The definition, from ``SortKey`` (0 for a class without foreground).
     static func naiveBests(
@@ -124,15 +125,31 @@ import Testing
 
     /// Labels drawn pixel by pixel (mixed: the vector form takes every vector) or in runs of
     /// up to 40 equal labels (the vector form skips vectors without the class).
-    @Test(arguments: [1, 2, 3, 8, 9, 21, 40], [false, true])
-    func runBestsEqualTheDefinition(channels: Int, scalar: Bool) {
-        for labelRuns in [false, true] {
-            runBests(channels: channels, scalar: scalar, labelRuns: labelRuns)
+    /// The C function's forms: the widest this processor runs, never more than eight pixels at a
+    /// time, one pixel at a time.
+    enum Form: String, CaseIterable {
+        case widest, eightAtMost, scalar
+
+        var function: @convention(c) (
+            UnsafePointer<Float>?, Int, Int, Int, UnsafePointer<Int32>?, UInt64, UnsafeMutablePointer<UInt64>?
+        ) -> Void {
+            switch self {
+            case .widest: lovasz_cpu_foreground_bests
+            case .eightAtMost: lovasz_cpu_foreground_bests_avx2_only
+            case .scalar: lovasz_cpu_foreground_bests_scalar
+            }
         }
     }
 
-    func runBests(channels: Int, scalar: Bool, labelRuns: Bool) {
-        for length in [1, 7, 8, 9, 31, 64, 1000] {
+    @Test(arguments: [1, 2, 3, 8, 9, 21, 40], Form.allCases)
+    func runBestsEqualTheDefinition(channels: Int, form: Form) {
+        for labelRuns in [false, true] {
+            runBests(channels: channels, form: form, labelRuns: labelRuns)
+        }
+    }
+
+    func runBests(channels: Int, form: Form, labelRuns: Bool) {
+        for length in [1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 1000] {
             var random = SplitMix64(seed: UInt64(channels * 1000 + length))
             // Few distinct probabilities, so ties are common; some labels ignored (-1) or out of
             // range; runs where a class is absent.
@@ -149,9 +166,8 @@ import Testing
             let expected = Self.naiveBests(
                 probabilities: probabilities, length: length, channels: channels, classes: classes, firstPixel: firstPixel)
             var best = [UInt64](repeating: .max, count: channels)
-            let bests = scalar ? lovasz_cpu_foreground_bests_scalar : lovasz_cpu_foreground_bests
-            bests(probabilities, length, channels, length, classes, UInt64(firstPixel), &best)
-            #expect(best == expected, "\(channels) channels, \(length) pixels, label runs \(labelRuns)")
+            form.function(probabilities, length, channels, length, classes, UInt64(firstPixel), &best)
+            #expect(best == expected, "\(form): \(channels) channels, \(length) pixels, label runs \(labelRuns)")
         }
     }
 }

@@ -171,13 +171,19 @@ void lovasz_cpu_softmax_backward(
 ///   - best: `channels` entries, overwritten.
 ///
 /// With AVX2 and at most ``LOVASZ_CPU_VECTOR_BESTS_CHANNELS`` channels, class by class eight
-/// pixels at a time (the same entries).
+/// pixels at a time, sixteen with AVX-512F (the same entries).
 void lovasz_cpu_foreground_bests(
     const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
     uint64_t first_pixel, uint64_t *best);
 
 /// ``lovasz_cpu_foreground_bests`` one pixel at a time on every processor.
 void lovasz_cpu_foreground_bests_scalar(
+    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    uint64_t first_pixel, uint64_t *best);
+
+/// ``lovasz_cpu_foreground_bests`` never more than eight pixels at a time (AVX2 where the
+/// processor has it): the tests compare it with the sixteen-pixel form.
+void lovasz_cpu_foreground_bests_avx2_only(
     const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
     uint64_t first_pixel, uint64_t *best);
 
@@ -213,7 +219,8 @@ LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_u8_scalar, uint8_t);
 /// Nonzero when the loops above run their AVX2 forms on this processor.
 int lovasz_cpu_has_vector_forms(void);
 
-/// Nonzero when ``lovasz_cpu_softmax`` runs its AVX-512F form on this processor.
+/// Nonzero when ``lovasz_cpu_softmax`` and ``lovasz_cpu_foreground_bests`` run their AVX-512F
+/// forms on this processor.
 int lovasz_cpu_has_wide_vector_forms(void);
 
 /// Tells the processor that the calling thread is in a spin-wait loop (x86 `pause`, Arm
