@@ -1,5 +1,5 @@
-// The key pass of the CPU path (see include/lovasz_cpu.h): one scalar definition, and an AVX2
-// form chosen at run time on x86-64 that gives the same keys.
+// The key pass of the CPU path (see include/lovasz_cpu.h): one scalar definition, and AVX2 and
+// AVX-512F forms chosen at run time on x86-64 that give the same keys.
 #include "lovasz_cpu.h"
 #include "features.h"
 #include "float_bits.h"
@@ -228,6 +228,137 @@ static inline void create_keys_avx2_form(
     }
 }
 
+#define AVX512 __attribute__((target("avx2,popcnt,avx512f")))
+
+/// create_keys_avx2_form sixteen pixels at a time: the keys made as two vectors of eight 64-bit
+/// keys, compared with the cut as unsigned 64-bit numbers, and the kept ones compressed in
+/// registers and stored eight slots at a time (only where every lane is valid, so that the
+/// slots written are the chunk's, as in the AVX2 form). The same keys, counts, AND and OR.
+/// Measured on an Intel Xeon VM (Emerald Rapids) in one process, calls alternating with the AVX2
+/// form: the hinge per batch 1.035-1.105x faster on trained logits and 0.99-1.07x on random
+/// ones, the VOC batch 1.03-1.11x (random) and 1.03-1.23x (trained), the 2x3x200x200 call
+/// 1.04-1.05x.
+AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys, const int floored)
+{
+    const __m512i floor_word = _mm512_set1_epi32((int)pass->floor_word);
+    uint64_t below = pass->below, below_foreground = pass->below_foreground;
+    uint64_t kept_foreground = pass->kept_foreground;
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
+    const __m512i low31 = _mm512_set1_epi32(0x7FFFFFFF);
+    const __m512i one_int = _mm512_set1_epi32(1);
+    const __m512i lanes = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i wanted = _mm512_set1_epi32(foreground);
+    const __m512i cut_key = _mm512_set1_epi64((long long)cut);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 base = _mm512_set1_ps(background);
+    // The cut's error, tested first on the floats (as in the AVX2 form).
+    const uint32_t cut_word = (uint32_t)(cut >> 32);
+    const uint32_t cut_bits = cut_word ^ (((cut_word >> 31) - 1u) & 0x7FFFFFFFu);
+    const __m512 cut_error = _mm512_set1_ps(float_of(cut_bits));
+    const int pretest = (cut_bits & 0x7FFFFFFFu) <= 0x7F800000u;  // a cut made from a number
+    __m512i and_keys = _mm512_set1_epi64(-1), or_keys = _mm512_setzero_si512();
+    uint64_t kept = pass->kept, rank = pass->rank;
+    size_t i = 0;
+    const __m512i exponent = _mm512_set1_epi32(0x7F800000);
+    __mmask16 nonfinite = 0;
+    for (; i + 16 <= count; i += 16) {
+        __m512i label = _mm512_loadu_si512((const void *)(labels + i));
+        __m512 x = _mm512_loadu_ps(scores + i);
+        // Every lane, ignored pixels' included: the hinge's scores are validated here.
+        nonfinite |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(x), exponent), exponent);
+        __mmask16 is_foreground = _mm512_cmpeq_epi32_mask(label, wanted);
+        __mmask16 invalid = _mm512_cmplt_epi32_mask(label, _mm512_setzero_si512());
+        __m512 error = _mm512_mask_blend_ps(is_foreground, _mm512_add_ps(base, x), _mm512_sub_ps(one, x));
+        if (pretest && (_mm512_cmp_ps_mask(error, cut_error, _CMP_GE_OQ) & (__mmask16)~invalid) == 0) {
+            rank += (uint64_t)(16 - _mm_popcnt_u32((unsigned)invalid));
+            continue;
+        }
+        // With every lane valid, the 16 slots from `kept` are the chunk's (kept ≤ rank - first).
+        if (invalid != 0 || rank + 16 > 0x80000000u) {
+            pass->kept = kept;
+            pass->rank = rank;
+            pass->below = below;
+            pass->below_foreground = below_foreground;
+            pass->kept_foreground = kept_foreground;
+            if (floored) {
+                create_keys_scalar_floored(pass, scores + i, labels + i, 0, 16, foreground, background, cut, keys);
+            } else {
+                create_keys_scalar(pass, scores + i, labels + i, 0, 16, foreground, background, cut, keys);
+            }
+            kept = pass->kept;
+            rank = pass->rank;
+            below = pass->below;
+            below_foreground = pass->below_foreground;
+            kept_foreground = pass->kept_foreground;
+            continue;
+        }
+        __m512i bits = _mm512_castps_si512(error);
+        bits = _mm512_mask_mov_epi32(bits, _mm512_cmpeq_epi32_mask(bits, sign), _mm512_setzero_si512());
+        __m512i high = _mm512_xor_si512(
+            bits, _mm512_and_si512(_mm512_sub_epi32(_mm512_srli_epi32(bits, 31), one_int), low31));
+        __m512i ranks = _mm512_add_epi32(_mm512_set1_epi32((int)(rank << 1)), lanes);
+        __m512i low = _mm512_mask_or_epi32(ranks, is_foreground, ranks, one_int);
+        // Keys of lanes 0-7 and 8-15: the word above, rank and foreground bit below.
+        __m512i key0 = _mm512_or_si512(
+            _mm512_slli_epi64(_mm512_cvtepu32_epi64(_mm512_castsi512_si256(high)), 32),
+            _mm512_cvtepu32_epi64(_mm512_castsi512_si256(low)));
+        __m512i key1 = _mm512_or_si512(
+            _mm512_slli_epi64(_mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(high, 1)), 32),
+            _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(low, 1)));
+        __mmask16 keep = (__mmask16)(_mm512_cmple_epu64_mask(key0, cut_key) | (unsigned)_mm512_cmple_epu64_mask(key1, cut_key) << 8);
+        if (floored) {
+            // Every lane is valid here: a word under the floor is counted, not kept.
+            __mmask16 under = _mm512_cmplt_epu32_mask(high, floor_word);
+            below += (uint64_t)_mm_popcnt_u32((unsigned)under);
+            below_foreground += (uint64_t)_mm_popcnt_u32((unsigned)(under & is_foreground));
+            keep &= (__mmask16)~under;
+        }
+        __mmask8 keep0 = (__mmask8)keep, keep1 = (__mmask8)(keep >> 8);
+        and_keys = _mm512_mask_and_epi64(and_keys, keep0, and_keys, key0);
+        and_keys = _mm512_mask_and_epi64(and_keys, keep1, and_keys, key1);
+        or_keys = _mm512_mask_or_epi64(or_keys, keep0, or_keys, key0);
+        or_keys = _mm512_mask_or_epi64(or_keys, keep1, or_keys, key1);
+        _mm512_storeu_si512((void *)(keys + kept), _mm512_maskz_compress_epi64(keep0, key0));
+        kept += (uint64_t)_mm_popcnt_u32((unsigned)keep0);
+        _mm512_storeu_si512((void *)(keys + kept), _mm512_maskz_compress_epi64(keep1, key1));
+        kept += (uint64_t)_mm_popcnt_u32((unsigned)keep1);
+        kept_foreground += (uint64_t)_mm_popcnt_u32((unsigned)(keep & is_foreground));
+        rank += 16;
+    }
+    pass->kept = kept;
+    pass->rank = rank;
+    pass->below = below;
+    pass->below_foreground = below_foreground;
+    pass->kept_foreground = kept_foreground;
+    pass->nonfinite |= (uint64_t)(nonfinite != 0);
+    pass->and_bits &= (uint64_t)_mm512_reduce_and_epi64(and_keys);
+    pass->or_bits |= (uint64_t)_mm512_reduce_or_epi64(or_keys);
+    // The last pixels (fewer than sixteen) eight at a time, then one at a time.
+    if (i < count) {
+        if (floored) {
+            create_keys_avx2_form(pass, scores + i, labels + i, count - i, foreground, background, cut, keys, 1);
+        } else {
+            create_keys_avx2_form(pass, scores + i, labels + i, count - i, foreground, background, cut, keys, 0);
+        }
+    }
+}
+
+AVX512 static void create_keys_avx512(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    create_keys_avx512_form(pass, scores, labels, count, foreground, background, cut, keys, 0);
+}
+
+AVX512 static void create_keys_avx512_floored(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    create_keys_avx512_form(pass, scores, labels, count, foreground, background, cut, keys, 1);
+}
+
 __attribute__((target("avx2,popcnt")))
 static void create_keys_avx2(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
@@ -248,6 +379,17 @@ void lovasz_cpu_create_keys(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 {
+    if (lovasz_cpu_avx512) {
+        create_keys_avx512(pass, scores, labels, count, foreground, background, cut, keys);
+    } else {
+        lovasz_cpu_create_keys_avx2_only(pass, scores, labels, count, foreground, background, cut, keys);
+    }
+}
+
+void lovasz_cpu_create_keys_avx2_only(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
     if (lovasz_cpu_avx2) {
         create_keys_avx2(pass, scores, labels, count, foreground, background, cut, keys);
     } else {
@@ -256,6 +398,17 @@ void lovasz_cpu_create_keys(
 }
 
 void lovasz_cpu_create_keys_floored(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    if (lovasz_cpu_avx512) {
+        create_keys_avx512_floored(pass, scores, labels, count, foreground, background, cut, keys);
+    } else {
+        lovasz_cpu_create_keys_floored_avx2_only(pass, scores, labels, count, foreground, background, cut, keys);
+    }
+}
+
+void lovasz_cpu_create_keys_floored_avx2_only(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 {
@@ -275,7 +428,21 @@ void lovasz_cpu_create_keys(
     lovasz_cpu_create_keys_scalar(pass, scores, labels, count, foreground, background, cut, keys);
 }
 
+void lovasz_cpu_create_keys_avx2_only(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    lovasz_cpu_create_keys_scalar(pass, scores, labels, count, foreground, background, cut, keys);
+}
+
 void lovasz_cpu_create_keys_floored(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+{
+    create_keys_scalar_floored(pass, scores, labels, 0, count, foreground, background, cut, keys);
+}
+
+void lovasz_cpu_create_keys_floored_avx2_only(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 {

@@ -3,9 +3,15 @@ import LovaszTestSupport
 import Testing
 @testable import Lovasz
 
-/// The key pass in C (`lovasz_cpu_create_keys`: its AVX2 form where the processor has it, and
-/// the scalar form everywhere) against keys made one by one in Swift from their definition.
+/// The key pass in C (`lovasz_cpu_create_keys`: its widest form where the processor has it,
+/// sixteen pixels at a time with AVX-512F or eight with AVX2; the eight-pixel form; the scalar
+/// form everywhere) against keys made one by one in Swift from their definition.
 @Suite struct KeyPassTests {
+    /// The forms of the key pass.
+    enum Form: String, CaseIterable {
+        case widest, eightAtMost, scalar
+    }
+
     /// A run of pixels: labels with ignored ones (-1), scores with ties and signed zeros.
     struct Run {
         var labels: [Int32]
@@ -49,7 +55,7 @@ import Testing
     /// With a `floor`, the floored pass (`lovasz_cpu_create_keys_floored`), whose counts of the
     /// keys below the floor come back in `below` and `belowForeground`.
     static func pass(
-        _ run: Run, splits: [Int], foreground: Int32, hinge: Bool, firstRank: Int, cut: UInt64, scalar: Bool,
+        _ run: Run, splits: [Int], foreground: Int32, hinge: Bool, firstRank: Int, cut: UInt64, form: Form,
         floor: UInt32? = nil
     ) -> (keys: [UInt64], and: UInt64, or: UInt64, below: Int, belowForeground: Int, keptForeground: Int, nonFinite: Bool) {
         var keys = [UInt64](repeating: 0xDEAD, count: run.labels.count)
@@ -57,11 +63,13 @@ import Testing
             kept: 0, rank: UInt64(firstRank), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0,
             kept_foreground: 0, nonfinite: 0)
         let bounds = [0] + splits + [run.labels.count]
-        let create = switch (floor != nil, scalar) {
-        case (false, false): lovasz_cpu_create_keys
-        case (false, true): lovasz_cpu_create_keys_scalar
-        case (true, false): lovasz_cpu_create_keys_floored
-        case (true, true): lovasz_cpu_create_keys_floored_scalar
+        let create = switch (floor != nil, form) {
+        case (false, .widest): lovasz_cpu_create_keys
+        case (false, .eightAtMost): lovasz_cpu_create_keys_avx2_only
+        case (false, .scalar): lovasz_cpu_create_keys_scalar
+        case (true, .widest): lovasz_cpu_create_keys_floored
+        case (true, .eightAtMost): lovasz_cpu_create_keys_floored_avx2_only
+        case (true, .scalar): lovasz_cpu_create_keys_floored_scalar
         }
         run.labels.withUnsafeBufferPointer { labels in
             run.scores.withUnsafeBufferPointer { scores in
@@ -79,9 +87,9 @@ import Testing
             Int(state.kept_foreground), state.nonfinite != 0)
     }
 
-    @Test(arguments: [false, true], [0, 3, 40])
-    func keptKeysEqualTheNaiveOnes(scalar: Bool, ignoredPercent: Int) {
-        for count in [0, 1, 7, 8, 9, 16, 63, 64, 65, 1000] {
+    @Test(arguments: Form.allCases, [0, 3, 40])
+    func keptKeysEqualTheNaiveOnes(form: Form, ignoredPercent: Int) {
+        for count in [0, 1, 7, 8, 9, 15, 16, 17, 24, 31, 63, 64, 65, 1000] {
             for hinge in [false, true] {
                 let seed = UInt64(count * 31 + ignoredPercent * 7) + (hinge ? 1 : 0)
                 let run = Self.run(count: count, ignoredPercent: ignoredPercent, seed: seed)
@@ -101,7 +109,7 @@ import Testing
                     for splits in [[], [count / 2], [1, count / 3 + 1, count - 1]] where splits.allSatisfy({ (0...count).contains($0) }) {
                         let splitsSorted = splits.sorted()
                         let made = Self.pass(
-                            run, splits: splitsSorted, foreground: 1, hinge: hinge, firstRank: firstRank, cut: cut, scalar: scalar)
+                            run, splits: splitsSorted, foreground: 1, hinge: hinge, firstRank: firstRank, cut: cut, form: form)
                         #expect(Self.firstDifference(made.keys, expected) == nil, "\(count) pixels, hinge \(hinge), cut \(cut), splits \(splitsSorted)")
                         #expect(made.and == expectedAnd && made.or == expectedOr, "\(count) pixels, cut \(cut)")
                         #expect(made.keptForeground == expected.filter { $0 & 1 == 1 }.count, "\(count) pixels, cut \(cut)")
@@ -113,9 +121,9 @@ import Testing
 
     /// The floored pass (the parts of a split segment): keys whose error word is below the floor
     /// are counted, with their foreground, and not kept; both forms against the definition.
-    @Test(arguments: [false, true], [0, 3, 40])
-    func flooredPassKeepsTheWordsFromTheFloor(scalar: Bool, ignoredPercent: Int) {
-        for count in [0, 1, 7, 8, 9, 65, 1000] {
+    @Test(arguments: Form.allCases, [0, 3, 40])
+    func flooredPassKeepsTheWordsFromTheFloor(form: Form, ignoredPercent: Int) {
+        for count in [0, 1, 7, 8, 9, 17, 65, 1000] {
             for hinge in [false, true] {
                 let run = Self.run(count: count, ignoredPercent: ignoredPercent, seed: UInt64(count * 13 + ignoredPercent) + (hinge ? 5 : 0))
                 let all = Self.naiveKeys(run, foreground: 1, hinge: hinge, firstRank: 7)
@@ -131,7 +139,7 @@ import Testing
                         let under = all.filter { UInt32($0 >> 32) < floor }
                         for splits in [[], [count / 2]] {
                             let made = Self.pass(
-                                run, splits: splits, foreground: 1, hinge: hinge, firstRank: 7, cut: cut, scalar: scalar,
+                                run, splits: splits, foreground: 1, hinge: hinge, firstRank: 7, cut: cut, form: form,
                                 floor: floor)
                             let label = "\(count) pixels, hinge \(hinge), cut \(cut), floor \(floor), splits \(splits)"
                             #expect(Self.firstDifference(made.keys, expected) == nil, "\(label)")
@@ -149,13 +157,13 @@ import Testing
     /// A NaN or infinite score anywhere in the runs (an ignored pixel's, a vector lane's, the
     /// scalar tail's) is seen by both forms, plain and floored, whatever the cut keeps; finite
     /// scores never are.
-    @Test(arguments: [false, true])
-    func nonFiniteScoresAreSeen(scalar: Bool) {
-        for count in [1, 7, 8, 9, 17, 64, 65] {
+    @Test(arguments: Form.allCases)
+    func nonFiniteScoresAreSeen(form: Form) {
+        for count in [1, 7, 8, 9, 16, 17, 25, 64, 65] {
             let base = Self.run(count: count, ignoredPercent: 30, seed: UInt64(count) + 900)
             for floor: UInt32? in [nil, 0x3F00_0000] {
                 for cut: UInt64 in [0, .max] {
-                    let clean = Self.pass(base, splits: [], foreground: 1, hinge: true, firstRank: 0, cut: cut, scalar: scalar, floor: floor)
+                    let clean = Self.pass(base, splits: [], foreground: 1, hinge: true, firstRank: 0, cut: cut, form: form, floor: floor)
                     #expect(!clean.nonFinite, "\(count) pixels")
                     for position in Set([0, count / 2, count - 1]) {
                         for bad: Float in [.nan, .infinity, -.infinity] {
@@ -165,7 +173,7 @@ import Testing
                                 run.labels[position] = ignored ? -1 : 1
                                 let made = Self.pass(
                                     run, splits: count > 2 ? [count / 2] : [], foreground: 1, hinge: true, firstRank: 0, cut: cut,
-                                    scalar: scalar, floor: floor)
+                                    form: form, floor: floor)
                                 #expect(made.nonFinite, "\(count) pixels, \(bad) at \(position), ignored \(ignored), cut \(cut)")
                             }
                         }
@@ -177,16 +185,18 @@ import Testing
 
     /// Every kept key is written at its final slot and nothing is written past the slots of the
     /// pixels seen (the chunks of a segment are filled side by side by different threads).
-    @Test func writesStayInsideTheChunksSlots() {
-        let run = Self.run(count: 203, ignoredPercent: 25, seed: 99)
+    @Test(arguments: [Form.widest, .eightAtMost], [0, 25])
+    func writesStayInsideTheChunksSlots(form: Form, ignoredPercent: Int) {
+        let run = Self.run(count: 203, ignoredPercent: ignoredPercent, seed: 99)
         let valid = run.labels.filter { $0 >= 0 }.count
         var keys = [UInt64](repeating: 0xDEAD, count: valid + 16)
         var state = lovasz_key_pass(
             kept: 0, rank: 0, and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0, kept_foreground: 0, nonfinite: 0)
+        let create = form == .widest ? lovasz_cpu_create_keys : lovasz_cpu_create_keys_avx2_only
         run.labels.withUnsafeBufferPointer { labels in
             run.scores.withUnsafeBufferPointer { scores in
                 keys.withUnsafeMutableBufferPointer { keys in
-                    lovasz_cpu_create_keys(&state, scores.baseAddress!, labels.baseAddress!, 203, 1, 0, .max, keys.baseAddress!)
+                    create(&state, scores.baseAddress!, labels.baseAddress!, 203, 1, 0, .max, keys.baseAddress!)
                 }
             }
         }

@@ -39,7 +39,7 @@ void lovasz_cpu_zero_streaming(float *values, size_t count);
 /// `background + x` for the others; pixels with a negative label are skipped and take no
 /// rank. The values are those of the scalar definition bit for bit (the same IEEE additions,
 /// no contraction); on x86-64 processors with AVX2 eight pixels are tested at a time and the
-/// kept keys stored compacted.
+/// kept keys stored compacted, sixteen with AVX-512F.
 ///
 /// - Parameters:
 ///   - scores: `count` floats, finite.
@@ -67,6 +67,17 @@ void lovasz_cpu_create_keys_floored(
 
 /// ``lovasz_cpu_create_keys_floored`` one pixel at a time, on every processor.
 void lovasz_cpu_create_keys_floored_scalar(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+
+/// ``lovasz_cpu_create_keys`` never more than eight pixels at a time (AVX2 where the processor
+/// has it): the tests compare it with the sixteen-pixel form.
+void lovasz_cpu_create_keys_avx2_only(
+    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+
+/// ``lovasz_cpu_create_keys_floored`` never more than eight pixels at a time.
+void lovasz_cpu_create_keys_floored_avx2_only(
     lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys);
 
