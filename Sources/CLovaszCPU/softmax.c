@@ -1,6 +1,6 @@
 // The softmax of the CPU path and its back-propagation (see include/lovasz_cpu.h): the same
 // IEEE operations in the same order as PortableMath in Swift and lovasz_exp in the kernels,
-// eight pixels at a time with AVX2 (the softmax sixteen with AVX-512F).
+// eight pixels at a time with AVX2, sixteen with AVX-512F.
 #include "lovasz_cpu.h"
 #include "features.h"
 #include "float_bits.h"
@@ -259,6 +259,44 @@ AVX512 static int softmax_avx512(const float *input, float *output, size_t lengt
     return (non_finite != 0) | tail;
 }
 
+/// softmax_backward_avx2 sixteen pixels at a time (the same operations in the same order); the
+/// pixels after the last multiple of sixteen go to softmax_backward_avx2. Measured on an Intel
+/// Xeon VM in one process, calls alternating with the AVX2 form: the VOC batch 1.005-1.05x
+/// faster on random logits and 0.98-1.04x on trained ones, the 2x3x200x200 call 1.00-1.01x.
+AVX512 static void softmax_backward_avx512(
+    float *gradient, const float *upstream, size_t length, size_t channels,
+    size_t gradient_stride, size_t upstream_stride)
+{
+    float dot[RUN] __attribute__((aligned(64)));
+    size_t done = 0;
+    while (length - done >= 16) {
+        size_t run = (length - done) / 16 * 16;
+        if (run > RUN) run = RUN;
+        float *out = gradient + done;
+        const float *in = upstream + done;
+        for (size_t i = 0; i < run; i += 16) _mm512_store_ps(dot + i, _mm512_setzero_ps());
+        for (size_t c = 0; c < channels; c++) {
+            const float *probability = out + c * gradient_stride, *source = in + c * upstream_stride;
+            for (size_t i = 0; i < run; i += 16) {
+                __m512 term = _mm512_mul_ps(_mm512_loadu_ps(probability + i), _mm512_loadu_ps(source + i));
+                _mm512_store_ps(dot + i, _mm512_add_ps(_mm512_load_ps(dot + i), term));
+            }
+        }
+        for (size_t c = 0; c < channels; c++) {
+            float *target = out + c * gradient_stride;
+            const float *source = in + c * upstream_stride;
+            for (size_t i = 0; i < run; i += 16) {
+                __m512 difference = _mm512_sub_ps(_mm512_loadu_ps(source + i), _mm512_load_ps(dot + i));
+                _mm512_storeu_ps(target + i, _mm512_mul_ps(_mm512_loadu_ps(target + i), difference));
+            }
+        }
+        done += run;
+    }
+    if (done < length) {
+        softmax_backward_avx2(gradient + done, upstream + done, length - done, channels, gradient_stride, upstream_stride);
+    }
+}
+
 int lovasz_cpu_softmax(const float *input, float *output, size_t length, size_t channels, size_t stride) {
     if (lovasz_cpu_avx512) return softmax_avx512(input, output, length, channels, stride);
     if (lovasz_cpu_avx2) return softmax_avx2(input, output, length, channels, stride);
@@ -271,6 +309,17 @@ int lovasz_cpu_softmax_avx2_only(const float *input, float *output, size_t lengt
 }
 
 void lovasz_cpu_softmax_backward(
+    float *gradient, const float *upstream, size_t length, size_t channels,
+    size_t gradient_stride, size_t upstream_stride)
+{
+    if (lovasz_cpu_avx512) {
+        softmax_backward_avx512(gradient, upstream, length, channels, gradient_stride, upstream_stride);
+    } else {
+        lovasz_cpu_softmax_backward_avx2_only(gradient, upstream, length, channels, gradient_stride, upstream_stride);
+    }
+}
+
+void lovasz_cpu_softmax_backward_avx2_only(
     float *gradient, const float *upstream, size_t length, size_t channels,
     size_t gradient_stride, size_t upstream_stride)
 {
@@ -292,6 +341,13 @@ int lovasz_cpu_softmax_avx2_only(const float *input, float *output, size_t lengt
 }
 
 void lovasz_cpu_softmax_backward(
+    float *gradient, const float *upstream, size_t length, size_t channels,
+    size_t gradient_stride, size_t upstream_stride)
+{
+    softmax_backward_scalar(gradient, upstream, 0, length, channels, gradient_stride, upstream_stride);
+}
+
+void lovasz_cpu_softmax_backward_avx2_only(
     float *gradient, const float *upstream, size_t length, size_t channels,
     size_t gradient_stride, size_t upstream_stride)
 {

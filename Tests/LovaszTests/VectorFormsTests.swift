@@ -163,4 +163,35 @@ import Testing
             #expect(differing == 0, "\(B)x\(C)x\(S): \(differing) gradient entries differ")
         }
     }
+
+    /// The back-propagation's C forms called directly on one image (planes of the gradient and
+    /// of the upstream buffer at different strides, as the CPU path has them): the widest this
+    /// processor runs and never more than eight pixels at a time, against the definition.
+    @Test(arguments: CSoftmaxForm.allCases)
+    func cSoftmaxBackwardFormsAreBitIdenticalToTheDefinition(form: CSoftmaxForm) {
+        for (index, (_, C, S)) in Self.formShapes.enumerated() {
+            let upstreamStride = S + 5
+            let probabilities = Self.naiveSoftmax(Self.logits(count: C * S, seed: UInt64(index + 301)), batch: 1, channels: C, spatial: S)
+            var random = SplitMix64(seed: UInt64(index + 401))
+            let upstream = (0..<(C * upstreamStride)).map { _ in Float.random(in: -1...1, using: &random) }
+            var expected = probabilities
+            for s in 0..<S {
+                var dot: Float = 0
+                for c in 0..<C { dot += probabilities[c * S + s] * upstream[c * upstreamStride + s] }
+                for c in 0..<C { expected[c * S + s] = probabilities[c * S + s] * (upstream[c * upstreamStride + s] - dot) }
+            }
+            var gradient = probabilities
+            upstream.withUnsafeBufferPointer { upstream in
+                gradient.withUnsafeMutableBufferPointer { gradient in
+                    switch form {
+                    case .widest: lovasz_cpu_softmax_backward(gradient.baseAddress!, upstream.baseAddress!, S, C, S, upstreamStride)
+                    case .eightAtMost:
+                        lovasz_cpu_softmax_backward_avx2_only(gradient.baseAddress!, upstream.baseAddress!, S, C, S, upstreamStride)
+                    }
+                }
+            }
+            let differing = zip(gradient, expected).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(form) \(C)x\(S): \(differing) gradient entries differ")
+        }
+    }
 }

@@ -171,6 +171,12 @@ void lovasz_cpu_softmax_backward(
     float *gradient, const float *upstream, size_t length, size_t channels,
     size_t gradient_stride, size_t upstream_stride);
 
+/// ``lovasz_cpu_softmax_backward`` never more than eight pixels at a time (AVX2 where the
+/// processor has it; the widest form takes sixteen with AVX-512F): the tests compare both.
+void lovasz_cpu_softmax_backward_avx2_only(
+    float *gradient, const float *upstream, size_t length, size_t channels,
+    size_t gradient_stride, size_t upstream_stride);
+
 /// For each class, the foreground pixel of a run whose error `1 - p` is smallest (the largest
 /// pixel index among ties), as `descending word << 32 | pixel`; 0 for a class without
 /// foreground in the run. The cut of a segment is the largest of these over its images.
@@ -230,8 +236,8 @@ LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_u8_scalar, uint8_t);
 /// Nonzero when the loops above run their AVX2 forms on this processor.
 int lovasz_cpu_has_vector_forms(void);
 
-/// Nonzero when ``lovasz_cpu_softmax`` and ``lovasz_cpu_foreground_bests`` run their AVX-512F
-/// forms on this processor.
+/// Nonzero when the softmax, its back-propagation, its foreground bests and the key pass run
+/// their AVX-512F forms on this processor.
 int lovasz_cpu_has_wide_vector_forms(void);
 
 /// Tells the processor that the calling thread is in a spin-wait loop (x86 `pause`, Arm
