@@ -64,15 +64,37 @@ static void create_keys_scalar_floored(
     create_keys_scalar_form(pass, scores, labels, begin, count, foreground, background, cut, keys, 1);
 }
 
-void lovasz_cpu_create_keys_scalar(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys_scalar)
 {
     create_keys_scalar(pass, scores, labels, 0, count, foreground, background, cut, keys);
 }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+/// The `n` pixels of one vector of a vector form, one at a time (some are invalid, or ranks would
+/// pass 2^31): the form's running counts go into `pass` for the scalar form and come back.
+static inline __attribute__((always_inline)) void vector_by_scalar(
+    lovasz_key_pass *pass, uint64_t *kept, uint64_t *rank, uint64_t *below, uint64_t *below_foreground,
+    uint64_t *kept_foreground, const float *scores, const int32_t *labels, size_t n, int32_t foreground,
+    float background, uint64_t cut, uint64_t *keys, const int floored)
+{
+    pass->kept = *kept;
+    pass->rank = *rank;
+    pass->below = *below;
+    pass->below_foreground = *below_foreground;
+    pass->kept_foreground = *kept_foreground;
+    if (floored) {
+        create_keys_scalar_floored(pass, scores, labels, 0, n, foreground, background, cut, keys);
+    } else {
+        create_keys_scalar(pass, scores, labels, 0, n, foreground, background, cut, keys);
+    }
+    *kept = pass->kept;
+    *rank = pass->rank;
+    *below = pass->below;
+    *below_foreground = pass->below_foreground;
+    *kept_foreground = pass->kept_foreground;
+}
 
 /// For each 8-bit mask of kept lanes, the lanes to gather so that the kept ones come first.
 static uint32_t compaction[256][8];
@@ -164,21 +186,9 @@ static inline void create_keys_avx2_form(
         }
         // With every lane valid, the 8 slots from `kept` are the chunk's (kept ≤ rank - first).
         if (invalid_lanes != 0 || rank + 8 > 0x80000000u) {
-            pass->kept = kept;
-            pass->rank = rank;
-            pass->below = below;
-            pass->below_foreground = below_foreground;
-            pass->kept_foreground = kept_foreground;
-            if (floored) {
-                create_keys_scalar_floored(pass, scores + i, labels + i, 0, 8, foreground, background, cut, keys);
-            } else {
-                create_keys_scalar(pass, scores + i, labels + i, 0, 8, foreground, background, cut, keys);
-            }
-            kept = pass->kept;
-            rank = pass->rank;
-            below = pass->below;
-            below_foreground = pass->below_foreground;
-            kept_foreground = pass->kept_foreground;
+            vector_by_scalar(
+                pass, &kept, &rank, &below, &below_foreground, &kept_foreground, scores + i, labels + i, 8, foreground,
+                background, cut, keys, floored);
             continue;
         }
         __m256i low = _mm256_or_si256(
@@ -277,21 +287,9 @@ AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form
         }
         // With every lane valid, the 16 slots from `kept` are the chunk's (kept ≤ rank - first).
         if (invalid != 0 || rank + 16 > 0x80000000u) {
-            pass->kept = kept;
-            pass->rank = rank;
-            pass->below = below;
-            pass->below_foreground = below_foreground;
-            pass->kept_foreground = kept_foreground;
-            if (floored) {
-                create_keys_scalar_floored(pass, scores + i, labels + i, 0, 16, foreground, background, cut, keys);
-            } else {
-                create_keys_scalar(pass, scores + i, labels + i, 0, 16, foreground, background, cut, keys);
-            }
-            kept = pass->kept;
-            rank = pass->rank;
-            below = pass->below;
-            below_foreground = pass->below_foreground;
-            kept_foreground = pass->kept_foreground;
+            vector_by_scalar(
+                pass, &kept, &rank, &below, &below_foreground, &kept_foreground, scores + i, labels + i, 16, foreground,
+                background, cut, keys, floored);
             continue;
         }
         __m512i bits = _mm512_castps_si512(error);
@@ -375,85 +373,39 @@ static void create_keys_avx2_floored(
     create_keys_avx2_form(pass, scores, labels, count, foreground, background, cut, keys, 1);
 }
 
-void lovasz_cpu_create_keys(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
-{
-    if (lovasz_cpu_avx512) {
-        create_keys_avx512(pass, scores, labels, count, foreground, background, cut, keys);
-    } else {
-        lovasz_cpu_create_keys_avx2_only(pass, scores, labels, count, foreground, background, cut, keys);
-    }
-}
+/// The arguments of a key pass, passed on.
+#define KEY_PASS_ARGUMENTS pass, scores, labels, count, foreground, background, cut, keys
 
-void lovasz_cpu_create_keys_avx2_only(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
-{
-    if (lovasz_cpu_avx2) {
-        create_keys_avx2(pass, scores, labels, count, foreground, background, cut, keys);
-    } else {
-        lovasz_cpu_create_keys_scalar(pass, scores, labels, count, foreground, background, cut, keys);
+/// `name` (the widest form this processor runs) and `name##_avx2_only` (never more than eight
+/// pixels at a time) of a key pass, plain or floored.
+#define KEY_PASS_FORMS(name, avx512, avx2, scalar)                                                 \
+    LOVASZ_CPU_KEY_PASS(name) {                                                                    \
+        if (lovasz_cpu_avx512) avx512(KEY_PASS_ARGUMENTS);                                         \
+        else name##_avx2_only(KEY_PASS_ARGUMENTS);                                                 \
+    }                                                                                              \
+    LOVASZ_CPU_KEY_PASS(name##_avx2_only) {                                                        \
+        if (lovasz_cpu_avx2) avx2(KEY_PASS_ARGUMENTS);                                             \
+        else scalar(KEY_PASS_ARGUMENTS);                                                           \
     }
-}
 
-void lovasz_cpu_create_keys_floored(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
-{
-    if (lovasz_cpu_avx512) {
-        create_keys_avx512_floored(pass, scores, labels, count, foreground, background, cut, keys);
-    } else {
-        lovasz_cpu_create_keys_floored_avx2_only(pass, scores, labels, count, foreground, background, cut, keys);
-    }
-}
-
-void lovasz_cpu_create_keys_floored_avx2_only(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
-{
-    if (lovasz_cpu_avx2) {
-        create_keys_avx2_floored(pass, scores, labels, count, foreground, background, cut, keys);
-    } else {
-        create_keys_scalar_floored(pass, scores, labels, 0, count, foreground, background, cut, keys);
-    }
-}
+KEY_PASS_FORMS(lovasz_cpu_create_keys, create_keys_avx512, create_keys_avx2, lovasz_cpu_create_keys_scalar)
+KEY_PASS_FORMS(
+    lovasz_cpu_create_keys_floored, create_keys_avx512_floored, create_keys_avx2_floored,
+    lovasz_cpu_create_keys_floored_scalar)
 
 #else
 
-void lovasz_cpu_create_keys(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
-{
-    lovasz_cpu_create_keys_scalar(pass, scores, labels, count, foreground, background, cut, keys);
-}
+/// `name` and `name##_avx2_only`: the scalar form on other processors.
+#define KEY_PASS_FORMS(name, scalar)                                                               \
+    LOVASZ_CPU_KEY_PASS(name) { scalar(pass, scores, labels, count, foreground, background, cut, keys); } \
+    LOVASZ_CPU_KEY_PASS(name##_avx2_only) { scalar(pass, scores, labels, count, foreground, background, cut, keys); }
 
-void lovasz_cpu_create_keys_avx2_only(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
-{
-    lovasz_cpu_create_keys_scalar(pass, scores, labels, count, foreground, background, cut, keys);
-}
-
-void lovasz_cpu_create_keys_floored(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
-{
-    create_keys_scalar_floored(pass, scores, labels, 0, count, foreground, background, cut, keys);
-}
-
-void lovasz_cpu_create_keys_floored_avx2_only(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
-{
-    create_keys_scalar_floored(pass, scores, labels, 0, count, foreground, background, cut, keys);
-}
+KEY_PASS_FORMS(lovasz_cpu_create_keys, lovasz_cpu_create_keys_scalar)
+KEY_PASS_FORMS(lovasz_cpu_create_keys_floored, lovasz_cpu_create_keys_floored_scalar)
 
 #endif
 
-void lovasz_cpu_create_keys_floored_scalar(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys_floored_scalar)
 {
     create_keys_scalar_floored(pass, scores, labels, 0, count, foreground, background, cut, keys);
 }

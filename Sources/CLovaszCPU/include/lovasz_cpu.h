@@ -31,6 +31,12 @@ typedef struct lovasz_key_pass {
 /// memory without first reading the lines they overwrite, and without displacing the cache).
 void lovasz_cpu_zero_streaming(float *values, size_t count);
 
+/// The signature of every form of the key pass (below).
+#define LOVASZ_CPU_KEY_PASS(name)                                                                  \
+    void name(                                                                                     \
+        lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,            \
+        int32_t foreground, float background, uint64_t cut, uint64_t *keys)
+
 /// Writes the packed sort key of every valid pixel of one run of a class plane whose key is at
 /// most `cut`, in pixel order, and updates `pass`.
 ///
@@ -47,39 +53,27 @@ void lovasz_cpu_zero_streaming(float *values, size_t count);
 ///   - keys: the chunk's first slot. Slots from `pass->kept` up to (not including) the number of
 ///     valid pixels the chunk has seen once this run is done may be written, kept or not; each
 ///     kept key ends at its final slot.
-void lovasz_cpu_create_keys(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys);
 
 /// ``lovasz_cpu_create_keys`` one pixel at a time, on every processor: the definition the
 /// vector form must match (the tests compare both with a naive one).
-void lovasz_cpu_create_keys_scalar(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys_scalar);
 
 /// ``lovasz_cpu_create_keys``, keeping only the keys whose error word (high 32 bits) is at
 /// least `pass->floor_word`; the valid pixels whose key is below that word are counted in
 /// `pass->below`, the foreground ones among them also in `pass->below_foreground` (their keys
 /// are at most `cut` when the floor is at most the cut's word).
-void lovasz_cpu_create_keys_floored(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys_floored);
 
 /// ``lovasz_cpu_create_keys_floored`` one pixel at a time, on every processor.
-void lovasz_cpu_create_keys_floored_scalar(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys_floored_scalar);
 
 /// ``lovasz_cpu_create_keys`` never more than eight pixels at a time (AVX2 where the processor
 /// has it): the tests compare it with the sixteen-pixel form.
-void lovasz_cpu_create_keys_avx2_only(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys_avx2_only);
 
 /// ``lovasz_cpu_create_keys_floored`` never more than eight pixels at a time.
-void lovasz_cpu_create_keys_floored_avx2_only(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
-    int32_t foreground, float background, uint64_t cut, uint64_t *keys);
+LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys_floored_avx2_only);
 
 /// The foreground pixel (`labels[i] == foreground`) of a run with the smallest error `1 - x`,
 /// the last one among ties, as `descending word << 32 | (first_pixel + i)`; 0 when the run has
