@@ -213,8 +213,17 @@ enum KeyRadixSort {
         let s2 = UInt64(shifts.2), m2 = UInt64((1 << bits.2) - 1)
         let s3 = UInt64(shifts.3), m3 = UInt64((1 << bits.3) - 1)
         let h0 = histogram, h1 = histogram + stride, h2 = histogram + 2 * stride, h3 = histogram + 3 * stride
-        // Unused passes count into bucket 0 of a spare histogram row (their mask is 0).
+        // Unused passes count into bucket 0 of a spare histogram row (their mask is 0). Top bits
+        // first, the lowest digit is counted only when its pass is taken (below): an insertion
+        // pass usually finishes the sort, and two counts a key instead of three measured the
+        // 2×3×200×200 confident call 1.05x faster (one process, alternating calls).
         switch passes {
+        case 3 where topFirst:
+            for i in 0..<count {
+                let k = keys[i]
+                h1[Int(truncatingIfNeeded: (k &>> s1) & m1)] &+= 1
+                h2[Int(truncatingIfNeeded: (k &>> s2) & m2)] &+= 1
+            }
         case 1:
             for i in 0..<count { h0[Int(truncatingIfNeeded: (keys[i] &>> s0) & m0)] &+= 1 }
         case 2:
@@ -252,6 +261,9 @@ enum KeyRadixSort {
             var squares = 0.0
             for d in 0 ..< 1 << widestDigit { squares += Double(h2[d]) * Double(h2[d]) }
             skipLowest = squares <= Double(1 << widestDigit) * Double(count)
+            if !skipLowest {
+                for i in 0..<count { h0[Int(truncatingIfNeeded: (keys[i] &>> s0) & m0)] &+= 1 }
+            }
         }
         var source = keys, destination = scratch
         for p in (skipLowest ? 1 : 0) ..< passes {
