@@ -234,6 +234,12 @@ int lovasz_cpu_has_vector_forms(void);
 /// their AVX-512F forms on this processor.
 int lovasz_cpu_has_wide_vector_forms(void);
 
+/// Asks for the cache line at `address` in a state ready to be written (x86 `prefetchw`): a
+/// hint only, with no effect on what the program computes.
+static inline void lovasz_cpu_prefetch_for_write(const void *address) {
+    __builtin_prefetch(address, 1, 3);
+}
+
 /// Tells the processor that the calling thread is in a spin-wait loop (x86 `pause`, Arm
 /// `yield`): it saves power and leaves the core's resources to its sibling hyperthread.
 static inline void lovasz_cpu_spin_pause(void) {

@@ -1,3 +1,5 @@
+import CLovaszCPU
+
 /// A stable radix sort of packed ``SortKey`` values by their high 32 bits (the key word); the
 /// low word (rank and foreground bit) is carried as payload.
 ///
@@ -103,6 +105,26 @@ enum KeyRadixSort {
             if moved > budget { return false }
         }
         return true
+    }
+
+    /// Calls `body(i)` for every `i` in `0..<count`, in order, asking for the cache lines of
+    /// `scratch[0..<count]` one by one as it goes, ready to be written (`prefetchw`): the first
+    /// scatter after the counts then writes into lines already at hand, where a buffer last
+    /// used by an earlier call would have them fetched one scattered store at a time. Measured
+    /// in one process (alternating calls): the 2×3×200×200 confident call 1.038-1.057x faster,
+    /// the hinge per image on random logits 1.02-1.10x, VOC per image trained 1.02-1.06x, and
+    /// VOC per batch (whose buckets sort in a worker's own space, already at hand) 0.97-1.03x.
+    @inline(__always)
+    private static func forEachKey(_ count: Int, preparing scratch: UnsafeMutablePointer<UInt64>, _ body: (Int) -> Void) {
+        var i = 0
+        while i < count {
+            lovasz_cpu_prefetch_for_write(scratch + i)
+            let end = min(i + 8, count)
+            while i < end {
+                body(i)
+                i += 1
+            }
+        }
     }
 
     /// Stable insertion sort by the key word.
@@ -219,28 +241,28 @@ enum KeyRadixSort {
         // 2×3×200×200 confident call 1.05x faster (one process, alternating calls).
         switch passes {
         case 3 where topFirst:
-            for i in 0..<count {
+            forEachKey(count, preparing: scratch) { i in
                 let k = keys[i]
                 h1[Int(truncatingIfNeeded: (k &>> s1) & m1)] &+= 1
                 h2[Int(truncatingIfNeeded: (k &>> s2) & m2)] &+= 1
             }
         case 1:
-            for i in 0..<count { h0[Int(truncatingIfNeeded: (keys[i] &>> s0) & m0)] &+= 1 }
+            forEachKey(count, preparing: scratch) { i in h0[Int(truncatingIfNeeded: (keys[i] &>> s0) & m0)] &+= 1 }
         case 2:
-            for i in 0..<count {
+            forEachKey(count, preparing: scratch) { i in
                 let k = keys[i]
                 h0[Int(truncatingIfNeeded: (k &>> s0) & m0)] &+= 1
                 h1[Int(truncatingIfNeeded: (k &>> s1) & m1)] &+= 1
             }
         case 3:
-            for i in 0..<count {
+            forEachKey(count, preparing: scratch) { i in
                 let k = keys[i]
                 h0[Int(truncatingIfNeeded: (k &>> s0) & m0)] &+= 1
                 h1[Int(truncatingIfNeeded: (k &>> s1) & m1)] &+= 1
                 h2[Int(truncatingIfNeeded: (k &>> s2) & m2)] &+= 1
             }
         default:
-            for i in 0..<count {
+            forEachKey(count, preparing: scratch) { i in
                 let k = keys[i]
                 h0[Int(truncatingIfNeeded: (k &>> s0) & m0)] &+= 1
                 h1[Int(truncatingIfNeeded: (k &>> s1) & m1)] &+= 1
