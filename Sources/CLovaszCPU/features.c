@@ -12,6 +12,7 @@ static void lovasz_cpu_detect(void) {
     if (lovasz_cpu_avx2) lovasz_cpu_fill_compaction();
     // (__builtin_cpu_supports also checks that the system saves the AVX-512 registers.)
     lovasz_cpu_avx512 = lovasz_cpu_avx2 && __builtin_cpu_supports("avx512f");
+    if (lovasz_cpu_avx512) lovasz_cpu_fill_walk_prefixes();
 #endif
 }
 

@@ -5,10 +5,13 @@
 __attribute__((visibility("hidden"))) extern int lovasz_cpu_avx2;
 
 /// Nonzero when the processor also has AVX-512F (and the system saves its registers): the
-/// softmax and the foreground bests then take sixteen pixels at a time.
+/// softmax and the foreground bests then take sixteen pixels at a time, the walk eight keys.
 __attribute__((visibility("hidden"))) extern int lovasz_cpu_avx512;
 
 /// Fills the lane-compaction table of the AVX2 key pass (keys.c).
 __attribute__((visibility("hidden"))) void lovasz_cpu_fill_compaction(void);
+
+/// Fills the foreground-prefix table of the AVX-512F walk (walk.c).
+__attribute__((visibility("hidden"))) void lovasz_cpu_fill_walk_prefixes(void);
 
 #endif

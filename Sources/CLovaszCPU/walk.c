@@ -1,5 +1,6 @@
 // The walk of Algorithm 1 over sorted keys (see include/lovasz_cpu.h): one scalar definition,
-// and an AVX2 form that computes four steps' divisions at once with the same roundings.
+// an AVX2 form that computes four steps' divisions at once with the same roundings, and an
+// AVX-512F form that takes eight and stores their gradient entries with one scatter.
 #include "lovasz_cpu.h"
 #include "features.h"
 #include "float_bits.h"
@@ -155,6 +156,109 @@ AVX2 static void walk_avx2_terms(
 {
     walk_avx2(segment, sorted, count, position, state, terms);
 }
+
+#define AVX512 __attribute__((target("avx2,popcnt,avx512f")))
+
+/// `walk_prefixes[m][l]`: the set bits of `m` below bit `l` (foreground lanes before lane `l`).
+static unsigned char walk_prefixes[256][8];
+
+void lovasz_cpu_fill_walk_prefixes(void) {
+    for (int mask = 0; mask < 256; mask++) {
+        int before = 0;
+        for (int lane = 0; lane < 8; lane++) {
+            walk_prefixes[mask][lane] = (unsigned char)before;
+            before += (mask >> lane) & 1;
+        }
+    }
+}
+
+/// ``exact_double`` on eight lanes.
+AVX512 static inline __m512d exact_double8(__m512i x) {
+    const __m512i magic = _mm512_set1_epi64(0x4330000000000000);
+    return _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(x, magic)), _mm512_set1_pd(4503599627370496.0));
+}
+
+/// ``walk_avx2`` eight keys at a time: lanes `l` and `l + 4` add to partial sum `l`, the lower
+/// half first (positions in order), so the sums are the scalar form's bit for bit. The eight
+/// gradient entries go out in one scatter (after a gather of their pixels when ranks map
+/// through the list of valid pixels). A C model of the 2×3×200×200 call's 80 000-key walk, its
+/// plane in cache: 1.35-1.8x the AVX2 form's speed with the scatter, about 1.0x with eight
+/// scalar stores (the stores, not the divisions, bound it: without the divisions the AVX2 form
+/// took the same time). Into planes that miss the cache the scatter is slower (the hinge per
+/// batch, 824 K pixels, one thread: 0.98x), so the library asks for it on small planes only.
+AVX512 static inline void walk_avx512(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state, uint64_t *terms)
+{
+    size_t head = (4 - (position & 3)) & 3;
+    if (head > count) head = count;
+    walk_scalar(segment, sorted, 0, head, position, state, terms);
+    int64_t inter = state->intersection, uni = state->union_count;
+    __m256d sums = _mm256_loadu_pd(state->sums);
+    const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512i low_word = _mm512_set1_epi64(0xFFFFFFFF);
+    const __m512d one = _mm512_set1_pd(1.0);
+    const __m512d weight = _mm512_set1_pd(segment->weight);
+    const __m512d negative_weight = _mm512_set1_pd(-segment->weight);
+    const __m512i first_pixel = _mm512_set1_epi64((long long)segment->first_pixel);
+    size_t r = head;
+    for (; r + 8 <= count; r += 8) {
+        __m512i keys = _mm512_loadu_si512((const void *)(sorted + r));
+        __mmask8 foreground = _mm512_test_epi64_mask(keys, _mm512_set1_epi64(1));
+        __m512i foreground_before = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(const void *)walk_prefixes[foreground]));
+        __m512i background_before = _mm512_sub_epi64(lane, foreground_before);
+        __m512d union_value = exact_double8(_mm512_add_epi64(_mm512_set1_epi64(uni), background_before));
+        __m512d inter_value = exact_double8(_mm512_sub_epi64(_mm512_set1_epi64(inter), foreground_before));
+        __m512d numerator = _mm512_mask_blend_pd(foreground, inter_value, one);
+        __m512d denominator = _mm512_mask_blend_pd(
+            foreground, _mm512_mul_pd(union_value, _mm512_add_pd(union_value, one)), union_value);
+        __m512d g = _mm512_div_pd(numerator, denominator);
+        // Errors: the key words back to floats, widened exactly.
+        __m256i words = _mm512_cvtepi64_epi32(_mm512_srli_epi64(keys, 32));
+        __m256i flip = _mm256_and_si256(
+            _mm256_sub_epi32(_mm256_srli_epi32(words, 31), _mm256_set1_epi32(1)), _mm256_set1_epi32(0x7FFFFFFF));
+        __m512d error = _mm512_cvtps_pd(_mm256_castsi256_ps(_mm256_xor_si256(words, flip)));
+        // The hinge counts only positive errors.
+        __mmask8 active = segment->hinge ? _mm512_cmp_pd_mask(error, _mm512_setzero_pd(), _CMP_GT_OQ) : (__mmask8)0xFF;
+        __m512d term = _mm512_maskz_mov_pd(active, _mm512_mul_pd(error, g));
+        if (terms) {
+            _mm512_storeu_pd((double *)(void *)(terms + r), term);
+        } else {
+            sums = _mm256_add_pd(sums, _mm512_castpd512_pd256(term));
+            sums = _mm256_add_pd(sums, _mm512_extractf64x4_pd(term, 1));
+        }
+        if (segment->plane) {
+            __m512d signed_weight = _mm512_mask_blend_pd(foreground, weight, negative_weight);
+            __m256 values = _mm512_cvtpd_ps(_mm512_maskz_mov_pd(active, _mm512_mul_pd(signed_weight, g)));
+            __m512i rank = _mm512_srli_epi64(_mm512_and_si512(keys, low_word), 1);
+            __m512i pixel = segment->valid_pixels
+                ? _mm512_cvtepu32_epi64(_mm512_i64gather_epi32(rank, (const void *)segment->valid_pixels, 4))
+                : _mm512_add_epi64(first_pixel, rank);
+            _mm512_i64scatter_ps((void *)segment->plane, pixel, values, 4);
+        }
+        int foreground_count = _mm_popcnt_u32((unsigned)foreground);
+        inter -= foreground_count;
+        uni += 8 - foreground_count;
+    }
+    _mm256_storeu_pd(state->sums, sums);
+    state->intersection = inter;
+    state->union_count = uni;
+    walk_scalar(segment, sorted, r, count, position, state, terms);
+}
+
+AVX512 static void walk_avx512_sums(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state)
+{
+    walk_avx512(segment, sorted, count, position, state, NULL);
+}
+
+AVX512 static void walk_avx512_terms(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state, uint64_t *terms)
+{
+    walk_avx512(segment, sorted, count, position, state, terms);
+}
 #endif
 
 void lovasz_cpu_walk(
@@ -162,6 +266,10 @@ void lovasz_cpu_walk(
     lovasz_walk_state *state)
 {
 #if defined(__x86_64__)
+    if (lovasz_cpu_avx512 && segment->scatter) {
+        walk_avx512_sums(segment, sorted, count, position, state);
+        return;
+    }
     if (lovasz_cpu_avx2) {
         walk_avx2_sums(segment, sorted, count, position, state);
         return;
@@ -175,6 +283,10 @@ void lovasz_cpu_walk_terms(
     lovasz_walk_state *state, uint64_t *terms)
 {
 #if defined(__x86_64__)
+    if (lovasz_cpu_avx512 && segment->scatter) {
+        walk_avx512_terms(segment, sorted, count, position, state, terms);
+        return;
+    }
     if (lovasz_cpu_avx2) {
         walk_avx2_terms(segment, sorted, count, position, state, terms);
         return;

@@ -3,9 +3,27 @@ import LovaszTestSupport
 import Testing
 @testable import Lovasz
 
-/// The walk of Algorithm 1 in C (`lovasz_cpu_walk`, AVX2 where available, and its scalar
-/// form) against a walk written from ``lovaszStep``: the same loss and gradient bits.
+/// The walk of Algorithm 1 in C (`lovasz_cpu_walk`: eight keys at a time with AVX-512F and a
+/// scatter, four with AVX2; its scalar form) against a walk written from ``lovaszStep``: the
+/// same loss and gradient bits.
 @Suite struct WalkTests {
+    /// Which form of the C walk runs.
+    enum Form: String, CaseIterable {
+        /// `lovasz_cpu_walk` with `scatter` set: the widest form the processor has.
+        case widest
+        /// `lovasz_cpu_walk` without `scatter`: four keys at a time where the processor has AVX2.
+        case fourAtMost
+        case scalar
+
+        var walk: @convention(c) (
+            UnsafePointer<lovasz_walk_segment>?, UnsafePointer<UInt64>?, Int, Int, UnsafeMutablePointer<lovasz_walk_state>?
+        ) -> Void {
+            self == .scalar ? lovasz_cpu_walk_scalar : lovasz_cpu_walk
+        }
+
+        var scatter: Int32 { self == .widest ? 1 : 0 }
+    }
+
     /// Sorted keys of `count` pixels of which about `foregroundPercent` are foreground, with
     /// ties, and (for the hinge) negative errors.
     static func sortedKeys(count: Int, foregroundPercent: Int, hinge: Bool, seed: UInt64) -> [UInt64] {
@@ -38,9 +56,9 @@ import Testing
         return ((sums[0] + sums[1]) + (sums[2] + sums[3]), plane)
     }
 
-    /// `lovasz_cpu_walk` (or its scalar form) over `keys` cut into parts at `cuts`.
+    /// The walk in `form` over `keys` cut into parts at `cuts`.
     static func walkInParts(
-        _ keys: [UInt64], cuts: [Int], foreground: Int, scalar: Bool, hinge: Bool, validPixels: [UInt32]?,
+        _ keys: [UInt64], cuts: [Int], foreground: Int, form: Form, hinge: Bool, validPixels: [UInt32]?,
         firstPixel: Int, planeSize: Int
     ) -> (loss: Double, plane: [Float], state: lovasz_walk_state) {
         var plane = [Float](repeating: 0, count: planeSize)
@@ -52,8 +70,8 @@ import Testing
                 plane.withUnsafeMutableBufferPointer { plane in
                     var segment = lovasz_walk_segment(
                         plane: plane.baseAddress, valid_pixels: validPixels == nil ? nil : valid.baseAddress,
-                        first_pixel: UInt64(firstPixel), weight: 0.75, hinge: hinge ? 1 : 0)
-                    let walk = scalar ? lovasz_cpu_walk_scalar : lovasz_cpu_walk
+                        first_pixel: UInt64(firstPixel), weight: 0.75, hinge: hinge ? 1 : 0, scatter: form.scatter)
+                    let walk = form.walk
                     for (start, end) in zip(bounds, bounds.dropFirst()) {
                         walk(&segment, keys.baseAddress! + start, end - start, start, &state)
                     }
@@ -63,8 +81,8 @@ import Testing
         return (lovasz_walk_total(&state), plane, state)
     }
 
-    @Test(arguments: [false, true], [false, true])
-    func walkEqualsTheDefinition(scalar: Bool, hinge: Bool) {
+    @Test(arguments: Form.allCases, [false, true])
+    func walkEqualsTheDefinition(form: Form, hinge: Bool) {
         for (count, percent) in [(1, 100), (3, 50), (4, 25), (5, 60), (37, 10), (1000, 3), (1001, 50)] {
             let keys = Self.sortedKeys(count: count, foregroundPercent: percent, hinge: hinge, seed: UInt64(count * 3 + percent))
             let foreground = keys.filter(SortKey.isForeground).count
@@ -88,7 +106,7 @@ import Testing
                 }
                 for parts in [[], cuts] {
                     let walked = Self.walkInParts(
-                        keys, cuts: parts, foreground: foreground, scalar: scalar, hinge: hinge,
+                        keys, cuts: parts, foreground: foreground, form: form, hinge: hinge,
                         validPixels: mapped ? validPixels : nil, firstPixel: firstPixel, planeSize: planeSize)
                     let label = "\(count) keys, \(percent)% foreground, mapped \(mapped), cut at \(parts)"
                     #expect(walked.loss.bitPattern == expected.loss.bitPattern, "\(label): loss \(walked.loss) vs \(expected.loss)")
@@ -97,6 +115,45 @@ import Testing
                     #expect(walked.state.intersection == 0 && walked.state.union_count == Int64(count), "\(label)")
                 }
             }
+        }
+    }
+
+    /// `lovasz_cpu_walk_terms` (with the scatter's form or without) stores each key's loss
+    /// term, `error · g` or 0 where the hinge does not count it, and the gradient entries of
+    /// the definition, from any starting position.
+    @Test(arguments: [false, true], [false, true])
+    func walkTermsEqualTheDefinition(hinge: Bool, scatter: Bool) {
+        for (count, percent, position) in [(1, 100, 0), (9, 50, 3), (37, 10, 1), (1001, 40, 2), (1003, 60, 7)] {
+            let keys = Self.sortedKeys(count: count, foregroundPercent: percent, hinge: hinge, seed: UInt64(count + percent))
+            let foreground = keys.filter(SortKey.isForeground).count
+            guard foreground > 0 else { continue }
+            var intersection = foreground, union = foreground
+            var expectedTerms: [UInt64] = []
+            for key in keys {
+                let g = lovaszStep(isForeground: SortKey.isForeground(key), intersection: &intersection, union: &union)
+                let error = SortKey.error(of: key)
+                expectedTerms.append((!hinge || error > 0 ? Double(error) * g : 0).bitPattern)
+            }
+            let firstPixel = 5
+            let expected = Self.naiveWalk(
+                keys, foreground: foreground, weight: 0.75, hinge: hinge, pixelOf: { firstPixel + $0 },
+                planeSize: firstPixel + count)
+            var terms = [UInt64](repeating: 0, count: count)
+            var plane = [Float](repeating: 0, count: firstPixel + count)
+            var state = lovasz_walk_state(
+                intersection: Int64(foreground), union_count: Int64(foreground), sums: (0, 0, 0, 0))
+            keys.withUnsafeBufferPointer { keys in
+                plane.withUnsafeMutableBufferPointer { plane in
+                    var segment = lovasz_walk_segment(
+                        plane: plane.baseAddress, valid_pixels: nil, first_pixel: UInt64(firstPixel), weight: 0.75,
+                        hinge: hinge ? 1 : 0, scatter: scatter ? 1 : 0)
+                    lovasz_cpu_walk_terms(&segment, keys.baseAddress!, count, position, &state, &terms)
+                }
+            }
+            let label = "\(count) keys, \(percent)% foreground, from position \(position)"
+            #expect(terms == expectedTerms, "\(label): \(zip(terms, expectedTerms).filter { $0 != $1 }.count) terms differ")
+            #expect(zip(plane, expected.plane).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(label): gradient entries differ")
+            #expect(state.intersection == 0 && state.union_count == Int64(count), "\(label)")
         }
     }
 }

@@ -100,6 +100,10 @@ typedef struct lovasz_walk_segment {
     double weight;
     /// Nonzero for the hinge: only positive errors count.
     int hinge;
+    /// Nonzero to let the AVX-512F form run: it stores eight gradient entries with one scatter,
+    /// faster into a plane that stays in cache, slower into one that does not (then the AVX2
+    /// form runs).
+    int scatter;
 } lovasz_walk_segment;
 
 /// The running state of the walk of one segment.
@@ -124,7 +128,8 @@ static inline double lovasz_walk_total(const lovasz_walk_state *state) {
 /// updates the counts. `g` is `1 / union` for a foreground key and
 /// `intersection / (union · (union + 1))` for a background one, in double (the union before
 /// the key). With AVX2 four keys' divisions run at once; every value is the scalar form's,
-/// bit for bit. A walk may be split anywhere: the parts give what one walk gives.
+/// bit for bit; with AVX-512F and `segment->scatter` eight, their entries stored by one
+/// scatter. A walk may be split anywhere: the parts give what one walk gives.
 void lovasz_cpu_walk(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
     lovasz_walk_state *state);

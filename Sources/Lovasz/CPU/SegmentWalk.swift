@@ -30,7 +30,8 @@ struct SegmentWalker {
         description = lovasz_walk_segment(
             plane: work.plane, valid_pixels: work.validPixels.map { $0.baseAddress! + work.group.validOffset },
             first_pixel: UInt64(work.group.firstImage * work.spatial), weight: work.segment.weight,
-            hinge: work.hinge ? 1 : 0)
+            hinge: work.hinge ? 1 : 0,
+            scatter: work.group.imageCount * work.spatial <= work.tuning.scatterWalkPixels ? 1 : 0)
         // The union is at least Σδ ≥ 1 here, so `lovaszStep`'s special case for a union of 0
         // cannot arise.
         state = lovasz_walk_state(
