@@ -3,6 +3,7 @@
 
 int lovasz_cpu_avx2;
 int lovasz_cpu_avx512;
+int lovasz_cpu_avx512cd;
 
 __attribute__((constructor))
 static void lovasz_cpu_detect(void) {
@@ -13,6 +14,7 @@ static void lovasz_cpu_detect(void) {
     // (__builtin_cpu_supports also checks that the system saves the AVX-512 registers.)
     lovasz_cpu_avx512 = lovasz_cpu_avx2 && __builtin_cpu_supports("avx512f");
     if (lovasz_cpu_avx512) lovasz_cpu_fill_walk_prefixes();
+    lovasz_cpu_avx512cd = lovasz_cpu_avx512 && __builtin_cpu_supports("avx512cd");
 #endif
 }
 

@@ -8,6 +8,10 @@ __attribute__((visibility("hidden"))) extern int lovasz_cpu_avx2;
 /// softmax and the foreground bests then take sixteen pixels at a time, the walk eight keys.
 __attribute__((visibility("hidden"))) extern int lovasz_cpu_avx512;
 
+/// Nonzero when the processor also has AVX-512CD: the radix scatter then moves eight keys of
+/// distinct digits at a time.
+__attribute__((visibility("hidden"))) extern int lovasz_cpu_avx512cd;
+
 /// Fills the lane-compaction table of the AVX2 key pass (keys.c).
 __attribute__((visibility("hidden"))) void lovasz_cpu_fill_compaction(void);
 

@@ -232,6 +232,21 @@ LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i64_scalar, int64_t);
 LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i32_scalar, int32_t);
 LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_u8_scalar, uint8_t);
 
+/// One scatter pass of a stable LSD radix sort: key `i` of `source[0 ..< count]`, in order, goes
+/// to `destination[offsets[d]++]`, where `d = (key >> shift) & mask` (`offsets` holds the
+/// digits' first positions on entry, `mask + 1` of them). With AVX-512F and CD, eight keys
+/// whose digits are distinct move at once (gather, scatter, scatter); the result is the
+/// scalar loop's.
+void lovasz_cpu_radix_scatter(
+    const uint64_t *source, uint64_t *destination, size_t count, unsigned shift, uint64_t mask, uint32_t *offsets);
+
+/// ``lovasz_cpu_radix_scatter`` one key at a time on every processor.
+void lovasz_cpu_radix_scatter_scalar(
+    const uint64_t *source, uint64_t *destination, size_t count, unsigned shift, uint64_t mask, uint32_t *offsets);
+
+/// Nonzero when ``lovasz_cpu_radix_scatter`` runs its AVX-512 form on this processor.
+int lovasz_cpu_has_conflict_scatter(void);
+
 /// Nonzero when the loops above run their AVX2 forms on this processor.
 int lovasz_cpu_has_vector_forms(void);
 

@@ -58,6 +58,14 @@ enum KeyRadixSort {
         }
     }
 
+    /// Whether the LSD scatter passes run `lovasz_cpu_radix_scatter`'s AVX-512 form (eight keys
+    /// of distinct digits at a time: a gather, two scatters); elsewhere the Swift loop, which
+    /// measured 1.02-1.03x faster than the same loop in C. Measured in one process (alternating
+    /// calls, Intel Xeon VM): the 2×3×200×200 confident call 1.038-1.106x (median 1.056x, six
+    /// processes), VOC per image trained 1.043-1.078x, the hinge per batch random on one thread
+    /// 1.035x; VOC per batch, Cityscapes, ADE20K and the hinge's other cases 0.96-1.04x.
+    static let conflictScatter = lovasz_cpu_has_conflict_scatter() != 0
+
     /// Keys from which a cache-resident sort whose words vary in more than two digits' bits
     /// may leave its lowest digit to an insertion pass (``leastSignificantFirst(_:scratch:count:lowBit:highBit:histogram:topBitsFirst:)``).
     static let topBitsFirstKeys = 2048
@@ -303,11 +311,15 @@ enum KeyRadixSort {
                 offsets[d] = sum
                 sum &+= c
             }
-            for i in 0..<count {
-                let key = source[i]
-                let digit = Int(truncatingIfNeeded: (key &>> shift) & mask)
-                destination[Int(truncatingIfNeeded: offsets[digit])] = key
-                offsets[digit] &+= 1
+            if conflictScatter {
+                lovasz_cpu_radix_scatter(source, destination, count, UInt32(shift), mask, offsets)
+            } else {
+                for i in 0..<count {
+                    let key = source[i]
+                    let digit = Int(truncatingIfNeeded: (key &>> shift) & mask)
+                    destination[Int(truncatingIfNeeded: offsets[digit])] = key
+                    offsets[digit] &+= 1
+                }
             }
             swap(&source, &destination)
         }
