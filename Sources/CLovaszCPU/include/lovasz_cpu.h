@@ -247,6 +247,15 @@ void lovasz_cpu_radix_scatter_scalar(
 /// Nonzero when ``lovasz_cpu_radix_scatter`` runs its AVX-512 form on this processor.
 int lovasz_cpu_has_conflict_scatter(void);
 
+/// Stable insertion sort of `keys[0 ..< count]` by the key word (the high 32 bits), for keys
+/// nearly in order: returns 0, the keys still in their relative order but not yet sorted, once
+/// more than `budget` keys have been moved; 1 when sorted. With AVX2, blocks of four keys
+/// already in order are passed over at once; the keys move as in the scalar form.
+int lovasz_cpu_insertion_fix(uint64_t *keys, size_t count, size_t budget);
+
+/// ``lovasz_cpu_insertion_fix`` one key at a time on every processor.
+int lovasz_cpu_insertion_fix_scalar(uint64_t *keys, size_t count, size_t budget);
+
 /// Nonzero when the loops above run their AVX2 forms on this processor.
 int lovasz_cpu_has_vector_forms(void);
 

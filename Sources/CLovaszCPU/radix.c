@@ -1,6 +1,7 @@
-// The LSD radix sort's scatter pass (see include/lovasz_cpu.h): a scalar loop, and an
-// AVX-512F/CD form that moves eight keys with one gather of their offsets and two scatters
-// when their digits differ.
+// Inner loops of the radix sort (see include/lovasz_cpu.h): the LSD scatter pass, a scalar
+// loop and an AVX-512F/CD form that moves eight keys with one gather of their offsets and two
+// scatters when their digits differ; and the insertion pass that finishes a sort by the upper
+// bits, a scalar loop and an AVX2 form that skips four keys at a time while they are in order.
 #include "lovasz_cpu.h"
 #include "features.h"
 
@@ -67,3 +68,65 @@ void lovasz_cpu_radix_scatter(
 }
 
 int lovasz_cpu_has_conflict_scatter(void) { return lovasz_cpu_avx512cd; }
+
+/// Inserts `keys[i]` (key word `word`) into the sorted `keys[0 ..< i]`; returns the keys moved.
+static inline size_t insert(uint64_t *keys, size_t i, uint64_t word) {
+    uint64_t key = keys[i];
+    size_t j = i;
+    while (j > 0 && (keys[j - 1] >> 32) > word) {
+        keys[j] = keys[j - 1];
+        j--;
+    }
+    keys[j] = key;
+    return i - j;
+}
+
+int lovasz_cpu_insertion_fix_scalar(uint64_t *keys, size_t count, size_t budget) {
+    size_t moved = 0;
+    for (size_t i = 1; i < count; i++) {
+        uint64_t word = keys[i] >> 32;
+        if ((keys[i - 1] >> 32) <= word) continue;
+        moved += insert(keys, i, word);
+        if (moved > budget) return 0;
+    }
+    return 1;
+}
+
+#if defined(__x86_64__)
+#define AVX2 __attribute__((target("avx2")))
+
+/// Four keys at a time are compared with their predecessors (the words, shifted down, are
+/// below 2^32, so the signed comparison orders them): a block in order is passed over at once,
+/// any other is taken key by key as the scalar loop takes it, so the keys move the same way
+/// and the budget runs out at the same key. In a C model of the small call's 80 000 keys
+/// sorted by their upper 22 bits (about 800 out of order): 23-25 against 48-51 µs.
+AVX2 static int insertion_fix_avx2(uint64_t *keys, size_t count, size_t budget) {
+    size_t moved = 0;
+    size_t i = 1;
+    while (i < count) {
+        if (i + 4 <= count) {
+            __m256i words = _mm256_srli_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(keys + i)), 32);
+            __m256i before = _mm256_srli_epi64(_mm256_loadu_si256((const __m256i *)(const void *)(keys + i - 1)), 32);
+            if (_mm256_testz_si256(_mm256_cmpgt_epi64(before, words), _mm256_set1_epi64x(-1))) {
+                i += 4;
+                continue;
+            }
+        }
+        size_t end = i + 4 < count ? i + 4 : count;
+        for (; i < end; i++) {
+            uint64_t word = keys[i] >> 32;
+            if ((keys[i - 1] >> 32) <= word) continue;
+            moved += insert(keys, i, word);
+            if (moved > budget) return 0;
+        }
+    }
+    return 1;
+}
+#endif
+
+int lovasz_cpu_insertion_fix(uint64_t *keys, size_t count, size_t budget) {
+#if defined(__x86_64__)
+    if (lovasz_cpu_avx2) return insertion_fix_avx2(keys, count, budget);
+#endif
+    return lovasz_cpu_insertion_fix_scalar(keys, count, budget);
+}

@@ -3,9 +3,12 @@ import LovaszTestSupport
 import Testing
 @testable import Lovasz
 
-/// The LSD scatter pass in C (`lovasz_cpu_radix_scatter`: eight keys of distinct digits at a
-/// time with AVX-512F and CD; its scalar form) against a stable scatter written here.
-@Suite struct RadixScatterTests {
+/// The radix sort's inner loops in C against definitions written here: the LSD scatter pass
+/// (`lovasz_cpu_radix_scatter`: eight keys of distinct digits at a time with AVX-512F and CD;
+/// its scalar form) against a stable scatter, and the insertion pass
+/// (`lovasz_cpu_insertion_fix`: blocks of four keys in order passed over with AVX2; its scalar
+/// form) against a stable sort and, when its budget runs out, against the scalar form.
+@Suite struct RadixLoopTests {
     /// Which form of the C scatter runs.
     enum Form: String, CaseIterable {
         /// `lovasz_cpu_radix_scatter`: the widest form the processor has.
@@ -74,6 +77,46 @@ import Testing
             let label = "\(count) keys, digit of \(bits) bits at \(shift)"
             #expect(out == expected.keys, "\(label): \(zip(out, expected.keys).filter { $0 != $1 }.count) keys misplaced")
             #expect(offsets == expected.offsets, "\(label): offsets after the pass")
+        }
+    }
+
+    /// Keys nearly sorted by their key word: sorted, then `displaced` of them moved by up to
+    /// `distance` places (ties in the word kept, the low word random).
+    static func nearlySorted(count: Int, displaced: Int, distance: Int, seed: UInt64) -> [UInt64] {
+        var random = SplitMix64(seed: seed)
+        var keys = (0..<count).map { _ in (random.next() % UInt64(max(1, count / 3))) << 32 | random.next() & 0xFFFF_FFFF }
+        keys.sort { $0 >> 32 < $1 >> 32 }
+        for _ in 0..<displaced where count > 1 {
+            let i = Int(random.next() % UInt64(count))
+            let j = min(count - 1, i + 1 + Int(random.next() % UInt64(distance)))
+            keys.swapAt(i, j)
+        }
+        return keys
+    }
+
+    @Test(arguments: Form.allCases)
+    func insertionFixEqualsAStableSort(form: Form) {
+        let fix = form == .widest ? lovasz_cpu_insertion_fix : lovasz_cpu_insertion_fix_scalar
+        for (count, displaced, distance) in [(1, 0, 1), (2, 1, 1), (5, 2, 3), (9, 3, 8), (1000, 0, 1), (1000, 20, 3), (1003, 40, 40), (4099, 200, 9)] {
+            let keys = Self.nearlySorted(count: count, displaced: displaced, distance: distance, seed: UInt64(count + displaced))
+            var fixed = keys
+            let done = fixed.withUnsafeMutableBufferPointer { fix($0.baseAddress, count, 2 * count) }
+            #expect(done == 1, "\(count) keys")
+            // Swift's sort is stable: the order the insertion pass must give.
+            #expect(fixed == keys.sorted { $0 >> 32 < $1 >> 32 }, "\(count) keys, \(displaced) displaced by up to \(distance)")
+        }
+    }
+
+    /// With a budget too small the pass stops at the same key in both forms, leaving the keys
+    /// in the same (stable, partly sorted) order.
+    @Test func insertionFixStopsWhereTheScalarFormStops() {
+        let keys = Self.nearlySorted(count: 2000, displaced: 300, distance: 50, seed: 11)
+        for budget in [0, 1, 17, 200] {
+            var wide = keys, scalar = keys
+            let a = wide.withUnsafeMutableBufferPointer { lovasz_cpu_insertion_fix($0.baseAddress, 2000, budget) }
+            let b = scalar.withUnsafeMutableBufferPointer { lovasz_cpu_insertion_fix_scalar($0.baseAddress, 2000, budget) }
+            #expect(a == 0 && b == 0, "budget \(budget)")
+            #expect(wide == scalar, "budget \(budget)")
         }
     }
 }
