@@ -68,6 +68,46 @@ void lovasz_cpu_walk_scalar(
 
 #define AVX2 __attribute__((target("avx2,popcnt")))
 
+/// The vector forms' start: one key at a time up to a position that is a multiple of 4, from
+/// where lane `l` of their vectors is partial sum `l` (and `l + 4` of eight lanes too); returns
+/// the keys walked.
+static inline size_t walk_to_multiple_of_four(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state, uint64_t *terms)
+{
+    size_t head = (4 - (position & 3)) & 3;
+    if (head > count) head = count;
+    walk_scalar(segment, sorted, 0, head, position, state, terms);
+    return head;
+}
+
+/// The vector forms' end: the counts back into `state` (whose sums they have stored), and the
+/// keys from `r` on, fewer than a vector, one at a time.
+static inline void walk_rest(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t r, size_t count, size_t position,
+    lovasz_walk_state *state, uint64_t *terms, int64_t intersection, int64_t union_count)
+{
+    state->intersection = intersection;
+    state->union_count = union_count;
+    walk_scalar(segment, sorted, r, count, position, state, terms);
+}
+
+/// `NAME_sums` and `NAME_terms`: the vector form `NAME` with `terms` NULL or given, each a
+/// function of its own so that the compiler specializes the form for it.
+#define WALK_ENTRY_POINTS(TARGET, NAME) \
+    TARGET static void NAME##_sums( \
+        const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position, \
+        lovasz_walk_state *state) \
+    { \
+        NAME(segment, sorted, count, position, state, NULL); \
+    } \
+    TARGET static void NAME##_terms( \
+        const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position, \
+        lovasz_walk_state *state, uint64_t *terms) \
+    { \
+        NAME(segment, sorted, count, position, state, terms); \
+    }
+
 /// A non-negative integer below 2^52 as a double, exactly (AVX2 has no 64-bit conversion).
 AVX2 static inline __m256d exact_double(__m256i x) {
     const __m256i magic = _mm256_set1_epi64x(0x4330000000000000);
@@ -78,11 +118,7 @@ AVX2 static inline void walk_avx2(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
     lovasz_walk_state *state, uint64_t *terms)
 {
-    // One key at a time up to a position that is a multiple of 4: from there lane l of the
-    // vectors is partial sum l.
-    size_t head = (4 - (position & 3)) & 3;
-    if (head > count) head = count;
-    walk_scalar(segment, sorted, 0, head, position, state, terms);
+    size_t head = walk_to_multiple_of_four(segment, sorted, count, position, state, terms);
     int64_t inter = state->intersection, uni = state->union_count;
     __m256d sums = _mm256_loadu_pd(state->sums);
     // Exclusive prefix counts of foreground lanes, by the 4-bit mask of foreground lanes.
@@ -138,24 +174,10 @@ AVX2 static inline void walk_avx2(
         uni += 4 - foreground;
     }
     _mm256_storeu_pd(state->sums, sums);
-    state->intersection = inter;
-    state->union_count = uni;
-    walk_scalar(segment, sorted, r, count, position, state, terms);
+    walk_rest(segment, sorted, r, count, position, state, terms, inter, uni);
 }
 
-AVX2 static void walk_avx2_sums(
-    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
-    lovasz_walk_state *state)
-{
-    walk_avx2(segment, sorted, count, position, state, NULL);
-}
-
-AVX2 static void walk_avx2_terms(
-    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
-    lovasz_walk_state *state, uint64_t *terms)
-{
-    walk_avx2(segment, sorted, count, position, state, terms);
-}
+WALK_ENTRY_POINTS(AVX2, walk_avx2)
 
 #define AVX512 __attribute__((target("avx2,popcnt,avx512f")))
 
@@ -190,9 +212,7 @@ AVX512 static inline void walk_avx512(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
     lovasz_walk_state *state, uint64_t *terms)
 {
-    size_t head = (4 - (position & 3)) & 3;
-    if (head > count) head = count;
-    walk_scalar(segment, sorted, 0, head, position, state, terms);
+    size_t head = walk_to_multiple_of_four(segment, sorted, count, position, state, terms);
     int64_t inter = state->intersection, uni = state->union_count;
     __m256d sums = _mm256_loadu_pd(state->sums);
     const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
@@ -241,24 +261,10 @@ AVX512 static inline void walk_avx512(
         uni += 8 - foreground_count;
     }
     _mm256_storeu_pd(state->sums, sums);
-    state->intersection = inter;
-    state->union_count = uni;
-    walk_scalar(segment, sorted, r, count, position, state, terms);
+    walk_rest(segment, sorted, r, count, position, state, terms, inter, uni);
 }
 
-AVX512 static void walk_avx512_sums(
-    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
-    lovasz_walk_state *state)
-{
-    walk_avx512(segment, sorted, count, position, state, NULL);
-}
-
-AVX512 static void walk_avx512_terms(
-    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
-    lovasz_walk_state *state, uint64_t *terms)
-{
-    walk_avx512(segment, sorted, count, position, state, terms);
-}
+WALK_ENTRY_POINTS(AVX512, walk_avx512)
 #endif
 
 void lovasz_cpu_walk(
