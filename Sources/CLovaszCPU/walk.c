@@ -20,6 +20,11 @@ static inline uint64_t pixel_of(const lovasz_walk_segment *segment, uint64_t key
     return segment->valid_pixels ? segment->valid_pixels[rank] : segment->first_pixel + rank;
 }
 
+/// Stores a gradient entry at `pixel` when the pixel is in the segment's store range.
+static inline void store_entry(const lovasz_walk_segment *segment, uint64_t pixel, float value) {
+    if (pixel - segment->store_begin < segment->store_end - segment->store_begin) segment->plane[pixel] = value;
+}
+
 /// Stores a loss term's bits at `terms[r]`.
 static inline void store_term(uint64_t *terms, size_t r, double term) { memcpy(terms + r, &term, sizeof term); }
 
@@ -49,7 +54,7 @@ static inline void walk_scalar(
         }
         if (segment->plane) {
             double derivative = active ? (is_foreground ? -segment->weight : segment->weight) * g : 0.0;
-            segment->plane[pixel_of(segment, key)] = (float)derivative;
+            store_entry(segment, pixel_of(segment, key), (float)derivative);
         }
     }
     state->intersection = inter;
@@ -167,7 +172,7 @@ AVX2 static inline void walk_avx2(
             _mm_storeu_ps(values, _mm256_cvtpd_ps(_mm256_and_pd(_mm256_mul_pd(signed_weight, g), active)));
             uint64_t k[4];
             _mm256_storeu_si256((__m256i *)k, keys);
-            for (int l = 0; l < 4; l++) segment->plane[pixel_of(segment, k[l])] = values[l];
+            for (int l = 0; l < 4; l++) store_entry(segment, pixel_of(segment, k[l]), values[l]);
         }
         int foreground = _mm_popcnt_u32((unsigned)mask);
         inter -= foreground;
@@ -207,7 +212,8 @@ AVX512 static inline __m512d exact_double8(__m512i x) {
 /// plane in cache: 1.35-1.8x the AVX2 form's speed with the scatter, about 1.0x with eight
 /// scalar stores (the stores, not the divisions, bound it: without the divisions the AVX2 form
 /// took the same time). Into planes that miss the cache the scatter is slower (the hinge per
-/// batch, 824 K pixels, one thread: 0.98x), so the library asks for it on small planes only.
+/// batch, 824 K pixels, one thread: 0.98x), so the library asks for it on small planes, and
+/// where each of the threads sharing a walk stores one part of the plane (masked).
 AVX512 static inline void walk_avx512(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
     lovasz_walk_state *state, uint64_t *terms)
@@ -221,6 +227,8 @@ AVX512 static inline void walk_avx512(
     const __m512d weight = _mm512_set1_pd(segment->weight);
     const __m512d negative_weight = _mm512_set1_pd(-segment->weight);
     const __m512i first_pixel = _mm512_set1_epi64((long long)segment->first_pixel);
+    const __m512i store_begin = _mm512_set1_epi64((long long)segment->store_begin);
+    const __m512i store_span = _mm512_set1_epi64((long long)(segment->store_end - segment->store_begin));
     size_t r = head;
     for (; r + 8 <= count; r += 8) {
         __m512i keys = _mm512_loadu_si512((const void *)(sorted + r));
@@ -254,7 +262,8 @@ AVX512 static inline void walk_avx512(
             __m512i pixel = segment->valid_pixels
                 ? _mm512_cvtepu32_epi64(_mm512_i64gather_epi32(rank, (const void *)segment->valid_pixels, 4))
                 : _mm512_add_epi64(first_pixel, rank);
-            _mm512_i64scatter_ps((void *)segment->plane, pixel, values, 4);
+            __mmask8 stored = _mm512_cmplt_epu64_mask(_mm512_sub_epi64(pixel, store_begin), store_span);
+            _mm512_mask_i64scatter_ps((void *)segment->plane, stored, pixel, values, 4);
         }
         int foreground_count = _mm_popcnt_u32((unsigned)foreground);
         inter -= foreground_count;

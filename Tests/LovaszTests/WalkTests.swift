@@ -56,12 +56,14 @@ import Testing
         return ((sums[0] + sums[1]) + (sums[2] + sums[3]), plane)
     }
 
-    /// The walk in `form` over `keys` cut into parts at `cuts`.
+    /// The walk in `form` over `keys` cut into parts at `cuts`, storing the gradient entries of
+    /// pixels in `stored` into a plane of `untouched` values.
     static func walkInParts(
         _ keys: [UInt64], cuts: [Int], foreground: Int, form: Form, hinge: Bool, validPixels: [UInt32]?,
-        firstPixel: Int, planeSize: Int
+        firstPixel: Int, planeSize: Int, storing stored: Range<Int>? = nil, untouched: Float = 0
     ) -> (loss: Double, plane: [Float], state: lovasz_walk_state) {
-        var plane = [Float](repeating: 0, count: planeSize)
+        let stored = stored ?? 0..<Int.max
+        var plane = [Float](repeating: untouched, count: planeSize)
         var state = lovasz_walk_state(
             intersection: Int64(foreground), union_count: Int64(foreground), sums: (0, 0, 0, 0))
         let bounds = [0] + cuts + [keys.count]
@@ -70,7 +72,8 @@ import Testing
                 plane.withUnsafeMutableBufferPointer { plane in
                     var segment = lovasz_walk_segment(
                         plane: plane.baseAddress, valid_pixels: validPixels == nil ? nil : valid.baseAddress,
-                        first_pixel: UInt64(firstPixel), weight: 0.75, hinge: hinge ? 1 : 0, scatter: form.scatter)
+                        first_pixel: UInt64(firstPixel), weight: 0.75, hinge: hinge ? 1 : 0, scatter: form.scatter,
+                        store_begin: UInt64(stored.lowerBound), store_end: UInt64(stored.upperBound))
                     let walk = form.walk
                     for (start, end) in zip(bounds, bounds.dropFirst()) {
                         walk(&segment, keys.baseAddress! + start, end - start, start, &state)
@@ -118,6 +121,39 @@ import Testing
         }
     }
 
+    /// A walk with a store range (threads sharing a walk each store one part of the plane)
+    /// stores the definition's entries of the range's keyed pixels, in every form, wherever the
+    /// walk is cut, leaves every other pixel as it was, and gives the whole walk's loss.
+    @Test(arguments: Form.allCases, [false, true])
+    func walkStoresOnlyItsRange(form: Form, mapped: Bool) {
+        let untouched = Float(bitPattern: 0x7FC0_1234)
+        for (count, percent) in [(5, 60), (37, 10), (1001, 50)] {
+            let keys = Self.sortedKeys(count: count, foregroundPercent: percent, hinge: true, seed: UInt64(count + 5))
+            let foreground = keys.filter(SortKey.isForeground).count
+            let validPixels: [UInt32] = (0..<count).map { UInt32(7 + 3 * $0) }
+            let firstPixel = 11
+            let planeSize = mapped ? 7 + 3 * count : firstPixel + count
+            let pixelOf: (Int) -> Int = { mapped ? Int(validPixels[$0]) : firstPixel + $0 }
+            let expected = Self.naiveWalk(
+                keys, foreground: foreground, weight: 0.75, hinge: true, pixelOf: pixelOf, planeSize: planeSize)
+            let keyed = Set((0..<count).map(pixelOf))
+            let cuts = Array(stride(from: 3, to: count, by: 13))
+            for stored in [0..<0, 0..<planeSize / 3, planeSize / 3 ..< planeSize - 5, planeSize - 5 ..< planeSize] {
+                let walked = Self.walkInParts(
+                    keys, cuts: cuts, foreground: foreground, form: form, hinge: true,
+                    validPixels: mapped ? validPixels : nil, firstPixel: firstPixel, planeSize: planeSize,
+                    storing: stored, untouched: untouched)
+                let label = "\(count) keys, mapped \(mapped), storing \(stored)"
+                #expect(walked.loss.bitPattern == expected.loss.bitPattern, "\(label): loss")
+                let wrong = (0..<planeSize).filter { pixel in
+                    walked.plane[pixel].bitPattern
+                        != (stored.contains(pixel) && keyed.contains(pixel) ? expected.plane[pixel] : untouched).bitPattern
+                }
+                #expect(wrong.isEmpty, "\(label): pixels \(wrong.prefix(8)) wrong")
+            }
+        }
+    }
+
     /// `lovasz_cpu_walk_terms` (with the scatter's form or without) stores each key's loss
     /// term, `error · g` or 0 where the hinge does not count it, and the gradient entries of
     /// the definition, from any starting position.
@@ -146,7 +182,7 @@ import Testing
                 plane.withUnsafeMutableBufferPointer { plane in
                     var segment = lovasz_walk_segment(
                         plane: plane.baseAddress, valid_pixels: nil, first_pixel: UInt64(firstPixel), weight: 0.75,
-                        hinge: hinge ? 1 : 0, scatter: scatter ? 1 : 0)
+                        hinge: hinge ? 1 : 0, scatter: scatter ? 1 : 0, store_begin: 0, store_end: .max)
                     lovasz_cpu_walk_terms(&segment, keys.baseAddress!, count, position, &state, &terms)
                 }
             }

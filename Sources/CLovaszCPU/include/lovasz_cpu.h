@@ -104,6 +104,11 @@ typedef struct lovasz_walk_segment {
     /// faster into a plane that stays in cache, slower into one that does not (then the AVX2
     /// form runs).
     int scatter;
+    /// Only the gradient entries of pixels in `[store_begin, store_end)` are stored (every one
+    /// for `0, UINT64_MAX`): threads that share a walk each walk every key and store one part of
+    /// the plane, which then stays in their own cache.
+    uint64_t store_begin;
+    uint64_t store_end;
 } lovasz_walk_segment;
 
 /// The running state of the walk of one segment.
@@ -129,7 +134,8 @@ static inline double lovasz_walk_total(const lovasz_walk_state *state) {
 /// `intersection / (union · (union + 1))` for a background one, in double (the union before
 /// the key). With AVX2 four keys' divisions run at once; every value is the scalar form's,
 /// bit for bit; with AVX-512F and `segment->scatter` eight, their entries stored by one
-/// scatter. A walk may be split anywhere: the parts give what one walk gives.
+/// (masked) scatter. Entries of pixels outside `[store_begin, store_end)` are not stored. A walk
+/// may be split anywhere: the parts give what one walk gives.
 void lovasz_cpu_walk(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
     lovasz_walk_state *state);

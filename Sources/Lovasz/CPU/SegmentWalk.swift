@@ -21,17 +21,21 @@ struct SegmentWalker {
     /// first chunk it closes is summed from `position` on (a multiple of the chunk size, unless
     /// the keys before it in that chunk are summed elsewhere).
     ///
-    /// - Parameter chunkTotals: where to store the total of each chunk closed, if anywhere.
+    /// - Parameters:
+    ///   - chunkTotals: where to store the total of each chunk closed, if anywhere.
+    ///   - storing: the plane's pixels whose gradient entries this walk stores (all by default;
+    ///     threads sharing a walk each store one part, with the AVX-512F form's masked scatter).
     init(
         _ work: SegmentWork, position: Int = 0, foregroundBefore: Int = 0,
-        chunkTotals: UnsafeMutablePointer<UInt64>? = nil
+        chunkTotals: UnsafeMutablePointer<UInt64>? = nil, storing pixels: Range<Int>? = nil
     ) {
         self.chunkTotals = chunkTotals
         description = lovasz_walk_segment(
             plane: work.plane, valid_pixels: work.validPixels.map { $0.baseAddress! + work.group.validOffset },
             first_pixel: UInt64(work.group.firstImage * work.spatial), weight: work.segment.weight,
             hinge: work.hinge ? 1 : 0,
-            scatter: work.group.imageCount * work.spatial <= work.tuning.scatterWalkPixels ? 1 : 0)
+            scatter: pixels != nil || work.group.imageCount * work.spatial <= work.tuning.scatterWalkPixels ? 1 : 0,
+            store_begin: UInt64(pixels?.lowerBound ?? 0), store_end: pixels.map { UInt64($0.upperBound) } ?? .max)
         // The union is at least Σδ ≥ 1 here, so `lovaszStep`'s special case for a union of 0
         // cannot arise.
         state = lovasz_walk_state(
@@ -89,38 +93,61 @@ struct SegmentWalker {
 
 extension SegmentWork {
     /// Algorithm 1 over the sorted keys with exact integer counts (``SegmentWalker``); with
-    /// several workers the chunks are walked in parallel, the foreground keys before each
-    /// counted first.
+    /// several workers the keys are walked in parallel by chunks, the foreground keys before
+    /// each counted first, or, for a large plane (``CPUSortTuning/walkStoreParts``), every
+    /// thread walks the keys and stores the gradient of its own part of the plane.
     func walk(sorted: UnsafeMutablePointer<UInt64>, count: Int, workers: Int) -> Double {
         let size = tuning.walkChunk
         let chunks = (count + size - 1) / size
-        func range(_ c: Int) -> Range<Int> { c * size ..< min(count, (c + 1) * size) }
         if workers == 1 || chunks < 2 {
             var walker = SegmentWalker(self)
             walker.walk(sorted, count: count)
             return walker.finish()
         }
+        let pixels = group.imageCount * spatial
+        let parts = plane != nil && pixels > tuning.scatterWalkPixels ? min(workers, tuning.walkStoreParts) : 1
+        // Contiguous runs of chunks walked by one task each (one chunk each when the plane is
+        // not split).
+        let runs = parts > 1 ? max(1, min(chunks, workers / parts)) : chunks
+        func chunkRange(_ run: Int) -> Range<Int> { run * chunks / runs ..< (run + 1) * chunks / runs }
+        func keyRange(_ chunkRange: Range<Int>) -> Range<Int> {
+            chunkRange.lowerBound * size ..< min(count, chunkRange.upperBound * size)
+        }
+        // Part `p` of the group's pixels, its bounds on 16-pixel (cache line) multiples.
+        func part(_ p: Int) -> Range<Int> {
+            let first = group.firstImage * spatial
+            func bound(_ i: Int) -> Int { i == parts ? first + pixels : first + ((pixels * i / parts) & ~15) }
+            return bound(p) ..< bound(p + 1)
+        }
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: chunks) { foreground in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: chunks) { losses in
-                parallelForEach(count: chunks, workers: workers) { _, c in
-                    var n = 0
-                    for r in range(c) { n &+= Int(truncatingIfNeeded: sorted[r] & 1) }
-                    foreground[c] = n
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: chunks) { totals in
+                if runs > 1 {
+                    parallelForEach(count: runs, workers: workers) { _, run in
+                        var n = 0
+                        for r in keyRange(chunkRange(run)) { n &+= Int(truncatingIfNeeded: sorted[r] & 1) }
+                        foreground[run] = n
+                    }
+                    var before = 0
+                    for run in 0..<runs {
+                        let n = foreground[run]
+                        foreground[run] = before
+                        before += n
+                    }
+                } else {
+                    foreground[0] = 0
                 }
-                var before = 0
-                for c in 0..<chunks {
-                    let n = foreground[c]
-                    foreground[c] = before
-                    before += n
-                }
-                parallelForEach(count: chunks, workers: workers) { _, c in
-                    let part = range(c)
-                    var walker = SegmentWalker(self, position: part.lowerBound, foregroundBefore: foreground[c])
-                    walker.walk(sorted + part.lowerBound, count: part.count)
-                    losses[c] = walker.finish()
+                parallelForEach(count: runs * parts, workers: workers) { _, task in
+                    let run = task / parts, p = task % parts
+                    let keys = keyRange(chunkRange(run))
+                    var walker = SegmentWalker(
+                        self, position: keys.lowerBound, foregroundBefore: foreground[run],
+                        chunkTotals: p == 0 ? totals.baseAddress! + chunkRange(run).lowerBound : nil,
+                        storing: parts > 1 ? part(p) : nil)
+                    walker.walk(sorted + keys.lowerBound, count: keys.count)
+                    _ = walker.finish()
                 }
                 var loss = 0.0
-                for c in 0..<chunks { loss += losses[c] }
+                for c in 0..<chunks { loss += Double(bitPattern: totals[c]) }
                 return loss
             }
         }
