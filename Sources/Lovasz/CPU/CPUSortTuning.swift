@@ -70,8 +70,10 @@ struct CPUSortTuning: Sendable, Hashable {
     /// between cores and each part stays in one core's cache; the division work is repeated per
     /// part. 1 where the processor lacks AVX-512F (the narrower forms would branch on each
     /// entry). Measured in one process (alternating calls, Intel Xeon VM, two threads): the
-    /// hinge per batch on random logits 1.12-1.19x faster than with chunks of keys shared
-    /// (walk about 2.3 → 1.5-2.0 ms); VOC per batch 0.98-1.01x (its segments are not shared).
+    /// hinge per batch on random logits 1.12-1.19x faster than with chunks of keys shared in
+    /// six processes (walk about 2.3 → 1.5-2.0 ms), 1.02-1.18x (median 1.06x) in eight more,
+    /// the least where every call was slow; VOC per batch 0.98-1.01x (its segments are not
+    /// shared).
     var walkStoreParts = lovasz_cpu_has_wide_vector_forms() != 0 ? 2 : 1
     /// Sorted keys per partial sum of the loss (and per task when threads share a walk).
     ///
