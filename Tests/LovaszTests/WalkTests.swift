@@ -56,14 +56,30 @@ import Testing
         return ((sums[0] + sums[1]) + (sums[2] + sums[3]), plane)
     }
 
+    /// Where the walk stores the entry of rank `r`: pixel `firstPixel + r` of a plane, or, when
+    /// mapped, pixel `7 + 3r` (a list of valid pixels with ignored ones between them).
+    struct PixelLayout {
+        let validPixels: [UInt32]?
+        let firstPixel = 11
+        let planeSize: Int
+
+        init(count: Int, mapped: Bool) {
+            validPixels = mapped ? (0..<count).map { UInt32(7 + 3 * $0) } : nil
+            planeSize = mapped ? 7 + 3 * count : firstPixel + count
+        }
+
+        func pixel(_ rank: Int) -> Int { validPixels.map { Int($0[rank]) } ?? firstPixel + rank }
+    }
+
     /// The walk in `form` over `keys` cut into parts at `cuts`, storing the gradient entries of
     /// pixels in `stored` into a plane of `untouched` values.
     static func walkInParts(
-        _ keys: [UInt64], cuts: [Int], foreground: Int, form: Form, hinge: Bool, validPixels: [UInt32]?,
-        firstPixel: Int, planeSize: Int, storing stored: Range<Int>? = nil, untouched: Float = 0
+        _ keys: [UInt64], cuts: [Int], foreground: Int, form: Form, hinge: Bool, layout: PixelLayout,
+        storing stored: Range<Int>? = nil, untouched: Float = 0
     ) -> (loss: Double, plane: [Float], state: lovasz_walk_state) {
+        let validPixels = layout.validPixels
         let stored = stored ?? 0..<Int.max
-        var plane = [Float](repeating: untouched, count: planeSize)
+        var plane = [Float](repeating: untouched, count: layout.planeSize)
         var state = lovasz_walk_state(
             intersection: Int64(foreground), union_count: Int64(foreground), sums: (0, 0, 0, 0))
         let bounds = [0] + cuts + [keys.count]
@@ -72,7 +88,7 @@ import Testing
                 plane.withUnsafeMutableBufferPointer { plane in
                     var segment = lovasz_walk_segment(
                         plane: plane.baseAddress, valid_pixels: validPixels == nil ? nil : valid.baseAddress,
-                        first_pixel: UInt64(firstPixel), weight: 0.75, hinge: hinge ? 1 : 0, scatter: form.scatter,
+                        first_pixel: UInt64(layout.firstPixel), weight: 0.75, hinge: hinge ? 1 : 0, scatter: form.scatter,
                         store_begin: UInt64(stored.lowerBound), store_end: UInt64(stored.upperBound))
                     let walk = form.walk
                     for (start, end) in zip(bounds, bounds.dropFirst()) {
@@ -92,12 +108,9 @@ import Testing
             guard foreground > 0 else { continue }
             // Ranks map through a list of valid pixels (ignored pixels between them), or not.
             for mapped in [false, true] {
-                let validPixels: [UInt32] = (0..<count).map { UInt32(7 + 3 * $0) }
-                let firstPixel = 11
-                let planeSize = mapped ? 7 + 3 * count : firstPixel + count
-                let pixelOf: (Int) -> Int = { mapped ? Int(validPixels[$0]) : firstPixel + $0 }
+                let layout = PixelLayout(count: count, mapped: mapped)
                 let expected = Self.naiveWalk(
-                    keys, foreground: foreground, weight: 0.75, hinge: hinge, pixelOf: pixelOf, planeSize: planeSize)
+                    keys, foreground: foreground, weight: 0.75, hinge: hinge, pixelOf: layout.pixel, planeSize: layout.planeSize)
                 // In one part, and in parts cut anywhere (so the vector form starts off a
                 // multiple of four, and parts shorter than a vector).
                 var cuts = [Int](), next = 0
@@ -109,8 +122,7 @@ import Testing
                 }
                 for parts in [[], cuts] {
                     let walked = Self.walkInParts(
-                        keys, cuts: parts, foreground: foreground, form: form, hinge: hinge,
-                        validPixels: mapped ? validPixels : nil, firstPixel: firstPixel, planeSize: planeSize)
+                        keys, cuts: parts, foreground: foreground, form: form, hinge: hinge, layout: layout)
                     let label = "\(count) keys, \(percent)% foreground, mapped \(mapped), cut at \(parts)"
                     #expect(walked.loss.bitPattern == expected.loss.bitPattern, "\(label): loss \(walked.loss) vs \(expected.loss)")
                     let differing = zip(walked.plane, expected.plane).filter { $0.bitPattern != $1.bitPattern }.count
@@ -130,19 +142,16 @@ import Testing
         for (count, percent) in [(5, 60), (37, 10), (1001, 50)] {
             let keys = Self.sortedKeys(count: count, foregroundPercent: percent, hinge: true, seed: UInt64(count + 5))
             let foreground = keys.filter(SortKey.isForeground).count
-            let validPixels: [UInt32] = (0..<count).map { UInt32(7 + 3 * $0) }
-            let firstPixel = 11
-            let planeSize = mapped ? 7 + 3 * count : firstPixel + count
-            let pixelOf: (Int) -> Int = { mapped ? Int(validPixels[$0]) : firstPixel + $0 }
+            let layout = PixelLayout(count: count, mapped: mapped)
+            let planeSize = layout.planeSize
             let expected = Self.naiveWalk(
-                keys, foreground: foreground, weight: 0.75, hinge: true, pixelOf: pixelOf, planeSize: planeSize)
-            let keyed = Set((0..<count).map(pixelOf))
+                keys, foreground: foreground, weight: 0.75, hinge: true, pixelOf: layout.pixel, planeSize: planeSize)
+            let keyed = Set((0..<count).map(layout.pixel))
             let cuts = Array(stride(from: 3, to: count, by: 13))
             for stored in [0..<0, 0..<planeSize / 3, planeSize / 3 ..< planeSize - 5, planeSize - 5 ..< planeSize] {
                 let walked = Self.walkInParts(
                     keys, cuts: cuts, foreground: foreground, form: form, hinge: true,
-                    validPixels: mapped ? validPixels : nil, firstPixel: firstPixel, planeSize: planeSize,
-                    storing: stored, untouched: untouched)
+                    layout: layout, storing: stored, untouched: untouched)
                 let label = "\(count) keys, mapped \(mapped), storing \(stored)"
                 #expect(walked.loss.bitPattern == expected.loss.bitPattern, "\(label): loss")
                 let wrong = (0..<planeSize).filter { pixel in
