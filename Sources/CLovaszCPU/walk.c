@@ -1,6 +1,7 @@
 // The walk of Algorithm 1 over sorted keys (see include/lovasz_cpu.h): one scalar definition,
-// an AVX2 form that computes four steps' divisions at once with the same roundings, and an
-// AVX-512F form that takes eight and stores their gradient entries with one scatter.
+// an AVX2 form that computes four steps' divisions at once with the same roundings (and asks
+// for the lines of the entries it will store ahead), and an AVX-512F form that takes eight and
+// stores their gradient entries with one scatter.
 #include "lovasz_cpu.h"
 #include "features.h"
 #include "float_bits.h"
@@ -113,6 +114,15 @@ static inline void walk_rest(
         NAME(segment, sorted, count, position, state, terms); \
     }
 
+/// How far ahead (in sorted keys) the AVX2 walk asks for the cache lines of the gradient
+/// entries it will store (`prefetchw`): it walks planes too large for the cache, whose lines
+/// its random stores would otherwise fetch one at a time, each store waiting in order behind
+/// the last. Measured in one process (alternating calls, Intel Xeon VM, two threads, against
+/// no prefetch): VOC per batch trained 1.046-1.116x (median 1.085x), random 1.058-1.099x,
+/// Cityscapes trained 1.072-1.118x, the hinge per batch random on one thread 0.96-1.09x
+/// (median 1.06x); 16 and 64 keys ahead measured the same within the noise.
+#define WALK_PREFETCH_KEYS 32
+
 /// A non-negative integer below 2^52 as a double, exactly (AVX2 has no 64-bit conversion).
 AVX2 static inline __m256d exact_double(__m256i x) {
     const __m256i magic = _mm256_set1_epi64x(0x4330000000000000);
@@ -167,6 +177,12 @@ AVX2 static inline void walk_avx2(
             sums = _mm256_add_pd(sums, term);
         }
         if (segment->plane) {
+            // The entries WALK_PREFETCH_KEYS keys ahead, asked for ready to write.
+            if (r + 4 + WALK_PREFETCH_KEYS <= count) {
+                for (int l = 0; l < 4; l++) {
+                    lovasz_cpu_prefetch_for_write(segment->plane + pixel_of(segment, sorted[r + WALK_PREFETCH_KEYS + l]));
+                }
+            }
             __m256d signed_weight = _mm256_blendv_pd(weight, negative_weight, is_foreground);
             float values[4];
             _mm_storeu_ps(values, _mm256_cvtpd_ps(_mm256_and_pd(_mm256_mul_pd(signed_weight, g), active)));
