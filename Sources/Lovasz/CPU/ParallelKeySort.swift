@@ -1,3 +1,5 @@
+import CLovaszCPU
+
 /// The MSD pass of one large segment, possibly on several threads: per-chunk histograms of
 /// the most significant digit, one prefix over (digit, chunk), a stable scatter into buckets,
 /// then the buckets sorted in parallel, in runs of neighbouring buckets
@@ -10,6 +12,15 @@ enum ParallelKeySort {
     /// Chunks one thread counts and scatters at once (a segment sorted by one thread is split
     /// into this many chunks).
     static let streams = 4
+
+    /// How far past a bucket's next free position (in keys) the scatter asks for the line ready
+    /// to write (`prefetchw`) after each store: every (bucket, chunk) run is its own stream of
+    /// stores, more of them than the hardware follows, into a buffer last used by an earlier
+    /// segment or call. Measured in one process (alternating calls, Intel Xeon VM, against no
+    /// prefetch): VOC per batch trained 1.061-1.113x (two threads), the hinge per batch random
+    /// 1.001-1.109x (two threads) and 1.071-1.096x (one); 32 keys ahead 0.96-1.0x and 8 keys
+    /// 0.96-1.02x against 16. (A hint past the buffer's end, at its last buckets, does nothing.)
+    static let prefetchKeys = 16
 
     /// Sorts the keys chunk `c` left at `workspace.keys[chunkRanks[c] ..< chunkRanks[c] + chunkKept[c]]`
     /// (the chunks in rank order) into `workspace.scratch[0..<count]`.
@@ -92,12 +103,16 @@ enum ParallelKeySort {
                     let da = digit(a), db = digit(b), de = digit(e), df = digit(f)
                     destination[o0[da]] = a
                     o0[da] &+= 1
+                    lovasz_cpu_prefetch_for_write(destination + o0[da] + prefetchKeys)
                     destination[o1[db]] = b
                     o1[db] &+= 1
+                    lovasz_cpu_prefetch_for_write(destination + o1[db] + prefetchKeys)
                     destination[o2[de]] = e
                     o2[de] &+= 1
+                    lovasz_cpu_prefetch_for_write(destination + o2[de] + prefetchKeys)
                     destination[o3[df]] = f
                     o3[df] &+= 1
+                    lovasz_cpu_prefetch_for_write(destination + o3[df] + prefetchKeys)
                 }
             }
             for c in range {
@@ -108,6 +123,7 @@ enum ParallelKeySort {
                     let d = digit(key)
                     destination[offsets[d]] = key
                     offsets[d] &+= 1
+                    lovasz_cpu_prefetch_for_write(destination + offsets[d] + prefetchKeys)
                 }
             }
         }
