@@ -99,11 +99,24 @@ static inline __attribute__((always_inline)) void vector_by_scalar(
 /// For each 8-bit mask of kept lanes, the lanes to gather so that the kept ones come first.
 static uint32_t compaction[256][8];
 
+/// For each 8-bit mask of valid lanes, twice the number of valid lanes below each lane: what a
+/// valid lane adds to twice the vector's first rank.
+static uint32_t valid_rank_offsets[256][8];
+
+/// For `n` in 0...4, the 64-bit lanes below `n` (a mask for `_mm256_maskstore_epi64`).
+static int64_t first_lanes[5][4];
+
 void lovasz_cpu_fill_compaction(void) {
     for (int mask = 0; mask < 256; mask++) {
         int n = 0;
-        for (int lane = 0; lane < 8; lane++) if (mask & (1 << lane)) compaction[mask][n++] = (uint32_t)lane;
+        for (int lane = 0; lane < 8; lane++) {
+            valid_rank_offsets[mask][lane] = (uint32_t)(2 * n);
+            if (mask & (1 << lane)) compaction[mask][n++] = (uint32_t)lane;
+        }
         while (n < 8) compaction[mask][n++] = 0;
+    }
+    for (int n = 0; n <= 4; n++) {
+        for (int lane = 0; lane < 4; lane++) first_lanes[n][lane] = lane < n ? -1 : 0;
     }
 }
 
@@ -184,21 +197,27 @@ static inline void create_keys_avx2_form(
             rank += (uint64_t)(8 - _mm_popcnt_u32((unsigned)invalid_lanes));
             continue;
         }
-        // With every lane valid, the 8 slots from `kept` are the chunk's (kept ≤ rank - first).
-        if (invalid_lanes != 0 || rank + 8 > 0x80000000u) {
+        if (rank + 8 > 0x80000000u) {
             vector_by_scalar(
                 pass, &kept, &rank, &below, &below_foreground, &kept_foreground, scores + i, labels + i, 8, foreground,
                 background, cut, keys, floored);
             continue;
         }
+        // A valid lane's rank counts the valid lanes before it (a table by the mask of valid
+        // lanes); such vectors were taken one pixel at a time before: VOC per batch trained with
+        // 16% of its pixels ignored, with this form in place of the AVX-512F one, 1.10-1.15x
+        // faster for the whole call (two threads, alternating calls in one process).
+        __m256i offsets = invalid_lanes
+            ? _mm256_loadu_si256((const __m256i *)valid_rank_offsets[~invalid_lanes & 0xFF])
+            : lanes;
         __m256i low = _mm256_or_si256(
-            _mm256_add_epi32(_mm256_set1_epi32((int)(rank << 1)), lanes), _mm256_and_si256(is_foreground, one_int));
+            _mm256_add_epi32(_mm256_set1_epi32((int)(rank << 1)), offsets), _mm256_and_si256(is_foreground, one_int));
         __m256i equal_high = _mm256_cmpeq_epi32(high_flipped, cut_high);
         __m256i low_above = _mm256_cmpgt_epi32(_mm256_xor_si256(low, sign), cut_low);
-        __m256i dropped = _mm256_or_si256(above, _mm256_and_si256(equal_high, low_above));
+        __m256i dropped = _mm256_or_si256(invalid, _mm256_or_si256(above, _mm256_and_si256(equal_high, low_above)));
         if (floored) {
-            // Every lane is valid here: a word under the floor is counted, not kept.
-            __m256i under = _mm256_cmpgt_epi32(floor_flipped, high_flipped);
+            // A valid lane's word under the floor is counted, not kept.
+            __m256i under = _mm256_andnot_si256(invalid, _mm256_cmpgt_epi32(floor_flipped, high_flipped));
             int under_lanes = _mm256_movemask_ps(_mm256_castsi256_ps(under));
             int foreground_lanes = _mm256_movemask_ps(_mm256_castsi256_ps(is_foreground));
             below += (uint64_t)_mm_popcnt_u32((unsigned)under_lanes);
@@ -216,12 +235,26 @@ static inline void create_keys_avx2_form(
         __m256i packed_low = _mm256_permutevar8x32_epi32(low, order);
         __m256i pairs_a = _mm256_unpacklo_epi32(packed_low, packed_high);  // keys 0 1 | 4 5
         __m256i pairs_b = _mm256_unpackhi_epi32(packed_low, packed_high);  // keys 2 3 | 6 7
-        _mm256_storeu_si256((__m256i *)(keys + kept), _mm256_permute2x128_si256(pairs_a, pairs_b, 0x20));
-        _mm256_storeu_si256((__m256i *)(keys + kept + 4), _mm256_permute2x128_si256(pairs_a, pairs_b, 0x31));
-        kept += (uint64_t)_mm_popcnt_u32((unsigned)keep_lanes);
+        __m256i first_four = _mm256_permute2x128_si256(pairs_a, pairs_b, 0x20);
+        __m256i last_four = _mm256_permute2x128_si256(pairs_a, pairs_b, 0x31);
+        int kept_count = _mm_popcnt_u32((unsigned)keep_lanes);
+        if (invalid_lanes == 0) {
+            // Every lane valid: the 8 slots from `kept` are the chunk's (kept ≤ rank - first).
+            _mm256_storeu_si256((__m256i *)(keys + kept), first_four);
+            _mm256_storeu_si256((__m256i *)(keys + kept + 4), last_four);
+        } else {
+            // Fewer ranks than lanes: only the kept keys' slots, the next chunk's may follow.
+            int low_count = kept_count < 4 ? kept_count : 4;
+            _mm256_maskstore_epi64(
+                (long long *)(keys + kept), _mm256_loadu_si256((const __m256i *)first_lanes[low_count]), first_four);
+            _mm256_maskstore_epi64(
+                (long long *)(keys + kept + 4), _mm256_loadu_si256((const __m256i *)first_lanes[kept_count - low_count]),
+                last_four);
+        }
+        kept += (uint64_t)kept_count;
         kept_foreground += (uint64_t)_mm_popcnt_u32(
             (unsigned)(keep_lanes & _mm256_movemask_ps(_mm256_castsi256_ps(is_foreground))));
-        rank += 8;
+        rank += (uint64_t)(8 - _mm_popcnt_u32((unsigned)invalid_lanes));
     }
     pass->kept = kept;
     pass->rank = rank;
