@@ -13,9 +13,15 @@ struct CPUSortTuning: Sendable, Hashable {
     /// Keys per top-level bucket aimed at when several threads share a segment: the MSD digit
     /// is the narrowest whose buckets hold at most this many keys on average over the keys
     /// (`Σ size² / count`; float keys crowd into few exponents, so the plain average would
-    /// leave most keys in far larger buckets). Measured in one process against the plain
-    /// average of 256: the 2×3×200×200 call 1.13-1.15x faster, the hinge per batch unchanged.
-    var targetBucket = 1024
+    /// leave most keys in far larger buckets). A narrow digit means fewer streams for the
+    /// scatter to write (each chunk writes a run into every bucket) and buckets still sorted in
+    /// a core's L2. Measured in one process (alternating calls, Intel Xeon VM, two threads):
+    /// the hinge per batch random with 32 Ki (11 bits there) 1.05-1.13x faster than with 1 Ki
+    /// (13 bits; its scatter alone 1.45 → 0.85 ms a thread), 16 Ki (12 bits) 1.00-1.04x, and
+    /// a 10-bit digit 0.85x (buckets over ``cacheResidentKeys`` take a second MSD pass);
+    /// Cityscapes per batch 0.99-1.06x, the hinge on trained logits (about 1 100 keys, no MSD
+    /// pass) 0.94-1.01x.
+    var targetBucket = 1 << 15
     /// The same when one thread sorts the whole segment: larger buckets mean fewer, cheaper
     /// MSD passes (measured: the 2×3×200×200 confident call 25% faster on one thread), and
     /// there is no balance between threads to keep.
