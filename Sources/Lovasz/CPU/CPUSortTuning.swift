@@ -51,6 +51,15 @@ struct CPUSortTuning: Sendable, Hashable {
     /// 1.00x (1 thread) and 1.033x (2 threads); the 2×3×200×200 call, whose planes stay in
     /// cache, 0.965x with every plane streamed.
     var streamingZeroPixels = 1 << 18
+    /// Threads sharing a segment zero a chunk's part of a large plane with ordinary stores
+    /// instead when the chunk keeps at least one key per this many pixels (a cache line's worth
+    /// of entries): the shared walk then writes most of those lines and finds them in cache,
+    /// not in memory. Measured in one process (alternating calls, Intel Xeon VM, two threads):
+    /// the hinge per batch random 1.06-1.12x faster than streamed, trained (about 1 100 keys
+    /// in 824 K pixels, still streamed) 0.98-1.02x. A segment walked by one thread keeps
+    /// streaming: ordinary stores there measured the hinge per batch random 1.02-1.03x but VOC
+    /// per batch trained 0.91-1.02x (median 0.98x).
+    var cachedZeroPixelsPerKey = 16
     /// Segments keeping at least this many keys sort their top-level buckets in a working space
     /// of ``cacheResidentKeys`` keys per worker, reused bucket after bucket and so kept in L2,
     /// rather than in the segment's other key buffer (whose lines the LSD passes would read in

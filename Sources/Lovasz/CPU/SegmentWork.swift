@@ -59,12 +59,14 @@ struct SegmentWork {
             zeroPlane(chunks: chunks, workers: workers)
             return runWithoutForeground()
         }
-        // Keys up to the cut, written at their rank.
+        // Keys up to the cut, written at their rank, then the chunk's part of the plane zeroed:
+        // with ordinary stores where threads share the walk and it will write most of the
+        // chunk's lines (``CPUSortTuning/cachedZeroPixelsPerKey``).
         parallelForEach(count: chunks.count, workers: workers) { _, c in
             let range = chunks.range(c)
-            zeroPlane(range, of: chunks)
             let rank = GroupChunks.rank(atOffset: range.lowerBound, group: group, spatial: spatial, validPixels: validPixels)
             let made = createKeys(pixels: range, rank: rank, keys: workspace.keys + rank, cut: cut)
+            zeroPlane(range, of: chunks, streaming: workers == 1 || made.kept * tuning.cachedZeroPixelsPerKey < range.count)
             workspace.chunkRanks[c] = rank
             workspace.chunkKept[c] = made.kept
             workspace.chunkAnd[c] = Int(bitPattern: UInt(made.and))
@@ -213,11 +215,11 @@ struct SegmentWork {
     }
 
     /// Zeroes the gradient plane at group offsets `range`, with non-temporal stores when the
-    /// group's plane is large (``CPUSortTuning/streamingZeroPixels``).
-    private func zeroPlane(_ range: Range<Int>, of chunks: GroupChunks) {
+    /// group's plane is large (``CPUSortTuning/streamingZeroPixels``) and `streaming` is true.
+    private func zeroPlane(_ range: Range<Int>, of chunks: GroupChunks, streaming: Bool = true) {
         guard let plane else { return }
         let start = plane + group.firstImage * spatial + range.lowerBound
-        if chunks.pixels >= tuning.streamingZeroPixels {
+        if streaming && chunks.pixels >= tuning.streamingZeroPixels {
             lovasz_cpu_zero_streaming(start, range.count)
         } else {
             start.update(repeating: 0, count: range.count)
