@@ -3,12 +3,13 @@
 #include "lovasz_cpu.h"
 #include "features.h"
 #include "float_bits.h"
+#include "class_loads.h"
 
 #pragma STDC FP_CONTRACT OFF
 
 /// With `floored`, keys whose word is below `pass->floor_word` are not kept but counted.
 static inline void create_keys_scalar_form(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t begin, size_t count,
+    lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t begin, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys, const int floored)
 {
     uint64_t kept = pass->kept, rank = pass->rank, and_bits = pass->and_bits, or_bits = pass->or_bits;
@@ -19,7 +20,7 @@ static inline void create_keys_scalar_form(
     for (size_t i = begin; i < count; i++) {
         float x = scores[i];
         nonfinite |= (bits_of(x) & 0x7F800000u) == 0x7F800000u;
-        int32_t label = labels[i];
+        int32_t label = lovasz_class_at(labels, i);
         if (label < 0) continue;
         int is_foreground = label == foreground;
         // Both errors, then a select: labels are random, a branch would mispredict.
@@ -51,14 +52,14 @@ static inline void create_keys_scalar_form(
 }
 
 static void create_keys_scalar(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t begin, size_t count,
+    lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t begin, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 {
     create_keys_scalar_form(pass, scores, labels, begin, count, foreground, background, cut, keys, 0);
 }
 
 static void create_keys_scalar_floored(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t begin, size_t count,
+    lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t begin, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 {
     create_keys_scalar_form(pass, scores, labels, begin, count, foreground, background, cut, keys, 1);
@@ -76,7 +77,7 @@ LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys_scalar)
 /// pass 2^31): the form's running counts go into `pass` for the scalar form and come back.
 static inline __attribute__((always_inline)) void vector_by_scalar(
     lovasz_key_pass *pass, uint64_t *kept, uint64_t *rank, uint64_t *below, uint64_t *below_foreground,
-    uint64_t *kept_foreground, const float *scores, const int32_t *labels, size_t n, int32_t foreground,
+    uint64_t *kept_foreground, const float *scores, lovasz_classes labels, size_t n, int32_t foreground,
     float background, uint64_t cut, uint64_t *keys, const int floored)
 {
     pass->kept = *kept;
@@ -140,7 +141,7 @@ static uint64_t or_all(__m256i v) {
 
 __attribute__((target("avx2,popcnt"), always_inline))
 static inline void create_keys_avx2_form(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys, const int floored)
 {
     const __m256i floor_flipped = _mm256_set1_epi32((int)(pass->floor_word ^ 0x80000000u));
@@ -171,7 +172,7 @@ static inline void create_keys_avx2_form(
     const __m256i exponent = _mm256_set1_epi32(0x7F800000);
     __m256i nonfinite = _mm256_setzero_si256();
     for (; i + 8 <= count; i += 8) {
-        __m256i label = _mm256_loadu_si256((const __m256i *)(labels + i));
+        __m256i label = load_eight_classes(labels, i);
         __m256 x = _mm256_loadu_ps(scores + i);
         // Every lane, ignored pixels' included: the hinge's scores are validated here.
         nonfinite = _mm256_or_si256(nonfinite, _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(x), exponent), exponent));
@@ -199,8 +200,8 @@ static inline void create_keys_avx2_form(
         }
         if (rank + 8 > 0x80000000u) {
             vector_by_scalar(
-                pass, &kept, &rank, &below, &below_foreground, &kept_foreground, scores + i, labels + i, 8, foreground,
-                background, cut, keys, floored);
+                pass, &kept, &rank, &below, &below_foreground, &kept_foreground, scores + i,
+                lovasz_classes_advanced(labels, i), 8, foreground, background, cut, keys, floored);
             continue;
         }
         // A valid lane's rank counts the valid lanes before it (a table by the mask of valid
@@ -285,7 +286,7 @@ static inline void create_keys_avx2_form(
 /// ones, the VOC batch 1.03-1.11x (random) and 1.03-1.23x (trained), the 2x3x200x200 call
 /// 1.04-1.05x.
 AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys, const int floored)
 {
     const __m512i floor_word = _mm512_set1_epi32((int)pass->floor_word);
@@ -310,7 +311,7 @@ AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form
     const __m512i exponent = _mm512_set1_epi32(0x7F800000);
     __mmask16 nonfinite = 0;
     for (; i + 16 <= count; i += 16) {
-        __m512i label = _mm512_loadu_si512((const void *)(labels + i));
+        __m512i label = load_sixteen_classes(labels, i);
         __m512 x = _mm512_loadu_ps(scores + i);
         // Every lane, ignored pixels' included: the hinge's scores are validated here.
         nonfinite |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(x), exponent), exponent);
@@ -323,8 +324,8 @@ AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form
         }
         if (rank + 16 > 0x80000000u) {
             vector_by_scalar(
-                pass, &kept, &rank, &below, &below_foreground, &kept_foreground, scores + i, labels + i, 16, foreground,
-                background, cut, keys, floored);
+                pass, &kept, &rank, &below, &below_foreground, &kept_foreground, scores + i,
+                lovasz_classes_advanced(labels, i), 16, foreground, background, cut, keys, floored);
             continue;
         }
         __m512i bits = _mm512_castps_si512(error);
@@ -383,22 +384,24 @@ AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form
     // The last pixels (fewer than sixteen) eight at a time, then one at a time.
     if (i < count) {
         if (floored) {
-            create_keys_avx2_form(pass, scores + i, labels + i, count - i, foreground, background, cut, keys, 1);
+            create_keys_avx2_form(
+                pass, scores + i, lovasz_classes_advanced(labels, i), count - i, foreground, background, cut, keys, 1);
         } else {
-            create_keys_avx2_form(pass, scores + i, labels + i, count - i, foreground, background, cut, keys, 0);
+            create_keys_avx2_form(
+                pass, scores + i, lovasz_classes_advanced(labels, i), count - i, foreground, background, cut, keys, 0);
         }
     }
 }
 
 AVX512 static void create_keys_avx512(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 {
     create_keys_avx512_form(pass, scores, labels, count, foreground, background, cut, keys, 0);
 }
 
 AVX512 static void create_keys_avx512_floored(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 {
     create_keys_avx512_form(pass, scores, labels, count, foreground, background, cut, keys, 1);
@@ -406,7 +409,7 @@ AVX512 static void create_keys_avx512_floored(
 
 __attribute__((target("avx2,popcnt")))
 static void create_keys_avx2(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 {
     create_keys_avx2_form(pass, scores, labels, count, foreground, background, cut, keys, 0);
@@ -414,7 +417,7 @@ static void create_keys_avx2(
 
 __attribute__((target("avx2,popcnt")))
 static void create_keys_avx2_floored(
-    lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,
+    lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 {
     create_keys_avx2_form(pass, scores, labels, count, foreground, background, cut, keys, 1);
@@ -459,11 +462,11 @@ LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys_floored_scalar)
 
 /// The foreground pixel of smallest error `1 - x` in a run (scalar form), from `begin`.
 static uint64_t foreground_best_scalar(
-    const float *scores, const int32_t *labels, size_t begin, size_t count, int32_t foreground,
+    const float *scores, lovasz_classes labels, size_t begin, size_t count, int32_t foreground,
     uint64_t first_pixel, uint64_t best)
 {
     for (size_t i = begin; i < count; i++) {
-        if (labels[i] != foreground) continue;
+        if (lovasz_class_at(labels, i) != foreground) continue;
         uint64_t key = (uint64_t)descending_word(bits_of(1.0f - scores[i])) << 32 | (first_pixel + i);
         if (key > best) best = key;
     }
@@ -471,7 +474,7 @@ static uint64_t foreground_best_scalar(
 }
 
 uint64_t lovasz_cpu_foreground_best_scalar(
-    const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel)
+    const float *scores, lovasz_classes labels, size_t count, int32_t foreground, uint64_t first_pixel)
 {
     return foreground_best_scalar(scores, labels, 0, count, foreground, first_pixel, 0);
 }
@@ -479,7 +482,7 @@ uint64_t lovasz_cpu_foreground_best_scalar(
 #if defined(__x86_64__)
 __attribute__((target("avx2,popcnt")))
 static uint64_t foreground_best_avx2(
-    const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel)
+    const float *scores, lovasz_classes labels, size_t count, int32_t foreground, uint64_t first_pixel)
 {
     const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
     const __m256i low31 = _mm256_set1_epi32(0x7FFFFFFF);
@@ -495,7 +498,7 @@ static uint64_t foreground_best_avx2(
     const __m256i step = _mm256_set1_epi32(8);
     size_t i = 0;
     for (; i + 8 <= count; i += 8) {
-        __m256i is_foreground = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(labels + i)), wanted);
+        __m256i is_foreground = _mm256_cmpeq_epi32(load_eight_classes(labels, i), wanted);
         __m256i bits = _mm256_castps_si256(_mm256_sub_ps(one, _mm256_loadu_ps(scores + i)));
         bits = _mm256_andnot_si256(_mm256_cmpeq_epi32(bits, sign), bits);
         __m256i word = _mm256_xor_si256(
@@ -524,7 +527,7 @@ static uint64_t foreground_best_avx2(
 #endif
 
 uint64_t lovasz_cpu_foreground_best(
-    const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel)
+    const float *scores, lovasz_classes labels, size_t count, int32_t foreground, uint64_t first_pixel)
 {
 #if defined(__x86_64__)
     if (lovasz_cpu_avx2) return foreground_best_avx2(scores, labels, count, foreground, first_pixel);

@@ -16,18 +16,24 @@ typedef struct label_counts {
     int rows_used;
 } label_counts;
 
+/// Stores class index `value` (-1 ... 127 in the one-byte form) at `index`.
+static inline void store_class(lovasz_class_output out, size_t index, int32_t value) {
+    if (out.narrow) out.narrow[index] = (int8_t)value;
+    else out.wide[index] = value;
+}
+
 /// One label from `index`; returns 0 when it is bad (neither the ignore value nor a class).
 static inline int map_one(
-    int64_t value, size_t index, int has_ignore, int64_t ignore, int64_t classes, int32_t *out,
+    int64_t value, size_t index, int has_ignore, int64_t ignore, int64_t classes, lovasz_class_output out,
     label_counts *counts, int *ignored)
 {
     if (has_ignore && value == ignore) {
         *ignored = 1;
-        out[index] = -1;
+        store_class(out, index, -1);
         return 1;
     }
     if (value < 0 || value >= classes) return 0;
-    out[index] = (int32_t)value;
+    store_class(out, index, (int32_t)value);
     counts->rows[(index & (size_t)(counts->rows_used - 1)) * counts->width + (size_t)value] += 1;
     return 1;
 }
@@ -131,10 +137,21 @@ AVX2 static inline void fold_few(label_counts *rows, __m256i *few_counters, int 
     }
 }
 
+/// Stores eight class indices (-1 ... 127 in the one-byte form: the signed saturating packs
+/// keep them) at `i`.
+AVX2 static inline __attribute__((always_inline)) void store_eight(lovasz_class_output out, size_t i, __m256i v) {
+    if (out.narrow) {
+        __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        _mm_storel_epi64((__m128i *)(out.narrow + i), _mm_packs_epi16(words, words));
+    } else {
+        _mm256_storeu_si256((__m256i *)(out.wide + i), v);
+    }
+}
+
 /// Eight int32 labels at `i` (lanes of `v`): mapped and counted when all are good; returns 0
 /// (nothing written) when one is bad, for the scalar loop to find it.
 AVX2 static inline __attribute__((always_inline)) int map_eight(
-    __m256i v, size_t i, int has_ignore, __m256i ignore_v, __m256i classes_v, int32_t *out,
+    __m256i v, size_t i, int has_ignore, __m256i ignore_v, __m256i classes_v, lovasz_class_output out,
     label_counts *rows, __m256i *few_counters, const int few, int *ignored)
 {
     const __m256i zero = _mm256_setzero_si256();
@@ -142,7 +159,7 @@ AVX2 static inline __attribute__((always_inline)) int map_eight(
     __m256i in_range = _mm256_andnot_si256(_mm256_cmpgt_epi32(zero, v), _mm256_cmpgt_epi32(classes_v, v));
     if (_mm256_movemask_epi8(_mm256_or_si256(is_ignored, in_range)) != -1) return 0;
     if (!_mm256_testz_si256(is_ignored, is_ignored)) *ignored = 1;
-    _mm256_storeu_si256((__m256i *)(out + i), _mm256_or_si256(v, is_ignored));
+    store_eight(out, i, _mm256_or_si256(v, is_ignored));
     count_slots(rows, few_counters, few, _mm256_blendv_epi8(v, classes_v, is_ignored));
     return 1;
 }
@@ -168,7 +185,7 @@ AVX2 static inline __attribute__((always_inline)) int map_eight(
 /// The parameters of a vector loop: the map's, and `few`.
 #define LOOP_PARAMETERS(type)                                                                     \
     const type *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes,            \
-    int32_t *out, uint32_t *counts, int *ignored, const int few
+    lovasz_class_output out, uint32_t *counts, int *ignored, const int few
 
 /// The vector form for labels that widen to eight int32 lanes: `LOAD(i)` gives labels `i ..< i + 8`;
 /// an ignore value outside `low ... high` (the label type's range) never matches.
@@ -199,6 +216,70 @@ AVX2 static inline __attribute__((always_inline)) int map_eight(
 #define LOAD_U8(i) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(labels + (i))))
 NARROW_FORM(map_i32_avx2, int32_t, INT32_MIN, INT32_MAX, LOAD_I32)
 NARROW_FORM(map_u8_avx2, uint8_t, 0, 255, LOAD_U8)
+
+/// uint8 labels into one-byte class indices for at most FEW_CLASSES classes: 32 labels at a time
+/// as bytes, never widened, each class counted in byte lanes (a comparison and a subtraction per
+/// class and 32 pixels) that are summed into 64-bit lanes (`_mm256_sad_epu8`) before they could
+/// wrap. Measured on the hinge per batch's 824 K labels of two classes (Intel Xeon VM, one
+/// process, alternating calls): see docs/PERFORMANCE.md.
+AVX2 static inline __attribute__((always_inline)) int64_t map_u8_bytes_loop(LOOP_PARAMETERS(uint8_t))
+{
+    int64_t first_bad = -1;
+    has_ignore = has_ignore && ignore >= 0 && ignore <= 255;
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i ignore_v = _mm256_set1_epi8((char)(has_ignore ? ignore : 0));
+    const __m256i last_class = _mm256_set1_epi8((char)(classes - 1));
+    __m256i byte_counts[FEW_CLASSES], sums[FEW_CLASSES];
+    for (int c = 0; c < FEW_CLASSES; c++) byte_counts[c] = sums[c] = zero;
+    WITH_ROWS(
+        size_t i = 0;
+        int pending = 0;
+        for (; i + 32 <= count; i += 32) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(labels + i));
+            __m256i is_ignored = has_ignore ? _mm256_cmpeq_epi8(v, ignore_v) : zero;
+            __m256i in_range = _mm256_cmpeq_epi8(_mm256_max_epu8(v, last_class), last_class);
+            if (_mm256_movemask_epi8(_mm256_or_si256(is_ignored, in_range)) != -1) break;
+            if (!_mm256_testz_si256(is_ignored, is_ignored)) *ignored = 1;
+            __m256i mapped = _mm256_or_si256(v, is_ignored);
+            _mm256_storeu_si256((__m256i *)(out.narrow + i), mapped);
+            for (int c = 0; c < few; c++)
+                byte_counts[c] = _mm256_sub_epi8(byte_counts[c], _mm256_cmpeq_epi8(mapped, _mm256_set1_epi8((char)c)));
+            if (++pending == 255) {
+                for (int c = 0; c < few; c++) {
+                    sums[c] = _mm256_add_epi64(sums[c], _mm256_sad_epu8(byte_counts[c], zero));
+                    byte_counts[c] = zero;
+                }
+                pending = 0;
+            }
+        }
+        for (int c = 0; c < few; c++) {
+            uint64_t lanes[4];
+            _mm256_storeu_si256((__m256i *)lanes, _mm256_add_epi64(sums[c], _mm256_sad_epu8(byte_counts[c], zero)));
+            rows.rows[c] += (uint32_t)(lanes[0] + lanes[1] + lanes[2] + lanes[3]);
+        }
+        SCALAR_LOOP(i)
+    )
+    return first_bad;
+}
+
+/// uint8 labels: as bytes where the classes are few and their indices take one byte each,
+/// else widened eight at a time.
+AVX2 static LOVASZ_CPU_MAP_LABELS(map_u8_avx2_any, uint8_t)
+{
+    if (out.narrow && classes <= FEW_CLASSES) {
+        switch (classes) {
+        case 1: return map_u8_bytes_loop(labels, count, has_ignore, ignore, classes, out, counts, ignored, 1);
+        case 2: return map_u8_bytes_loop(labels, count, has_ignore, ignore, classes, out, counts, ignored, 2);
+        case 3: return map_u8_bytes_loop(labels, count, has_ignore, ignore, classes, out, counts, ignored, 3);
+        case 4: return map_u8_bytes_loop(labels, count, has_ignore, ignore, classes, out, counts, ignored, 4);
+        case 5: return map_u8_bytes_loop(labels, count, has_ignore, ignore, classes, out, counts, ignored, 5);
+        case 6: return map_u8_bytes_loop(labels, count, has_ignore, ignore, classes, out, counts, ignored, 6);
+        case 7: return map_u8_bytes_loop(labels, count, has_ignore, ignore, classes, out, counts, ignored, 7);
+        default: return map_u8_bytes_loop(labels, count, has_ignore, ignore, classes, out, counts, ignored, 8);
+        }
+    }
+    return map_u8_avx2(labels, count, has_ignore, ignore, classes, out, counts, ignored);
+}
 
 AVX2 static inline __attribute__((always_inline)) int64_t map_i64_avx2_loop(LOOP_PARAMETERS(int64_t))
 {
@@ -232,7 +313,7 @@ AVX2 static inline __attribute__((always_inline)) int64_t map_i64_avx2_loop(LOOP
             __m256i narrow_ignored = _mm256_permute2x128_si256(
                 _mm256_permutevar8x32_epi32(ignored_a, low_words), _mm256_permutevar8x32_epi32(ignored_b, low_words), 0x20);
             if (!_mm256_testz_si256(narrow_ignored, narrow_ignored)) *ignored = 1;
-            _mm256_storeu_si256((__m256i *)(out + i), narrow);
+            store_eight(out, i, narrow);
             count_slots(&rows, few_counters, few, _mm256_blendv_epi8(narrow, _mm256_set1_epi32((int32_t)classes), narrow_ignored));
         }
         fold_few(&rows, few_counters, few);
@@ -255,4 +336,4 @@ AVX2 static LOVASZ_CPU_MAP_LABELS(map_i64_avx2, int64_t) { WITH_FEW(map_i64_avx2
 
 LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i64, int64_t) { DISPATCH(map_i64_avx2, lovasz_cpu_map_labels_i64_scalar) }
 LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i32, int32_t) { DISPATCH(map_i32_avx2, lovasz_cpu_map_labels_i32_scalar) }
-LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_u8, uint8_t) { DISPATCH(map_u8_avx2, lovasz_cpu_map_labels_u8_scalar) }
+LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_u8, uint8_t) { DISPATCH(map_u8_avx2_any, lovasz_cpu_map_labels_u8_scalar) }

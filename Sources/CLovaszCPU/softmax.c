@@ -4,6 +4,7 @@
 #include "lovasz_cpu.h"
 #include "features.h"
 #include "float_bits.h"
+#include "class_loads.h"
 
 #pragma STDC FP_CONTRACT OFF
 
@@ -360,10 +361,10 @@ void lovasz_cpu_softmax_backward_avx2_only(
 /// pixels' bests).
 static void foreground_bests_scalar(
     const float *probabilities, size_t begin, size_t length, size_t stride, size_t channels,
-    const int32_t *classes, uint64_t first_pixel, uint64_t *best)
+    lovasz_classes classes, uint64_t first_pixel, uint64_t *best)
 {
     for (size_t i = begin; i < length; i++) {
-        int32_t label = classes[i];
+        int32_t label = lovasz_class_at(classes, i);
         if (label < 0 || (size_t)label >= channels) continue;
         uint32_t word = descending_word(bits_of(1.0f - probabilities[(size_t)label * stride + i]));
         uint64_t key = (uint64_t)word << 32 | (first_pixel + i);
@@ -372,7 +373,7 @@ static void foreground_bests_scalar(
 }
 
 void lovasz_cpu_foreground_bests_scalar(
-    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    const float *probabilities, size_t length, size_t channels, size_t stride, lovasz_classes classes,
     uint64_t first_pixel, uint64_t *best)
 {
     for (size_t c = 0; c < channels; c++) best[c] = 0;
@@ -383,11 +384,10 @@ void lovasz_cpu_foreground_bests_scalar(
 /// Whether the run's labels change at more than one pixel in eight (the first `vector_end`
 /// pixels): then most vectors hold most classes, and a test that skips the vectors without a
 /// class would mostly mispredict.
-AVX2 static int labels_mixed(const int32_t *classes, size_t vector_end) {
+AVX2 static int labels_mixed(lovasz_classes classes, size_t vector_end) {
     size_t changes = 0;
     for (size_t i = 1; i + 8 <= vector_end; i += 8) {
-        __m256i same = _mm256_cmpeq_epi32(
-            _mm256_loadu_si256((const __m256i *)(classes + i)), _mm256_loadu_si256((const __m256i *)(classes + i - 1)));
+        __m256i same = _mm256_cmpeq_epi32(load_eight_classes(classes, i), load_eight_classes(classes, i - 1));
         changes += 8 - (size_t)_mm_popcnt_u32((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(same)));
     }
     return changes * 8 > vector_end;
@@ -402,7 +402,7 @@ AVX2 static int labels_mixed(const int32_t *classes, size_t vector_end) {
 /// (measured in one process on VOC per batch, random labels: 1.066-1.069x faster than the
 /// test, which mispredicted on about a third of the vectors).
 AVX2 static void foreground_bests_avx2(
-    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    const float *probabilities, size_t length, size_t channels, size_t stride, lovasz_classes classes,
     uint64_t first_pixel, uint64_t *best)
 {
     size_t vector_end = length & ~(size_t)7;
@@ -417,7 +417,7 @@ AVX2 static void foreground_bests_avx2(
         __m256i best_pixel = _mm256_set1_epi32(-1);
         __m256i pixel = lanes;
         for (size_t i = 0; i < vector_end; i += 8, pixel = _mm256_add_epi32(pixel, step)) {
-            __m256i is_class = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(classes + i)), class_index);
+            __m256i is_class = _mm256_cmpeq_epi32(load_eight_classes(classes, i), class_index);
             if (!mixed && _mm256_testz_si256(is_class, is_class)) continue;
             __m256 error = _mm256_sub_ps(one, _mm256_loadu_ps(plane + i));
             __m256i take = _mm256_and_si256(is_class, _mm256_castps_si256(_mm256_cmp_ps(error, best_error, _CMP_LE_OQ)));
@@ -447,7 +447,7 @@ AVX2 static void foreground_bests_avx2(
 /// 1.03-1.08x faster on random logits and 1.02-1.14x on trained ones, the 2x3x200x200 call
 /// 1.02-1.035x.
 AVX512 static void foreground_bests_avx512(
-    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    const float *probabilities, size_t length, size_t channels, size_t stride, lovasz_classes classes,
     uint64_t first_pixel, uint64_t *best)
 {
     size_t vector_end = length & ~(size_t)15;
@@ -462,7 +462,7 @@ AVX512 static void foreground_bests_avx512(
         __m512i best_pixel = _mm512_set1_epi32(-1);
         __m512i pixel = lanes;
         for (size_t i = 0; i < vector_end; i += 16, pixel = _mm512_add_epi32(pixel, step)) {
-            __mmask16 is_class = _mm512_cmpeq_epi32_mask(_mm512_loadu_si512((const void *)(classes + i)), class_index);
+            __mmask16 is_class = _mm512_cmpeq_epi32_mask(load_sixteen_classes(classes, i), class_index);
             if (!mixed && is_class == 0) continue;
             __m512 error = _mm512_sub_ps(one, _mm512_loadu_ps(plane + i));
             __mmask16 take = _mm512_mask_cmp_ps_mask(is_class, error, best_error, _CMP_LE_OQ);
@@ -486,7 +486,7 @@ AVX512 static void foreground_bests_avx512(
 #endif
 
 void lovasz_cpu_foreground_bests(
-    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    const float *probabilities, size_t length, size_t channels, size_t stride, lovasz_classes classes,
     uint64_t first_pixel, uint64_t *best)
 {
 #if defined(__x86_64__)
@@ -499,7 +499,7 @@ void lovasz_cpu_foreground_bests(
 }
 
 void lovasz_cpu_foreground_bests_avx2_only(
-    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    const float *probabilities, size_t length, size_t channels, size_t stride, lovasz_classes classes,
     uint64_t first_pixel, uint64_t *best)
 {
 #if defined(__x86_64__)

@@ -220,6 +220,9 @@ public enum RandomProblems {
             ignoreIndex: 3, ignoredFraction: 0.1, tiedFraction: 0.4, seed: 106),
         RandomRecipe("softmax 2x1x4x5, one class", loss: .softmax, batch: 2, classes: 1, spatial: [4, 5], seed: 107),
         RandomRecipe("softmax 2x37x4x5, many classes", loss: .softmax, batch: 2, classes: 37, spatial: [4, 5], seed: 108),
+        RandomRecipe(
+            "softmax 2x130x4x5, more classes than a one-byte class map holds", loss: .softmax, batch: 2, classes: 130,
+            spatial: [4, 5], ignoreIndex: 255, ignoredFraction: 0.1, seed: 112),
         RandomRecipe("softmax 2x3x3x4x5, volume", loss: .softmax, batch: 2, classes: 3, spatial: [3, 4, 5], seed: 109),
         RandomRecipe(
             "softmax 2x4x5x5 probabilities, ignored, ties", loss: .softmax, batch: 2, classes: 4,

@@ -32,10 +32,10 @@ import Testing
                 try table.withUnsafeMutableBufferPointer { table in
                     try probabilities.withUnsafeMutableBufferPointer { probabilities in
                         let bests = ForegroundBests(table: table.baseAddress!, shape: shape)
-                        let nonFinite = lossProblem.labels.classOf.withUnsafeBufferPointer { classOf in
+                        let nonFinite = lossProblem.labels.classOf.withIndices { classOf in
                             Probabilities.softmax(
                                 logits: scores, into: probabilities, shape: shape, workers: 3,
-                                foreground: (bests, classOf.baseAddress!))
+                                foreground: (bests, classOf))
                         }
                         #expect(!nonFinite)
                         let plan = lossProblem.plan
@@ -43,7 +43,7 @@ import Testing
                         plan.appendSegments(ofGroups: 0 ..< plan.groupCount, to: &segments)
                         let chunk = SegmentChunk(groups: 0 ..< plan.groupCount, segments: segments)
                         try #require(!segments.isEmpty)
-                        lossProblem.labels.classOf.withUnsafeBufferPointer { classOf in
+                        lossProblem.labels.classOf.withIndices { classOf in
                             plan.validPixels.withOptionalBuffer { validPixels in
                                 let expected = chunk.foregroundCuts(
                                     lossProblem, values: UnsafeBufferPointer(probabilities), classOf: classOf,
@@ -86,7 +86,7 @@ import Testing
                 var segments: [SegmentPlan.Segment] = []
                 plan.appendSegments(ofGroups: 0 ..< plan.groupCount, to: &segments)
                 let chunk = SegmentChunk(groups: 0 ..< plan.groupCount, segments: segments)
-                lossProblem.labels.classOf.withUnsafeBufferPointer { classOf in
+                lossProblem.labels.classOf.withIndices { classOf in
                     plan.validPixels.withOptionalBuffer { validPixels in
                         for workers in [1, 3] {
                             let general = chunk.foregroundCuts(
@@ -131,7 +131,7 @@ import Testing
         case widest, eightAtMost, scalar
 
         var function: @convention(c) (
-            UnsafePointer<Float>?, Int, Int, Int, UnsafePointer<Int32>?, UInt64, UnsafeMutablePointer<UInt64>?
+            UnsafePointer<Float>?, Int, Int, Int, lovasz_classes, UInt64, UnsafeMutablePointer<UInt64>?
         ) -> Void {
             switch self {
             case .widest: lovasz_cpu_foreground_bests
@@ -144,11 +144,12 @@ import Testing
     @Test(arguments: [1, 2, 3, 8, 9, 21, 40], Form.allCases)
     func runBestsEqualTheDefinition(channels: Int, form: Form) {
         for labelRuns in [false, true] {
-            runBests(channels: channels, form: form, labelRuns: labelRuns)
+            for narrow in [false, true] { runBests(channels: channels, form: form, labelRuns: labelRuns, narrow: narrow) }
         }
     }
 
-    func runBests(channels: Int, form: Form, labelRuns: Bool) {
+    /// With `narrow`, the class indices one byte each.
+    func runBests(channels: Int, form: Form, labelRuns: Bool, narrow: Bool) {
         for length in [1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 1000] {
             var random = SplitMix64(seed: UInt64(channels * 1000 + length))
             // Few distinct probabilities, so ties are common; some labels ignored (-1) or out of
@@ -166,8 +167,10 @@ import Testing
             let expected = Self.naiveBests(
                 probabilities: probabilities, length: length, channels: channels, classes: classes, firstPixel: firstPixel)
             var best = [UInt64](repeating: .max, count: channels)
-            form.function(probabilities, length, channels, length, classes, UInt64(firstPixel), &best)
-            #expect(best == expected, "\(form): \(channels) channels, \(length) pixels, label runs \(labelRuns)")
+            withClassRun(classes, narrow: narrow) { classes in
+                form.function(probabilities, length, channels, length, classes, UInt64(firstPixel), &best)
+            }
+            #expect(best == expected, "\(form): \(channels) channels, \(length) pixels, label runs \(labelRuns), narrow \(narrow)")
         }
     }
 }

@@ -5,20 +5,23 @@ import Testing
 
 /// The key pass in C (`lovasz_cpu_create_keys`: its widest form where the processor has it,
 /// sixteen pixels at a time with AVX-512F or eight with AVX2; the eight-pixel form; the scalar
-/// form everywhere) against keys made one by one in Swift from their definition.
+/// form everywhere) against keys made one by one in Swift from their definition, with class
+/// maps of one byte and of four bytes per pixel.
 @Suite struct KeyPassTests {
     /// The forms of the key pass.
     enum Form: String, CaseIterable {
         case widest, eightAtMost, scalar
     }
 
-    /// A run of pixels: labels with ignored ones (-1), scores with ties and signed zeros.
+    /// A run of pixels: labels with ignored ones (-1), scores with ties and signed zeros; the
+    /// labels passed one byte each when `narrow`.
     struct Run {
         var labels: [Int32]
         var scores: [Float]
+        var narrow = false
     }
 
-    static func run(count: Int, ignoredPercent: Int, seed: UInt64) -> Run {
+    static func run(count: Int, ignoredPercent: Int, seed: UInt64, narrow: Bool = false) -> Run {
         var random = SplitMix64(seed: seed)
         var labels: [Int32] = [], scores: [Float] = []
         for _ in 0..<count {
@@ -29,7 +32,7 @@ import Testing
             default: scores.append(Float.random(in: -1...1, using: &random))
             }
         }
-        return Run(labels: labels, scores: scores)
+        return Run(labels: labels, scores: scores, narrow: narrow)
     }
 
     /// The keys of the naive definition: every valid pixel's key, in pixel order.
@@ -71,12 +74,12 @@ import Testing
         case (true, .eightAtMost): lovasz_cpu_create_keys_floored_avx2_only
         case (true, .scalar): lovasz_cpu_create_keys_floored_scalar
         }
-        run.labels.withUnsafeBufferPointer { labels in
+        withClassRun(run.labels, narrow: run.narrow) { labels in
             run.scores.withUnsafeBufferPointer { scores in
                 keys.withUnsafeMutableBufferPointer { keys in
                     for (start, end) in zip(bounds, bounds.dropFirst()) {
                         create(
-                            &state, scores.baseAddress! + start, labels.baseAddress! + start, end - start,
+                            &state, scores.baseAddress! + start, lovasz_classes_advanced(labels, start), end - start,
                             foreground, hinge ? 1 : 0, cut, keys.baseAddress!)
                     }
                 }
@@ -89,10 +92,10 @@ import Testing
 
     @Test(arguments: Form.allCases, [0, 3, 40])
     func keptKeysEqualTheNaiveOnes(form: Form, ignoredPercent: Int) {
-        for count in [0, 1, 7, 8, 9, 15, 16, 17, 24, 31, 63, 64, 65, 1000] {
+        for narrow in [false, true] { for count in [0, 1, 7, 8, 9, 15, 16, 17, 24, 31, 63, 64, 65, 1000] {
             for hinge in [false, true] {
                 let seed = UInt64(count * 31 + ignoredPercent * 7) + (hinge ? 1 : 0)
-                let run = Self.run(count: count, ignoredPercent: ignoredPercent, seed: seed)
+                let run = Self.run(count: count, ignoredPercent: ignoredPercent, seed: seed, narrow: narrow)
                 let firstRank = count % 3 == 0 ? 0 : 12345
                 let all = Self.naiveKeys(run, foreground: 1, hinge: hinge, firstRank: firstRank)
                 // Cuts that keep nothing, everything, and a part; cuts equal to a key, so that
@@ -116,16 +119,18 @@ import Testing
                     }
                 }
             }
-        }
+        } }
     }
 
     /// The floored pass (the parts of a split segment): keys whose error word is below the floor
     /// are counted, with their foreground, and not kept; both forms against the definition.
     @Test(arguments: Form.allCases, [0, 3, 40])
     func flooredPassKeepsTheWordsFromTheFloor(form: Form, ignoredPercent: Int) {
-        for count in [0, 1, 7, 8, 9, 17, 65, 1000] {
+        for narrow in [false, true] { for count in [0, 1, 7, 8, 9, 17, 65, 1000] {
             for hinge in [false, true] {
-                let run = Self.run(count: count, ignoredPercent: ignoredPercent, seed: UInt64(count * 13 + ignoredPercent) + (hinge ? 5 : 0))
+                let run = Self.run(
+                    count: count, ignoredPercent: ignoredPercent, seed: UInt64(count * 13 + ignoredPercent) + (hinge ? 5 : 0),
+                    narrow: narrow)
                 let all = Self.naiveKeys(run, foreground: 1, hinge: hinge, firstRank: 7)
                 let sorted = all.sorted()
                 var cuts: [UInt64] = [.max]
@@ -151,16 +156,16 @@ import Testing
                     }
                 }
             }
-        }
+        } }
     }
 
     /// A NaN or infinite score anywhere in the runs (an ignored pixel's, a vector lane's, the
     /// scalar tail's) is seen by both forms, plain and floored, whatever the cut keeps; finite
     /// scores never are.
-    @Test(arguments: Form.allCases)
-    func nonFiniteScoresAreSeen(form: Form) {
+    @Test(arguments: Form.allCases, [false, true])
+    func nonFiniteScoresAreSeen(form: Form, narrow: Bool) {
         for count in [1, 7, 8, 9, 16, 17, 25, 64, 65] {
-            let base = Self.run(count: count, ignoredPercent: 30, seed: UInt64(count) + 900)
+            let base = Self.run(count: count, ignoredPercent: 30, seed: UInt64(count) + 900, narrow: narrow)
             for floor: UInt32? in [nil, 0x3F00_0000] {
                 for cut: UInt64 in [0, .max] {
                     let clean = Self.pass(base, splits: [], foreground: 1, hinge: true, firstRank: 0, cut: cut, form: form, floor: floor)
@@ -188,7 +193,7 @@ import Testing
     /// when the last vector of the widest form has ignored pixels (208 = 13 · 16).
     @Test(arguments: [Form.widest, .eightAtMost], [0, 25])
     func writesStayInsideTheChunksSlots(form: Form, ignoredPercent: Int) {
-        for count in [203, 208] {
+        for narrow in [false, true] { for count in [203, 208] {
             let run = Self.run(count: count, ignoredPercent: ignoredPercent, seed: 99)
             let valid = run.labels.filter { $0 >= 0 }.count
             var keys = [UInt64](repeating: 0xDEAD, count: valid + 16)
@@ -196,21 +201,21 @@ import Testing
                 kept: 0, rank: 0, and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0, kept_foreground: 0,
                 nonfinite: 0)
             let create = form == .widest ? lovasz_cpu_create_keys : lovasz_cpu_create_keys_avx2_only
-            run.labels.withUnsafeBufferPointer { labels in
+            withClassRun(run.labels, narrow: narrow) { labels in
                 run.scores.withUnsafeBufferPointer { scores in
                     keys.withUnsafeMutableBufferPointer { keys in
-                        create(&state, scores.baseAddress!, labels.baseAddress!, count, 1, 0, .max, keys.baseAddress!)
+                        create(&state, scores.baseAddress!, labels, count, 1, 0, .max, keys.baseAddress!)
                     }
                 }
             }
             #expect(Int(state.kept) == valid, "\(count) pixels")
             #expect(keys[valid...].allSatisfy { $0 == 0xDEAD }, "\(count) pixels")
-        }
+        } }
     }
 
     /// The foreground scan of the binary cuts, both forms, against a loop over the definition.
-    @Test(arguments: [0, 3, 40])
-    func foregroundBestEqualsTheNaiveOne(ignoredPercent: Int) {
+    @Test(arguments: [0, 3, 40], [false, true])
+    func foregroundBestEqualsTheNaiveOne(ignoredPercent: Int, narrow: Bool) {
         for count in [0, 1, 7, 8, 9, 64, 65, 1000] { for tied in [false, true] {
             var run = Self.run(count: count, ignoredPercent: ignoredPercent, seed: UInt64(count + 500 + ignoredPercent))
             // With two score values the smallest error is tied: the last pixel must win.
@@ -221,12 +226,12 @@ import Testing
             }
             for scalar in [false, true] {
                 let best = run.scores.withUnsafeBufferPointer { scores in
-                    run.labels.withUnsafeBufferPointer { labels in
+                    withClassRun(run.labels, narrow: narrow) { labels in
                         (scalar ? lovasz_cpu_foreground_best_scalar : lovasz_cpu_foreground_best)(
-                            scores.baseAddress!, labels.baseAddress!, count, 1, 77)
+                            scores.baseAddress!, labels, count, 1, 77)
                     }
                 }
-                #expect(best == expected, "\(count) pixels, tied \(tied), scalar \(scalar)")
+                #expect(best == expected, "\(count) pixels, tied \(tied), scalar \(scalar), narrow \(narrow)")
             }
         } }
     }

@@ -5,7 +5,8 @@ import Testing
 
 /// The label pass in C (`lovasz_cpu_map_labels_*`, AVX2 where available, and the scalar forms)
 /// against the definition written here: each label the ignore value (→ -1), a class (→ itself,
-/// counted), or bad (the first one reported; nothing after it is checked).
+/// counted), or bad (the first one reported; nothing after it is checked); class indices stored
+/// one byte each (up to 127 classes) or four.
 @Suite struct LabelPassTests {
     struct Mapped: Equatable {
         var out: [Int32]
@@ -36,44 +37,71 @@ import Testing
         var testDescription: String { rawValue }
     }
 
-    /// Runs one form on `labels` converted to `type` (values must fit it).
+    /// Runs one form on `labels` converted to `type` (values must fit it), storing one byte
+    /// per class index when `narrow`.
     static func run(
-        _ labels: [Int64], type: LabelType, scalar: Bool, ignore: Int64?, classes: Int
+        _ labels: [Int64], type: LabelType, scalar: Bool, ignore: Int64?, classes: Int, narrow: Bool
     ) -> Mapped {
-        var out = [Int32](repeating: 99, count: labels.count)
+        var wide = [Int32](repeating: 99, count: labels.count)
+        var bytes = [Int8](repeating: 99, count: labels.count)
         var counts = [UInt32](repeating: 0, count: classes)
         var ignored: Int32 = 0
         let hasIgnore: Int32 = ignore == nil ? 0 : 1
         let ignoreValue = ignore ?? 0
-        let bad: Int64
-        switch type {
-        case .int64:
-            let f = scalar ? lovasz_cpu_map_labels_i64_scalar : lovasz_cpu_map_labels_i64
-            bad = f(labels, labels.count, hasIgnore, ignoreValue, Int64(classes), &out, &counts, &ignored)
-        case .int32:
-            let narrow = labels.map { Int32($0) }
-            let f = scalar ? lovasz_cpu_map_labels_i32_scalar : lovasz_cpu_map_labels_i32
-            bad = f(narrow, narrow.count, hasIgnore, ignoreValue, Int64(classes), &out, &counts, &ignored)
-        case .uint8:
-            let narrow = labels.map { UInt8($0) }
-            let f = scalar ? lovasz_cpu_map_labels_u8_scalar : lovasz_cpu_map_labels_u8
-            bad = f(narrow, narrow.count, hasIgnore, ignoreValue, Int64(classes), &out, &counts, &ignored)
+        let bad: Int64 = wide.withUnsafeMutableBufferPointer { wide in
+            bytes.withUnsafeMutableBufferPointer { bytes in
+                let out = narrow
+                    ? lovasz_class_output(narrow: bytes.baseAddress, wide: nil)
+                    : lovasz_class_output(narrow: nil, wide: wide.baseAddress)
+                return Self.map(labels, type: type, scalar: scalar, hasIgnore: hasIgnore, ignore: ignoreValue, classes: classes,
+                                out: out, counts: &counts, ignored: &ignored)
+            }
         }
+        let out = narrow ? bytes.map { Int32($0) } : wide
         // Entries after a bad label are unspecified: compare up to it.
         let kept = bad < 0 ? labels.count : Int(bad)
         return Mapped(out: Array(out[0..<kept]), counts: bad < 0 ? counts : [], ignored: ignored != 0, firstBad: bad)
     }
 
+    /// Calls the form for `type` (`scalar` or the widest).
+    static func map(
+        _ labels: [Int64], type: LabelType, scalar: Bool, hasIgnore: Int32, ignore ignoreValue: Int64, classes: Int,
+        out: lovasz_class_output, counts: inout [UInt32], ignored: inout Int32
+    ) -> Int64 {
+        let bad: Int64
+        switch type {
+        case .int64:
+            let f = scalar ? lovasz_cpu_map_labels_i64_scalar : lovasz_cpu_map_labels_i64
+            bad = f(labels, labels.count, hasIgnore, ignoreValue, Int64(classes), out, &counts, &ignored)
+        case .int32:
+            let narrow = labels.map { Int32($0) }
+            let f = scalar ? lovasz_cpu_map_labels_i32_scalar : lovasz_cpu_map_labels_i32
+            bad = f(narrow, narrow.count, hasIgnore, ignoreValue, Int64(classes), out, &counts, &ignored)
+        case .uint8:
+            let narrow = labels.map { UInt8($0) }
+            let f = scalar ? lovasz_cpu_map_labels_u8_scalar : lovasz_cpu_map_labels_u8
+            bad = f(narrow, narrow.count, hasIgnore, ignoreValue, Int64(classes), out, &counts, &ignored)
+        }
+        return bad
+    }
+
     @Test(arguments: LabelType.allCases, [false, true])
     func labelPassEqualsTheDefinition(type: LabelType, scalar: Bool) {
+        for narrow in [false, true] { mapsAsTheDefinition(type: type, scalar: scalar, narrow: narrow) }
+    }
+
+    func mapsAsTheDefinition(type: LabelType, scalar: Bool, narrow: Bool) {
         // Class counts on both sides of the vector forms' limits (8 classes counted in vectors,
         // 1024 in rows on the stack); ignore values inside
         // and outside the classes and outside the label type; bad labels at every position of
-        // a vector, negative or too large; lengths with tails.
+        // a vector, negative or too large; lengths with tails, and one past the 255 vectors of
+        // 32 uint8 labels after which the byte form's counters are summed.
         let ignores: [Int64?] = [nil, 255, 0, type == .uint8 ? 300 : 70_000, -1]
-        for classes in [1, 2, 3, 8, 9, 21, 150, 1500] where type != .uint8 || classes <= 256 {
+        // (One byte per index up to 127 classes.)
+        for classes in [1, 2, 3, 8, 9, 21, 127, 128, 150, 1500]
+        where (type != .uint8 || classes <= 256) && (!narrow || classes <= ClassMap.narrowClasses) {
             for ignore in ignores {
-                for length in [0, 1, 7, 8, 9, 31, 64, 100] {
+                for length in [0, 1, 7, 8, 9, 31, 32, 33, 64, 100, 8200] {
                     var random = SplitMix64(seed: UInt64(classes * 7919 + length * 31 + Int(ignore ?? 5)))
                     func representable(_ value: Int64) -> Bool {
                         switch type {
@@ -97,7 +125,7 @@ import Testing
                     }
                     for labels in cases {
                         let expected = Self.naive(labels, ignore: ignore, classes: classes)
-                        var got = Self.run(labels, type: type, scalar: scalar, ignore: ignore, classes: classes)
+                        var got = Self.run(labels, type: type, scalar: scalar, ignore: ignore, classes: classes, narrow: narrow)
                         if expected.firstBad >= 0 { got.counts = [] }
                         var want = expected
                         if want.firstBad >= 0 {

@@ -4,6 +4,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The most label classes whose indices the class map stores in one byte each.
+#define LOVASZ_CPU_NARROW_CLASSES 127
+
+/// Class indices of a run of pixels, one per pixel (-1 for an ignored pixel): one byte each
+/// where every class index fits (at most ``LOVASZ_CPU_NARROW_CLASSES`` label classes), four
+/// otherwise. Exactly one of the two pointers is not NULL.
+///
+/// The one-byte form is a quarter of the memory traffic of the label pass's stores and of every
+/// later pass's reads of the map (the key pass reads it once per class plane).
+typedef struct lovasz_classes {
+    const int8_t *narrow;
+    const int32_t *wide;
+} lovasz_classes;
+
+/// The class map's entries from `offset` on.
+static inline lovasz_classes lovasz_classes_advanced(lovasz_classes classes, size_t offset) {
+    lovasz_classes result = classes;
+    if (classes.narrow) result.narrow = classes.narrow + offset;
+    else result.wide = classes.wide + offset;
+    return result;
+}
+
+/// The class index of pixel `i` of a run (-1: ignored).
+static inline int32_t lovasz_class_at(lovasz_classes classes, size_t i) {
+    return classes.narrow ? (int32_t)classes.narrow[i] : classes.wide[i];
+}
+
+/// Where the label pass writes its class indices: one of the two pointers, as in
+/// ``lovasz_classes``.
+typedef struct lovasz_class_output {
+    int8_t *narrow;
+    int32_t *wide;
+} lovasz_class_output;
+
 /// The running state of the key pass over one chunk of a segment's pixels.
 ///
 /// Keys are written at `keys[kept]`, where `keys` is the chunk's first slot; the chunk owns one
@@ -39,7 +73,7 @@ void lovasz_cpu_zero_streaming_narrow(float *values, size_t count);
 /// The signature of every form of the key pass (below).
 #define LOVASZ_CPU_KEY_PASS(name)                                                                  \
     void name(                                                                                     \
-        lovasz_key_pass *pass, const float *scores, const int32_t *labels, size_t count,            \
+        lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,            \
         int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 
 /// Writes the packed sort key of every valid pixel of one run of a class plane whose key is at
@@ -87,11 +121,11 @@ LOVASZ_CPU_KEY_PASS(lovasz_cpu_create_keys_floored_avx2_only);
 ///
 /// - Parameter first_pixel: the index of the run's first pixel (`first_pixel + count` ≤ 2^31).
 uint64_t lovasz_cpu_foreground_best(
-    const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel);
+    const float *scores, lovasz_classes labels, size_t count, int32_t foreground, uint64_t first_pixel);
 
 /// ``lovasz_cpu_foreground_best`` one pixel at a time on every processor.
 uint64_t lovasz_cpu_foreground_best_scalar(
-    const float *scores, const int32_t *labels, size_t count, int32_t foreground, uint64_t first_pixel);
+    const float *scores, lovasz_classes labels, size_t count, int32_t foreground, uint64_t first_pixel);
 
 /// What the walk of one segment needs besides its sorted keys.
 typedef struct lovasz_walk_segment {
@@ -200,18 +234,18 @@ void lovasz_cpu_softmax_backward_avx2_only(
 /// With AVX2 and at most ``LOVASZ_CPU_VECTOR_BESTS_CHANNELS`` channels, class by class eight
 /// pixels at a time, sixteen with AVX-512F (the same entries).
 void lovasz_cpu_foreground_bests(
-    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    const float *probabilities, size_t length, size_t channels, size_t stride, lovasz_classes classes,
     uint64_t first_pixel, uint64_t *best);
 
 /// ``lovasz_cpu_foreground_bests`` one pixel at a time on every processor.
 void lovasz_cpu_foreground_bests_scalar(
-    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    const float *probabilities, size_t length, size_t channels, size_t stride, lovasz_classes classes,
     uint64_t first_pixel, uint64_t *best);
 
 /// ``lovasz_cpu_foreground_bests`` never more than eight pixels at a time (AVX2 where the
 /// processor has it): the tests compare it with the sixteen-pixel form.
 void lovasz_cpu_foreground_bests_avx2_only(
-    const float *probabilities, size_t length, size_t channels, size_t stride, const int32_t *classes,
+    const float *probabilities, size_t length, size_t channels, size_t stride, lovasz_classes classes,
     uint64_t first_pixel, uint64_t *best);
 
 /// The most channels for which the foreground bests go class by class in vectors: each
@@ -227,13 +261,15 @@ void lovasz_cpu_foreground_bests_avx2_only(
 ///
 /// - Parameters:
 ///   - classes: the number of classes, at least 1.
+///   - out: `count` entries, one byte each (`out.narrow`, for at most
+///     ``LOVASZ_CPU_NARROW_CLASSES`` classes) or four.
 ///   - counts: `classes` entries, added to.
 /// - Returns: the index of the first label that is neither a class (`0 ..< classes`) nor the
 ///   ignore value, or -1. After a bad label `out` and `counts` are incomplete.
 #define LOVASZ_CPU_MAP_LABELS(name, type)                                                          \
     int64_t name(                                                                                  \
         const type *labels, size_t count, int has_ignore, int64_t ignore, int64_t classes,         \
-        int32_t *out, uint32_t *counts, int *ignored)
+        lovasz_class_output out, uint32_t *counts, int *ignored)
 LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i64, int64_t);
 LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_i32, int32_t);
 LOVASZ_CPU_MAP_LABELS(lovasz_cpu_map_labels_u8, uint8_t);

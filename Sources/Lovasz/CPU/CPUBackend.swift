@@ -77,10 +77,10 @@ struct CPUBackend: Sendable {
                     bestsTable = table
                     foregroundBests = ForegroundBests(table: table.baseAddress!, shape: shape)
                 }
-                let sawNonFinite = problem.labels.classOf.withUnsafeBufferPointer { classOf in
+                let sawNonFinite = problem.labels.classOf.withIndices { classOf in
                     Probabilities.softmax(
                         logits: problem.scores, into: target, shape: shape, workers: workers,
-                        foreground: foregroundBests.map { ($0, classOf.baseAddress!) })
+                        foreground: foregroundBests.map { ($0, classOf) })
                 }
                 if sawNonFinite,
                     let bad = firstNonFinite(problem.scores, workers: workers)

@@ -37,11 +37,12 @@ struct ForegroundBests {
     /// Records the run of image `image` at pixels `start ..< start + length` (a run of the
     /// softmax pass) from its probabilities, `[C]` planes of the image from `probabilities`.
     func record(
-        probabilities: UnsafePointer<Float>, classes: UnsafePointer<Int32>, image: Int, start: Int, length: Int
+        probabilities: UnsafePointer<Float>, classes: ClassIndices, image: Int, start: Int, length: Int
     ) {
         let entries = table + (image * runsPerImage + start / Probabilities.pixelChunk) * channels
         lovasz_cpu_foreground_bests(
-            probabilities + start, length, channels, spatial, classes + image * spatial + start, UInt64(start), entries)
+            probabilities + start, length, channels, spatial, classes.advanced(by: image * spatial + start).pointers,
+            UInt64(start), entries)
     }
 
     /// The largest foreground key of `segment` (0 without foreground).

@@ -24,7 +24,7 @@ enum Probabilities {
     static func softmax(
         logits: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>,
         shape: ProblemShape, workers: Int, vectorForms: Bool = CPUVectorForms.available,
-        foreground: (bests: ForegroundBests, classOf: UnsafePointer<Int32>)? = nil
+        foreground: (bests: ForegroundBests, classOf: ClassIndices)? = nil
     ) -> Bool {
         let sawNonFinite = Atomic<Bool>(false)
         let C = shape.channels, S = shape.spatial

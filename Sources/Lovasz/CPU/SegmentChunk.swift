@@ -60,7 +60,7 @@ struct SegmentChunk {
     /// into chunks of pixels when the chunk has fewer groups than threads. With `binaryScan`,
     /// the binary losses take ``binaryForegroundCuts`` (the same cuts; tests compare the two).
     func foregroundCuts(
-        _ problem: LossProblem, values: UnsafeBufferPointer<Float>, classOf: UnsafeBufferPointer<Int32>,
+        _ problem: LossProblem, values: UnsafeBufferPointer<Float>, classOf: ClassIndices,
         validPixels: UnsafeBufferPointer<UInt32>?, workers: Int, tuning: CPUSortTuning,
         binaryScan: Bool = true
     ) -> [UInt64] {
@@ -114,7 +114,7 @@ struct SegmentChunk {
                         while offset < pixels.upperBound {
                             let b = group.firstImage + offset / S
                             let start = offset % S, end = min(S, start + (pixels.upperBound - offset))
-                            let labels = classOf.baseAddress! + b * S
+                            let labels = classOf.advanced(by: b * S)
                             let image = values.baseAddress! + b * C * S
                             for s in start..<end {
                                 let label = Int(labels[s])
@@ -151,7 +151,7 @@ struct SegmentChunk {
     /// channel 0), each image run of a task scanned by
     /// `lovasz_cpu_foreground_best` (eight pixels at a time with AVX2).
     private func binaryForegroundCuts(
-        _ problem: LossProblem, values: UnsafeBufferPointer<Float>, classOf: UnsafeBufferPointer<Int32>,
+        _ problem: LossProblem, values: UnsafeBufferPointer<Float>, classOf: ClassIndices,
         validPixels: UnsafeBufferPointer<UInt32>?, workers: Int, tuning: CPUSortTuning
     ) -> [UInt64] {
         let plan = problem.plan
@@ -178,7 +178,7 @@ struct SegmentChunk {
                     let b = group.firstImage + offset / S
                     let start = offset % S, end = min(S, start + (pixels.upperBound - offset))
                     let run = lovasz_cpu_foreground_best(
-                        values.baseAddress! + (b * C + segment.channel) * S + start, classOf.baseAddress! + b * S + start,
+                        values.baseAddress! + (b * C + segment.channel) * S + start, classOf.advanced(by: b * S + start).pointers,
                         end - start, segment.foregroundLabel, UInt64(start))
                     if run != 0 {
                         let pixel = Int(truncatingIfNeeded: run & 0xFFFF_FFFF)

@@ -76,7 +76,7 @@ enum SegmentSorter {
         var items: [(index: Int, part: Int)] = []
         var outcomes = [SegmentPartOutcome](repeating: SegmentPartOutcome(), count: teams)
         var nextGroup = 0
-        problem.labels.classOf.withUnsafeBufferPointer { classOf in
+        problem.labels.classOf.withIndices { classOf in
             plan.validPixels.withOptionalBuffer { validPixels in
                 while nextGroup < plan.groupCount {
                     let first = nextGroup

@@ -10,7 +10,7 @@ struct SegmentWork {
     let segment: SegmentPlan.Segment
     let group: SegmentPlan.Group
     let values: UnsafeBufferPointer<Float>
-    let classOf: UnsafeBufferPointer<Int32>
+    let classOf: ClassIndices
     let validPixels: UnsafeBufferPointer<UInt32>?
     /// The segment's class plane of the upstream buffer, `[b·S + s]`.
     let plane: UnsafeMutablePointer<Float>?
@@ -24,7 +24,7 @@ struct SegmentWork {
 
     init(
         problem: LossProblem, segment: SegmentPlan.Segment, values: UnsafeBufferPointer<Float>,
-        classOf: UnsafeBufferPointer<Int32>, validPixels: UnsafeBufferPointer<UInt32>?,
+        classOf: ClassIndices, validPixels: UnsafeBufferPointer<UInt32>?,
         upstream: UnsafeMutableBufferPointer<Float>?, tuning: CPUSortTuning, nonFinite: NonFiniteFlag? = nil
     ) {
         self.nonFinite = nonFinite
@@ -153,7 +153,7 @@ struct SegmentWork {
             let image = group.firstImage + offset / spatial
             let start = offset % spatial
             let end = min(spatial, start + (pixels.upperBound - offset))
-            let labels = classOf.baseAddress! + image * spatial + start
+            let labels = classOf.advanced(by: image * spatial + start).pointers
             let scores = values.baseAddress! + (image * channels + segment.channel) * spatial + start
             if floor != nil {
                 lovasz_cpu_create_keys_floored(&pass, scores, labels, end - start, segment.foregroundLabel, background, cut, keys)

@@ -3,7 +3,7 @@ import CLovaszCPU
 /// Labels validated and mapped to class indices, with per-image class counts.
 struct LabelMap: Sendable {
     /// One entry per pixel (`b·S + s`): the class index, or -1 for an ignored pixel.
-    let classOf: [Int32]
+    let classOf: ClassMap
     /// `counts[b * labelClasses + c]`: pixels of image `b` labelled `c` (at most
     /// `UInt32.max` pixels are supported).
     let counts: [UInt32]
@@ -57,10 +57,6 @@ struct LabelMap: Sendable {
         let labelClasses = shape.isSoftmax ? shape.channels : 2
         let ignore: Label? = ignoreIndex.flatMap { Label(exactly: $0) }
         let limit: Label? = Label(exactly: labelClasses)
-        // Every entry is written below (-1 for an ignored pixel), or the call throws.
-        try FallibleMemory.ensureAvailable(bytes: try FallibleMemory.byteCount(Int32.self, count: labels.count))
-        // (Never through the initializer when empty: it would store into the shared empty storage.)
-        var classOf = labels.isEmpty ? [] : [Int32](unsafeUninitializedCapacity: labels.count) { _, count in count = labels.count }
         var counts = try [UInt32](fallibleRepeating: 0, count: shape.batch * labelClasses)
         // Images are mapped in parallel; each notes its first bad pixel and whether it has
         // ignored pixels, so the error names the first bad label in C order, as one pass would.
@@ -68,7 +64,8 @@ struct LabelMap: Sendable {
         // Rows of counters per image (a power of 2; one when there are many classes).
         let lanes = labelClasses <= 1024 ? 4 : 1
         var ignoredInImage = try [Bool](fallibleRepeating: false, count: shape.batch)
-        classOf.withUnsafeMutableBufferPointer { out in
+        // Every entry is written (-1 for an ignored pixel), or the call throws.
+        let classOf = try ClassMap(count: labels.count, labelClasses: labelClasses) { out in
             counts.withUnsafeMutableBufferPointer { counts in
                 firstBadOfImage.withUnsafeMutableBufferPointer { firstBadOfImage in
                     ignoredInImage.withUnsafeMutableBufferPointer { ignoredInImage in
@@ -76,7 +73,7 @@ struct LabelMap: Sendable {
                             let base = b * shape.spatial
                             if let mapped = Self.mapInC(
                                 labels.baseAddress! + base, count: shape.spatial, ignoreIndex: ignoreIndex,
-                                classes: labelClasses, out: out.baseAddress! + base,
+                                classes: labelClasses, out: Self.advanced(out, by: base),
                                 counts: counts.baseAddress! + b * labelClasses)
                             {
                                 if let bad = mapped.firstBad { firstBadOfImage[b] = base + bad }
@@ -102,7 +99,7 @@ struct LabelMap: Sendable {
                                     if ignored { ignoredInImage[b] = true }
                                 }
                                 // Plain locals, so that the loop reloads nothing.
-                                let source = labels.baseAddress! + base, target = out.baseAddress! + base
+                                let source = labels.baseAddress! + base, target = Self.advanced(out, by: base)
                                 let rows = local.baseAddress!
                                 let hasIgnore = ignore != nil, ignoreValue = ignore ?? 0
                                 let hasLimit = limit != nil, limitValue = limit ?? 0
@@ -110,7 +107,7 @@ struct LabelMap: Sendable {
                                     let value = source[s]
                                     if hasIgnore && value == ignoreValue {
                                         ignored = true
-                                        target[s] = -1
+                                        storeClass(target, s, -1)
                                         continue
                                     }
                                     guard value >= 0, !hasLimit || value < limitValue else {
@@ -118,7 +115,7 @@ struct LabelMap: Sendable {
                                         return
                                     }
                                     let c = Int(truncatingIfNeeded: value)
-                                    target[s] = Int32(truncatingIfNeeded: c)
+                                    storeClass(target, s, Int32(truncatingIfNeeded: c))
                                     rows[(s & (lanes - 1)) &* labelClasses &+ c] &+= 1
                                 }
                             }
@@ -139,13 +136,18 @@ struct LabelMap: Sendable {
         self.hasIgnored = hasIgnored
     }
 
+    /// The class map's entries from `offset` on.
+    private static func advanced(_ out: lovasz_class_output, by offset: Int) -> lovasz_class_output {
+        lovasz_class_output(narrow: out.narrow.map { $0 + offset }, wide: out.wide.map { $0 + offset })
+    }
+
     /// The label pass of one image in C (`lovasz_cpu_map_labels_*`: eight labels at a time
     /// with AVX2) for the common label types (int64, int32, uint8), or nil for the others.
     /// `counts` must be zero.
     @inline(__always)
     private static func mapInC<Label: FixedWidthInteger>(
         _ labels: UnsafePointer<Label>, count: Int, ignoreIndex: Int?, classes: Int,
-        out: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<UInt32>
+        out: lovasz_class_output, counts: UnsafeMutablePointer<UInt32>
     ) -> (firstBad: Int?, ignored: Bool)? {
         let raw = UnsafeRawPointer(labels)
         let hasIgnore: Int32 = ignoreIndex == nil ? 0 : 1

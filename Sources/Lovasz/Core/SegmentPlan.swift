@@ -86,7 +86,9 @@ struct SegmentPlan: Sendable {
         if labels.hasIgnored {
             let valid = classCounts.reduce(0) { $0 + Int($1) }
             var list = try [UInt32](fallibleCapacity: valid)
-            for (p, c) in labels.classOf.enumerated() where c >= 0 { list.append(UInt32(p)) }
+            labels.classOf.withIndices { classOf in
+                for p in 0..<labels.classOf.count where classOf[p] >= 0 { list.append(UInt32(p)) }
+            }
             pixels = list
         }
         try self.init(
