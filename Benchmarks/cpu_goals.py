@@ -15,8 +15,10 @@ The goals, on the 2-core benchmark machine, same run:
 
 Medians of one process move by 25-40% with the host's memory bandwidth (neighbours on a VM),
 so every part runs in alternating processes, and the host's copy bandwidth and the share of
-processor time stolen by the hypervisor (/proc/stat) are printed beside them; with --baseline, an older binary's small call alternates with this one's as a yardstick
-of the minute. Needs numpy (for the small call's inputs) and, for the PyTorch comparison,
+processor time stolen by the hypervisor (/proc/stat) are printed beside them, and before each
+hinge pair two CPU-bound processes are timed against one (about 2 when both virtual processors
+run at once, near 1 when the host gives them one between them); with --baseline, an older
+binary's small call alternates with this one's as a yardstick of the minute. Needs numpy (for the small call's inputs) and, for the PyTorch comparison,
 Benchmarks/.venv with torch (compare_pytorch.py --install-only).
 """
 import argparse
@@ -95,6 +97,32 @@ def machine():
     return model + (f" ({', '.join(caches)})" if caches else "")
 
 
+def _spin(n):
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def compute_scaling(n=1_500_000):
+    """Two CPU-bound processes (a Python loop, no memory traffic) against one: about 2 when both
+    virtual processors run at once, near 1 when the host gives them one processor between them
+    (then no thread count helps, whatever the code)."""
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    start = time.perf_counter()
+    _spin(n)
+    one = time.perf_counter() - start
+    workers = [context.Process(target=_spin, args=(n,)) for _ in range(2)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    two = time.perf_counter() - start
+    return round(2 * one / two, 2)
+
+
 def cpu_times():
     """(steal, total) jiffies of all processors from /proc/stat, or None off Linux."""
     try:
@@ -162,6 +190,7 @@ def main():
     # The hinge per batch on both data models: random logits sort one segment of about 690 K
     # keys, trained ones (errors mostly negative, where the hinge's sort stops) about 1 100.
     hinge_ms = {}
+    probes = []
     before = cpu_times()
     # (1000 calls of the trained one: its calls of about half a millisecond speed up over the
     # first few hundred of a process.)
@@ -169,6 +198,7 @@ def main():
         one, two = [], []
         for index in range(args.processes):
             note(f"hinge per batch, {data}, process pair {index + 1}/{args.processes}")
+            probes.append(compute_scaling())
             for threads, into in ((1, one), (2, two)):
                 result = bench(binary, ["--workload", "hinge-per-batch", "--data", data, "--threads", str(threads), "--repeat", repeat])
                 into.append(result["medianMilliseconds"])
@@ -176,6 +206,7 @@ def main():
         report[f"hinge {data} 1 thread ms"] = one
         report[f"hinge {data} 2 threads ms"] = two
     steal["hinge"] = steal_since(before)
+    report["2 / 1 process compute scaling before each hinge pair (random, then trained)"] = probes
     # Each processor's speed on its own: the virtual processors of this host slow down apart
     # from each other (neighbours), and a second thread helps only as much as the slower one.
     processors = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
