@@ -73,7 +73,7 @@ void lovasz_cpu_zero_streaming_narrow(float *values, size_t count);
 /// The signature of every form of the key pass (below).
 #define LOVASZ_CPU_KEY_PASS(name)                                                                  \
     void name(                                                                                     \
-        lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,            \
+        lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,           \
         int32_t foreground, float background, uint64_t cut, uint64_t *keys)
 
 /// Writes the packed sort key of every valid pixel of one run of a class plane whose key is at
@@ -88,7 +88,7 @@ void lovasz_cpu_zero_streaming_narrow(float *values, size_t count);
 ///
 /// - Parameters:
 ///   - scores: `count` floats, finite.
-///   - labels: `count` labels.
+///   - labels: `count` class indices (one byte or four each, ``lovasz_classes``).
 ///   - keys: the chunk's first slot. Slots from `pass->kept` up to (not including) the number of
 ///     valid pixels the chunk has seen once this run is done may be written, kept or not; each
 ///     kept key ends at its final slot.
@@ -227,7 +227,8 @@ void lovasz_cpu_softmax_backward_avx2_only(
 ///
 /// - Parameters:
 ///   - probabilities: `channels` planes `stride` floats apart, `length` pixels each.
-///   - classes: the run's labels as class indices, negative for ignored pixels.
+///   - classes: the run's labels as class indices (one byte or four each), negative for ignored
+///     pixels.
 ///   - first_pixel: the index within its image of the run's first pixel (below 2^32 - length).
 ///   - best: `channels` entries, overwritten.
 ///
