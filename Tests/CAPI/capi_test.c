@@ -380,7 +380,7 @@ static void test_out_of_memory(void) {
     char message[256] = "";
     double loss = -1;
     setrlimit(RLIMIT_AS, &tight);
-    /* The label map alone needs 32 MiB. */
+    /* The label map takes 8 MiB (a byte a pixel), the sort keys 64 MiB. */
     int32_t status = lovasz_compute(engine, LOVASZ_LOSS_HINGE, scores, shape, 2, labels,
                                     LOVASZ_LABELS_UINT8, NULL, NULL, &loss, message, sizeof message);
     setrlimit(RLIMIT_AS, &saved);

@@ -9,73 +9,61 @@ struct ClassMap: Sendable {
     /// The most label classes whose indices take one byte each.
     static let narrowClasses = Int(LOVASZ_CPU_NARROW_CLASSES)
 
-    private enum Storage: Sendable {
-        case narrow([Int8])
-        case wide([Int32])
-    }
-
-    private let storage: Storage
-
+    /// The entries (one or four bytes each), owned by the map and its copies.
+    private let entries: ClassMapEntries
     /// The number of pixels.
-    var count: Int {
-        switch storage {
-        case .narrow(let values): values.count
-        case .wide(let values): values.count
-        }
-    }
-
+    let count: Int
     /// Whether the indices take one byte each.
-    var isNarrow: Bool {
-        if case .narrow = storage { return true }
-        return false
-    }
+    let isNarrow: Bool
 
     /// A map of `count` pixels for `labelClasses` label classes (at least 1), every entry
     /// written by `fill` (which receives the entries to write, `count` of them).
     ///
+    /// The entries are allocated directly (``FallibleMemory/allocate(_:count:)``): a failure
+    /// throws, with no probe in between that an allocator could answer differently.
+    ///
     /// - Throws: ``LovaszError/outOfMemory(bytes:)``.
     init(count: Int, labelClasses: Int, fill: (lovasz_class_output) -> Void) throws(LovaszError) {
-        if labelClasses <= Self.narrowClasses {
-            try FallibleMemory.ensureAvailable(bytes: try FallibleMemory.byteCount(Int8.self, count: count))
-            var values = [Int8]()
-            if count > 0 {
-                // (Never through the initializer when empty: it would store into the shared
-                // empty storage.)
-                values = [Int8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-                values.withUnsafeMutableBufferPointer { out in fill(lovasz_class_output(narrow: out.baseAddress, wide: nil)) }
-            }
-            storage = .narrow(values)
-        } else {
-            try FallibleMemory.ensureAvailable(bytes: try FallibleMemory.byteCount(Int32.self, count: count))
-            var values = [Int32]()
-            if count > 0 {
-                values = [Int32](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-                values.withUnsafeMutableBufferPointer { out in fill(lovasz_class_output(narrow: nil, wide: out.baseAddress)) }
-            }
-            storage = .wide(values)
-        }
+        self.count = count
+        isNarrow = labelClasses <= Self.narrowClasses
+        entries = try ClassMapEntries(count: count, narrow: isNarrow)
+        if count > 0 { fill(entries.output) }
     }
 
     /// The class index of `pixel` (-1: ignored).
     subscript(pixel: Int) -> Int32 {
-        switch storage {
-        case .narrow(let values): Int32(values[pixel])
-        case .wide(let values): values[pixel]
-        }
+        precondition(pixel >= 0 && pixel < count, "pixel out of range")
+        return withIndices { $0[pixel] }
     }
 
     /// Calls `body` with the map's entries (valid only inside `body`).
     func withIndices<R, E: Error>(_ body: (ClassIndices) throws(E) -> R) throws(E) -> R {
-        switch storage {
-        case .narrow(let values):
-            return try values.withUnsafeBufferPointer { (values) throws(E) -> R in
-                try body(ClassIndices(lovasz_classes(narrow: values.baseAddress, wide: nil)))
-            }
-        case .wide(let values):
-            return try values.withUnsafeBufferPointer { (values) throws(E) -> R in
-                try body(ClassIndices(lovasz_classes(narrow: nil, wide: values.baseAddress)))
-            }
+        defer { withExtendedLifetime(entries) {} }
+        let output = entries.output
+        let pointers = lovasz_classes(
+            narrow: output.narrow.map { UnsafePointer($0) }, wide: output.wide.map { UnsafePointer($0) })
+        return try body(ClassIndices(pointers))
+    }
+}
+
+/// The memory of a class map's entries, freed with the last map that holds it.
+// @unchecked Sendable: written once by ClassMap.init before the map is shared, only read after.
+private final class ClassMapEntries: @unchecked Sendable {
+    let output: lovasz_class_output
+
+    init(count: Int, narrow: Bool) throws(LovaszError) {
+        if narrow {
+            let entries = try FallibleMemory.allocate(Int8.self, count: count)
+            output = lovasz_class_output(narrow: entries.baseAddress, wide: nil)
+        } else {
+            let entries = try FallibleMemory.allocate(Int32.self, count: count)
+            output = lovasz_class_output(narrow: nil, wide: entries.baseAddress)
         }
+    }
+
+    deinit {
+        if let narrow = output.narrow { narrow.deallocate() }
+        if let wide = output.wide { wide.deallocate() }
     }
 }
 
