@@ -28,17 +28,27 @@ final class WorkerPool: @unchecked Sendable {
     /// The stack of each pool thread: the items use little stack (a few KiB of temporaries).
     static let stackBytes = 1 << 20
 
-    /// How long an idle helper polls for the next job, and a call for its helpers, before
-    /// sleeping on a condition variable.
-    static let spinNanoseconds: UInt64 = 50_000
+    /// How long an idle helper polls for the next job before sleeping on a condition variable.
+    ///
+    /// Long enough that calls made one after another (a loop over batches) find the helpers
+    /// awake: between two calls of the hinge per batch on trained logits (about 0.3 ms on two
+    /// threads) the caller spends 40-60 µs alone (its serial sort and walk, the next call's
+    /// checks), around the 50 µs the helpers polled before, and a woken helper joins 35-180 µs
+    /// late on this project's VM. Processes alternating (Intel Xeon VM, that call on two
+    /// threads, ten pairs each): 200 µs 1.028x faster than 50 µs, 500 µs 1.024x (earlier pairs
+    /// 1.063x and 1.094x), 200 against 500 µs 0.994x; the 2×3×200×200 call 1.016x, VOC and the
+    /// hinge on random logits 0.97-0.99x (noise: their calls keep the helpers busy). A call
+    /// after a longer pause still pays the wake-up; an idle helper costs at most this much
+    /// processor time per call (OpenMP runtimes poll for milliseconds by default).
+    static let spinNanoseconds: UInt64 = 200_000
 
     /// How long a call polls for its helpers to finish a job before sleeping. It waits for its
     /// own work, with nothing else to run, so it polls longer than an idle helper: on this
     /// project's 2-core VM a sleeping thread took 35-180 µs to wake (its virtual processor
     /// halts). Alternating calls in one process, the 2×3×200×200 call against the call sleeping
     /// after 50 µs: 0.998-1.025x, median 1.016x over six processes (1.003-1.016x over twelve
-    /// earlier). Idle helpers polling longer (300 µs) gained nothing (1.001-1.003x), so they
-    /// keep ``spinNanoseconds``.
+    /// earlier). (Idle helpers polling 300 µs instead of 50 gained nothing on that call,
+    /// 1.001-1.003x; they poll ``spinNanoseconds``.)
     static let callerSpinNanoseconds: UInt64 = 2_000_000
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
