@@ -6,13 +6,15 @@ import Testing
 /// The CPU path with its sizes shrunk so that small problems take every parallel route:
 /// threads sharing one segment, the MSD pass over chunks of pixels (its digit widened from a
 /// sample of the keys on one thread), buckets sorted in runs of neighbours (in each worker's own
-/// working space when they fit it), nested MSD passes inside buckets, the chunked walk, and
-/// the walk's plane stored in parts by threads that each walk every key, and gradient planes
+/// working space when they fit it), nested MSD passes inside buckets, the chunked walk, the
+/// walk's plane stored in parts by threads that send each other the entries of their parts
+/// (the foreground keys of each run counted by the sort or before the walk), and gradient planes
 /// zeroed by streaming stores. The sort is unique, so the gradient must equal the
 /// standard path's bit for bit; the loss is summed in other chunks, so it agrees to rounding.
 @Suite struct ParallelSortPathTests {
     static let forced = CPUSortTuning(
         cacheResidentKeys: 40, targetBucket: 4, targetBucketAlone: 4, sampledDigitKeys: 41, crowdedBucket: 4,
+        topBitsFirstSegmentKeys: 100,
         bucketRunKeys: 1, streamingZeroPixels: 0, ownBucketScratchKeys: 41, minimumChunkPixels: 5,
         scatterWalkPixels: 0, walkStoreParts: 2, walkChunk: 16,
         splitBelow: 1000,
@@ -84,15 +86,16 @@ import Testing
             #expect(many.result.loss.bitPattern == one.result.loss.bitPattern, "\(threads) threads")
             #expect(many.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(threads) threads")
         }
-        // The walk's plane stored in two or three parts, by one run of chunks per part or by
-        // two (each run after the foreground keys of the runs before it), on any processor.
+        // The walk's plane stored in two or three parts by threads that send each other the
+        // entries of their parts, in runs of one chunk or several, on any processor.
         let inputs = RandomProblemInputs(shape: shape, scores: scores, labels: labels.map { $0 == 255 ? -1 : Int32($0) })
         let hinge = LossOptions.hinge(perImage: false, ignoreIndex: -1)
-        for (parts, threads) in [(2, 2), (3, 3), (2, 4), (2, 5)] {
-            let tuning = CPUSortTuning(scatterWalkPixels: 0, walkStoreParts: parts, walkChunk: 1000, singleThreadedBelow: 0)
+        for (parts, threads, runs) in [(2, 2, 8), (3, 3, 1), (2, 4, 2), (2, 5, 8)] {
+            let tuning = CPUSortTuning(
+                scatterWalkPixels: 0, walkStoreParts: parts, walkRunsPerWorker: runs, walkChunk: 1000, singleThreadedBelow: 0)
             let reference = try inputs.compute(options: hinge, backend: CPUBackend(workers: 1, tuning: tuning))
             let many = try inputs.compute(options: hinge, backend: CPUBackend(workers: threads, tuning: tuning))
-            let label = "\(parts) parts, \(threads) threads"
+            let label = "\(parts) parts, \(threads) threads, \(runs) runs a thread"
             #expect(many.loss.bitPattern == reference.loss.bitPattern, "\(label)")
             #expect(many.gradient.map(\.bitPattern) == reference.gradient.map(\.bitPattern), "\(label)")
         }

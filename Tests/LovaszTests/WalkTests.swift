@@ -201,4 +201,73 @@ import Testing
             #expect(state.intersection == 0 && state.union_count == Int64(count), "\(label)")
         }
     }
+    /// `lovasz_cpu_walk_outbox` stores the definition's entries of its range's pixels, sends
+    /// every other keyed pixel's entry to the outbox (value bits and pixel from the base, each
+    /// once), gives the whole walk's loss wherever it is cut; `lovasz_cpu_drain_outbox` then
+    /// stores the entries of its own range only.
+    @Test(arguments: [false, true])
+    func walkSendsTheOtherEntriesAway(mapped: Bool) {
+        let untouched = Float(bitPattern: 0x7FC0_1234)
+        for (count, percent) in [(5, 60), (37, 10), (1001, 50), (1003, 30)] {
+            let keys = Self.sortedKeys(count: count, foregroundPercent: percent, hinge: true, seed: UInt64(count + 9))
+            let foreground = keys.filter(SortKey.isForeground).count
+            let layout = PixelLayout(count: count, mapped: mapped)
+            let planeSize = layout.planeSize
+            let expected = Self.naiveWalk(
+                keys, foreground: foreground, weight: 0.75, hinge: true, pixelOf: layout.pixel, planeSize: planeSize)
+            let keyed = Set((0..<count).map(layout.pixel))
+            let bounds = [0] + Array(stride(from: 3, to: count, by: 13)) + [count]
+            let base = 2
+            for stored in [0..<0, 0..<planeSize / 3, planeSize / 3 ..< planeSize - 5, 0..<planeSize] {
+                let label = "\(count) keys, mapped \(mapped), storing \(stored)"
+                var plane = [Float](repeating: untouched, count: planeSize)
+                var outbox = [UInt64](repeating: 0, count: count)
+                var sent = 0
+                var state = lovasz_walk_state(
+                    intersection: Int64(foreground), union_count: Int64(foreground), sums: (0, 0, 0, 0))
+                keys.withUnsafeBufferPointer { keys in
+                    (layout.validPixels ?? []).withUnsafeBufferPointer { valid in
+                        plane.withUnsafeMutableBufferPointer { plane in
+                            outbox.withUnsafeMutableBufferPointer { outbox in
+                                var segment = lovasz_walk_segment(
+                                    plane: plane.baseAddress, valid_pixels: layout.validPixels == nil ? nil : valid.baseAddress,
+                                    first_pixel: UInt64(layout.firstPixel), weight: 0.75, hinge: 1, scatter: 1,
+                                    store_begin: UInt64(stored.lowerBound), store_end: UInt64(stored.upperBound))
+                                for (start, end) in zip(bounds, bounds.dropFirst()) {
+                                    sent += lovasz_cpu_walk_outbox(
+                                        &segment, keys.baseAddress! + start, end - start, start, &state,
+                                        outbox.baseAddress! + sent, UInt64(base))
+                                }
+                            }
+                        }
+                    }
+                }
+                #expect(lovasz_walk_total(&state).bitPattern == expected.loss.bitPattern, "\(label): loss")
+                let wrong = (0..<planeSize).filter { pixel in
+                    plane[pixel].bitPattern
+                        != (stored.contains(pixel) && keyed.contains(pixel) ? expected.plane[pixel] : untouched).bitPattern
+                }
+                #expect(wrong.isEmpty, "\(label): pixels \(wrong.prefix(8)) wrong")
+                let away = keyed.filter { !stored.contains($0) }
+                #expect(sent == away.count, "\(label): \(sent) sent, \(away.count) outside")
+                let entries = outbox.prefix(sent).map { (pixel: base + Int($0 & 0xFFFF_FFFF), bits: UInt32($0 >> 32)) }
+                #expect(Set(entries.map(\.pixel)) == away && entries.count == away.count, "\(label): pixels sent")
+                #expect(entries.allSatisfy { $0.bits == expected.plane[$0.pixel].bitPattern }, "\(label): values sent")
+                // Drained into the lower half of the plane only, then into all of it.
+                let half = planeSize / 2
+                plane.withUnsafeMutableBufferPointer { plane in
+                    lovasz_cpu_drain_outbox(plane.baseAddress!, UInt64(base), 0, UInt64(half), outbox, sent)
+                }
+                let wrongAfterHalf = (0..<planeSize).filter { pixel in
+                    let shown = stored.contains(pixel) || pixel < half
+                    return plane[pixel].bitPattern != (shown && keyed.contains(pixel) ? expected.plane[pixel] : untouched).bitPattern
+                }
+                #expect(wrongAfterHalf.isEmpty, "\(label): pixels \(wrongAfterHalf.prefix(8)) wrong after the half drain")
+                plane.withUnsafeMutableBufferPointer { plane in
+                    lovasz_cpu_drain_outbox(plane.baseAddress!, UInt64(base), 0, UInt64(planeSize), outbox, sent)
+                }
+                #expect(keyed.allSatisfy { plane[$0].bitPattern == expected.plane[$0].bitPattern }, "\(label): drained")
+            }
+        }
+    }
 }

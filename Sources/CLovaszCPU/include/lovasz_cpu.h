@@ -144,8 +144,9 @@ typedef struct lovasz_walk_segment {
     /// form runs).
     int scatter;
     /// Only the gradient entries of pixels in `[store_begin, store_end)` are stored (every one
-    /// for `0, UINT64_MAX`): threads that share a walk each walk every key and store one part of
-    /// the plane, which then stays in their own cache.
+    /// for `0, UINT64_MAX`): threads that share a walk each store one part of the plane, which
+    /// then stays in their own cache, and send the other entries away
+    /// (``lovasz_cpu_walk_outbox``).
     uint64_t store_begin;
     uint64_t store_end;
 } lovasz_walk_segment;
@@ -191,6 +192,24 @@ void lovasz_cpu_walk_scalar(
 void lovasz_cpu_walk_terms(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
     lovasz_walk_state *state, uint64_t *terms);
+
+/// ``lovasz_cpu_walk`` storing the entries of pixels in `[store_begin, store_end)` into the plane
+/// and those of every other pixel at `outbox` (value bits << 32 | (pixel - outbox_base); the
+/// caller keeps pixel - outbox_base below 2^32); returns how many went to the outbox (at most
+/// `count`).
+size_t lovasz_cpu_walk_outbox(
+    const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
+    lovasz_walk_state *state, uint64_t *outbox, uint64_t outbox_base);
+
+/// Stores the outbox entries (``lovasz_cpu_walk_outbox``) whose pixels lie in
+/// `[store_begin, store_end)` into `plane`.
+void lovasz_cpu_drain_outbox(
+    float *plane, uint64_t base, uint64_t store_begin, uint64_t store_end, const uint64_t *entries, size_t count);
+
+/// Adds `value` to `*counter` atomically (relaxed).
+static inline void lovasz_cpu_atomic_add(int64_t *counter, int64_t value) {
+    __atomic_fetch_add(counter, value, __ATOMIC_RELAXED);
+}
 
 /// Writes the softmax over `channels` planes (`stride` floats apart) of `length` pixels from
 /// `input` into `output` (same layout), per pixel: `m = max_c x(c)`, `e(c) = exp(x(c) - m)` in

@@ -79,17 +79,24 @@ struct CPUSortTuning: Sendable, Hashable {
     /// image trained 1.01-1.03x, random 0.99-1.03x; ADE20K 0.98-1.05x.
     var scatterWalkPixels = 1 << 18
     /// Threads sharing the walk of a group of more than ``scatterWalkPixels`` pixels split its
-    /// gradient plane into this many parts: the threads of a part walk the keys (all of them, or
-    /// their run of chunks when there are more threads than parts) and store only that part's
-    /// entries, with the AVX-512F walk's masked scatter, so that no line of the plane passes
-    /// between cores and each part stays in one core's cache; the division work is repeated per
-    /// part. 1 where the processor lacks AVX-512F (the narrower forms would branch on each
-    /// entry). Measured in one process (alternating calls, Intel Xeon VM, two threads): the
-    /// hinge per batch on random logits 1.12-1.19x faster than with chunks of keys shared in
-    /// six processes (walk about 2.3 → 1.5-2.0 ms), 1.02-1.18x (median 1.06x) in eight more,
-    /// the least where every call was slow; VOC per batch 0.98-1.01x (its segments are not
-    /// shared).
+    /// gradient plane into this many parts: the thread of worker `w` stores the entries of part
+    /// `w % walkStoreParts` with the AVX-512F walk's masked scatter and sends the others to an
+    /// outbox, from which the part's own thread stores them afterwards
+    /// (``SegmentWork/walkSendingAway(sorted:count:workers:outboxes:foregroundPerChunk:)``), so
+    /// that no line of the plane passes between cores while it is written. 1 where the processor
+    /// lacks AVX-512F (the narrower forms would branch on each entry; the threads then share
+    /// chunks of keys and the whole plane). Before the outboxes, each thread walked every key and
+    /// stored its part: measured in one process (alternating calls, Intel Xeon VM, two threads)
+    /// 1.12-1.19x faster than chunks of keys shared on the hinge per batch random.
     var walkStoreParts = lovasz_cpu_has_wide_vector_forms() != 0 ? 2 : 1
+    /// Runs of chunks of sorted keys per thread in a walk that sends entries away
+    /// (``SegmentWork/walkSendingAway(sorted:count:workers:outboxes:foregroundPerChunk:)``),
+    /// handed out one at a time so that a faster thread takes more of them (the two virtual
+    /// processors of the benchmark VM often run 5-20% apart). Measured against each thread
+    /// walking every key for its part (alternating calls in one process, Intel Xeon VM, two
+    /// threads): the hinge per batch random 0.96-1.05x, median 1.04x (six processes; its walk
+    /// 1.20 → 0.99 ms), trained (about 1 100 keys: no shared walk) unchanged.
+    var walkRunsPerWorker = 8
     /// Sorted keys per partial sum of the loss (and per task when threads share a walk).
     ///
     /// A segment split by key range (``SegmentParts``) keeps the terms of the chunk that straddles

@@ -29,8 +29,13 @@ enum ParallelKeySort {
     /// past the highest bit in which the keys differ; its width aims at buckets of
     /// ``CPUSortTuning/targetBucketAlone`` keys on one thread and ``CPUSortTuning/targetBucket``
     /// (as the keys see them) on several.
+    ///
+    /// - Parameter foreground: when given, the foreground keys of each run of `run` sorted keys
+    ///   (`foreground.counts[k]` for positions `k·run ..< (k+1)·run`, zero on entry) are counted
+    ///   as the buckets come out of the cache-resident sort.
     static func sort(
-        workspace: SortWorkspace, chunks: Int, count: Int, highBit: Int, workers: Int, tuning: CPUSortTuning
+        workspace: SortWorkspace, chunks: Int, count: Int, highBit: Int, workers: Int, tuning: CPUSortTuning,
+        foreground: (counts: UnsafeMutablePointer<Int64>, run: Int)? = nil
     ) {
         let tasks = (chunks + streams - 1) / streams
         func chunkRange(_ task: Int) -> Range<Int> { task * streams ..< min(chunks, (task + 1) * streams) }
@@ -157,11 +162,31 @@ enum ParallelKeySort {
                     workspace.scratch + start, scratch: bucketScratch, count: n, highBit: inner,
                     histogram: workspace.bucketHistogram(worker: worker), cacheResident: tuning.cacheResidentKeys)
             }
+            if let foreground {
+                countForeground(
+                    workspace.scratch, workspace.bucketStarts[runStarts[item]] ..< workspace.bucketStarts[runStarts[item + 1]],
+                    into: foreground.counts, run: foreground.run)
+            }
         }
     }
 }
 
 extension ParallelKeySort {
+    /// Adds the foreground keys (bit 0) of `keys[range]` to `counts[k]` for each run `k` of
+    /// `run` positions the range meets; atomically, as a run may straddle two ranges sorted by
+    /// different threads.
+    static func countForeground(_ keys: UnsafeMutablePointer<UInt64>, _ range: Range<Int>, into counts: UnsafeMutablePointer<Int64>, run: Int) {
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let k = start / run
+            let end = min(range.upperBound, (k + 1) * run)
+            var n: UInt64 = 0
+            for i in start..<end { n &+= keys[i] & 1 }
+            lovasz_cpu_atomic_add(counts + k, Int64(n))
+            start = end
+        }
+    }
+
     /// Keys sampled per key counted by ``sampledDigitBits(workspace:chunks:highBit:limit:)``.
     static let sampleStride = 16
 

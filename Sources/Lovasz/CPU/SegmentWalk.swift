@@ -59,6 +59,22 @@ struct SegmentWalker {
         }
     }
 
+    /// Walks the next `count` sorted keys as ``walk(_:count:)`` does, the entries of pixels outside
+    /// the walk's store range going to `outbox` (``lovasz_cpu_walk_outbox``, `base` the pixel
+    /// they count from); returns how many went there.
+    mutating func walk(_ keys: UnsafePointer<UInt64>, count: Int, outbox: UnsafeMutablePointer<UInt64>, base: Int) -> Int {
+        var done = 0, sent = 0
+        while done < count {
+            let inChunk = position % chunk
+            let n = min(count - done, chunk - inChunk)
+            sent += lovasz_cpu_walk_outbox(&description, keys + done, n, inChunk, &state, outbox + sent, UInt64(base))
+            done += n
+            position += n
+            if position % chunk == 0 { closeChunk() }
+        }
+        return sent
+    }
+
     /// Walks the next `count` sorted keys, storing their loss terms at `terms[0 ..< count]`
     /// (``lovasz_cpu_walk_terms``) instead of summing them; they must not cross a chunk's end.
     mutating func walkTerms(_ keys: UnsafePointer<UInt64>, count: Int, into terms: UnsafeMutablePointer<UInt64>) {
@@ -94,9 +110,13 @@ struct SegmentWalker {
 extension SegmentWork {
     /// Algorithm 1 over the sorted keys with exact integer counts (``SegmentWalker``); with
     /// several workers the keys are walked in parallel by chunks, the foreground keys before
-    /// each counted first, or, for a large plane (``CPUSortTuning/walkStoreParts``), every
-    /// thread walks the keys and stores the gradient of its own part of the plane.
-    func walk(sorted: UnsafeMutablePointer<UInt64>, count: Int, workers: Int) -> Double {
+    /// each counted first, or, for a large plane, by
+    /// ``walkSendingAway(sorted:count:workers:outboxes:foregroundPerChunk:)`` when `sendingAway`
+    /// gives it the space (and perhaps the foreground counts) it needs.
+    func walk(
+        sorted: UnsafeMutablePointer<UInt64>, count: Int, workers: Int,
+        sendingAway: (spare: UnsafeMutablePointer<UInt64>, foregroundPerChunk: UnsafePointer<Int64>?)? = nil
+    ) -> Double {
         let size = tuning.walkChunk
         let chunks = (count + size - 1) / size
         if workers == 1 || chunks < 2 {
@@ -104,47 +124,119 @@ extension SegmentWork {
             walker.walk(sorted, count: count)
             return walker.finish()
         }
-        let pixels = group.imageCount * spatial
-        let parts = plane != nil && pixels > tuning.scatterWalkPixels ? min(workers, tuning.walkStoreParts) : 1
-        // Contiguous runs of chunks walked by one task each (one chunk each when the plane is
-        // not split).
-        let runs = parts > 1 ? max(1, min(chunks, workers / parts)) : chunks
-        func chunkRange(_ run: Int) -> Range<Int> { run * chunks / runs ..< (run + 1) * chunks / runs }
-        func keyRange(_ chunkRange: Range<Int>) -> Range<Int> {
-            chunkRange.lowerBound * size ..< min(count, chunkRange.upperBound * size)
+        if let sendingAway, sharesWalkSendingAway(count: count, workers: workers) {
+            return walkSendingAway(
+                sorted: sorted, count: count, workers: workers, outboxes: sendingAway.spare,
+                foregroundPerChunk: sendingAway.foregroundPerChunk)
         }
+        func keyRange(_ chunk: Int) -> Range<Int> { chunk * size ..< min(count, (chunk + 1) * size) }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: chunks) { foreground in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: chunks) { totals in
+                parallelForEach(count: chunks, workers: workers) { _, chunk in
+                    var n = 0
+                    for r in keyRange(chunk) { n &+= Int(truncatingIfNeeded: sorted[r] & 1) }
+                    foreground[chunk] = n
+                }
+                var before = 0
+                for chunk in 0..<chunks {
+                    let n = foreground[chunk]
+                    foreground[chunk] = before
+                    before += n
+                }
+                parallelForEach(count: chunks, workers: workers) { _, chunk in
+                    let keys = keyRange(chunk)
+                    var walker = SegmentWalker(
+                        self, position: keys.lowerBound, foregroundBefore: foreground[chunk],
+                        chunkTotals: totals.baseAddress! + chunk)
+                    walker.walk(sorted + keys.lowerBound, count: keys.count)
+                    _ = walker.finish()
+                }
+                var loss = 0.0
+                for c in 0..<chunks { loss += Double(bitPattern: totals[c]) }
+                return loss
+            }
+        }
+    }
+
+    /// Whether `workers` threads walk `count` sorted keys of this segment by
+    /// ``walkSendingAway(sorted:count:workers:outboxes:foregroundPerChunk:)``: a plane of more
+    /// than ``CPUSortTuning/scatterWalkPixels`` pixels (under 2^32) split into parts, and at least
+    /// two chunks of keys.
+    func sharesWalkSendingAway(count: Int, workers: Int) -> Bool {
+        let pixels = group.imageCount * spatial
+        return plane != nil && workers > 1 && min(workers, tuning.walkStoreParts) > 1 && count > tuning.walkChunk
+            && pixels > tuning.scatterWalkPixels && pixels <= Int(UInt32.max)
+    }
+
+    /// The walk of a large plane on `workers` threads that balances itself: runs of chunks of
+    /// sorted keys are handed out one at a time; the thread of worker `w` stores the entries of
+    /// part `w % parts` of the plane (which then stays in its cache) and sends the others to its
+    /// run's outbox (`outboxes[first key of the run...]`, ``lovasz_cpu_walk_outbox``); then each
+    /// part's entries are taken out of the outboxes of the runs other threads walked
+    /// (``lovasz_cpu_drain_outbox``). Every key is walked once.
+    ///
+    /// - Parameters:
+    ///   - outboxes: `count` keys of free space.
+    ///   - foregroundPerChunk: the foreground keys of each chunk of ``CPUSortTuning/walkChunk``
+    ///     sorted keys when the sort counted them; otherwise they are counted here first.
+    func walkSendingAway(
+        sorted: UnsafeMutablePointer<UInt64>, count: Int, workers: Int, outboxes: UnsafeMutablePointer<UInt64>,
+        foregroundPerChunk: UnsafePointer<Int64>?
+    ) -> Double {
+        let size = tuning.walkChunk
+        let chunks = (count + size - 1) / size
+        let parts = min(workers, tuning.walkStoreParts)
+        let runs = min(chunks, workers * tuning.walkRunsPerWorker)
+        func chunkRange(_ run: Int) -> Range<Int> { run * chunks / runs ..< (run + 1) * chunks / runs }
+        func keyRange(_ run: Int) -> Range<Int> {
+            let chunks = chunkRange(run)
+            return chunks.lowerBound * size ..< min(count, chunks.upperBound * size)
+        }
+        let pixels = group.imageCount * spatial
+        let first = group.firstImage * spatial
         // Part `p` of the group's pixels, its bounds on 16-pixel (cache line) multiples.
         func part(_ p: Int) -> Range<Int> {
-            let first = group.firstImage * spatial
             func bound(_ i: Int) -> Int { i == parts ? first + pixels : first + ((pixels * i / parts) & ~15) }
             return bound(p) ..< bound(p + 1)
         }
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: chunks) { foreground in
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * runs) { perRun in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: chunks) { totals in
-                if runs > 1 {
+                let foregroundBefore = perRun.baseAddress!, sent = foregroundBefore + runs, walkedBy = sent + runs
+                if let foregroundPerChunk {
+                    var before = 0
+                    for run in 0..<runs {
+                        foregroundBefore[run] = before
+                        for c in chunkRange(run) { before += Int(foregroundPerChunk[c]) }
+                    }
+                } else {
                     parallelForEach(count: runs, workers: workers) { _, run in
                         var n = 0
-                        for r in keyRange(chunkRange(run)) { n &+= Int(truncatingIfNeeded: sorted[r] & 1) }
-                        foreground[run] = n
+                        for r in keyRange(run) { n &+= Int(truncatingIfNeeded: sorted[r] & 1) }
+                        foregroundBefore[run] = n
                     }
                     var before = 0
                     for run in 0..<runs {
-                        let n = foreground[run]
-                        foreground[run] = before
+                        let n = foregroundBefore[run]
+                        foregroundBefore[run] = before
                         before += n
                     }
-                } else {
-                    foreground[0] = 0
                 }
-                parallelForEach(count: runs * parts, workers: workers) { _, task in
-                    let run = task / parts, p = task % parts
-                    let keys = keyRange(chunkRange(run))
+                parallelForEach(count: runs, workers: workers) { worker, run in
+                    let keys = keyRange(run)
                     var walker = SegmentWalker(
-                        self, position: keys.lowerBound, foregroundBefore: foreground[run],
-                        chunkTotals: p == 0 ? totals.baseAddress! + chunkRange(run).lowerBound : nil,
-                        storing: parts > 1 ? part(p) : nil)
-                    walker.walk(sorted + keys.lowerBound, count: keys.count)
+                        self, position: keys.lowerBound, foregroundBefore: foregroundBefore[run],
+                        chunkTotals: totals.baseAddress! + chunkRange(run).lowerBound, storing: part(worker % parts))
+                    sent[run] = walker.walk(sorted + keys.lowerBound, count: keys.count, outbox: outboxes + keys.lowerBound, base: first)
                     _ = walker.finish()
+                    walkedBy[run] = worker % parts
+                }
+                parallelForEach(count: parts, workers: workers) { _, p in
+                    let range = part(p)
+                    for run in 0..<runs where walkedBy[run] != p && sent[run] > 0 {
+                        lovasz_cpu_drain_outbox(
+                            plane!, UInt64(first), UInt64(range.lowerBound), UInt64(range.upperBound),
+                            outboxes + keyRange(run).lowerBound, sent[run])
+                    }
                 }
                 var loss = 0.0
                 for c in 0..<chunks { loss += Double(bitPattern: totals[c]) }

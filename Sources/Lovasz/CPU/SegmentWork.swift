@@ -94,20 +94,39 @@ struct SegmentWork {
     /// Sorts the `count` keys the key pass left in `workspace` (chunk `c`'s at
     /// `keys[chunkRanks[c]...]`), whose key words differ below `highBit` only, and walks them.
     func sortAndWalk(count: Int, highBit: Int, chunks: Int, workspace: SortWorkspace, workers: Int) -> Double {
-        let sorted = sort(count: count, highBit: highBit, chunks: chunks, workspace: workspace, workers: workers)
-        return walk(sorted: sorted, count: count, workers: workers)
+        let walkChunks = (count + tuning.walkChunk - 1) / tuning.walkChunk
+        return withUnsafeTemporaryAllocation(of: Int64.self, capacity: walkChunks) { foreground in
+            foreground.initialize(repeating: 0)
+            let counted = sharesWalkSendingAway(count: count, workers: workers)
+                && count > sortsInOnePiece(count: count, highBit: highBit) && highBit > 32
+            let sorted = sort(
+                count: count, highBit: highBit, chunks: chunks, workspace: workspace, workers: workers,
+                foreground: counted ? (foreground.baseAddress!, tuning.walkChunk) : nil)
+            let r = walk(
+                sorted: sorted, count: count, workers: workers,
+                sendingAway: (spare: sorted == workspace.keys ? workspace.scratch : workspace.keys,
+                              foregroundPerChunk: counted ? UnsafePointer(foreground.baseAddress!) : nil))
+            return r
+        }
+    }
+
+    /// The most keys ``sort(count:highBit:chunks:workspace:workers:foreground:)`` sorts as one
+    /// cache-resident piece (no MSD pass over chunks).
+    func sortsInOnePiece(count: Int, highBit: Int) -> Int {
+        // Keys whose words vary in more than two digits take LSD passes without an MSD pass up to
+        // a larger size (``CPUSortTuning/topBitsFirstSegmentKeys``).
+        let wide = highBit - 32 > 2 * KeyRadixSort.widestDigit && count <= tuning.topBitsFirstSegmentKeys
+        return wide ? max(tuning.cacheResidentKeys, count) : tuning.cacheResidentKeys
     }
 
     /// Sorts the keys as ``sortAndWalk(count:highBit:chunks:workspace:workers:)`` does; returns
     /// the buffer that holds them sorted (`workspace.keys` or `workspace.scratch`).
     func sort(
-        count: Int, highBit: Int, chunks: Int, workspace: SortWorkspace, workers: Int
+        count: Int, highBit: Int, chunks: Int, workspace: SortWorkspace, workers: Int,
+        foreground: (counts: UnsafeMutablePointer<Int64>, run: Int)? = nil
     ) -> UnsafeMutablePointer<UInt64> {
         let sorted: UnsafeMutablePointer<UInt64>
-        // Keys whose words vary in more than two digits take LSD passes without an MSD pass up to
-        // a larger size (``CPUSortTuning/topBitsFirstSegmentKeys``).
-        let wide = highBit - 32 > 2 * KeyRadixSort.widestDigit && count <= tuning.topBitsFirstSegmentKeys
-        let resident = wide ? max(tuning.cacheResidentKeys, count) : tuning.cacheResidentKeys
+        let resident = sortsInOnePiece(count: count, highBit: highBit)
         if count <= resident || highBit == 32 {
             var end = workspace.chunkKept[0]
             for c in 1..<chunks {
@@ -125,7 +144,8 @@ struct SegmentWork {
             sorted = workspace.keys
         } else {
             ParallelKeySort.sort(
-                workspace: workspace, chunks: chunks, count: count, highBit: highBit, workers: workers, tuning: tuning)
+                workspace: workspace, chunks: chunks, count: count, highBit: highBit, workers: workers, tuning: tuning,
+                foreground: foreground)
             sorted = workspace.scratch
         }
         return sorted
