@@ -95,7 +95,8 @@ struct CPUSortTuning: Sendable, Hashable {
     /// processors of the benchmark VM often run 5-20% apart). Measured against each thread
     /// walking every key for its part (alternating calls in one process, Intel Xeon VM, two
     /// threads): the hinge per batch random 0.96-1.05x, median 1.04x (six processes; its walk
-    /// 1.20 → 0.99 ms), trained (about 1 100 keys: no shared walk) unchanged.
+    /// 1.20 → 0.99 ms), trained (about 1 100 keys: no shared walk) unchanged; 3 and 16 runs a
+    /// thread against 8: 0.98-1.02x.
     var walkRunsPerWorker = 8
     /// Sorted keys per partial sum of the loss (and per task when threads share a walk).
     ///
