@@ -121,13 +121,13 @@ static inline void walk_rest(
         const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position, \
         lovasz_walk_state *state) \
     { \
-        NAME(segment, sorted, count, position, state, NULL); \
+        NAME(segment, sorted, count, position, state, NULL, NULL); \
     } \
     TARGET static void NAME##_terms( \
         const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position, \
         lovasz_walk_state *state, uint64_t *terms) \
     { \
-        NAME(segment, sorted, count, position, state, terms); \
+        NAME(segment, sorted, count, position, state, terms, NULL); \
     }
 
 /// How far ahead (in sorted keys) the AVX2 walk asks for the cache lines of the gradient
@@ -151,8 +151,9 @@ AVX2 static inline __m256d exact_double(__m256i x) {
 
 AVX2 static inline void walk_avx2(
     const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position,
-    lovasz_walk_state *state, uint64_t *terms)
+    lovasz_walk_state *state, uint64_t *terms, walk_outbox *outbox)
 {
+    (void)outbox;  // no outbox form: ``lovasz_cpu_walk_outbox`` takes the AVX-512F one
     size_t head = walk_to_multiple_of_four(segment, sorted, count, position, state, terms, NULL);
     int64_t inter = state->intersection, uni = state->union_count;
     __m256d sums = _mm256_loadu_pd(state->sums);
@@ -324,20 +325,8 @@ AVX512 static inline void walk_avx512(
     walk_rest(segment, sorted, r, count, position, state, terms, outbox, inter, uni);
 }
 
-/// ``WALK_ENTRY_POINTS`` for a form that also takes an outbox, and `NAME_outbox` with one.
-#define WALK_ENTRY_POINTS_WITH_OUTBOX(TARGET, NAME) \
-    TARGET static void NAME##_sums( \
-        const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position, \
-        lovasz_walk_state *state) \
-    { \
-        NAME(segment, sorted, count, position, state, NULL, NULL); \
-    } \
-    TARGET static void NAME##_terms( \
-        const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position, \
-        lovasz_walk_state *state, uint64_t *terms) \
-    { \
-        NAME(segment, sorted, count, position, state, terms, NULL); \
-    } \
+/// `NAME_outbox`: the vector form `NAME` with an outbox.
+#define WALK_OUTBOX_ENTRY_POINT(TARGET, NAME) \
     TARGET static void NAME##_outbox( \
         const lovasz_walk_segment *segment, const uint64_t *sorted, size_t count, size_t position, \
         lovasz_walk_state *state, walk_outbox *outbox) \
@@ -345,7 +334,8 @@ AVX512 static inline void walk_avx512(
         NAME(segment, sorted, count, position, state, NULL, outbox); \
     }
 
-WALK_ENTRY_POINTS_WITH_OUTBOX(AVX512, walk_avx512)
+WALK_ENTRY_POINTS(AVX512, walk_avx512)
+WALK_OUTBOX_ENTRY_POINT(AVX512, walk_avx512)
 #endif
 
 void lovasz_cpu_walk(

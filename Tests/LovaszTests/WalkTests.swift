@@ -71,6 +71,19 @@ import Testing
         func pixel(_ rank: Int) -> Int { validPixels.map { Int($0[rank]) } ?? firstPixel + rank }
     }
 
+    /// Sorted hinge keys (``sortedKeys(count:foregroundPercent:hinge:seed:)``), their foreground
+    /// count, a pixel layout, the definition's walk and the pixels that have a key.
+    static func hingeCase(count: Int, foregroundPercent: Int, seed: UInt64, mapped: Bool) -> (
+        keys: [UInt64], foreground: Int, layout: PixelLayout, expected: (loss: Double, plane: [Float]), keyed: Set<Int>
+    ) {
+        let keys = sortedKeys(count: count, foregroundPercent: foregroundPercent, hinge: true, seed: seed)
+        let foreground = keys.filter(SortKey.isForeground).count
+        let layout = PixelLayout(count: count, mapped: mapped)
+        let expected = naiveWalk(
+            keys, foreground: foreground, weight: 0.75, hinge: true, pixelOf: layout.pixel, planeSize: layout.planeSize)
+        return (keys, foreground, layout, expected, Set((0..<count).map(layout.pixel)))
+    }
+
     /// The walk in `form` over `keys` cut into parts at `cuts`, storing the gradient entries of
     /// pixels in `stored` into a plane of `untouched` values.
     static func walkInParts(
@@ -140,13 +153,9 @@ import Testing
     func walkStoresOnlyItsRange(form: Form, mapped: Bool) {
         let untouched = Float(bitPattern: 0x7FC0_1234)
         for (count, percent) in [(5, 60), (37, 10), (1001, 50)] {
-            let keys = Self.sortedKeys(count: count, foregroundPercent: percent, hinge: true, seed: UInt64(count + 5))
-            let foreground = keys.filter(SortKey.isForeground).count
-            let layout = PixelLayout(count: count, mapped: mapped)
+            let (keys, foreground, layout, expected, keyed) = Self.hingeCase(
+                count: count, foregroundPercent: percent, seed: UInt64(count + 5), mapped: mapped)
             let planeSize = layout.planeSize
-            let expected = Self.naiveWalk(
-                keys, foreground: foreground, weight: 0.75, hinge: true, pixelOf: layout.pixel, planeSize: planeSize)
-            let keyed = Set((0..<count).map(layout.pixel))
             let cuts = Array(stride(from: 3, to: count, by: 13))
             for stored in [0..<0, 0..<planeSize / 3, planeSize / 3 ..< planeSize - 5, planeSize - 5 ..< planeSize] {
                 let walked = Self.walkInParts(
@@ -209,13 +218,9 @@ import Testing
     func walkSendsTheOtherEntriesAway(mapped: Bool) {
         let untouched = Float(bitPattern: 0x7FC0_1234)
         for (count, percent) in [(5, 60), (37, 10), (1001, 50), (1003, 30)] {
-            let keys = Self.sortedKeys(count: count, foregroundPercent: percent, hinge: true, seed: UInt64(count + 9))
-            let foreground = keys.filter(SortKey.isForeground).count
-            let layout = PixelLayout(count: count, mapped: mapped)
+            let (keys, foreground, layout, expected, keyed) = Self.hingeCase(
+                count: count, foregroundPercent: percent, seed: UInt64(count + 9), mapped: mapped)
             let planeSize = layout.planeSize
-            let expected = Self.naiveWalk(
-                keys, foreground: foreground, weight: 0.75, hinge: true, pixelOf: layout.pixel, planeSize: planeSize)
-            let keyed = Set((0..<count).map(layout.pixel))
             let bounds = [0] + Array(stride(from: 3, to: count, by: 13)) + [count]
             let base = 2
             for stored in [0..<0, 0..<planeSize / 3, planeSize / 3 ..< planeSize - 5, 0..<planeSize] {

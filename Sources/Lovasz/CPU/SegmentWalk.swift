@@ -132,17 +132,7 @@ extension SegmentWork {
         func keyRange(_ chunk: Int) -> Range<Int> { chunk * size ..< min(count, (chunk + 1) * size) }
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: chunks) { foreground in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: chunks) { totals in
-                parallelForEach(count: chunks, workers: workers) { _, chunk in
-                    var n = 0
-                    for r in keyRange(chunk) { n &+= Int(truncatingIfNeeded: sorted[r] & 1) }
-                    foreground[chunk] = n
-                }
-                var before = 0
-                for chunk in 0..<chunks {
-                    let n = foreground[chunk]
-                    foreground[chunk] = before
-                    before += n
-                }
+                countForegroundBefore(sorted, runs: chunks, workers: workers, into: foreground.baseAddress!, keyRange: keyRange)
                 parallelForEach(count: chunks, workers: workers) { _, chunk in
                     let keys = keyRange(chunk)
                     var walker = SegmentWalker(
@@ -155,6 +145,25 @@ extension SegmentWork {
                 for c in 0..<chunks { loss += Double(bitPattern: totals[c]) }
                 return loss
             }
+        }
+    }
+
+    /// Counts the foreground keys of `sorted[keyRange(run)]` for every run in `0..<runs` in
+    /// parallel, and leaves in `before[run]` those of the runs before it.
+    private func countForegroundBefore(
+        _ sorted: UnsafeMutablePointer<UInt64>, runs: Int, workers: Int, into before: UnsafeMutablePointer<Int>,
+        keyRange: (Int) -> Range<Int>
+    ) {
+        parallelForEach(count: runs, workers: workers) { _, run in
+            var n = 0
+            for r in keyRange(run) { n &+= Int(truncatingIfNeeded: sorted[r] & 1) }
+            before[run] = n
+        }
+        var total = 0
+        for run in 0..<runs {
+            let n = before[run]
+            before[run] = total
+            total += n
         }
     }
 
@@ -209,17 +218,7 @@ extension SegmentWork {
                         for c in chunkRange(run) { before += Int(foregroundPerChunk[c]) }
                     }
                 } else {
-                    parallelForEach(count: runs, workers: workers) { _, run in
-                        var n = 0
-                        for r in keyRange(run) { n &+= Int(truncatingIfNeeded: sorted[r] & 1) }
-                        foregroundBefore[run] = n
-                    }
-                    var before = 0
-                    for run in 0..<runs {
-                        let n = foregroundBefore[run]
-                        foregroundBefore[run] = before
-                        before += n
-                    }
+                    countForegroundBefore(sorted, runs: runs, workers: workers, into: foregroundBefore, keyRange: keyRange)
                 }
                 parallelForEach(count: runs, workers: workers) { worker, run in
                     let keys = keyRange(run)
