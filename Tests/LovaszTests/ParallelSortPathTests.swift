@@ -8,8 +8,8 @@ import Testing
 /// sample of the keys on one thread), buckets sorted in runs of neighbours (in each worker's own
 /// working space when they fit it), nested MSD passes inside buckets, the chunked walk, the
 /// walk's plane stored in parts by threads that send each other the entries of their parts
-/// (the foreground keys of each run counted by the sort or before the walk), and gradient planes
-/// zeroed by streaming stores. The sort is unique, so the gradient must equal the
+/// (the foreground keys of each run counted by the sort or before the walk), the MSD scatter's
+/// items stored from both ends, and gradient planes zeroed by streaming stores. The sort is unique, so the gradient must equal the
 /// standard path's bit for bit; the loss is summed in other chunks, so it agrees to rounding.
 @Suite struct ParallelSortPathTests {
     static let forced = CPUSortTuning(
@@ -18,7 +18,7 @@ import Testing
         bucketRunKeys: 1, streamingZeroPixels: 0, ownBucketScratchKeys: 41, minimumChunkPixels: 5,
         scatterWalkPixels: 0, walkStoreParts: 2, walkChunk: 16,
         splitBelow: 1000,
-        chunksPerWorker: 3, singleThreadedBelow: 0)
+        chunksPerWorker: 3, scatterBlockKeys: 3, scatterItemsTakenFromBack: 2, singleThreadedBelow: 0)
 
     static func compute(
         _ problem: RandomProblem, options: LossOptions, backend: CPUBackend

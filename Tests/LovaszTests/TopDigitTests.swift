@@ -4,7 +4,7 @@ import Testing
 
 /// The choices of the MSD pass (``ParallelKeySort/fewestBits(sizes:bits:limit:)``, the digit
 /// width; ``ParallelKeySort/makeOffsets(workspace:chunks:buckets:)``, the scatter's offsets)
-/// against their definitions computed directly.
+/// and its scatter against their definitions computed directly.
 @Suite struct TopDigitTests {
     /// Counts per digit value: uniform, crowded into a few values (as float exponents are), or
     /// all in one value.
@@ -81,6 +81,53 @@ import Testing
                 let sameStarts = Array(UnsafeBufferPointer(start: space.bucketStarts, count: buckets + 1)) == starts
                 #expect(sameStarts, "bucket starts")
             }
+        }
+    }
+
+    /// The scatter (``ParallelKeySort/scatter(workspace:chunks:buckets:shift:workers:tuning:)``)
+    /// puts the chunks' keys in a stable order by digit, whichever thread takes which item from
+    /// which end: blocks of one position to more than a chunk, items taken from the back before
+    /// the front, one thread or three.
+    @Test(arguments: [3, 4, 8], [1, 3, 1000])
+    func scatterIsStableFromEitherEnd(chunks: Int, block: Int) {
+        var random = SplitMix64(seed: UInt64(chunks * 1000 + block))
+        let bits = 3, shift = 5
+        let buckets = 1 << bits
+        // Chunks of unequal lengths (one empty), at ranks with gaps between them.
+        let lengths = (0..<chunks).map { $0 == 1 ? 0 : 20 + Int(random.next() % 40) }
+        let ranks = lengths.indices.map { c in lengths[..<c].reduce(0, +) + 3 * c }
+        let capacity = ranks.last! + lengths.last! + 1
+        let chunkKeys = lengths.map { n in (0..<n).map { _ in random.next() } }
+        func digit(_ key: UInt64) -> Int { Int((key >> UInt64(shift)) & UInt64(buckets - 1)) }
+        // Definition: a stable sort by digit of the chunks' keys in chunk order.
+        let all = chunkKeys.flatMap { $0 }
+        let expected = (0..<buckets).flatMap { d in all.filter { digit($0) == d } }
+        for (fromBack, workers) in [(0, 1), (1, 1), (2, 1), (1000, 1), (0, 3), (1, 3)] {
+            var ints = [Int](repeating: 0, count: SortWorkspace.intCount(maxChunks: chunks, workers: workers))
+            var keys = [UInt64](repeating: 0, count: 2 * capacity)
+            let tuning = CPUSortTuning(scatterBlockKeys: block, scatterItemsTakenFromBack: fromBack)
+            let sorted = keys.withUnsafeMutableBufferPointer { keys in
+                ints.withUnsafeMutableBufferPointer { ints in
+                    let space = SortWorkspace(
+                        keys: keys.baseAddress!, capacity: capacity, ints: ints.baseAddress!, maxChunks: chunks,
+                        workers: workers)
+                    for c in 0..<chunks {
+                        space.chunkRanks[c] = ranks[c]
+                        space.chunkKept[c] = lengths[c]
+                        space.histogram(chunk: c).update(repeating: 0, count: buckets)
+                        for (i, key) in chunkKeys[c].enumerated() {
+                            space.keys[ranks[c] + i] = key
+                            space.histogram(chunk: c)[digit(key)] += 1
+                        }
+                    }
+                    ParallelKeySort.makeOffsets(workspace: space, chunks: chunks, buckets: buckets)
+                    ParallelKeySort.scatter(
+                        workspace: space, chunks: chunks, buckets: buckets, shift: UInt64(shift), workers: workers,
+                        tuning: tuning)
+                    return Array(UnsafeBufferPointer(start: space.scratch, count: all.count))
+                }
+            }
+            #expect(sorted == expected, "\(fromBack) items from the back, \(workers) workers")
         }
     }
 }

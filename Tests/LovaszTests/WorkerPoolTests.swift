@@ -48,4 +48,31 @@ struct WorkerPoolTests {
         }
         #expect(order == [0, 1, 2, 3, 4])
     }
+
+    /// Lists worked from both ends (``parallelForEachFromBothEnds(lists:items:workers:fromBack:front:back:)``):
+    /// every item taken once; a list's front items in increasing order from 0, its back items in
+    /// decreasing order from the last, every front item below every back item.
+    @Test("lists worked from both ends: every item once, fronts below backs", arguments: [1, 2, 3], [0, 1, 3])
+    func bothEnds(workers: Int, fromBack: Int) {
+        let lengths = [0, 1, 7, 40, 3, 200]
+        for _ in 0..<20 {
+            let fronts = Mutex([[Int]](repeating: [], count: lengths.count))
+            let backs = Mutex([[Int]](repeating: [], count: lengths.count))
+            parallelForEachFromBothEnds(
+                lists: lengths.count, items: { lengths[$0] }, workers: workers, fromBack: fromBack,
+                front: { list, item in
+                    // Slow items on one list, so that a helper comes to it.
+                    if list == 5 { for _ in 0..<2000 { _ = fronts.withLock { $0.count } } }
+                    fronts.withLock { $0[list].append(item) }
+                },
+                back: { list, item in backs.withLock { $0[list].append(item) } })
+            let front = fronts.withLock { $0 }, back = backs.withLock { $0 }
+            for (list, n) in lengths.enumerated() {
+                #expect(front[list] == Array(0 ..< front[list].count), "list \(list)")
+                #expect(back[list] == Array((front[list].count ..< n).reversed()), "list \(list)")
+                if fromBack > 0 { #expect(back[list].count >= min(n, fromBack), "list \(list)") }
+            }
+        }
+    }
 }
+

@@ -211,6 +211,11 @@ static inline void lovasz_cpu_atomic_add(int64_t *counter, int64_t value) {
     __atomic_fetch_add(counter, value, __ATOMIC_RELAXED);
 }
 
+/// Adds `value` to `*counter` atomically (relaxed); returns the value it held before.
+static inline int64_t lovasz_cpu_atomic_fetch_add(int64_t *counter, int64_t value) {
+    return __atomic_fetch_add(counter, value, __ATOMIC_RELAXED);
+}
+
 /// Writes the softmax over `channels` planes (`stride` floats apart) of `length` pixels from
 /// `input` into `output` (same layout), per pixel: `m = max_c x(c)`, `e(c) = exp(x(c) - m)` in
 /// PortableMath's exp, the sum in class order, `e(c) / sum` flushed below the smallest normal;

@@ -1,3 +1,5 @@
+import CLovaszCPU
+
 /// Runs `body(worker, item)` for every item in `0..<count` on up to `workers` threads: the
 /// calling thread and threads of the process's ``WorkerPool`` (none created per call).
 ///
@@ -14,5 +16,50 @@ func parallelChunks(count: Int, chunk: Int, workers: Int, _ body: (Range<Int>) -
     let chunks = (count + chunk - 1) / chunk
     parallelForEach(count: chunks, workers: workers) { _, index in
         body(index * chunk ..< min(count, (index + 1) * chunk))
+    }
+}
+
+/// Works through `lists` lists of items on up to `workers` threads: each list is taken from its
+/// front by one thread, and a thread that runs out of lists helps one still going by taking its
+/// items from the back (at most one thread takes a list's items from the back). Every item is
+/// taken exactly once, whichever thread takes it: a list's front items in increasing order
+/// (`front(list, item)`), its back items in decreasing order (`back(list, item)`), the front ones
+/// all below the back ones. Balances work split in few static shares between threads that
+/// run at different speeds (the virtual processors of a VM often run 5-70% apart).
+///
+/// - Parameters:
+///   - items: the number of items of list `l`, at least 0.
+///   - fromBack: items each list's own thread takes from the back before its front; 0 in use,
+///     tests raise it to take items from the back on one thread (no thread then helps).
+func parallelForEachFromBothEnds(
+    lists: Int, items: (_ list: Int) -> Int, workers: Int, fromBack: Int = 0,
+    front: (_ list: Int, _ item: Int) -> Void, back: (_ list: Int, _ item: Int) -> Void
+) {
+    let helpers = workers > 1 && fromBack == 0
+    // One claim counter a list, a cache line apart.
+    let stride = 8
+    withUnsafeTemporaryAllocation(of: Int64.self, capacity: lists * stride) { claims in
+        claims.initialize(repeating: 0)
+        parallelForEach(count: helpers ? 2 * lists : lists, workers: workers) { _, task in
+            let list = task % lists
+            let counter = claims.baseAddress! + list * stride
+            let count = items(list)
+            @inline(__always) func claim() -> Bool { lovasz_cpu_atomic_fetch_add(counter, 1) < count }
+            var last = count - 1
+            if task >= lists || fromBack > 0 {
+                var taken = 0
+                while (task >= lists || taken < fromBack) && claim() {
+                    back(list, last)
+                    last -= 1
+                    taken += 1
+                }
+                if task >= lists { return }
+            }
+            var next = 0
+            while claim() {
+                front(list, next)
+                next += 1
+            }
+        }
     }
 }

@@ -182,7 +182,8 @@ extension SegmentWork {
     /// part `w % parts` of the plane (which then stays in its cache) and sends the others to its
     /// run's outbox (`outboxes[first key of the run...]`, ``lovasz_cpu_walk_outbox``); then each
     /// part's entries are taken out of the outboxes of the runs other threads walked
-    /// (``lovasz_cpu_drain_outbox``). Every key is walked once.
+    /// (``lovasz_cpu_drain_outbox``), a thread done with its part helping another from its last
+    /// runs. Every key is walked once.
     ///
     /// - Parameters:
     ///   - outboxes: `count` keys of free space.
@@ -229,13 +230,26 @@ extension SegmentWork {
                     _ = walker.finish()
                     walkedBy[run] = worker % parts
                 }
-                parallelForEach(count: parts, workers: workers) { _, p in
-                    let range = part(p)
-                    for run in 0..<runs where walkedBy[run] != p && sent[run] > 0 {
+                // Each part's thread drains the runs other threads walked; one done with its part
+                // helps another from its last runs (every pixel is stored once, so the order does
+                // not matter).
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: parts * (runs + 1)) { lists in
+                    let drained = lists.baseAddress!, listed = drained + parts * runs
+                    for p in 0..<parts {
+                        listed[p] = 0
+                        for run in 0..<runs where walkedBy[run] != p && sent[run] > 0 {
+                            drained[p * runs + listed[p]] = run
+                            listed[p] += 1
+                        }
+                    }
+                    func drain(_ p: Int, _ item: Int) {
+                        let range = part(p), run = drained[p * runs + item]
                         lovasz_cpu_drain_outbox(
                             plane!, UInt64(first), UInt64(range.lowerBound), UInt64(range.upperBound),
                             outboxes + keyRange(run).lowerBound, sent[run])
                     }
+                    parallelForEachFromBothEnds(
+                        lists: parts, items: { listed[$0] }, workers: workers, front: drain, back: drain)
                 }
                 var loss = 0.0
                 for c in 0..<chunks { loss += Double(bitPattern: totals[c]) }

@@ -15,6 +15,9 @@ struct SortWorkspace {
     let bucketScratch: (keys: UnsafeMutablePointer<UInt64>, perWorker: Int)?
     /// Per chunk, the counts (then offsets) of the most significant digit.
     let chunkHistograms: UnsafeMutablePointer<Int>
+    /// Per chunk, where each top-level digit's keys of the chunk end in the scatter (filled
+    /// downward by a thread that helps scatter another's chunks from their ends).
+    let chunkEnds: UnsafeMutablePointer<Int>
     /// The start of every top-level bucket, and the end of the last.
     let bucketStarts: UnsafeMutablePointer<Int>
     /// ``KeyRadixSort/bucketHistogramSize`` integers per worker.
@@ -29,7 +32,7 @@ struct SortWorkspace {
 
     /// Integers of `ints` memory a workspace needs.
     static func intCount(maxChunks: Int, workers: Int) -> Int {
-        maxChunks * (KeyRadixSort.topBuckets + 5) + KeyRadixSort.topBuckets + 1
+        maxChunks * (2 * KeyRadixSort.topBuckets + 5) + KeyRadixSort.topBuckets + 1
             + workers * KeyRadixSort.bucketHistogramSize
     }
 
@@ -47,7 +50,8 @@ struct SortWorkspace {
         self.keys = keys
         self.scratch = keys + capacity
         chunkHistograms = ints
-        bucketStarts = ints + maxChunks * KeyRadixSort.topBuckets
+        chunkEnds = ints + maxChunks * KeyRadixSort.topBuckets
+        bucketStarts = chunkEnds + maxChunks * KeyRadixSort.topBuckets
         bucketHistograms = bucketStarts + KeyRadixSort.topBuckets + 1
         chunkRanks = bucketHistograms + workers * KeyRadixSort.bucketHistogramSize
         chunkKept = chunkRanks + maxChunks
@@ -58,6 +62,9 @@ struct SortWorkspace {
 
     /// The top-digit histogram of chunk `c`.
     func histogram(chunk c: Int) -> UnsafeMutablePointer<Int> { chunkHistograms + c * KeyRadixSort.topBuckets }
+
+    /// The ends of chunk `c`'s runs in the top-level buckets (``chunkEnds``).
+    func ends(chunk c: Int) -> UnsafeMutablePointer<Int> { chunkEnds + c * KeyRadixSort.topBuckets }
 
     /// The histogram space of worker `w` for bucket sorts.
     func bucketHistogram(worker w: Int) -> UnsafeMutablePointer<Int> { bucketHistograms + w * KeyRadixSort.bucketHistogramSize }
