@@ -18,7 +18,7 @@ import Testing
         bucketRunKeys: 1, streamingZeroPixels: 0, ownBucketScratchKeys: 41, minimumChunkPixels: 5,
         scatterWalkPixels: 0, walkStoreParts: 2, walkChunk: 16,
         splitBelow: 1000,
-        chunksPerWorker: 3, scatterBlockKeys: 3, scatterItemsTakenFromBack: 2, singleThreadedBelow: 0)
+        chunksPerWorker: 3, msdBlockKeys: 3, msdItemsTakenFromBack: 2, singleThreadedBelow: 0)
 
     static func compute(
         _ problem: RandomProblem, options: LossOptions, backend: CPUBackend

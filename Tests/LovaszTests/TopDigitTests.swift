@@ -84,12 +84,14 @@ import Testing
         }
     }
 
-    /// The scatter (``ParallelKeySort/scatter(workspace:chunks:buckets:shift:workers:tuning:)``)
-    /// puts the chunks' keys in a stable order by digit, whichever thread takes which item from
-    /// which end: blocks of one position to more than a chunk, items taken from the back before
-    /// the front, one thread or three.
+    /// The count (``ParallelKeySort/countDigits(workspace:chunks:shift:bits:workers:tuning:)``)
+    /// gives each chunk's digit counts and the scatter
+    /// (``ParallelKeySort/scatter(workspace:chunks:buckets:shift:workers:tuning:)``) puts the
+    /// chunks' keys in a stable order by digit, whichever thread takes which item from which
+    /// end: blocks of one position to more than a chunk, items taken from the back before the
+    /// front, one thread or three.
     @Test(arguments: [3, 4, 8], [1, 3, 1000])
-    func scatterIsStableFromEitherEnd(chunks: Int, block: Int) {
+    func countAndScatterFromEitherEnd(chunks: Int, block: Int) {
         var random = SplitMix64(seed: UInt64(chunks * 1000 + block))
         let bits = 3, shift = 5
         let buckets = 1 << bits
@@ -105,7 +107,7 @@ import Testing
         for (fromBack, workers) in [(0, 1), (1, 1), (2, 1), (1000, 1), (0, 3), (1, 3)] {
             var ints = [Int](repeating: 0, count: SortWorkspace.intCount(maxChunks: chunks, workers: workers))
             var keys = [UInt64](repeating: 0, count: 2 * capacity)
-            let tuning = CPUSortTuning(scatterBlockKeys: block, scatterItemsTakenFromBack: fromBack)
+            let tuning = CPUSortTuning(msdBlockKeys: block, msdItemsTakenFromBack: fromBack)
             let sorted = keys.withUnsafeMutableBufferPointer { keys in
                 ints.withUnsafeMutableBufferPointer { ints in
                     let space = SortWorkspace(
@@ -114,11 +116,17 @@ import Testing
                     for c in 0..<chunks {
                         space.chunkRanks[c] = ranks[c]
                         space.chunkKept[c] = lengths[c]
-                        space.histogram(chunk: c).update(repeating: 0, count: buckets)
-                        for (i, key) in chunkKeys[c].enumerated() {
-                            space.keys[ranks[c] + i] = key
-                            space.histogram(chunk: c)[digit(key)] += 1
-                        }
+                        for (i, key) in chunkKeys[c].enumerated() { space.keys[ranks[c] + i] = key }
+                        // Stale counts and ends, which the count must clear.
+                        space.histogram(chunk: c).update(repeating: 7, count: buckets)
+                        space.ends(chunk: c).update(repeating: 7, count: buckets)
+                    }
+                    ParallelKeySort.countDigits(
+                        workspace: space, chunks: chunks, shift: UInt64(shift), bits: bits, workers: workers, tuning: tuning)
+                    for c in 0..<chunks {
+                        let counts = (0..<buckets).map { d in chunkKeys[c].filter { digit($0) == d }.count }
+                        let same = Array(UnsafeBufferPointer(start: space.histogram(chunk: c), count: buckets)) == counts
+                        #expect(same, "counts of chunk \(c), \(fromBack) items from the back, \(workers) workers")
                     }
                     ParallelKeySort.makeOffsets(workspace: space, chunks: chunks, buckets: buckets)
                     ParallelKeySort.scatter(

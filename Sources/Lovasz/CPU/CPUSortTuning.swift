@@ -127,14 +127,15 @@ struct CPUSortTuning: Sendable, Hashable {
     var splitSampleBlockPixels = 128
     /// Chunks of pixels per thread when threads share a segment (for balance).
     var chunksPerWorker = 4
-    /// Positions of each of a scatter task's four chunks per item of the MSD scatter, which a
-    /// thread out of tasks helps finish from the back
-    /// (``ParallelKeySort/scatter(workspace:chunks:buckets:shift:workers:tuning:)``).
-    var scatterBlockKeys = 2048
-    /// Items of each scatter task that its own thread takes from the back before the front: 0
-    /// (a thread takes items from the back only to help another's task); tests raise it to send
-    /// keys through the downward stores on one thread (no thread then helps another).
-    var scatterItemsTakenFromBack = 0
+    /// Positions of each of a task's four chunks per item of the MSD pass's count and scatter,
+    /// which a thread out of tasks helps finish from the back
+    /// (``ParallelKeySort/countDigits(workspace:chunks:shift:bits:workers:tuning:)``,
+    /// ``ParallelKeySort/scatter(workspace:chunks:buckets:shift:workers:tuning:)``).
+    var msdBlockKeys = 2048
+    /// Items of each task of the MSD pass that its own thread takes from the back before the
+    /// front: 0 (a thread takes items from the back only to help another's task); tests raise it
+    /// to count and store keys from the back on one thread (no thread then helps another).
+    var msdItemsTakenFromBack = 0
     /// Calls with fewer scores than this run on the calling thread alone: handing items to
     /// the ``WorkerPool`` would cost more than it saves.
     var singleThreadedBelow = 1 << 15

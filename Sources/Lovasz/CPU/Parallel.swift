@@ -29,10 +29,11 @@ func parallelChunks(count: Int, chunk: Int, workers: Int, _ body: (Range<Int>) -
 ///
 /// - Parameters:
 ///   - items: the number of items of list `l`, at least 0.
+///   - begin: called with each list by its own thread before it takes any of its items.
 ///   - fromBack: items each list's own thread takes from the back before its front; 0 in use,
 ///     tests raise it to take items from the back on one thread (no thread then helps).
 func parallelForEachFromBothEnds(
-    lists: Int, items: (_ list: Int) -> Int, workers: Int, fromBack: Int = 0,
+    lists: Int, items: (_ list: Int) -> Int, workers: Int, fromBack: Int = 0, begin: (_ list: Int) -> Void = { _ in },
     front: (_ list: Int, _ item: Int) -> Void, back: (_ list: Int, _ item: Int) -> Void
 ) {
     let helpers = workers > 1 && fromBack == 0
@@ -45,6 +46,7 @@ func parallelForEachFromBothEnds(
             let counter = claims.baseAddress! + list * stride
             let count = items(list)
             @inline(__always) func claim() -> Bool { lovasz_cpu_atomic_fetch_add(counter, 1) < count }
+            if task < lists { begin(list) }
             var last = count - 1
             if task >= lists || fromBack > 0 {
                 var taken = 0

@@ -37,8 +37,6 @@ enum ParallelKeySort {
         workspace: SortWorkspace, chunks: Int, count: Int, highBit: Int, workers: Int, tuning: CPUSortTuning,
         foreground: (counts: UnsafeMutablePointer<Int64>, run: Int)? = nil
     ) {
-        let tasks = (chunks + streams - 1) / streams
-        func chunkRange(_ task: Int) -> Range<Int> { task * streams ..< min(chunks, (task + 1) * streams) }
         // One thread: a digit as wide as it takes for about `targetBucketAlone` keys per bucket,
         // widened for a large segment whose sampled keys crowd into buckets over
         // `crowdedBucket` keys as the keys see them (``sampledDigitBits``).
@@ -52,28 +50,7 @@ enum ParallelKeySort {
             fineBits = max(fineBits, sampledDigitBits(workspace: workspace, chunks: chunks, highBit: highBit, limit: tuning.crowdedBucket))
         }
         let fineShift = UInt64(highBit - fineBits)
-        let fineMask = UInt64((1 << fineBits) - 1)
-        @inline(__always) func fineDigit(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &>> fineShift) & fineMask) }
-        parallelForEach(count: tasks, workers: workers) { _, task in
-            let range = chunkRange(task)
-            for c in range { workspace.histogram(chunk: c).update(repeating: 0, count: 1 << fineBits) }
-            var done = 0
-            if range.count == streams {
-                let four = FourChunks(workspace, first: range.lowerBound)
-                done = four.shortest
-                for i in 0..<done {
-                    four.h0[fineDigit(four.k0[i])] &+= 1
-                    four.h1[fineDigit(four.k1[i])] &+= 1
-                    four.h2[fineDigit(four.k2[i])] &+= 1
-                    four.h3[fineDigit(four.k3[i])] &+= 1
-                }
-            }
-            for c in range {
-                let histogram = workspace.histogram(chunk: c)
-                let keys = workspace.keys + workspace.chunkRanks[c]
-                for i in done ..< workspace.chunkKept[c] { histogram[fineDigit(keys[i])] &+= 1 }
-            }
-        }
+        countDigits(workspace: workspace, chunks: chunks, shift: fineShift, bits: fineBits, workers: workers, tuning: tuning)
         let bits = workers == 1
             ? fineBits
             : digitBits(workspace: workspace, chunks: chunks, count: count, fineBits: fineBits, target: tuning.targetBucket)
@@ -133,6 +110,43 @@ enum ParallelKeySort {
 }
 
 extension ParallelKeySort {
+    /// Counts every chunk's keys by the `bits`-bit digit at `shift` into its histogram, in tasks
+    /// of ``streams`` chunks cut into items as the scatter's are; a thread out of tasks helps
+    /// another from the back, counting into the task's chunks' ``SortWorkspace/chunkEnds`` (free
+    /// until the scatter), which are added to the histograms afterwards.
+    static func countDigits(workspace: SortWorkspace, chunks: Int, shift: UInt64, bits: Int, workers: Int, tuning: CPUSortTuning) {
+        let tasks = (chunks + streams - 1) / streams
+        let values = 1 << bits
+        let block = max(1, tuning.msdBlockKeys)
+        func task(_ t: Int) -> MSDTask {
+            MSDTask(workspace, chunks: t * streams ..< min(chunks, (t + 1) * streams), shift: shift, buckets: values, block: block)
+        }
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: tasks) { helped in
+            helped.initialize(repeating: false)
+            parallelForEachFromBothEnds(
+                lists: tasks, items: { task($0).blocks + 1 }, workers: workers, fromBack: tuning.msdItemsTakenFromBack,
+                begin: { t in
+                    for c in task(t).chunks { workspace.histogram(chunk: c).update(repeating: 0, count: values) }
+                },
+                front: { t, item in task(t).count(item, fromBack: false) },
+                back: { t, item in
+                    let task = task(t)
+                    // The first item taken from the back is the last (the tails).
+                    if item == task.blocks {
+                        for c in task.chunks { workspace.ends(chunk: c).update(repeating: 0, count: values) }
+                        helped[t] = true
+                    }
+                    task.count(item, fromBack: true)
+                })
+            for t in 0..<tasks where helped[t] {
+                for c in task(t).chunks {
+                    let (histogram, more) = (workspace.histogram(chunk: c), workspace.ends(chunk: c))
+                    for d in 0..<values { histogram[d] &+= more[d] }
+                }
+            }
+        }
+    }
+
     /// The stable scatter of every chunk's keys into its runs of the top-level buckets, from
     /// `workspace.keys` into `workspace.scratch`, at the offsets ``makeOffsets(workspace:chunks:buckets:)``
     /// left in the chunks' histograms.
@@ -151,7 +165,7 @@ extension ParallelKeySort {
         workspace: SortWorkspace, chunks: Int, buckets: Int, shift: UInt64, workers: Int, tuning: CPUSortTuning
     ) {
         let tasks = (chunks + streams - 1) / streams
-        let fromBack = tuning.scatterItemsTakenFromBack
+        let fromBack = tuning.msdItemsTakenFromBack
         if workers > 1 || fromBack > 0 {
             // The end of chunk c's run in bucket d is where chunk c + 1's starts (the offsets are
             // digit-major, then chunk), or the next bucket's start after the last chunk.
@@ -164,9 +178,9 @@ extension ParallelKeySort {
                 }
             }
         }
-        let block = max(1, tuning.scatterBlockKeys)
-        func task(_ t: Int) -> ScatterTask {
-            ScatterTask(workspace, chunks: t * streams ..< min(chunks, (t + 1) * streams), shift: shift, buckets: buckets, block: block)
+        let block = max(1, tuning.msdBlockKeys)
+        func task(_ t: Int) -> MSDTask {
+            MSDTask(workspace, chunks: t * streams ..< min(chunks, (t + 1) * streams), shift: shift, buckets: buckets, block: block)
         }
         // Items of a task: its blocks, then its tails.
         parallelForEachFromBothEnds(
@@ -182,11 +196,13 @@ extension ParallelKeySort {
     }
 }
 
-/// The chunks of one scatter task (``ParallelKeySort/scatter(workspace:chunks:buckets:shift:workers:tuning:)``):
-/// their keys, start offsets (raised as keys are stored upward) and ends (lowered as keys are
-/// stored downward), and how their positions divide into blocks (all four chunks' positions
-/// `i` of a block interleaved, when the task has four chunks) and tails.
-private struct ScatterTask {
+/// The chunks of one task of the MSD pass's count and scatter
+/// (``ParallelKeySort/scatter(workspace:chunks:buckets:shift:workers:tuning:)``): their keys,
+/// start offsets (raised as keys are stored upward) and ends (lowered as keys are stored
+/// downward), and how their positions divide into blocks (all four chunks' positions `i` of a
+/// block interleaved, when the task has four chunks: float digits have low entropy, and four
+/// chunks give four independent chains of increments) and tails.
+private struct MSDTask {
     let chunks: Range<Int>
     let workspace: SortWorkspace
     let shift: UInt64
@@ -261,6 +277,28 @@ private struct ScatterTask {
         }
     }
 
+    /// Counts the digits of item `item`'s keys (a block, or the tails) into the chunks'
+    /// histograms, or their ends tables when taken `fromBack`.
+    func count(_ item: Int, fromBack: Bool) {
+        func table(_ c: Int) -> UnsafeMutablePointer<Int> { fromBack ? workspace.ends(chunk: c) : workspace.histogram(chunk: c) }
+        if item == blocks {
+            for c in chunks {
+                let (k, h) = (keys(c), table(c))
+                for i in shortest ..< workspace.chunkKept[c] { h[digit(k[i])] &+= 1 }
+            }
+            return
+        }
+        let c = chunks.lowerBound
+        let (k0, k1, k2, k3) = (keys(c), keys(c + 1), keys(c + 2), keys(c + 3))
+        let (h0, h1, h2, h3) = (table(c), table(c + 1), table(c + 2), table(c + 3))
+        for i in item * block ..< min(shortest, (item + 1) * block) {
+            h0[digit(k0[i])] &+= 1
+            h1[digit(k1[i])] &+= 1
+            h2[digit(k2[i])] &+= 1
+            h3[digit(k3[i])] &+= 1
+        }
+    }
+
     func tailsDownward() {
         for c in chunks {
             let (k, ends) = (keys(c), workspace.ends(chunk: c))
@@ -324,26 +362,6 @@ extension ParallelKeySort {
             for d in 0..<fine { totals[d] &+= histogram[d] }
         }
         return fewestBits(sizes: totals, bits: fineBits, limit: Double(target) * Double(count)) ?? fineBits
-    }
-}
-
-/// The keys and the top-digit histograms (counts, then offsets) of chunks `first ..< first + 4`
-/// of a workspace, and the fewest keys any of them kept.
-private struct FourChunks {
-    let k0, k1, k2, k3: UnsafeMutablePointer<UInt64>
-    let h0, h1, h2, h3: UnsafeMutablePointer<Int>
-    let shortest: Int
-
-    init(_ workspace: SortWorkspace, first c: Int) {
-        k0 = workspace.keys + workspace.chunkRanks[c]
-        k1 = workspace.keys + workspace.chunkRanks[c + 1]
-        k2 = workspace.keys + workspace.chunkRanks[c + 2]
-        k3 = workspace.keys + workspace.chunkRanks[c + 3]
-        h0 = workspace.histogram(chunk: c)
-        h1 = workspace.histogram(chunk: c + 1)
-        h2 = workspace.histogram(chunk: c + 2)
-        h3 = workspace.histogram(chunk: c + 3)
-        shortest = (c ..< c + 4).map { workspace.chunkKept[$0] }.min()!
     }
 }
 
