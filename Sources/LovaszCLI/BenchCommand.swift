@@ -81,6 +81,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "CPU threads per call. (default: every processor)")
     var threads: Int?
 
+    @Option(
+        name: .customLong("alternate-threads"),
+        help: ArgumentHelp(
+            "Time two CPU thread counts in one process, in alternating turns of calls (A B, B A, ...), and report how many times faster B ran than A: the median over pairs of neighbouring turns of their median times (CPU backend only; --repeat calls of each).",
+            valueName: "A,B"))
+    var alternateThreads: BenchThreadPair?
+
     @Option(help: "The seed of the generated data.")
     var seed: UInt64 = 2018
 
@@ -109,6 +116,11 @@ struct BenchCommand: ParsableCommand {
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if alternateThreads != nil {
+            guard threads == nil else { throw ValidationError("--alternate-threads sets the thread counts; leave out --threads") }
+            guard backend == nil || backend == .cpu else { throw ValidationError("--alternate-threads times the CPU backend only") }
+            guard !memory else { throw ValidationError("--memory measures one engine at a time; leave out --alternate-threads") }
+        }
         if let unknown = workloads.first(where: { BenchWorkload.named($0) == nil }) {
             let names = BenchWorkload.standard.map(\.name).joined(separator: ", ")
             throw ValidationError("unknown workload '\(unknown)'; the workloads are \(names)")
@@ -145,7 +157,7 @@ struct BenchCommand: ParsableCommand {
 
     /// Plans the backends, then prepares each case and measures it on each backend.
     private func measureAll() throws(CommandFailure) -> BenchReport {
-        let plan = try BenchBackendPlan(backend ?? (memory ? .cpu : .all), threads: threads)
+        let plan = try BenchBackendPlan(backend ?? (memory || alternateThreads != nil ? .cpu : .all), threads: threads)
         var report = BenchReport(
             machine: .init(
                 processors: ProcessInfo.processInfo.activeProcessorCount, processorModel: Self.processorModel(),
@@ -164,6 +176,10 @@ struct BenchCommand: ParsableCommand {
                 index += 1
                 let label = "[\(index)/\(total)] \(benchCase.workload) \(benchCase.data) \(choice.rawValue)"
                 if unavailable.contains(choice.rawValue) { continue }
+                if let alternateThreads {
+                    report.results += try measureAlternating(benchCase, threads: alternateThreads, label: label)
+                    continue
+                }
                 StandardError.print(
                     "lovasz bench \(label): \(benchCase.shape.bracketed), "
                         + "\(warmup) warm-up + \(`repeat`) timed calls")
@@ -189,6 +205,34 @@ struct BenchCommand: ParsableCommand {
             }
         }
         return report
+    }
+
+    /// The two records of `benchCase` timed on both thread counts of `threads`, calls alternating.
+    private func measureAlternating(
+        _ benchCase: BenchCase, threads: BenchThreadPair, label: String
+    ) throws(CommandFailure) -> [BenchRecord] {
+        StandardError.print(
+            "lovasz bench \(label): \(benchCase.shape.bracketed), threads \(threads.first) and \(threads.second) "
+                + "alternating, \(warmup) warm-up + \(`repeat`) timed calls each")
+        let alternation: BenchAlternation
+        do {
+            alternation = try BenchRunner.measureAlternating(benchCase, threads: threads, warmup: warmup, repeat: `repeat`)
+        } catch {
+            throw .badInput("\(benchCase.workload): \(error)")
+        }
+        let summary = BenchAlternationRecord(
+            threads: [threads.first, threads.second], callsPerTurn: BenchRunner.callsPerTurn,
+            turns: alternation.turnRatios.count, medianTurnRatio: alternation.medianTurnRatio)
+        let records = [alternation.first, alternation.second].map { measurement in
+            var record = BenchRecord(benchCase, measurement, warmup: warmup, repeat: `repeat`)
+            record.alternation = summary
+            return record
+        }
+        StandardError.print(
+            "lovasz bench \(label): medians \(String(format: "%.2f", records[0].medianMilliseconds)) ms (\(threads.first)) and "
+                + "\(String(format: "%.2f", records[1].medianMilliseconds)) ms (\(threads.second)); "
+                + "\(threads.second) \(String(format: "%.2f", summary.medianTurnRatio))x as fast, turn by turn")
+        return records
     }
 
     /// The cases to time, in order.

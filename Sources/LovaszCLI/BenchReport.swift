@@ -40,6 +40,10 @@ struct BenchRecord: Codable {
     /// the scores and gradient).
     var zeroCopyPhases: [BenchPhase]?
     var zeroCopyPhaseSpanMilliseconds: Double?
+    /// With `--alternate-threads` only: the two thread counts whose turns of calls alternated in
+    /// one process, and the median over pairs of neighbouring turns of the first count's median
+    /// time over the second's (the same in both rows of the pair).
+    var alternation: BenchAlternationRecord?
     var warmup: Int
     var `repeat`: Int
     /// The peak resident memory of the process during the measurement.
@@ -100,6 +104,19 @@ struct BenchRecord: Codable {
         peakOverScoresAndGradient = peakRSSMiB.map { $0 / (scoresMiB + gradientMiB) }
         withinMemoryBudget = peakRSSMiB.map { $0 <= memoryBudgetMiB }
     }
+}
+
+/// Two thread counts timed turn against turn in one process (`--alternate-threads A,B`).
+struct BenchAlternationRecord: Codable {
+    /// `[A, B]`.
+    var threads: [Int]
+    /// Timed calls per turn (the last turn may be shorter): the samples of both rows split into
+    /// turns of this many, in order, turn i of one row beside turn i of the other.
+    var callsPerTurn: Int
+    /// Pairs of neighbouring turns.
+    var turns: Int
+    /// The median over pairs of turns of A's median time over B's: how many times faster B ran.
+    var medianTurnRatio: Double
 }
 
 /// One phase of an OpenCL call: its name, device milliseconds and number of commands.
@@ -193,6 +210,23 @@ struct BenchReport: Codable {
                     "\(record.workload) \(record.data) \(record.backend) \(title) (device ms): "
                         + parts.joined(separator: ", ") + "; span \(String(format: "%.2f", span))")
             }
+        }
+        // The two rows of an alternation follow each other; one line for both.
+        var index = 0
+        while index < results.count {
+            let record = results[index]
+            index += 1
+            guard let alternation = record.alternation, index < results.count, results[index].alternation != nil else {
+                continue
+            }
+            index += 1
+            let (a, b) = (alternation.threads[0], alternation.threads[1])
+            lines.append(
+                "\(record.workload) \(record.data): \(b) thread\(b == 1 ? "" : "s") "
+                    + "\(String(format: "%.2f", alternation.medianTurnRatio))x as fast as \(a) "
+                    + "(median of \(alternation.turns) pair\(alternation.turns == 1 ? "" : "s") of neighbouring turns of "
+                    + "\(alternation.callsPerTurn) calls "
+                    + "in this process)")
         }
         for skip in skipped { lines.append("\(skip.backend): skipped: \(skip.reason)") }
         return lines.joined(separator: "\n")

@@ -175,6 +175,57 @@ import Testing
         #expect(outcome.standardError.contains("exceeds the budget"))
     }
 
+    /// The median of `values` (the mean of the middle two for an even count), computed here.
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    @Test(arguments: [(1, 2), (3, 1)])
+    func alternatingThreadCountsReportTurnRatios(first: Int, second: Int) throws {
+        // 23 calls each: turns of 10, 10 and 3.
+        let outcome = try Self.bench([
+            "--size", "tiny", "--workload", "hinge-per-batch", "voc", "--data", "trained",
+            "--alternate-threads", "\(first),\(second)", "--repeat", "23", "--warmup", "1", "--json",
+        ])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let records = try Self.results(Self.json(outcome))
+        #expect(records.map { $0["workload"] as? String } == ["hinge-per-batch", "hinge-per-batch", "voc", "voc"])
+        for (a, b) in [(records[0], records[1]), (records[2], records[3])] {
+            #expect(a["backend"] as? String == "cpu" && b["backend"] as? String == "cpu")
+            #expect(a["device"] as? String == "CPU (\(first) thread\(first == 1 ? "" : "s"))")
+            #expect(b["device"] as? String == "CPU (\(second) thread\(second == 1 ? "" : "s"))")
+            // The loss does not depend on the thread count.
+            #expect(a["loss"] as? Double == b["loss"] as? Double)
+            let samplesA = try #require(a["samplesMilliseconds"] as? [Double])
+            let samplesB = try #require(b["samplesMilliseconds"] as? [Double])
+            #expect(samplesA.count == 23 && samplesB.count == 23)
+            #expect(a["medianMilliseconds"] as? Double == Self.median(samplesA))
+            let summary = try #require(a["alternation"] as? [String: Any])
+            let summaryB = try #require(b["alternation"] as? [String: Any])
+            #expect(summary["threads"] as? [Int] == [first, second] && summaryB["threads"] as? [Int] == [first, second])
+            #expect(summary["callsPerTurn"] as? Int == 10)
+            #expect(summary["turns"] as? Int == 3)
+            // Turn i of each row: samples 10i ..< 10i + 10; the ratio of their medians, then the median.
+            let turns = stride(from: 0, to: 23, by: 10).map { start in
+                let end = min(start + 10, 23)
+                return Self.median(Array(samplesA[start..<end])) / Self.median(Array(samplesB[start..<end]))
+            }
+            let ratio = try #require(summary["medianTurnRatio"] as? Double)
+            #expect(abs(ratio - Self.median(turns)) <= 1e-12 * ratio)
+            #expect(summaryB["medianTurnRatio"] as? Double == ratio)
+        }
+        #expect(outcome.standardError.contains("alternating"), "progress on stderr")
+        let table = try Self.bench([
+            "--size", "tiny", "--workload", "hinge", "--data", "random", "--alternate-threads", "1,2", "--repeat", "2",
+        ])
+        #expect(table.status == 0, "\(table.standardError)")
+        #expect(table.standardOutput.contains("hinge random: 2 threads "))
+        #expect(table.standardOutput.contains("x as fast as 1 (median of 1 pair of neighbouring turns of 10 calls in this process)"))
+        let rows = table.standardOutput.split(separator: "\n").filter { $0.hasPrefix("hinge ") && !$0.contains("as fast") }
+        #expect(rows.count == 2)
+    }
+
     @Test func listNamesTheWorkloads() throws {
         let outcome = try Self.bench(["--list"])
         #expect(outcome.status == 0)
@@ -239,6 +290,13 @@ import Testing
         (["--scores", "s.npy"], "--labels"),
         (["--per-image"], "--scores"),
         (["--scores", "s.npy", "--labels", "y.npy", "--workload", "voc"], "--workload"),
+        (["--alternate-threads", "2"], "--alternate-threads"),
+        (["--alternate-threads", "0,2"], "--alternate-threads"),
+        (["--alternate-threads", "2,2"], "--alternate-threads"),
+        (["--alternate-threads", "1,2,4"], "--alternate-threads"),
+        (["--alternate-threads", "1,2", "--threads", "2"], "--threads"),
+        (["--alternate-threads", "1,2", "--backend", "opencl"], "CPU backend only"),
+        (["--alternate-threads", "1,2", "--memory"], "--memory"),
     ])
     func badCommandLinesFailWithAMessage(arguments: [String], mention: String) throws {
         let outcome = try Self.bench(arguments)
