@@ -15,10 +15,13 @@ The goals, on the 2-core benchmark machine, same run:
 
 Medians of one process move by 25-40% with the host's memory bandwidth (neighbours on a VM),
 so every part runs in alternating processes, and the host's copy bandwidth and the share of
-processor time stolen by the hypervisor (/proc/stat) are printed beside them, and before each
-hinge pair two CPU-bound processes are timed against one (about 2 when both virtual processors
-run at once, near 1 when the host gives them one between them); with --baseline, an older
-binary's small call alternates with this one's as a yardstick of the minute. Needs numpy (for the small call's inputs) and, for the PyTorch comparison,
+processor time stolen by the hypervisor (/proc/stat) are printed beside them. Before each hinge
+pair two CPU-bound processes are timed against one (about 2 when both virtual processors run at
+once, near 1 when the host gives them one between them). The hinge's 1 / 2 thread ratio is also
+printed as measured inside one process (`lovasz bench --alternate-threads 1,2`: turns of calls
+alternating, both sides in the same memory and minute), beside the goal. With --baseline, an
+older binary's small call alternates with this one's as a yardstick of the minute. Needs numpy
+(for the small call's inputs) and, for the PyTorch comparison,
 Benchmarks/.venv with torch (compare_pytorch.py --install-only).
 """
 import argparse
@@ -205,6 +208,19 @@ def main():
         hinge_ms[data] = (one, two)
         report[f"hinge {data} 1 thread ms"] = one
         report[f"hinge {data} 2 threads ms"] = two
+    # The same ratio inside one process (`--alternate-threads 1,2`: turns of ten calls of each
+    # thread count alternating, the median of the turn pairs' ratios): both sides share the
+    # process's memory and the minute, so it shows the code's scaling apart from the host's
+    # process-to-process and minute-to-minute moves. Reported beside the goal, which stays on
+    # the alternating processes above.
+    for data, repeat in (("random", "60"), ("trained", "1000")):
+        ratios = []
+        for index in range(args.processes):
+            note(f"hinge per batch, {data}, 1 and 2 threads alternating in one process {index + 1}/{args.processes}")
+            rows = json.loads(run([binary, "bench", "--backend", "cpu", "--json", "--workload", "hinge-per-batch",
+                                   "--data", data, "--alternate-threads", "1,2", "--repeat", repeat]))["results"]
+            ratios.append(rows[0]["alternation"]["medianTurnRatio"])
+        report[f"hinge {data} 1 / 2 threads in one process, turns alternating (per process)"] = ratios
     steal["hinge"] = steal_since(before)
     report["2 / 1 process compute scaling before each hinge pair (random, then trained)"] = probes
     # Each processor's speed on its own: the virtual processors of this host slow down apart
