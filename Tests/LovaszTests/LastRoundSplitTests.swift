@@ -24,6 +24,19 @@ import Testing
         walkChunk: 16, splitLastRoundPixels: 64, splitSegmentKeys: 1 << 30, splitSampleBlocks: 4,
         splitSampleBlockPixels: 8, singleThreadedBelow: 0)
 
+    /// The same as ``split``, with equal shares, and with the first part's share 1.9 times the
+    /// mean and the last's 0.1 (``CPUSortTuning/splitShareSlope``).
+    static let splitEven: CPUSortTuning = {
+        var tuning = split
+        tuning.splitShareSlope = 0
+        return tuning
+    }()
+    static let splitSteep: CPUSortTuning = {
+        var tuning = split
+        tuning.splitShareSlope = 0.9
+        return tuning
+    }()
+
     /// Segment counts that leave a last round of one or two segments on 2, 3 and 4 threads.
     static let recipes: [RandomRecipe] = [
         RandomRecipe(
@@ -44,7 +57,7 @@ import Testing
         try ParallelSortPathTests.compute(problem, options: options, backend: backend)
     }
 
-    @Test(arguments: recipes, [split, splitThroughMSD, splitTooFewKeys])
+    @Test(arguments: recipes, [split, splitThroughMSD, splitTooFewKeys, splitEven, splitSteep])
     func splitLastRoundGivesTheOneThreadBits(recipe: RandomRecipe, tuning: CPUSortTuning) throws {
         let problem = recipe.make()
         for options in problem.optionVariants.prefix(4) {
@@ -60,6 +73,32 @@ import Testing
                 #expect(many.loss.bitPattern == one.loss.bitPattern, "\(recipe) \(options), \(threads) threads")
             }
         }
+    }
+
+    /// Where each part starts in the sorted sample: equal shares at slope 0, then shares falling
+    /// linearly from the first part to the last, every part at least one key of a large sample.
+    @Test(arguments: [2, 3, 4, 7], [0.0, 0.14, 0.5, 0.9])
+    func partsStartWhereTheirSharesSay(parts: Int, slope: Double) throws {
+        let sampled = 10_000
+        var starts = [0]
+        for part in 1..<parts {
+            starts.append(SegmentParts.firstSample(ofPart: part, parts: parts, sampled: sampled, slope: slope))
+        }
+        starts.append(sampled)
+        let shares = zip(starts.dropFirst(), starts).map { $0 - $1 }
+        // Each share, worked out here: (1 + slope · (parts - 1 - 2p) / (parts - 1)) / parts of the sample.
+        for (p, share) in shares.enumerated() {
+            let expected = (1 + slope * Double(parts - 1 - 2 * p) / Double(parts - 1)) / Double(parts) * Double(sampled)
+            #expect(abs(Double(share) - expected) <= 1.0, "part \(p) of \(parts), slope \(slope): \(share) keys")
+            #expect(share >= 1)
+        }
+        if slope == 0 {
+            #expect(starts.dropFirst().dropLast().enumerated().allSatisfy { $1 == ($0 + 1) * sampled / parts })
+        } else {
+            #expect(zip(shares, shares.dropFirst()).allSatisfy { $0 > $1 }, "\(shares)")
+        }
+        // The 2×3×200×200 call's split: 57% of the keys to the first part.
+        #expect(SegmentParts.firstSample(ofPart: 1, parts: 2, sampled: 100, slope: CPUSortTuning.standard.splitShareSlope) == 57)
     }
 
     /// Which segments of a round are split, and into how many parts.

@@ -125,6 +125,18 @@ struct CPUSortTuning: Sendable, Hashable {
     /// this many evenly spread blocks of this many pixels (the same sample in every part).
     var splitSampleBlocks = 16
     var splitSampleBlockPixels = 128
+    /// The parts' shares of a split segment's keys fall linearly from `1 + slope` to `1 - slope`
+    /// times the mean (``SegmentParts/firstSample(ofPart:parts:sampled:slope:)``; `0 ..< 1`): the
+    /// first part goes to the thread that finished its whole segment first — the faster one that
+    /// minute — and the last to the last to finish. Instrumented on the 2×3×200×200 confident call
+    /// (Intel Xeon VM, two threads, equal halves): the pool's thread ran the same sorts 5-10%
+    /// slower than the calling thread in most processes, the second half sorted in 267-304 µs
+    /// against 221-236 µs for the first, and the phase left one thread 36-350 µs idle. Measured in
+    /// one process (alternating calls against halves, that call, six or eight processes each):
+    /// a first part of 55% of the keys 1.009x, 57% 1.037x and again 1.018x (1.002-1.038x), 59%
+    /// 1.014x, 62% 1.020x; with 57%, VOC per batch (one segment of 21 split in two) trained 0.996x
+    /// (0.960-1.006x), random 1.012x.
+    var splitShareSlope = 0.14
     /// Chunks of pixels per thread when threads share a segment (for balance).
     var chunksPerWorker = 4
     /// Positions of each of a task's four chunks per item of the MSD pass's count and scatter,

@@ -23,7 +23,8 @@ struct SegmentPartOutcome {
 /// has three segments on two threads), each segment of the last, incomplete round is split
 /// into parts that run as separate tasks, with no merge and nothing shared. Every part takes the
 /// keys of the same few evenly spread blocks of pixels, sorts them and reads off the error words
-/// at the quantiles `p / parts` (the same words in every part); part `p` then makes, with the key
+/// at the parts' quantiles (the same words in every part; the first parts' shares larger,
+/// ``CPUSortTuning/splitShareSlope``); part `p` then makes, with the key
 /// pass, only the keys whose word lies from quantile `p` up to quantile `p + 1`, counting the
 /// keys and foreground keys below its range as it goes, and sorts and walks them in its own
 /// memory. Its walk starts at the sorted position and with the foreground count of the keys
@@ -49,6 +50,19 @@ enum SegmentParts {
             recordSize = headCapacity + capacity / walkChunk + 2
             self.walkChunk = walkChunk
         }
+    }
+
+    /// The index, in a sorted sample of `sampled` keys, of part `part`'s first key, for
+    /// `0 < part < parts`: the parts' shares of the sample fall linearly from `1 + slope` times
+    /// the mean (the first part) to `1 - slope` times it (the last), so part `q` starts at the
+    /// fraction `q · (1 + slope · (parts - q) / (parts - 1)) / parts`.
+    ///
+    /// - Parameter slope: in `0 ..< 1` (0: equal shares).
+    static func firstSample(ofPart part: Int, parts: Int, sampled: Int, slope: Double) -> Int {
+        precondition(parts >= 2 && part > 0 && part < parts && sampled > 0 && slope >= 0 && slope < 1)
+        let q = Double(part), n = Double(parts)
+        let fraction = q * (1 + slope * (n - q) / (n - 1)) / n
+        return min(sampled - 1, Int(fraction * Double(sampled)))
     }
 
     /// The loss of a segment from its parts' outcomes, in part order: the same sum, in the same
@@ -97,9 +111,12 @@ extension SegmentWork {
             let sorted = sortCompacted(count: made.kept, highBit: KeyRadixSort.highBit(varying: made.and ^ made.or), workspace: workspace)
             return SegmentPartOutcome(whole: walk(sorted: sorted, count: made.kept, workers: 1))
         }
-        // Part p keeps the error words from the sample's quantile p / parts (inclusive) to the
+        // Part p keeps the error words from the sample's quantile of part p (inclusive) to the
         // next one (exclusive): every key with one word falls in one part.
-        func bound(_ q: Int) -> UInt32 { UInt32(truncatingIfNeeded: workspace.scratch[q * sampled / parts] >> 32) }
+        func bound(_ q: Int) -> UInt32 {
+            let index = SegmentParts.firstSample(ofPart: q, parts: parts, sampled: sampled, slope: tuning.splitShareSlope)
+            return UInt32(truncatingIfNeeded: workspace.scratch[index] >> 32)
+        }
         let floor: UInt32 = part == 0 ? 0 : bound(part)
         var partCut = cut
         if part < parts - 1 {
