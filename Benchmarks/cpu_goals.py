@@ -16,8 +16,8 @@ The goals, on the 2-core benchmark machine, same run:
 Medians of one process move by 25-40% with the host's memory bandwidth (neighbours on a VM),
 so every part runs in alternating processes, and the host's copy bandwidth and the share of
 processor time stolen by the hypervisor (/proc/stat) are printed beside them. Before each hinge
-pair two CPU-bound processes are timed against one (about 2 when both virtual processors run at
-once, near 1 when the host gives them one between them). The hinge's 1 / 2 thread ratio is also
+pair and each VOC comparison two CPU-bound processes are timed against one (about 2 when both
+virtual processors run at once, near 1 when the host gives them one between them). The hinge's 1 / 2 thread ratio is also
 printed as measured inside one process (`lovasz bench --alternate-threads 1,2`: turns of calls
 alternating, both sides in the same memory and minute), beside the goal. With --baseline, an
 older binary's small call alternates with this one's as a yardstick of the minute. Needs numpy
@@ -239,11 +239,13 @@ def main():
 
     speedups = {"trained": [], "random": []}
     milliseconds = {"trained": [], "random": []}
+    voc_probes = []
     if not args.skip_pytorch:
         before = cpu_times()
         for _ in range(2):
             for data in ("trained", "random"):
                 note(f"compare_pytorch.py, VOC {data}")
+                voc_probes.append(compute_scaling())
                 result = json.loads(run(
                     [sys.executable, os.path.join(ROOT, "Benchmarks", "compare_pytorch.py"), "--workload", "voc",
                      "--data", data, "--repeat", "5", "--lovasz", binary, "--json"]))
@@ -257,6 +259,7 @@ def main():
         report["VOC speed-up, random"] = speedups["random"]
         report["VOC ms (PyTorch / lovasz), trained"] = milliseconds["trained"]
         report["VOC ms (PyTorch / lovasz), random"] = milliseconds["random"]
+        report["2 / 1 process compute scaling before each VOC comparison (trained, random, trained, random)"] = voc_probes
 
     note("peak memory (lovasz bench --memory)")
     memory = subprocess.run([binary, "bench", "--backend", "cpu", "--memory", "--json"], capture_output=True, text=True)
