@@ -5,7 +5,11 @@ The PyTorch side is the loop most users run today: softmax over the classes, the
 counted class the errors |fg - p_c|, a descending torch.sort, the Lovasz gradient of the sorted
 foreground by cumulative sums (the algorithm of Berman et al.'s public lovasz_losses.py), a dot
 product, the mean over classes, and autograd's backward() to the logits. The Swift side is
-`lovasz bench --scores S.npy --labels Y.npy --json` on the very same arrays, written as .npy.
+`lovasz bench --scores S.npy --labels Y.npy --json` on the very same arrays, written as .npy, in
+three processes by default (`--lovasz-processes`): one before the PyTorch loop's timed calls and
+two among them, its median taken over all their calls, so that on a shared host both sides are
+timed in the same minutes (one process's few calls last well under a second, the loop's many
+seconds).
 
     python3 Benchmarks/compare_pytorch.py --install          # once: Benchmarks/.venv with torch, kornia
     python3 Benchmarks/compare_pytorch.py                    # VOC batch, random data
@@ -197,9 +201,9 @@ def lovasz_hinge(logits, labels, per_image):
     return lovasz_hinge_flat(logits.reshape(-1), labels.reshape(-1))
 
 
-def time_calls(call, device, warmup, repeat, name):
+def time_calls(call, device, warmup, repeat, name, after_call=None):
     """Median and minimum seconds of `call()` (loss + backward) over `repeat` calls after `warmup`,
-    and the last loss."""
+    and the last loss; `after_call(index)`, when given, runs after timed call `index` (untimed)."""
     import torch
 
     synchronize = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
@@ -215,6 +219,8 @@ def time_calls(call, device, warmup, repeat, name):
         synchronize()
         samples.append(time.perf_counter() - start)
         note(f"{name} run {index + 1}/{repeat}: {samples[-1] * 1000:.1f} ms")
+        if after_call:
+            after_call(index)
     return statistics.median(samples), min(samples), float(value.detach().cpu().double())
 
 
@@ -246,8 +252,9 @@ def time_kornia(logits_np, labels_np, device, warmup, repeat):
             "loss": value}
 
 
-def time_pytorch(loss_kind, classes, per_image, logits_np, labels_np, device, warmup, repeat):
-    """Median and minimum seconds of loss + backward over `repeat` calls after `warmup`."""
+def time_pytorch(loss_kind, classes, per_image, logits_np, labels_np, device, warmup, repeat, after_call=None):
+    """Median and minimum seconds of loss + backward over `repeat` calls after `warmup`
+    (`after_call` as in `time_calls`)."""
     import torch
 
     logits = torch.from_numpy(logits_np).to(device).requires_grad_(True)
@@ -262,7 +269,7 @@ def time_pytorch(loss_kind, classes, per_image, logits_np, labels_np, device, wa
         loss.backward()
         return loss
 
-    return time_calls(call, device, warmup, repeat, "PyTorch")
+    return time_calls(call, device, warmup, repeat, "PyTorch", after_call)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,6 +284,22 @@ def build_lovasz():
         ["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPOSITORY, check=True,
         capture_output=True, text=True).stdout.strip()
     return os.path.join(bin_path, "lovasz")
+
+
+def pooled(runs):
+    """One `lovasz bench` result from the processes' results: the median and minimum over all
+    their timed calls, each process's median beside them, the rest from the first process
+    (the losses of all must be equal: the same inputs, a deterministic library)."""
+    first = dict(runs[0])
+    samples = [x for run in runs for x in run["samplesMilliseconds"]]
+    losses = {run["loss"] for run in runs}
+    if len(losses) != 1:
+        fail(f"the lovasz processes gave different losses: {sorted(losses)}", 1)
+    first["samplesMilliseconds"] = samples
+    first["medianMilliseconds"] = statistics.median(samples)
+    first["minMilliseconds"] = min(samples)
+    first["processMedianMilliseconds"] = [run["medianMilliseconds"] for run in runs]
+    return first
 
 
 def run_lovasz(binary, scores, labels, loss_kind, classes, per_image, args):
@@ -320,6 +343,9 @@ def parse(argv):
     parser.add_argument("--backend", default="cpu", choices=["cpu", "opencl", "auto"],
                         help="the lovasz backend (default: cpu)")
     parser.add_argument("--lovasz", help="the lovasz binary (default: build it with swift build -c release)")
+    parser.add_argument("--lovasz-processes", type=int, default=3, metavar="N",
+                        help="lovasz bench processes, --repeat timed calls each: one before the PyTorch calls, the "
+                             "others spread between and after them; the median is over all their calls (default: 3)")
     parser.add_argument("--keep-inputs", metavar="DIR", help="write the .npy inputs to DIR and keep them")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     parser.add_argument("--peer", action="append", choices=["kornia"], default=[],
@@ -328,6 +354,8 @@ def parse(argv):
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.warmup < 0:
         parser.error("--repeat must be at least 1 and --warmup not negative")
+    if args.lovasz_processes < 1:
+        parser.error("--lovasz-processes must be at least 1")
     return args
 
 
@@ -365,14 +393,27 @@ def main():
     labels_path = os.path.join(folder, f"{args.workload}-{args.data}-labels.npy")
     np.save(scores_path, logits)
     np.save(labels_path, labels)
+    # The lovasz processes: one before the PyTorch loop's timed calls and the others spread
+    # among them (process j, 1 ≤ j < N, after timed call ⌊j·repeat / (N − 1)⌋, counted from 1,
+    # the last after the last call), so that both sides' calls come from the same minutes of a
+    # shared host.
+    runs = []
+    spread = args.lovasz_processes - 1
+    after = [max(0, j * args.repeat // spread - 1) for j in range(1, spread + 1)] if spread else []
+
+    def lovasz_process(index=None):
+        for _ in range(1 if index is None else after.count(index)):
+            runs.append(run_lovasz(binary, scores_path, labels_path, loss_kind, classes, per_image, args))
+
     try:
-        swift = run_lovasz(binary, scores_path, labels_path, loss_kind, classes, per_image, args)
+        lovasz_process()
+        torch_median, torch_min, torch_loss = time_pytorch(
+            loss_kind, classes, per_image, logits, labels, args.device, args.warmup, args.repeat,
+            after_call=lovasz_process if args.lovasz_processes > 1 else None)
     finally:
         if not args.keep_inputs:
             shutil.rmtree(folder, ignore_errors=True)
-
-    torch_median, torch_min, torch_loss = time_pytorch(
-        loss_kind, classes, per_image, logits, labels, args.device, args.warmup, args.repeat)
+    swift = pooled(runs)
     kornia = None
     if "kornia" in args.peer and loss_kind == "softmax":
         kornia = time_kornia(logits, labels, args.device, args.warmup, args.repeat)
@@ -390,11 +431,12 @@ def main():
                     "minMilliseconds": torch_min * 1000, "loss": torch_loss},
         "lovasz": {"backend": swift["backend"], "device": swift["device"],
                    "medianMilliseconds": swift["medianMilliseconds"], "minMilliseconds": swift["minMilliseconds"],
+                   "processMedianMilliseconds": swift["processMedianMilliseconds"],
                    "loss": swift["loss"], "peakRSSMiB": swift.get("peakRSSMiB"),
                    "zeroCopyMedianMilliseconds": swift.get("zeroCopyMedianMilliseconds"),
                    "phases": swift.get("phases")},
         "lossRelativeDifference": relative, "lossesAgree": agree, "speedup": ratio,
-        "warmup": args.warmup, "repeat": args.repeat,
+        "warmup": args.warmup, "repeat": args.repeat, "lovaszProcesses": args.lovasz_processes,
     }
     if kornia is not None:
         kornia["sameSemantics"] = classes == "all" and per_image
@@ -405,7 +447,9 @@ def main():
     else:
         print(f"workload {args.workload} ({loss_kind}, {list(shape)}, "
               f"{'per image' if per_image else 'per batch'}), data {args.data}, seed {args.seed}; "
-              f"{args.warmup} warm-up + {args.repeat} timed calls each")
+              f"{args.warmup} warm-up + {args.repeat} timed calls each"
+              + (f" (lovasz: in each of {args.lovasz_processes} processes, spread over the PyTorch calls)"
+                 if args.lovasz_processes > 1 else ""))
         model = f" ({swift['machineProcessorModel']})" if swift.get("machineProcessorModel") else ""
         print(f"machine: {os.cpu_count()} processors{model}, {threads} threads; load average "
               f"{' '.join(f'{x:.2f}' for x in load_before)} before, {' '.join(f'{x:.2f}' for x in load_after)} after")
@@ -414,6 +458,9 @@ def main():
         print(f"lovasz {swift['backend']} ({swift['device']}): median {swift['medianMilliseconds']:10.1f} ms, "
               f"min {swift['minMilliseconds']:10.1f} ms, loss {swift['loss']:.8f}, "
               f"peak RSS {swift.get('peakRSSMiB') or 0:.0f} MiB")
+        if len(swift["processMedianMilliseconds"]) > 1:
+            print("lovasz medians of its processes (first before the PyTorch calls): "
+                  + ", ".join(f"{x:.1f}" for x in swift["processMedianMilliseconds"]) + " ms")
         zero_copy = swift.get("zeroCopyMedianMilliseconds")
         if zero_copy is not None:
             print(f"lovasz {swift['backend']} zero-copy (scores, labels and gradient in device buffers): "

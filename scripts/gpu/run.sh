@@ -50,7 +50,8 @@ for step in $steps; do
     pytorch)
       for workload in ${PYTORCH_WORKLOADS:-voc voc-per-image-all ade20k}; do
         for data in random trained; do
-          python3 Benchmarks/compare_pytorch.py --lovasz $lovasz --device cuda --backend opencl \
+          # One lovasz process per comparison (each pays the OpenCL start-up; device time is short).
+          python3 Benchmarks/compare_pytorch.py --lovasz $lovasz --device cuda --backend opencl --lovasz-processes 1 \
             --workload $workload --data $data --repeat 7 --warmup 2 --peer kornia 2>&1 | tee -a "$out/pytorch-cuda.txt"
         done
       done ;;
