@@ -286,6 +286,16 @@ def build_lovasz():
     return os.path.join(bin_path, "lovasz")
 
 
+def lovasz_process_schedule(processes, repeat):
+    """After which of the PyTorch loop's `repeat` timed calls (0-based) each lovasz process but
+    the first (which runs before them) starts: process j, 1 ≤ j < `processes`, after call
+    ⌊j·repeat / (processes − 1)⌋ counted from 1 (at least the first), so the last comes after the
+    last call and the others spread evenly among them; both sides' calls then come from the
+    same minutes of a shared host. An index appears once per process that follows that call."""
+    spread = processes - 1
+    return [max(0, j * repeat // spread - 1) for j in range(1, spread + 1)] if spread > 0 else []
+
+
 def pooled(runs):
     """One `lovasz bench` result from the processes' results: the median and minimum over all
     their timed calls, each process's median beside them, the rest from the first process
@@ -393,13 +403,8 @@ def main():
     labels_path = os.path.join(folder, f"{args.workload}-{args.data}-labels.npy")
     np.save(scores_path, logits)
     np.save(labels_path, labels)
-    # The lovasz processes: one before the PyTorch loop's timed calls and the others spread
-    # among them (process j, 1 ≤ j < N, after timed call ⌊j·repeat / (N − 1)⌋, counted from 1,
-    # the last after the last call), so that both sides' calls come from the same minutes of a
-    # shared host.
     runs = []
-    spread = args.lovasz_processes - 1
-    after = [max(0, j * args.repeat // spread - 1) for j in range(1, spread + 1)] if spread else []
+    after = lovasz_process_schedule(args.lovasz_processes, args.repeat)
 
     def lovasz_process(index=None):
         for _ in range(1 if index is None else after.count(index)):
