@@ -5,6 +5,7 @@ compares the losses (1e-5 relative) and the gradients element by element (1e-6 a
 Usage: check_backends.py LOVASZ_BINARY [--size small|full]
 Needs numpy. Prints one line per case and exits 1 if any case disagrees.
 """
+import argparse
 import json
 import subprocess
 import sys
@@ -54,8 +55,16 @@ def run(binary, args):
 
 
 def main():
-    binary = sys.argv[1]
-    size = "full" if "--size" in sys.argv and sys.argv[sys.argv.index("--size") + 1] == "full" else "small"
+    parser = argparse.ArgumentParser(
+        description="Compare `lovasz loss` on --backend opencl and --backend cpu: losses to 1e-5 relative, "
+        "gradients element by element to 1e-6 absolute. Exits 1 if any case disagrees.")
+    parser.add_argument("binary", help="the lovasz binary to run")
+    parser.add_argument("--size", choices=["small", "full"], default="small",
+                        help="small shapes (seconds, any machine) or the benchmark's full shapes (default: small)")
+    arguments = parser.parse_args()
+    binary, size = arguments.binary, arguments.size
+    if not os.access(binary, os.X_OK):
+        parser.error(f"{binary} is not an executable file")
     rng = np.random.default_rng(2018)
     failed = False
     with tempfile.TemporaryDirectory() as directory:
