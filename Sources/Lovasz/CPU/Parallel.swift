@@ -11,6 +11,26 @@ package func parallelForEach(count: Int, workers: Int, _ body: (_ worker: Int, _
     WorkerPool.shared.run(count: count, workers: max(1, workers), body)
 }
 
+/// Runs `body(item)` for every item in `0..<count` on up to `workers` threads, in one contiguous
+/// share of the items per thread: each thread takes its share from the front, and a thread out
+/// of items helps another from the back of its share (``parallelForEachFromBothEnds``).
+///
+/// Passes that split the same items the same way then run each item on the same thread, call
+/// after call, so that a thread mostly reads lines it wrote itself, in its own cache; a faster
+/// thread still takes more items.
+func parallelForEachInShares(count: Int, workers: Int, _ body: (_ item: Int) -> Void) {
+    let shares = max(1, min(workers, count))
+    guard shares > 1 else {
+        for item in 0..<count { body(item) }
+        return
+    }
+    @inline(__always) func first(_ share: Int) -> Int { share * count / shares }
+    parallelForEachFromBothEnds(
+        lists: shares, items: { first($0 + 1) - first($0) }, workers: workers,
+        front: { share, item in body(first(share) + item) },
+        back: { share, item in body(first(share) + item) })
+}
+
 /// Splits `0..<count` into contiguous chunks of about `chunk` items and runs them in parallel.
 func parallelChunks(count: Int, chunk: Int, workers: Int, _ body: (Range<Int>) -> Void) {
     let chunks = (count + chunk - 1) / chunk

@@ -88,7 +88,7 @@ enum Probabilities {
     /// to a task, so that a batch of tiny images pays no per-image task overhead.
     ///
     /// Each thread takes the runs of its own contiguous share from the front, and a thread out
-    /// of runs helps another from the back of its share (``parallelForEachFromBothEnds``): the
+    /// of runs helps another from the back of its share (``parallelForEachInShares``): the
     /// softmax and the back-propagation of every call then split the pixels the same way, and a
     /// thread mostly reads and writes lines it wrote itself, in its own cache. Runs handed out
     /// one at a time went to either thread, and about half of the lines passed between cores on
@@ -111,16 +111,7 @@ enum Probabilities {
                 body(item / chunksPerImage, start, min(pixelChunk, S - start))
             }
         }
-        let shares = max(1, min(workers, count))
-        guard shares > 1 else {
-            for item in 0..<count { run(item) }
-            return
-        }
-        @inline(__always) func first(_ share: Int) -> Int { share * count / shares }
-        parallelForEachFromBothEnds(
-            lists: shares, items: { first($0 + 1) - first($0) }, workers: workers,
-            front: { share, item in run(first(share) + item) },
-            back: { share, item in run(first(share) + item) })
+        parallelForEachInShares(count: count, workers: workers) { run($0) }
     }
 
     /// Writes `sigmoid(logits)` into `out`, element by element.

@@ -64,12 +64,14 @@ struct LabelMap: Sendable {
         // Rows of counters per image (a power of 2; one when there are many classes).
         let lanes = labelClasses <= 1024 ? 4 : 1
         var ignoredInImage = try [Bool](fallibleRepeating: false, count: shape.batch)
-        // Every entry is written (-1 for an ignored pixel), or the call throws.
+        // Every entry is written (-1 for an ignored pixel), or the call throws. Images in
+        // contiguous shares per thread (``parallelForEachInShares``), as a shared segment's key
+        // pass splits its pixels: each thread then reads back the entries it wrote.
         let classOf = try ClassMap(count: labels.count, labelClasses: labelClasses) { out in
             counts.withUnsafeMutableBufferPointer { counts in
                 firstBadOfImage.withUnsafeMutableBufferPointer { firstBadOfImage in
                     ignoredInImage.withUnsafeMutableBufferPointer { ignoredInImage in
-                        parallelForEach(count: shape.batch, workers: workers) { _, b in
+                        parallelForEachInShares(count: shape.batch, workers: workers) { b in
                             let base = b * shape.spatial
                             if let mapped = Self.mapInC(
                                 labels.baseAddress! + base, count: shape.spatial, ignoreIndex: ignoreIndex,
