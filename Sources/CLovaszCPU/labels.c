@@ -16,10 +16,11 @@ typedef struct label_counts {
     int rows_used;
 } label_counts;
 
-/// Stores class index `value` (-1 ... 127 in the one-byte form) at `index`.
+/// Stores class index `value` (-1 ... 127 in the one-byte form) at `index` (nowhere when the
+/// output has neither form: the labels are only checked and counted).
 static inline void store_class(lovasz_class_output out, size_t index, int32_t value) {
     if (out.narrow) out.narrow[index] = (int8_t)value;
-    else out.wide[index] = value;
+    else if (out.wide) out.wide[index] = value;
 }
 
 /// One label from `index`; returns 0 when it is bad (neither the ignore value nor a class).
@@ -143,7 +144,7 @@ AVX2 static inline __attribute__((always_inline)) void store_eight(lovasz_class_
     if (out.narrow) {
         __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
         _mm_storel_epi64((__m128i *)(out.narrow + i), _mm_packs_epi16(words, words));
-    } else {
+    } else if (out.wide) {
         _mm256_storeu_si256((__m256i *)(out.wide + i), v);
     }
 }
@@ -242,7 +243,7 @@ AVX2 static inline __attribute__((always_inline)) int64_t map_u8_bytes_loop(LOOP
             if (_mm256_movemask_epi8(_mm256_or_si256(is_ignored, in_range)) != -1) break;
             if (!_mm256_testz_si256(is_ignored, is_ignored)) *ignored = 1;
             __m256i mapped = _mm256_or_si256(v, is_ignored);
-            _mm256_storeu_si256((__m256i *)(out.narrow + i), mapped);
+            if (out.narrow) _mm256_storeu_si256((__m256i *)(out.narrow + i), mapped);
             for (int c = 0; c < few; c++)
                 byte_counts[c] = _mm256_sub_epi8(byte_counts[c], _mm256_cmpeq_epi8(mapped, _mm256_set1_epi8((char)c)));
             if (++pending == 255) {
@@ -263,11 +264,11 @@ AVX2 static inline __attribute__((always_inline)) int64_t map_u8_bytes_loop(LOOP
     return first_bad;
 }
 
-/// uint8 labels: as bytes where the classes are few and their indices take one byte each,
-/// else widened eight at a time.
+/// uint8 labels: as bytes where the classes are few and their indices take one byte each
+/// (or are not stored), else widened eight at a time.
 AVX2 static LOVASZ_CPU_MAP_LABELS(map_u8_avx2_any, uint8_t)
 {
-    if (out.narrow && classes <= FEW_CLASSES) {
+    if ((out.narrow || !out.wide) && classes <= FEW_CLASSES) {
         switch (classes) {
         case 1: return map_u8_bytes_loop(labels, count, has_ignore, ignore, classes, out, counts, ignored, 1);
         case 2: return map_u8_bytes_loop(labels, count, has_ignore, ignore, classes, out, counts, ignored, 2);

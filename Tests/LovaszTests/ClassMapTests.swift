@@ -17,16 +17,17 @@ import Testing
         let shape = try ProblemShape(scores: [batch, classes, spatial], loss: .softmax)
         func check<Label: FixedWidthInteger>(_ type: Label.Type) throws {
             let converted = labels.map { Label(truncatingIfNeeded: $0) }
-            let map = try converted.withUnsafeBufferPointer { labels in
-                try LabelMap(labels: labels, shape: shape, ignoreIndex: 255, workers: 2)
+            // (uint8 labels may be their own map, borrowed: used while they are.)
+            try converted.withUnsafeBufferPointer { converted in
+                let map = try LabelMap(labels: converted, shape: shape, ignoreIndex: 255, workers: 2)
+                #expect(map.classOf.isNarrow == (classes <= 127), "\(Label.self)")
+                #expect(map.classOf.count == labels.count)
+                let expected = labels.map { $0 == 255 ? Int32(-1) : Int32($0) }
+                let stored = (0 ..< labels.count).map { map.classOf[$0] }
+                let viewed = map.classOf.withIndices { indices in (0 ..< labels.count).map { indices.advanced(by: $0)[0] } }
+                #expect(stored == expected, "\(Label.self), \(classes) classes")
+                #expect(viewed == expected, "\(Label.self), \(classes) classes")
             }
-            #expect(map.classOf.isNarrow == (classes <= 127), "\(Label.self)")
-            #expect(map.classOf.count == labels.count)
-            let expected = labels.map { $0 == 255 ? Int32(-1) : Int32($0) }
-            let stored = (0 ..< labels.count).map { map.classOf[$0] }
-            let viewed = map.classOf.withIndices { indices in (0 ..< labels.count).map { indices.advanced(by: $0)[0] } }
-            #expect(stored == expected, "\(Label.self), \(classes) classes")
-            #expect(viewed == expected, "\(Label.self), \(classes) classes")
         }
         try check(Int64.self)
         try check(Int16.self)

@@ -6,7 +6,7 @@ import Testing
 /// The label pass in C (`lovasz_cpu_map_labels_*`, AVX2 where available, and the scalar forms)
 /// against the definition written here: each label the ignore value (→ -1), a class (→ itself,
 /// counted), or bad (the first one reported; nothing after it is checked); class indices stored
-/// one byte each (up to 127 classes) or four.
+/// one byte each (up to 127 classes), four, or not at all (labels only checked and counted).
 @Suite struct LabelPassTests {
     struct Mapped: Equatable {
         var out: [Int32]
@@ -37,10 +37,15 @@ import Testing
         var testDescription: String { rawValue }
     }
 
-    /// Runs one form on `labels` converted to `type` (values must fit it), storing one byte
-    /// per class index when `narrow`.
+    /// Where the class indices go: four bytes each, one, or nowhere.
+    enum Output: CaseIterable {
+        case wide, narrow, none
+    }
+
+    /// Runs one form on `labels` converted to `type` (values must fit it), storing the class
+    /// indices as `output` says (with none, `out` is left empty).
     static func run(
-        _ labels: [Int64], type: LabelType, scalar: Bool, ignore: Int64?, classes: Int, narrow: Bool
+        _ labels: [Int64], type: LabelType, scalar: Bool, ignore: Int64?, classes: Int, output: Output
     ) -> Mapped {
         var wide = [Int32](repeating: 99, count: labels.count)
         var bytes = [Int8](repeating: 99, count: labels.count)
@@ -50,16 +55,21 @@ import Testing
         let ignoreValue = ignore ?? 0
         let bad: Int64 = wide.withUnsafeMutableBufferPointer { wide in
             bytes.withUnsafeMutableBufferPointer { bytes in
-                let out = narrow
-                    ? lovasz_class_output(narrow: bytes.baseAddress, wide: nil)
-                    : lovasz_class_output(narrow: nil, wide: wide.baseAddress)
+                let out = switch output {
+                case .narrow: lovasz_class_output(narrow: bytes.baseAddress, wide: nil)
+                case .wide: lovasz_class_output(narrow: nil, wide: wide.baseAddress)
+                case .none: lovasz_class_output(narrow: nil, wide: nil)
+                }
                 return Self.map(labels, type: type, scalar: scalar, hasIgnore: hasIgnore, ignore: ignoreValue, classes: classes,
                                 out: out, counts: &counts, ignored: &ignored)
             }
         }
-        let out = narrow ? bytes.map { Int32($0) } : wide
+        let out = output == .narrow ? bytes.map { Int32($0) } : wide
         // Entries after a bad label are unspecified: compare up to it.
-        let kept = bad < 0 ? labels.count : Int(bad)
+        let kept = output == .none ? 0 : bad < 0 ? labels.count : Int(bad)
+        if output == .none {
+            #expect(wide.allSatisfy { $0 == 99 } && bytes.allSatisfy { $0 == 99 }, "nothing is stored")
+        }
         return Mapped(out: Array(out[0..<kept]), counts: bad < 0 ? counts : [], ignored: ignored != 0, firstBad: bad)
     }
 
@@ -87,10 +97,10 @@ import Testing
 
     @Test(arguments: LabelType.allCases, [false, true])
     func labelPassEqualsTheDefinition(type: LabelType, scalar: Bool) {
-        for narrow in [false, true] { mapsAsTheDefinition(type: type, scalar: scalar, narrow: narrow) }
+        for output in Output.allCases { mapsAsTheDefinition(type: type, scalar: scalar, output: output) }
     }
 
-    func mapsAsTheDefinition(type: LabelType, scalar: Bool, narrow: Bool) {
+    func mapsAsTheDefinition(type: LabelType, scalar: Bool, output: Output) {
         // Class counts on both sides of the vector forms' limits (8 classes counted in vectors,
         // 1024 in rows on the stack); ignore values inside
         // and outside the classes and outside the label type; bad labels at every position of
@@ -99,7 +109,7 @@ import Testing
         let ignores: [Int64?] = [nil, 255, 0, type == .uint8 ? 300 : 70_000, -1]
         // (One byte per index up to 127 classes.)
         for classes in [1, 2, 3, 8, 9, 21, 127, 128, 150, 1500]
-        where (type != .uint8 || classes <= 256) && (!narrow || classes <= ClassMap.narrowClasses) {
+        where (type != .uint8 || classes <= 256) && (output != .narrow || classes <= ClassMap.narrowClasses) {
             for ignore in ignores {
                 for length in [0, 1, 7, 8, 9, 31, 32, 33, 64, 100, 8200] {
                     var random = SplitMix64(seed: UInt64(classes * 7919 + length * 31 + Int(ignore ?? 5)))
@@ -125,9 +135,10 @@ import Testing
                     }
                     for labels in cases {
                         let expected = Self.naive(labels, ignore: ignore, classes: classes)
-                        var got = Self.run(labels, type: type, scalar: scalar, ignore: ignore, classes: classes, narrow: narrow)
+                        var got = Self.run(labels, type: type, scalar: scalar, ignore: ignore, classes: classes, output: output)
                         if expected.firstBad >= 0 { got.counts = [] }
                         var want = expected
+                        if output == .none { want.out = [] }
                         if want.firstBad >= 0 {
                             want.counts = []
                             // Whether an ignored pixel before a bad one was noted is unspecified.

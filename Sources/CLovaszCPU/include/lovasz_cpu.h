@@ -287,7 +287,8 @@ void lovasz_cpu_foreground_bests_avx2_only(
 /// - Parameters:
 ///   - classes: the number of classes, at least 1.
 ///   - out: `count` entries, one byte each (`out.narrow`, for at most
-///     ``LOVASZ_CPU_NARROW_CLASSES`` classes) or four.
+///     ``LOVASZ_CPU_NARROW_CLASSES`` classes) or four; neither (both NULL): the labels are
+///     checked and counted, nothing is stored (uint8 labels that are their own one-byte map).
 ///   - counts: `classes` entries, added to.
 /// - Returns: the index of the first label that is neither a class (`0 ..< classes`) nor the
 ///   ignore value, or -1. After a bad label `out` and `counts` are incomplete.

@@ -9,7 +9,7 @@ struct ClassMap: Sendable {
     /// The most label classes whose indices take one byte each.
     static let narrowClasses = Int(LOVASZ_CPU_NARROW_CLASSES)
 
-    /// The entries (one or four bytes each), owned by the map and its copies.
+    /// The entries (one or four bytes each), owned by the map and its copies, or borrowed.
     private let entries: ClassMapEntries
     /// The number of pixels.
     let count: Int
@@ -30,6 +30,17 @@ struct ClassMap: Sendable {
         if count > 0 { fill(entries.output) }
     }
 
+    /// A map whose entries are `bytes` themselves (`count` of them), borrowed: uint8 labels
+    /// whose every valid value is its own one-byte class index (classes below 128, the ignore
+    /// value 255 reading as -1). Valid only while `bytes` is, as a ``LossProblem``'s scores are
+    /// (the length of one call); `check` validates and counts the labels, storing nothing.
+    init(borrowing bytes: UnsafePointer<UInt8>, count: Int, check: () -> Void) {
+        self.count = count
+        isNarrow = true
+        entries = ClassMapEntries(borrowing: UnsafeRawPointer(bytes).assumingMemoryBound(to: Int8.self))
+        if count > 0 { check() }
+    }
+
     /// The class index of `pixel` (-1: ignored).
     subscript(pixel: Int) -> Int32 {
         precondition(pixel >= 0 && pixel < count, "pixel out of range")
@@ -46,12 +57,21 @@ struct ClassMap: Sendable {
     }
 }
 
-/// The memory of a class map's entries, freed with the last map that holds it.
+/// The memory of a class map's entries, freed with the last map that holds it (unless borrowed).
 // @unchecked Sendable: written once by ClassMap.init before the map is shared, only read after.
 private final class ClassMapEntries: @unchecked Sendable {
     let output: lovasz_class_output
+    /// Whether the entries were allocated here (and are freed with this object).
+    private let owned: Bool
+
+    /// Entries in memory someone else owns.
+    init(borrowing entries: UnsafePointer<Int8>) {
+        output = lovasz_class_output(narrow: UnsafeMutablePointer(mutating: entries), wide: nil)
+        owned = false
+    }
 
     init(count: Int, narrow: Bool) throws(LovaszError) {
+        owned = true
         if narrow {
             let entries = try FallibleMemory.allocate(Int8.self, count: count)
             output = lovasz_class_output(narrow: entries.baseAddress, wide: nil)
@@ -62,6 +82,7 @@ private final class ClassMapEntries: @unchecked Sendable {
     }
 
     deinit {
+        guard owned else { return }
         if let narrow = output.narrow { narrow.deallocate() }
         if let wide = output.wide { wide.deallocate() }
     }

@@ -64,10 +64,11 @@ struct LabelMap: Sendable {
         // Rows of counters per image (a power of 2; one when there are many classes).
         let lanes = labelClasses <= 1024 ? 4 : 1
         var ignoredInImage = try [Bool](fallibleRepeating: false, count: shape.batch)
-        // Every entry is written (-1 for an ignored pixel), or the call throws. Images in
+        // Every entry is written (-1 for an ignored pixel), or the call throws (unless the labels
+        // are their own map, below: then nothing is written). Images in
         // contiguous shares per thread (``parallelForEachInShares``), as a shared segment's key
         // pass splits its pixels: each thread then reads back the entries it wrote.
-        let classOf = try ClassMap(count: labels.count, labelClasses: labelClasses) { out in
+        func fill(_ out: lovasz_class_output) {
             counts.withUnsafeMutableBufferPointer { counts in
                 firstBadOfImage.withUnsafeMutableBufferPointer { firstBadOfImage in
                     ignoredInImage.withUnsafeMutableBufferPointer { ignoredInImage in
@@ -126,6 +127,16 @@ struct LabelMap: Sendable {
                 }
             }
         }
+        // Labels that are their own one-byte map are only checked and counted: the map borrows
+        // them, as the call borrows the scores.
+        let classOf: ClassMap
+        if Self.isOwnClassMap(Label.self, labelClasses: labelClasses, ignoreIndex: ignoreIndex) {
+            classOf = ClassMap(
+                borrowing: UnsafeRawPointer(labels.baseAddress!).assumingMemoryBound(to: UInt8.self), count: labels.count
+            ) { fill(lovasz_class_output(narrow: nil, wide: nil)) }
+        } else {
+            classOf = try ClassMap(count: labels.count, labelClasses: labelClasses, fill: fill)
+        }
         let firstBad = firstBadOfImage.first { $0 >= 0 }
         let hasIgnored = ignoredInImage.contains(true)
         if let firstBad {
@@ -136,6 +147,15 @@ struct LabelMap: Sendable {
         self.counts = counts
         self.labelClasses = labelClasses
         self.hasIgnored = hasIgnored
+    }
+
+    /// Whether labels of type `Label` are their own one-byte class map: uint8 labels, each value
+    /// the pass accepts reading as its class index as an `Int8` (a class below
+    /// ``ClassMap/narrowClasses``; the ignore value 255 as -1, or an ignore value no uint8 equals).
+    static func isOwnClassMap<Label: FixedWidthInteger>(_: Label.Type, labelClasses: Int, ignoreIndex: Int?) -> Bool {
+        guard Label.self == UInt8.self, labelClasses <= ClassMap.narrowClasses else { return false }
+        guard let ignoreIndex else { return true }
+        return ignoreIndex == 255 || !(0...255).contains(ignoreIndex)
     }
 
     /// The class map's entries from `offset` on.

@@ -1,6 +1,7 @@
 /// A validated loss computation: shape, labels, plan and the caller's scores.
 ///
-/// The scores are borrowed for the duration of one call and never stored.
+/// The scores (and uint8 labels that are their own class map, ``LabelMap/isOwnClassMap(_:labelClasses:ignoreIndex:)``)
+/// are borrowed for the duration of one call and never stored.
 struct LossProblem {
     let options: LossOptions
     let shape: ProblemShape
