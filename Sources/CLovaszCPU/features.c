@@ -4,6 +4,7 @@
 int lovasz_cpu_avx2;
 int lovasz_cpu_avx512;
 int lovasz_cpu_avx512cd;
+int lovasz_cpu_bmi2;
 
 __attribute__((constructor))
 static void lovasz_cpu_detect(void) {
@@ -15,6 +16,7 @@ static void lovasz_cpu_detect(void) {
     lovasz_cpu_avx512 = lovasz_cpu_avx2 && __builtin_cpu_supports("avx512f");
     if (lovasz_cpu_avx512) lovasz_cpu_fill_walk_prefixes();
     lovasz_cpu_avx512cd = lovasz_cpu_avx512 && __builtin_cpu_supports("avx512cd");
+    lovasz_cpu_bmi2 = __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
 #endif
 }
 

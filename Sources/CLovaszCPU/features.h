@@ -12,6 +12,10 @@ __attribute__((visibility("hidden"))) extern int lovasz_cpu_avx512;
 /// distinct digits at a time.
 __attribute__((visibility("hidden"))) extern int lovasz_cpu_avx512cd;
 
+/// Nonzero when the processor has BMI1 and BMI2 (x86-64 only): the radix counts then shift
+/// without flags.
+__attribute__((visibility("hidden"))) extern int lovasz_cpu_bmi2;
+
 /// Fills the lane-compaction table of the AVX2 key pass (keys.c).
 __attribute__((visibility("hidden"))) void lovasz_cpu_fill_compaction(void);
 

@@ -326,6 +326,24 @@ int lovasz_cpu_has_conflict_scatter(void);
 /// already in order are passed over at once; the keys move as in the scalar form.
 int lovasz_cpu_insertion_fix(uint64_t *keys, size_t count, size_t budget);
 
+/// One digit of a radix sort's count: bits `shift ..< shift + bits` of each key, `mask` being
+/// `2^bits - 1`, counted into `counts[0 ... mask]`.
+typedef struct lovasz_digit {
+    uint32_t shift;
+    uint64_t mask;
+    uint32_t *counts;
+} lovasz_digit;
+
+/// Counts `digits` (1 ... 4) digits of `keys[0 ..< count]` into their counters (added to what is
+/// there), asking for the lines of `scratch[0 ..< count]` ready to be written as it goes
+/// (`prefetchw`, one line per eight keys): the first scatter after the counts then writes into
+/// lines already at hand, where a buffer last used by an earlier call would have them fetched
+/// one scattered store at a time (measured in one process when the loop was in Swift: the
+/// 2×3×200×200 confident call 1.038-1.057x faster, the hinge per image on random logits
+/// 1.02-1.10x, VOC per image trained 1.02-1.06x). With BMI2, shifts without flags.
+void lovasz_cpu_count_digits(
+    const uint64_t *keys, size_t count, const lovasz_digit *digit, int digits, const uint64_t *scratch);
+
 /// ``lovasz_cpu_insertion_fix`` one key at a time on every processor.
 int lovasz_cpu_insertion_fix_scalar(uint64_t *keys, size_t count, size_t budget);
 
