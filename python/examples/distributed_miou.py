@@ -13,6 +13,7 @@ Prints one JSON line: the dataset mIoU, the confusion counts and the first layer
 """
 
 import argparse
+import gc
 import json
 import os
 import tempfile
@@ -72,6 +73,12 @@ def run(rank, world_size, init_file, backend, output):
         }
         with open(output, "w") as file:
             json.dump(result, file)
+    # DistributedDataParallel holds the process group in reference cycles: left to the garbage
+    # collector at interpreter exit, gloo's threads were torn down while finalizing (an abort,
+    # about one run in thirty). Freed here, destroy_process_group releases the group itself.
+    del parallel
+    gc.collect()
+    dist.barrier()
     dist.destroy_process_group()
 
 
