@@ -282,20 +282,26 @@ def main():
             f"{value:.1f}" if isinstance(value, float) else value)
         print(f"{key}: {shown}")
     hinge = {data: statistics.median(one) / statistics.median(two) for data, (one, two) in hinge_ms.items()}
+    # (name, value, bound, whether the value must be at least the bound rather than at most)
     goals = [
-        ("small call median <= 2 ms", statistics.median(small), statistics.median(small) <= 2.0),
-        ("hinge random 1 / 2 threads >= 1.7x (medians)", hinge["random"], hinge["random"] >= 1.7),
-        ("hinge trained 1 / 2 threads >= 1.7x (medians)", hinge["trained"], hinge["trained"] >= 1.7),
-        ("peak memory <= 3x", max(ratios), max(ratios) <= 3.0),
+        ("small call median <= 2 ms", statistics.median(small), 2.0, False),
+        ("hinge random 1 / 2 threads >= 1.7x (medians)", hinge["random"], 1.7, True),
+        ("hinge trained 1 / 2 threads >= 1.7x (medians)", hinge["trained"], 1.7, True),
+        ("peak memory <= 3x", max(ratios), 3.0, False),
     ]
     if not args.skip_pytorch:
         goals += [
-            ("VOC trained >= 25x (each run)", min(speedups["trained"]), min(speedups["trained"]) >= 25),
-            ("VOC random >= 50x (each run)", min(speedups["random"]), min(speedups["random"]) >= 50),
+            ("VOC trained >= 25x (each run)", min(speedups["trained"]), 25.0, True),
+            ("VOC random >= 50x (each run)", min(speedups["random"]), 50.0, True),
         ]
-    for name, value, met in goals:
-        print(f"{'met    ' if met else 'MISSED '} {name}: {value:.2f}")
-    return 0 if all(met for _, _, met in goals) else 1
+    goals = [(name, value, value >= bound if at_least else value <= bound, bound) for name, value, bound, at_least in goals]
+    for name, value, met, bound in goals:
+        # Three decimals where two would read as the other side of the bound (1.698 is a miss).
+        shown = f"{value:.2f}"
+        if (float(shown) >= bound) != (value >= bound) or (float(shown) <= bound) != (value <= bound):
+            shown = f"{value:.3f}"
+        print(f"{'met    ' if met else 'MISSED '} {name}: {shown}")
+    return 0 if all(met for _, _, met, _ in goals) else 1
 
 
 if __name__ == "__main__":
