@@ -17,6 +17,8 @@ static inline void create_keys_scalar_form(
     uint64_t kept_foreground = pass->kept_foreground;
     uint32_t nonfinite = 0;
     const uint32_t floor_word = pass->floor_word;
+    uint64_t *const below_keys = pass->below_keys;
+    uint64_t below_and = pass->below_and, below_or = pass->below_or;
     for (size_t i = begin; i < count; i++) {
         float x = scores[i];
         nonfinite |= (bits_of(x) & 0x7F800000u) == 0x7F800000u;
@@ -30,6 +32,11 @@ static inline void create_keys_scalar_form(
         int keep = key <= cut;
         if (floored) {
             int under = (uint32_t)(key >> 32) < floor_word;
+            if (below_keys) {
+                below_keys[below] = key;
+                below_and &= under ? key : ~(uint64_t)0;
+                below_or |= under ? key : 0;
+            }
             below += (uint64_t)under;
             below_foreground += (uint64_t)(under & is_foreground);
             keep &= !under;
@@ -49,6 +56,8 @@ static inline void create_keys_scalar_form(
     pass->below_foreground = below_foreground;
     pass->kept_foreground = kept_foreground;
     pass->nonfinite |= nonfinite;
+    pass->below_and = below_and;
+    pass->below_or = below_or;
 }
 
 static void create_keys_scalar(
@@ -139,6 +148,31 @@ static uint64_t or_all(__m256i v) {
     return r;
 }
 
+/// Stores the keys of the lanes of `lanes` (their words in `high`, ranks and foreground bits in
+/// `low`), compacted in lane order, from `slot`: all eight slots where every lane is valid (the
+/// slots are then the chunk's: a slot per valid pixel seen), only the stored keys' slots
+/// otherwise (the next chunk's may follow).
+__attribute__((target("avx2,popcnt"), always_inline))
+static inline void store_compacted_avx2(uint64_t *slot, __m256i high, __m256i low, int lanes, int invalid_lanes) {
+    __m256i order = _mm256_loadu_si256((const __m256i *)compaction[lanes]);
+    __m256i packed_high = _mm256_permutevar8x32_epi32(high, order);
+    __m256i packed_low = _mm256_permutevar8x32_epi32(low, order);
+    __m256i pairs_a = _mm256_unpacklo_epi32(packed_low, packed_high);  // keys 0 1 | 4 5
+    __m256i pairs_b = _mm256_unpackhi_epi32(packed_low, packed_high);  // keys 2 3 | 6 7
+    __m256i first_four = _mm256_permute2x128_si256(pairs_a, pairs_b, 0x20);
+    __m256i last_four = _mm256_permute2x128_si256(pairs_a, pairs_b, 0x31);
+    if (invalid_lanes == 0) {
+        _mm256_storeu_si256((__m256i *)slot, first_four);
+        _mm256_storeu_si256((__m256i *)(slot + 4), last_four);
+    } else {
+        int count = _mm_popcnt_u32((unsigned)lanes);
+        int low_count = count < 4 ? count : 4;
+        _mm256_maskstore_epi64((long long *)slot, _mm256_loadu_si256((const __m256i *)first_lanes[low_count]), first_four);
+        _mm256_maskstore_epi64(
+            (long long *)(slot + 4), _mm256_loadu_si256((const __m256i *)first_lanes[count - low_count]), last_four);
+    }
+}
+
 __attribute__((target("avx2,popcnt"), always_inline))
 static inline void create_keys_avx2_form(
     lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,
@@ -167,6 +201,9 @@ static inline void create_keys_avx2_form(
     const __m256 cut_error = _mm256_set1_ps(float_of(cut_bits));
     const int pretest = (cut_bits & 0x7FFFFFFFu) <= 0x7F800000u;  // a cut made from a number
     __m256i and_high = ones, and_low = ones, or_high = _mm256_setzero_si256(), or_low = _mm256_setzero_si256();
+    uint64_t *const below_keys = floored ? pass->below_keys : NULL;
+    __m256i below_and_high = ones, below_and_low = ones;
+    __m256i below_or_high = _mm256_setzero_si256(), below_or_low = _mm256_setzero_si256();
     uint64_t kept = pass->kept, rank = pass->rank;
     size_t i = 0;
     const __m256i exponent = _mm256_set1_epi32(0x7F800000);
@@ -221,6 +258,13 @@ static inline void create_keys_avx2_form(
             __m256i under = _mm256_andnot_si256(invalid, _mm256_cmpgt_epi32(floor_flipped, high_flipped));
             int under_lanes = _mm256_movemask_ps(_mm256_castsi256_ps(under));
             int foreground_lanes = _mm256_movemask_ps(_mm256_castsi256_ps(is_foreground));
+            if (below_keys && under_lanes) {
+                below_and_high = _mm256_and_si256(below_and_high, _mm256_or_si256(high, _mm256_andnot_si256(under, ones)));
+                below_and_low = _mm256_and_si256(below_and_low, _mm256_or_si256(low, _mm256_andnot_si256(under, ones)));
+                below_or_high = _mm256_or_si256(below_or_high, _mm256_and_si256(high, under));
+                below_or_low = _mm256_or_si256(below_or_low, _mm256_and_si256(low, under));
+                store_compacted_avx2(below_keys + below, high, low, under_lanes, invalid_lanes);
+            }
             below += (uint64_t)_mm_popcnt_u32((unsigned)under_lanes);
             below_foreground += (uint64_t)_mm_popcnt_u32((unsigned)(under_lanes & foreground_lanes));
             dropped = _mm256_or_si256(dropped, under);
@@ -231,27 +275,8 @@ static inline void create_keys_avx2_form(
         and_low = _mm256_and_si256(and_low, _mm256_or_si256(low, dropped));
         or_high = _mm256_or_si256(or_high, _mm256_and_si256(high, keep));
         or_low = _mm256_or_si256(or_low, _mm256_and_si256(low, keep));
-        __m256i order = _mm256_loadu_si256((const __m256i *)compaction[keep_lanes]);
-        __m256i packed_high = _mm256_permutevar8x32_epi32(high, order);
-        __m256i packed_low = _mm256_permutevar8x32_epi32(low, order);
-        __m256i pairs_a = _mm256_unpacklo_epi32(packed_low, packed_high);  // keys 0 1 | 4 5
-        __m256i pairs_b = _mm256_unpackhi_epi32(packed_low, packed_high);  // keys 2 3 | 6 7
-        __m256i first_four = _mm256_permute2x128_si256(pairs_a, pairs_b, 0x20);
-        __m256i last_four = _mm256_permute2x128_si256(pairs_a, pairs_b, 0x31);
+        store_compacted_avx2(keys + kept, high, low, keep_lanes, invalid_lanes);
         int kept_count = _mm_popcnt_u32((unsigned)keep_lanes);
-        if (invalid_lanes == 0) {
-            // Every lane valid: the 8 slots from `kept` are the chunk's (kept ≤ rank - first).
-            _mm256_storeu_si256((__m256i *)(keys + kept), first_four);
-            _mm256_storeu_si256((__m256i *)(keys + kept + 4), last_four);
-        } else {
-            // Fewer ranks than lanes: only the kept keys' slots, the next chunk's may follow.
-            int low_count = kept_count < 4 ? kept_count : 4;
-            _mm256_maskstore_epi64(
-                (long long *)(keys + kept), _mm256_loadu_si256((const __m256i *)first_lanes[low_count]), first_four);
-            _mm256_maskstore_epi64(
-                (long long *)(keys + kept + 4), _mm256_loadu_si256((const __m256i *)first_lanes[kept_count - low_count]),
-                last_four);
-        }
         kept += (uint64_t)kept_count;
         kept_foreground += (uint64_t)_mm_popcnt_u32(
             (unsigned)(keep_lanes & _mm256_movemask_ps(_mm256_castsi256_ps(is_foreground))));
@@ -265,6 +290,10 @@ static inline void create_keys_avx2_form(
     pass->nonfinite |= (uint64_t)!_mm256_testz_si256(nonfinite, nonfinite);
     pass->and_bits &= and_all(and_low) | and_all(and_high) << 32;
     pass->or_bits |= or_all(or_low) | or_all(or_high) << 32;
+    if (below_keys) {
+        pass->below_and &= and_all(below_and_low) | and_all(below_and_high) << 32;
+        pass->below_or |= or_all(below_or_low) | or_all(below_or_high) << 32;
+    }
     if (floored) {
         create_keys_scalar_floored(pass, scores, labels, i, count, foreground, background, cut, keys);
     } else {
@@ -285,6 +314,23 @@ static inline void create_keys_avx2_form(
 /// form: the hinge per batch 1.035-1.105x faster on trained logits and 0.99-1.07x on random
 /// ones, the VOC batch 1.03-1.11x (random) and 1.03-1.23x (trained), the 2x3x200x200 call
 /// 1.04-1.05x.
+/// Stores the keys of lanes `lanes0` of `key0` and `lanes1` of `key1`, compressed in lane order,
+/// from `slot`: sixteen slots where every lane is valid (the slots are then the chunk's), only
+/// the stored keys' slots otherwise (the next chunk's may follow).
+AVX512 static inline __attribute__((always_inline)) void store_compressed_avx512(
+    uint64_t *slot, __m512i key0, __m512i key1, __mmask8 lanes0, __mmask8 lanes1, __mmask16 invalid)
+{
+    unsigned count0 = (unsigned)_mm_popcnt_u32((unsigned)lanes0), count1 = (unsigned)_mm_popcnt_u32((unsigned)lanes1);
+    if (invalid == 0) {
+        _mm512_storeu_si512((void *)slot, _mm512_maskz_compress_epi64(lanes0, key0));
+        _mm512_storeu_si512((void *)(slot + count0), _mm512_maskz_compress_epi64(lanes1, key1));
+    } else {
+        _mm512_mask_storeu_epi64((void *)slot, (__mmask8)((1u << count0) - 1), _mm512_maskz_compress_epi64(lanes0, key0));
+        _mm512_mask_storeu_epi64(
+            (void *)(slot + count0), (__mmask8)((1u << count1) - 1), _mm512_maskz_compress_epi64(lanes1, key1));
+    }
+}
+
 AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form(
     lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys, const int floored)
@@ -306,6 +352,8 @@ AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form
     const __m512 cut_error = _mm512_set1_ps(float_of(cut_bits));
     const int pretest = (cut_bits & 0x7FFFFFFFu) <= 0x7F800000u;  // a cut made from a number
     __m512i and_keys = _mm512_set1_epi64(-1), or_keys = _mm512_setzero_si512();
+    uint64_t *const below_keys = floored ? pass->below_keys : NULL;
+    __m512i below_and = _mm512_set1_epi64(-1), below_or = _mm512_setzero_si512();
     uint64_t kept = pass->kept, rank = pass->rank;
     size_t i = 0;
     const __m512i exponent = _mm512_set1_epi32(0x7F800000);
@@ -349,6 +397,14 @@ AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form
         if (floored) {
             // A valid lane's word under the floor is counted, not kept.
             __mmask16 under = (__mmask16)~invalid & _mm512_cmplt_epu32_mask(high, floor_word);
+            if (below_keys && under) {
+                __mmask8 under0 = (__mmask8)under, under1 = (__mmask8)(under >> 8);
+                below_and = _mm512_mask_and_epi64(below_and, under0, below_and, key0);
+                below_and = _mm512_mask_and_epi64(below_and, under1, below_and, key1);
+                below_or = _mm512_mask_or_epi64(below_or, under0, below_or, key0);
+                below_or = _mm512_mask_or_epi64(below_or, under1, below_or, key1);
+                store_compressed_avx512(below_keys + below, key0, key1, under0, under1, invalid);
+            }
             below += (uint64_t)_mm_popcnt_u32((unsigned)under);
             below_foreground += (uint64_t)_mm_popcnt_u32((unsigned)(under & is_foreground));
             keep &= (__mmask16)~under;
@@ -358,18 +414,8 @@ AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form
         and_keys = _mm512_mask_and_epi64(and_keys, keep1, and_keys, key1);
         or_keys = _mm512_mask_or_epi64(or_keys, keep0, or_keys, key0);
         or_keys = _mm512_mask_or_epi64(or_keys, keep1, or_keys, key1);
-        unsigned kept0 = (unsigned)_mm_popcnt_u32((unsigned)keep0), kept1 = (unsigned)_mm_popcnt_u32((unsigned)keep1);
-        if (invalid == 0) {
-            // Every lane valid: the 16 slots from `kept` are the chunk's (kept ≤ rank - first).
-            _mm512_storeu_si512((void *)(keys + kept), _mm512_maskz_compress_epi64(keep0, key0));
-            _mm512_storeu_si512((void *)(keys + kept + kept0), _mm512_maskz_compress_epi64(keep1, key1));
-        } else {
-            // Fewer ranks than lanes: only the kept keys' slots, the next chunk's may follow.
-            _mm512_mask_storeu_epi64((void *)(keys + kept), (__mmask8)((1u << kept0) - 1), _mm512_maskz_compress_epi64(keep0, key0));
-            _mm512_mask_storeu_epi64(
-                (void *)(keys + kept + kept0), (__mmask8)((1u << kept1) - 1), _mm512_maskz_compress_epi64(keep1, key1));
-        }
-        kept += kept0 + kept1;
+        store_compressed_avx512(keys + kept, key0, key1, keep0, keep1, invalid);
+        kept += (uint64_t)_mm_popcnt_u32((unsigned)keep);
         kept_foreground += (uint64_t)_mm_popcnt_u32((unsigned)(keep & is_foreground));
         rank += (uint64_t)(16 - _mm_popcnt_u32((unsigned)invalid));
     }
@@ -381,6 +427,10 @@ AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form
     pass->nonfinite |= (uint64_t)(nonfinite != 0);
     pass->and_bits &= (uint64_t)_mm512_reduce_and_epi64(and_keys);
     pass->or_bits |= (uint64_t)_mm512_reduce_or_epi64(or_keys);
+    if (below_keys) {
+        pass->below_and &= (uint64_t)_mm512_reduce_and_epi64(below_and);
+        pass->below_or |= (uint64_t)_mm512_reduce_or_epi64(below_or);
+    }
     // The last pixels (fewer than sixteen) eight at a time, then one at a time.
     if (i < count) {
         if (floored) {

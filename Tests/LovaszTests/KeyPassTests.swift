@@ -56,15 +56,21 @@ import Testing
 
     /// Runs the C pass over `run` split into calls at `splits`, as the CPU path calls it image by image.
     /// With a `floor`, the floored pass (`lovasz_cpu_create_keys_floored`), whose counts of the
-    /// keys below the floor come back in `below` and `belowForeground`.
+    /// keys below the floor come back in `below` and `belowForeground`, and with `writingBelow`
+    /// those keys themselves (`below_keys`) in `belowKeys`, their AND and OR in `belowAnd` and
+    /// `belowOr`.
     static func pass(
         _ run: Run, splits: [Int], foreground: Int32, hinge: Bool, firstRank: Int, cut: UInt64, form: Form,
-        floor: UInt32? = nil
-    ) -> (keys: [UInt64], and: UInt64, or: UInt64, below: Int, belowForeground: Int, keptForeground: Int, nonFinite: Bool) {
+        floor: UInt32? = nil, writingBelow: Bool = false
+    ) -> (
+        keys: [UInt64], and: UInt64, or: UInt64, below: Int, belowForeground: Int, keptForeground: Int, nonFinite: Bool,
+        belowKeys: [UInt64], belowAnd: UInt64, belowOr: UInt64
+    ) {
         var keys = [UInt64](repeating: 0xDEAD, count: run.labels.count)
+        var belowKeys = [UInt64](repeating: 0xDEAD, count: run.labels.count)
         var state = lovasz_key_pass(
             kept: 0, rank: UInt64(firstRank), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0,
-            kept_foreground: 0, nonfinite: 0)
+            below_keys: nil, below_and: .max, below_or: 0, kept_foreground: 0, nonfinite: 0)
         let bounds = [0] + splits + [run.labels.count]
         let create = switch (floor != nil, form) {
         case (false, .widest): lovasz_cpu_create_keys
@@ -77,17 +83,21 @@ import Testing
         withClassRun(run.labels, narrow: run.narrow) { labels in
             run.scores.withUnsafeBufferPointer { scores in
                 keys.withUnsafeMutableBufferPointer { keys in
-                    for (start, end) in zip(bounds, bounds.dropFirst()) {
-                        create(
-                            &state, scores.baseAddress! + start, lovasz_classes_advanced(labels, start), end - start,
-                            foreground, hinge ? 1 : 0, cut, keys.baseAddress!)
+                    belowKeys.withUnsafeMutableBufferPointer { belowKeys in
+                        if writingBelow { state.below_keys = belowKeys.baseAddress! }
+                        for (start, end) in zip(bounds, bounds.dropFirst()) {
+                            create(
+                                &state, scores.baseAddress! + start, lovasz_classes_advanced(labels, start), end - start,
+                                foreground, hinge ? 1 : 0, cut, keys.baseAddress!)
+                        }
                     }
                 }
             }
         }
         return (
             Array(keys[0..<Int(state.kept)]), state.and_bits, state.or_bits, Int(state.below), Int(state.below_foreground),
-            Int(state.kept_foreground), state.nonfinite != 0)
+            Int(state.kept_foreground), state.nonfinite != 0,
+            writingBelow ? Array(belowKeys[0..<Int(state.below)]) : [], state.below_and, state.below_or)
     }
 
     @Test(arguments: Form.allCases, [0, 3, 40])
@@ -123,7 +133,8 @@ import Testing
     }
 
     /// The floored pass (the parts of a split segment): keys whose error word is below the floor
-    /// are counted, with their foreground, and not kept; both forms against the definition.
+    /// are counted, with their foreground, and not kept, and when asked for also written to a
+    /// second buffer (the two parts' shared pass); every form against the definition.
     @Test(arguments: Form.allCases, [0, 3, 40])
     func flooredPassKeepsTheWordsFromTheFloor(form: Form, ignoredPercent: Int) {
         for narrow in [false, true] { for count in [0, 1, 7, 8, 9, 17, 65, 1000] {
@@ -142,17 +153,21 @@ import Testing
                     for floor in floors where UInt64(floor) <= cut >> 32 {
                         let expected = all.filter { $0 <= cut && UInt32($0 >> 32) >= floor }
                         let under = all.filter { UInt32($0 >> 32) < floor }
-                        for splits in [[], [count / 2]] {
+                        for splits in [[], [count / 2]] { for writingBelow in [false, true] {
                             let made = Self.pass(
                                 run, splits: splits, foreground: 1, hinge: hinge, firstRank: 7, cut: cut, form: form,
-                                floor: floor)
-                            let label = "\(count) pixels, hinge \(hinge), cut \(cut), floor \(floor), splits \(splits)"
+                                floor: floor, writingBelow: writingBelow)
+                            let label = "\(count) pixels, hinge \(hinge), cut \(cut), floor \(floor), splits \(splits), below written \(writingBelow)"
                             #expect(Self.firstDifference(made.keys, expected) == nil, "\(label)")
                             #expect(made.and == expected.reduce(UInt64.max, &) && made.or == expected.reduce(0, |), "\(label)")
                             #expect(made.below == under.count, "\(label)")
                             #expect(made.belowForeground == under.filter { $0 & 1 == 1 }.count, "\(label)")
                             #expect(made.keptForeground == expected.filter { $0 & 1 == 1 }.count, "\(label)")
-                        }
+                            if writingBelow {
+                                #expect(Self.firstDifference(made.belowKeys, under) == nil, "\(label)")
+                                #expect(made.belowAnd == under.reduce(UInt64.max, &) && made.belowOr == under.reduce(0, |), "\(label)")
+                            }
+                        } }
                     }
                 }
             }
@@ -198,8 +213,8 @@ import Testing
             let valid = run.labels.filter { $0 >= 0 }.count
             var keys = [UInt64](repeating: 0xDEAD, count: valid + 16)
             var state = lovasz_key_pass(
-                kept: 0, rank: 0, and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0, kept_foreground: 0,
-                nonfinite: 0)
+                kept: 0, rank: 0, and_bits: .max, or_bits: 0, floor_word: 0, below: 0, below_foreground: 0,
+                below_keys: nil, below_and: .max, below_or: 0, kept_foreground: 0, nonfinite: 0)
             let create = form == .widest ? lovasz_cpu_create_keys : lovasz_cpu_create_keys_avx2_only
             withClassRun(run.labels, narrow: narrow) { labels in
                 run.scores.withUnsafeBufferPointer { scores in
@@ -210,6 +225,24 @@ import Testing
             }
             #expect(Int(state.kept) == valid, "\(count) pixels")
             #expect(keys[valid...].allSatisfy { $0 == 0xDEAD }, "\(count) pixels")
+            // The floored pass with every key under the floor, written to a second buffer.
+            var below = [UInt64](repeating: 0xDEAD, count: valid + 16)
+            var floored = lovasz_key_pass(
+                kept: 0, rank: 0, and_bits: .max, or_bits: 0, floor_word: .max, below: 0, below_foreground: 0,
+                below_keys: nil, below_and: .max, below_or: 0, kept_foreground: 0, nonfinite: 0)
+            let createFloored = form == .widest ? lovasz_cpu_create_keys_floored : lovasz_cpu_create_keys_floored_avx2_only
+            withClassRun(run.labels, narrow: narrow) { labels in
+                run.scores.withUnsafeBufferPointer { scores in
+                    keys.withUnsafeMutableBufferPointer { keys in
+                        below.withUnsafeMutableBufferPointer { below in
+                            floored.below_keys = below.baseAddress!
+                            createFloored(&floored, scores.baseAddress!, labels, count, 1, 0, .max, keys.baseAddress!)
+                        }
+                    }
+                }
+            }
+            #expect(Int(floored.below) == valid && floored.kept == 0, "\(count) pixels, floored")
+            #expect(below[valid...].allSatisfy { $0 == 0xDEAD }, "\(count) pixels, floored")
         } }
     }
 

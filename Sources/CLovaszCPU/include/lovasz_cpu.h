@@ -55,6 +55,14 @@ typedef struct lovasz_key_pass {
     uint32_t floor_word;
     uint64_t below;
     uint64_t below_foreground;
+    /// ``lovasz_cpu_create_keys_floored`` only, NULL or one slot per valid pixel of the chunk:
+    /// the keys under the floor are also written, compacted, at `below_keys[below]` (slots from
+    /// `below` on may be written, as for `keys`), their AND and OR in `below_and` and
+    /// `below_or`. The floor must then be at most the cut's word, so that every key under it
+    /// is at most the cut.
+    uint64_t *below_keys;
+    uint64_t below_and;
+    uint64_t below_or;
     /// Foreground keys written so far.
     uint64_t kept_foreground;
     /// Set to 1 once a score of the runs seen (ignored pixels' included) is NaN or infinite.

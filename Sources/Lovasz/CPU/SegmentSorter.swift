@@ -54,7 +54,12 @@ enum SegmentSorter {
         // Records of the parts of segments split in a last round (at most one part per team).
         let partLayout = SegmentParts.Layout(capacity: capacity, walkChunk: tuning.walkChunk)
         let partRecords = teams > 1 ? teams * partLayout.recordSize : 0
-        let keys = try scratch.keys(capacity: keysPerTeam * teams + partRecords)
+        // Two slots per valid pixel for each segment whose two parts share their key pass
+        // (``SharedPartKeys``): as many as the last round of a one-chunk plan leaves, when that
+        // gives each two parts.
+        let lastRound = teams > 1 && plan.segmentCount <= chunkSegments ? plan.segmentCount % teams : 0
+        let sharedSegments = lastRound > 0 && teams / lastRound == 2 ? lastRound : 0
+        let keys = try scratch.keys(capacity: keysPerTeam * teams + partRecords + 2 * capacity * sharedSegments)
         defer { scratch.returnKeys(keys) }
         let ints = try scratch.ints(capacity: intsPerTeam * teams)
         defer { scratch.returnInts(ints) }
@@ -134,6 +139,17 @@ enum SegmentSorter {
                         func record(_ item: Int) -> UnsafeMutablePointer<UInt64> {
                             records + (item - (order.count - split.segments)) * partLayout.recordSize
                         }
+                        let sharedKeys = records + partRecords
+                        let shared: [SharedPartKeys] = split.parts == 2 && split.segments <= sharedSegments
+                            ? (0..<split.segments).map { s in
+                                let segment = segments[order[order.count - split.segments + s]]
+                                return SharedPartKeys(
+                                    chunks: GroupChunks(
+                                        group: plan.group(segment.group), spatial: problem.shape.spatial,
+                                        chunks: SharedPartKeys.chunksPerPart * 2, minimumPixels: SharedPartKeys.minimumChunkPixels),
+                                    low: sharedKeys + 2 * capacity * s, high: sharedKeys + 2 * capacity * s + capacity)
+                            }
+                            : []
                         outcomes.withUnsafeMutableBufferPointer { outcomes in
                             parallelForEach(count: items.count, workers: teams) { team, item in
                                 let (index, part) = items[item]
@@ -143,7 +159,8 @@ enum SegmentSorter {
                                     let slot = item - (order.count - split.segments)
                                     outcomes[slot] = work(index).runPart(
                                         cut: cuts[index], part: part, of: split.parts, workspace: workspace(team),
-                                        record: record(item), layout: partLayout)
+                                        record: record(item), layout: partLayout,
+                                        shared: shared.isEmpty ? nil : shared[slot / split.parts])
                                 }
                             }
                             // The split segments' losses from their parts, in sorted order.

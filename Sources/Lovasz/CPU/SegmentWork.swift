@@ -161,15 +161,18 @@ struct SegmentWork {
     ///
     /// With a `floor`, only the keys whose error word is at least `floor` are kept
     /// (`lovasz_cpu_create_keys_floored`); `below` counts the valid pixels whose word is under
-    /// it, `belowForeground` the foreground ones among them. `keptForeground` counts the
-    /// foreground keys kept. A NaN or infinite score of `pixels` (ignored ones included) sets
+    /// it, `belowForeground` the foreground ones among them, and with `belowKeys` (a slot per
+    /// valid pixel of `pixels`; the floor at most the cut's word) their keys are written there
+    /// too, in rank order, their AND and OR in `belowAnd` and `belowOr`. `keptForeground` counts
+    /// the foreground keys kept. A NaN or infinite score of `pixels` (ignored ones included) sets
     /// ``nonFinite``.
     func createKeys(
-        pixels: Range<Int>, rank first: Int, keys: UnsafeMutablePointer<UInt64>, cut: UInt64, floor: UInt32? = nil
-    ) -> (kept: Int, and: UInt64, or: UInt64, below: Int, belowForeground: Int, keptForeground: Int) {
+        pixels: Range<Int>, rank first: Int, keys: UnsafeMutablePointer<UInt64>, cut: UInt64, floor: UInt32? = nil,
+        belowKeys: UnsafeMutablePointer<UInt64>? = nil
+    ) -> KeyPassResult {
         var pass = lovasz_key_pass(
             kept: 0, rank: UInt64(first), and_bits: .max, or_bits: 0, floor_word: floor ?? 0, below: 0, below_foreground: 0,
-            kept_foreground: 0, nonfinite: 0)
+            below_keys: floor != nil ? belowKeys : nil, below_and: .max, below_or: 0, kept_foreground: 0, nonfinite: 0)
         // The error of a background pixel is x (probabilities) or 1 + x (hinge logits).
         let background: Float = hinge ? 1 : 0
         var offset = pixels.lowerBound
@@ -187,9 +190,10 @@ struct SegmentWork {
             offset += end - start
         }
         if pass.nonfinite != 0 { nonFinite?.set() }
-        return (
-            Int(pass.kept), pass.and_bits, pass.or_bits, Int(pass.below), Int(pass.below_foreground),
-            Int(pass.kept_foreground))
+        return KeyPassResult(
+            kept: Int(pass.kept), and: pass.and_bits, or: pass.or_bits, below: Int(pass.below),
+            belowForeground: Int(pass.below_foreground), keptForeground: Int(pass.kept_foreground),
+            belowAnd: pass.below_and, belowOr: pass.below_or)
     }
 
     /// Keeps, in every chunk's keys, only those up to the largest foreground key of all chunks,
@@ -249,4 +253,20 @@ struct SegmentWork {
             start.update(repeating: 0, count: range.count)
         }
     }
+}
+
+/// What a key pass over a run of pixels made (``SegmentWork/createKeys(pixels:rank:keys:cut:floor:belowKeys:)``).
+struct KeyPassResult {
+    /// Keys kept, their AND and OR.
+    var kept: Int
+    var and: UInt64
+    var or: UInt64
+    /// With a floor: the valid pixels whose word is under it, and the foreground ones among them.
+    var below: Int
+    var belowForeground: Int
+    /// Foreground keys kept.
+    var keptForeground: Int
+    /// With keys under the floor written: their AND and OR.
+    var belowAnd: UInt64
+    var belowOr: UInt64
 }

@@ -8,9 +8,9 @@ struct SortWorkspace {
     /// Threads that may work on one segment at once.
     let workers: Int
     /// `capacity` keys, indexed by rank.
-    let keys: UnsafeMutablePointer<UInt64>
+    private(set) var keys: UnsafeMutablePointer<UInt64>
     /// `capacity` keys: the other buffer of the sort.
-    let scratch: UnsafeMutablePointer<UInt64>
+    private(set) var scratch: UnsafeMutablePointer<UInt64>
     /// Per worker, `perWorker` keys of working space for the LSD passes of a top-level bucket.
     let bucketScratch: (keys: UnsafeMutablePointer<UInt64>, perWorker: Int)?
     /// Per chunk, the counts (then offsets) of the most significant digit.
@@ -58,6 +58,15 @@ struct SortWorkspace {
         chunkAnd = chunkKept + maxChunks
         chunkOr = chunkAnd + maxChunks
         chunkForeground = chunkOr + maxChunks
+    }
+
+    /// This workspace with its sort's keys read from `keys` (as many slots as ``keys``), and its
+    /// own keys buffer as the other buffer of the sort.
+    func sortingFrom(_ keys: UnsafeMutablePointer<UInt64>) -> SortWorkspace {
+        var copy = self
+        copy.scratch = self.keys
+        copy.keys = keys
+        return copy
     }
 
     /// The top-digit histogram of chunk `c`.
