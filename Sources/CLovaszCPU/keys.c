@@ -331,6 +331,17 @@ AVX512 static inline __attribute__((always_inline)) void store_compressed_avx512
     }
 }
 
+/// ANDs the keys of lanes `lanes0` of `key0` and `lanes1` of `key1` into `*and_keys`, and ORs
+/// them into `*or_keys`.
+AVX512 static inline __attribute__((always_inline)) void fold_keys_avx512(
+    __m512i *and_keys, __m512i *or_keys, __m512i key0, __m512i key1, __mmask8 lanes0, __mmask8 lanes1)
+{
+    *and_keys = _mm512_mask_and_epi64(*and_keys, lanes0, *and_keys, key0);
+    *and_keys = _mm512_mask_and_epi64(*and_keys, lanes1, *and_keys, key1);
+    *or_keys = _mm512_mask_or_epi64(*or_keys, lanes0, *or_keys, key0);
+    *or_keys = _mm512_mask_or_epi64(*or_keys, lanes1, *or_keys, key1);
+}
+
 AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form(
     lovasz_key_pass *pass, const float *scores, lovasz_classes labels, size_t count,
     int32_t foreground, float background, uint64_t cut, uint64_t *keys, const int floored)
@@ -399,10 +410,7 @@ AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form
             __mmask16 under = (__mmask16)~invalid & _mm512_cmplt_epu32_mask(high, floor_word);
             if (below_keys && under) {
                 __mmask8 under0 = (__mmask8)under, under1 = (__mmask8)(under >> 8);
-                below_and = _mm512_mask_and_epi64(below_and, under0, below_and, key0);
-                below_and = _mm512_mask_and_epi64(below_and, under1, below_and, key1);
-                below_or = _mm512_mask_or_epi64(below_or, under0, below_or, key0);
-                below_or = _mm512_mask_or_epi64(below_or, under1, below_or, key1);
+                fold_keys_avx512(&below_and, &below_or, key0, key1, under0, under1);
                 store_compressed_avx512(below_keys + below, key0, key1, under0, under1, invalid);
             }
             below += (uint64_t)_mm_popcnt_u32((unsigned)under);
@@ -410,10 +418,7 @@ AVX512 static inline __attribute__((always_inline)) void create_keys_avx512_form
             keep &= (__mmask16)~under;
         }
         __mmask8 keep0 = (__mmask8)keep, keep1 = (__mmask8)(keep >> 8);
-        and_keys = _mm512_mask_and_epi64(and_keys, keep0, and_keys, key0);
-        and_keys = _mm512_mask_and_epi64(and_keys, keep1, and_keys, key1);
-        or_keys = _mm512_mask_or_epi64(or_keys, keep0, or_keys, key0);
-        or_keys = _mm512_mask_or_epi64(or_keys, keep1, or_keys, key1);
+        fold_keys_avx512(&and_keys, &or_keys, key0, key1, keep0, keep1);
         store_compressed_avx512(keys + kept, key0, key1, keep0, keep1, invalid);
         kept += (uint64_t)_mm_popcnt_u32((unsigned)keep);
         kept_foreground += (uint64_t)_mm_popcnt_u32((unsigned)(keep & is_foreground));
